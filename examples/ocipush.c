@@ -1,0 +1,478 @@
+/* ocipush: the command-line tool over libocipush.
+ *
+ *   ocipush [OPTIONS] blob push REPOSITORY FILE|-
+ *   ocipush [OPTIONS] manifest push REFERENCE FILE
+ *   ocipush [OPTIONS] push REFERENCE FILE[:MEDIATYPE]...
+ *
+ * Exit status: 0 success, 1 failure (one line on stderr), 2 usage error.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ocipush.h"
+
+#define EXIT_USAGE 2
+#define MAX_MANIFEST_BYTES (4u << 20)
+
+typedef struct cli {
+    int plain_http, insecure, no_spool, verbose, password_stdin;
+    const char *ca_file, *username, *password, *config, *artifact_type;
+    char *password_buf;
+    ocipush_strategy strategy;
+    uint64_t chunk_size;
+    const char **annotations;
+    size_t annotation_count;
+} cli;
+
+static const char usage_text[] =
+    "usage: ocipush [OPTIONS] blob push REPOSITORY FILE|-\n"
+    "       ocipush [OPTIONS] manifest push REFERENCE FILE\n"
+    "       ocipush [OPTIONS] push REFERENCE FILE[:MEDIATYPE]...\n"
+    "\n"
+    "REFERENCE is host[:port]/repository[:tag], REPOSITORY is host[:port]/repository;\n"
+    "- reads standard input as a stream.\n"
+    "\n"
+    "options:\n"
+    "  --plain-http             use http:// instead of https://\n"
+    "  --insecure               do not verify TLS certificates\n"
+    "  --ca-file FILE           trust the CA certificates in FILE\n"
+    "  -u, --username USER      basic credentials: user name\n"
+    "  -p, --password PASS      basic credentials: password\n"
+    "  --password-stdin         read the password from standard input\n"
+    "  --strategy S             auto|monolithic|stream|chunked (default auto)\n"
+    "  --chunk-size BYTES       chunk size for chunked and length-delimited uploads\n"
+    "  --no-spool               do not keep a copy of a stream to send it again\n"
+    "  --config FILE[:TYPE]     push: the config blob (default: the empty config {})\n"
+    "  --artifact-type TYPE     push: the manifest's artifactType\n"
+    "  --annotation KEY=VALUE   push: a manifest annotation (repeatable)\n"
+    "  -v, --verbose            say more (twice: every HTTP request)\n"
+    "  -h, --help               show this help\n";
+
+static int usage_error(const char *msg)
+{
+    fprintf(stderr, "ocipush: %s\n%s", msg, usage_text);
+    return EXIT_USAGE;
+}
+
+static void on_log(int level, const char *message, void *user_data)
+{
+    (void)user_data;
+    static const char *names[] = {"error", "warning", "info", "debug"};
+    fprintf(stderr, "ocipush: %s: %s\n", names[level >= 0 && level <= 3 ? level : 3], message);
+}
+
+static int fail(ocipush_session *s, int rc, const char *doing)
+{
+    const char *detail = s ? ocipush_session_errmsg(s) : "";
+    fprintf(stderr, "ocipush: %s failed: %s%s%s\n", doing, ocipush_strerror(rc),
+            *detail ? ": " : "", detail);
+    return 1;
+}
+
+static int parse_strategy(const char *s, ocipush_strategy *out)
+{
+    static const struct {
+        const char *name;
+        ocipush_strategy value;
+    } names[] = {{"auto", OCIPUSH_STRATEGY_AUTO},
+                 {"monolithic", OCIPUSH_STRATEGY_MONOLITHIC},
+                 {"stream", OCIPUSH_STRATEGY_STREAM},
+                 {"chunked", OCIPUSH_STRATEGY_CHUNKED}};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(s, names[i].name) == 0) {
+            *out = names[i].value;
+            return 0;
+        }
+    return -1;
+}
+
+static int parse_size(const char *s, uint64_t *out)
+{
+    char *end = NULL;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || end == s || *s == '-')
+        return -1;
+    uint64_t mult = 1;
+    if (*end == 'k' || *end == 'K')
+        mult = 1024, end++;
+    else if (*end == 'm' || *end == 'M')
+        mult = 1024 * 1024, end++;
+    else if (*end == 'g' || *end == 'G')
+        mult = 1024ull * 1024 * 1024, end++;
+    if (*end || v > UINT64_MAX / mult)
+        return -1;
+    *out = (uint64_t)v * mult;
+    return 0;
+}
+
+static int read_password_stdin(cli *c)
+{
+    size_t cap = 0;
+    ssize_t n = getline(&c->password_buf, &cap, stdin);
+    if (n < 0)
+        return -1;
+    while (n > 0 && (c->password_buf[n - 1] == '\n' || c->password_buf[n - 1] == '\r'))
+        c->password_buf[--n] = '\0';
+    c->password = c->password_buf;
+    return 0;
+}
+
+static int make_session(const cli *c, const char *registry, ocipush_session **out)
+{
+    ocipush_session *s = NULL;
+    int rc = ocipush_session_new(&s, registry);
+    if (rc) {
+        fprintf(stderr, "ocipush: invalid registry '%s': %s\n", registry, ocipush_strerror(rc));
+        return rc;
+    }
+    ocipush_session_set_log_callback(s, on_log,
+                                     c->verbose >= 2   ? OCIPUSH_LOG_DEBUG
+                                     : c->verbose == 1 ? OCIPUSH_LOG_INFO
+                                                       : OCIPUSH_LOG_WARN,
+                                     NULL);
+    ocipush_session_set_plain_http(s, c->plain_http);
+    ocipush_session_set_insecure(s, c->insecure);
+    ocipush_session_set_strategy(s, c->strategy);
+    ocipush_session_set_chunk_size(s, c->chunk_size);
+    if (c->no_spool)
+        ocipush_session_set_spool(s, 0, 0);
+    if ((c->ca_file && (rc = ocipush_session_set_ca_file(s, c->ca_file))) ||
+        (c->username && (rc = ocipush_session_set_basic_auth(s, c->username, c->password)))) {
+        fprintf(stderr, "ocipush: invalid TLS or credential settings: %s\n", ocipush_strerror(rc));
+        ocipush_session_free(s);
+        return rc;
+    }
+    *out = s;
+    return 0;
+}
+
+/* Splits a reference; prints why on failure. */
+static int split_reference(const char *text, int tag_allowed, char **registry, char **repository,
+                           char **tag, char **digest)
+{
+    const char *why = NULL;
+    *tag = *digest = NULL;
+    if (ocipush_reference_parse(registry, repository, tag, digest, &why, text)) {
+        fprintf(stderr, "ocipush: invalid reference '%s': %s\n", text, why ? why : "out of memory");
+        return -1;
+    }
+    if (!tag_allowed && (*tag || *digest)) {
+        fprintf(stderr, "ocipush: '%s' names a repository: it takes no tag or digest\n", text);
+        ocipush_free(*registry);
+        ocipush_free(*repository);
+        ocipush_free(*tag);
+        ocipush_free(*digest);
+        return -1;
+    }
+    return 0;
+}
+
+static int open_source(const char *path, ocipush_source **out)
+{
+    int rc = strcmp(path, "-") == 0 ? ocipush_source_new_fd(out, STDIN_FILENO, 0)
+                                    : ocipush_source_new_file(out, path);
+    if (rc) {
+        fprintf(stderr, "ocipush: cannot read '%s': %s\n", path,
+                rc == OCIPUSH_E_IO ? strerror(errno) : ocipush_strerror(rc));
+        return -1;
+    }
+    return 0;
+}
+
+static int cmd_blob_push(const cli *c, const char *repo_ref, const char *path)
+{
+    char *registry, *repository, *tag, *digest;
+    if (split_reference(repo_ref, 0, &registry, &repository, &tag, &digest))
+        return EXIT_USAGE;
+    ocipush_session *s = NULL;
+    ocipush_source *src = NULL;
+    int status = 1;
+    if (make_session(c, registry, &s) == 0 && open_source(path, &src) == 0) {
+        char out[OCIPUSH_DIGEST_BUFSIZE];
+        uint64_t size = 0;
+        int rc = ocipush_blob_push(s, repository, src, NULL, out, &size);
+        if (rc)
+            status = fail(s, rc, "blob push");
+        else {
+            printf("%s\n", out);
+            status = 0;
+        }
+    }
+    ocipush_source_free(src);
+    ocipush_session_free(s);
+    ocipush_free(registry);
+    ocipush_free(repository);
+    return status;
+}
+
+static int read_whole_file(const char *path, char **out, size_t *out_len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "ocipush: cannot read '%s': %s\n", path, strerror(errno));
+        return -1;
+    }
+    char *data = malloc(MAX_MANIFEST_BYTES + 1);
+    size_t n = data ? fread(data, 1, MAX_MANIFEST_BYTES + 1, f) : 0;
+    int err = ferror(f);
+    fclose(f);
+    if (!data || err || n > MAX_MANIFEST_BYTES) {
+        fprintf(stderr, "ocipush: cannot read '%s': %s\n", path,
+                !data ? "out of memory" : err ? "read error" : "larger than 4 MiB");
+        free(data);
+        return -1;
+    }
+    *out = data;
+    *out_len = n;
+    return 0;
+}
+
+static int cmd_manifest_push(const cli *c, const char *ref, const char *path)
+{
+    char *registry, *repository, *tag, *digest;
+    if (split_reference(ref, 1, &registry, &repository, &tag, &digest))
+        return EXIT_USAGE;
+    char *data = NULL;
+    size_t len = 0;
+    ocipush_session *s = NULL;
+    int status = 1;
+    if (read_whole_file(path, &data, &len) == 0 && make_session(c, registry, &s) == 0) {
+        char out[OCIPUSH_DIGEST_BUFSIZE];
+        int rc = ocipush_manifest_push_raw(s, repository, tag, NULL, data, len, out);
+        if (rc)
+            status = fail(s, rc, "manifest push");
+        else if (digest && strcmp(digest, out) != 0)
+            fprintf(stderr, "ocipush: the manifest's digest is %s, not %s\n", out, digest);
+        else {
+            printf("Pushed: %s\nDigest: %s\n", ref, out);
+            status = 0;
+        }
+    }
+    free(data);
+    ocipush_session_free(s);
+    ocipush_free(registry);
+    ocipush_free(repository);
+    ocipush_free(tag);
+    ocipush_free(digest);
+    return status;
+}
+
+/* "FILE[:MEDIATYPE]": a path that exists as written keeps its colons. */
+static void split_file_arg(const char *arg, char **path, const char **media_type)
+{
+    struct stat st;
+    const char *colon = strrchr(arg, ':');
+    *media_type = NULL;
+    if (colon && strcmp(arg, "-") != 0 && stat(arg, &st) != 0 && colon[1]) {
+        *path = strndup(arg, (size_t)(colon - arg));
+        *media_type = colon + 1;
+    } else {
+        *path = strdup(arg);
+    }
+}
+
+/* Sources stay open until the push is done: the push borrows them. */
+typedef struct opened {
+    ocipush_source **sources;
+    char **paths;
+    size_t count;
+} opened;
+
+static int add_file(opened *o, const char *arg, const char **media_type)
+{
+    char *path = NULL;
+    split_file_arg(arg, &path, media_type);
+    ocipush_source *src = NULL;
+    if (!path || open_source(path, &src)) {
+        free(path);
+        return -1;
+    }
+    o->sources[o->count] = src;
+    o->paths[o->count++] = path;
+    return 0;
+}
+
+static int build_push(const cli *c, char **files, int nfiles, const char *tag, opened *o,
+                      ocipush_push *p)
+{
+    const char *mt = NULL;
+    int stdin_used = 0;
+    if (c->config) {
+        if (add_file(o, c->config, &mt))
+            return -1;
+        stdin_used |= strcmp(o->paths[o->count - 1], "-") == 0;
+        if (ocipush_push_set_config(p, o->sources[o->count - 1],
+                                    mt ? mt : "application/vnd.unknown.config.v1+json"))
+            return -1;
+    }
+    for (int i = 0; i < nfiles; i++) {
+        if (add_file(o, files[i], &mt))
+            return -1;
+        const char *path = o->paths[o->count - 1];
+        int is_stdin = strcmp(path, "-") == 0;
+        if (is_stdin && stdin_used) {
+            fprintf(stderr, "ocipush: standard input can be used only once\n");
+            return -1;
+        }
+        stdin_used |= is_stdin;
+        char *copy = strdup(path);
+        int rc = copy ? ocipush_push_add_layer(p, o->sources[o->count - 1], mt,
+                                               is_stdin ? NULL : basename(copy))
+                      : OCIPUSH_E_NOMEM;
+        free(copy);
+        if (rc) {
+            fprintf(stderr, "ocipush: cannot add layer '%s': %s\n", files[i], ocipush_strerror(rc));
+            return -1;
+        }
+    }
+    if (c->artifact_type && ocipush_push_set_artifact_type(p, c->artifact_type))
+        return -1;
+    for (size_t i = 0; i < c->annotation_count; i++) {
+        const char *kv = c->annotations[i];
+        const char *eq = strchr(kv, '=');
+        char *key = eq ? strndup(kv, (size_t)(eq - kv)) : NULL;
+        int rc = key ? ocipush_push_add_annotation(p, key, eq + 1) : OCIPUSH_E_INVALID;
+        free(key);
+        if (rc) {
+            fprintf(stderr, "ocipush: invalid annotation '%s' (want KEY=VALUE)\n", kv);
+            return -1;
+        }
+    }
+    return tag && ocipush_push_add_tag(p, tag) ? -1 : 0;
+}
+
+static int cmd_push(const cli *c, const char *ref, char **files, int nfiles)
+{
+    char *registry, *repository, *tag, *digest;
+    if (split_reference(ref, 1, &registry, &repository, &tag, &digest))
+        return EXIT_USAGE;
+    int status = 1;
+    ocipush_push *p = NULL;
+    ocipush_session *s = NULL;
+    opened o = {calloc((size_t)nfiles + 1, sizeof *o.sources), calloc((size_t)nfiles + 1, sizeof *o.paths), 0};
+    if (digest) {
+        fprintf(stderr, "ocipush: push takes a tag, not a digest: the digest is the result\n");
+        status = EXIT_USAGE;
+    } else if (o.sources && o.paths && ocipush_push_new(&p) == 0 &&
+               build_push(c, files, nfiles, tag, &o, p) == 0 && make_session(c, registry, &s) == 0) {
+        char out[OCIPUSH_DIGEST_BUFSIZE];
+        int rc = ocipush_push_run(s, p, repository, out);
+        if (rc)
+            status = fail(s, rc, "push");
+        else {
+            printf("Pushed: %s/%s%s%s\nDigest: %s\n", registry, repository, tag ? ":" : "",
+                   tag ? tag : "", out);
+            status = 0;
+        }
+    }
+    for (size_t i = 0; i < o.count; i++) {
+        ocipush_source_free(o.sources[i]);
+        free(o.paths[i]);
+    }
+    free(o.sources);
+    free(o.paths);
+    ocipush_push_free(p);
+    ocipush_session_free(s);
+    ocipush_free(registry);
+    ocipush_free(repository);
+    ocipush_free(tag);
+    ocipush_free(digest);
+    return status;
+}
+
+enum { OPT_PLAIN = 256, OPT_INSECURE, OPT_CA, OPT_PWSTDIN, OPT_STRATEGY, OPT_CHUNK, OPT_NOSPOOL,
+       OPT_CONFIG, OPT_ATYPE, OPT_ANNOT };
+
+static int parse_options(cli *c, int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"plain-http", no_argument, NULL, OPT_PLAIN},
+        {"insecure", no_argument, NULL, OPT_INSECURE},
+        {"ca-file", required_argument, NULL, OPT_CA},
+        {"username", required_argument, NULL, 'u'},
+        {"password", required_argument, NULL, 'p'},
+        {"password-stdin", no_argument, NULL, OPT_PWSTDIN},
+        {"strategy", required_argument, NULL, OPT_STRATEGY},
+        {"chunk-size", required_argument, NULL, OPT_CHUNK},
+        {"no-spool", no_argument, NULL, OPT_NOSPOOL},
+        {"config", required_argument, NULL, OPT_CONFIG},
+        {"artifact-type", required_argument, NULL, OPT_ATYPE},
+        {"annotation", required_argument, NULL, OPT_ANNOT},
+        {"verbose", no_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    int opt;
+    while ((opt = getopt_long(argc, argv, "u:p:vh", longopts, NULL)) != -1) {
+        switch (opt) {
+        case OPT_PLAIN: c->plain_http = 1; break;
+        case OPT_INSECURE: c->insecure = 1; break;
+        case OPT_CA: c->ca_file = optarg; break;
+        case 'u': c->username = optarg; break;
+        case 'p': c->password = optarg; break;
+        case OPT_PWSTDIN: c->password_stdin = 1; break;
+        case OPT_STRATEGY:
+            if (parse_strategy(optarg, &c->strategy))
+                return usage_error("--strategy takes auto, monolithic, stream or chunked");
+            break;
+        case OPT_CHUNK:
+            if (parse_size(optarg, &c->chunk_size))
+                return usage_error("--chunk-size takes a byte count (suffixes K, M, G)");
+            break;
+        case OPT_NOSPOOL: c->no_spool = 1; break;
+        case OPT_CONFIG: c->config = optarg; break;
+        case OPT_ATYPE: c->artifact_type = optarg; break;
+        case OPT_ANNOT: c->annotations[c->annotation_count++] = optarg; break;
+        case 'v': c->verbose++; break;
+        case 'h': fputs(usage_text, stdout); exit(0);
+        default: return usage_error("unknown option");
+        }
+    }
+    if (c->password_stdin && c->password)
+        return usage_error("--password and --password-stdin exclude each other");
+    if ((c->password || c->password_stdin) && !c->username)
+        return usage_error("a password needs --username");
+    if (c->username && !c->password && !c->password_stdin)
+        return usage_error("--username needs --password or --password-stdin");
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    cli c = {.strategy = OCIPUSH_STRATEGY_AUTO};
+    c.annotations = calloc((size_t)argc, sizeof *c.annotations);
+    if (!c.annotations)
+        return 1;
+    int status = parse_options(&c, argc, argv);
+    char **args = argv + optind;
+    int nargs = argc - optind;
+    int uses_stdin = 0;
+    for (int i = 0; i < nargs; i++)
+        uses_stdin |= strcmp(args[i], "-") == 0;
+    if (status == 0 && c.password_stdin && uses_stdin)
+        status = usage_error("--password-stdin and '-' both want standard input");
+    if (status == 0 && c.password_stdin && read_password_stdin(&c)) {
+        fprintf(stderr, "ocipush: no password on standard input\n");
+        status = 1;
+    }
+    if (status == 0) {
+        if (nargs == 4 && strcmp(args[0], "blob") == 0 && strcmp(args[1], "push") == 0)
+            status = cmd_blob_push(&c, args[2], args[3]);
+        else if (nargs == 4 && strcmp(args[0], "manifest") == 0 && strcmp(args[1], "push") == 0)
+            status = cmd_manifest_push(&c, args[2], args[3]);
+        else if (nargs >= 3 && strcmp(args[0], "push") == 0)
+            status = cmd_push(&c, args[1], args + 2, nargs - 2);
+        else
+            status = usage_error(nargs == 0 ? "no command given" : "unknown command or wrong arguments");
+    }
+    free(c.annotations);
+    free(c.password_buf);
+    return status;
+}

@@ -1,0 +1,550 @@
+/*
+ * ocipush: push blobs, manifests and whole artifacts to OCI registries.
+ *
+ * Conventions, true of every function below unless its comment says otherwise:
+ *
+ * - Handles are opaque. Each is made by an `_new` function and released by the
+ *   matching `_free`, and `_free(NULL)` does nothing.
+ * - Every call that can fail returns an `int`: 0 (OCIPUSH_OK) on success or one of
+ *   the negative OCIPUSH_E_* codes. The codes are fixed and never renumbered.
+ *   ocipush_strerror() names a code; ocipush_session_errmsg() gives the detail of
+ *   the last failure on a session (what was being done, the HTTP status, the
+ *   registry's error code and message).
+ * - Out-parameters come first and are named `out`; they are written only on
+ *   success. Strings passed in are copied unless said otherwise; nothing passed in
+ *   is freed by ocipush unless said otherwise.
+ * - Callbacks run on the caller's thread, inside the ocipush call that triggered
+ *   them, and take a `void *user_data` as their last argument.
+ * - Threads: a handle may be used by one thread at a time. Different sessions
+ *   (and the sources, manifests and pushes used with them) may be used from
+ *   different threads at once. Nothing in ocipush is process-global except the
+ *   one-time initialisation of libcurl and of mbedTLS's PSA crypto, which ocipush
+ *   does on the first ocipush_session_new().
+ * - No call is variadic and no callback takes a va_list, so every function can be
+ *   called through an FFI (ctypes, cgo, JNA, ...).
+ */
+#ifndef OCIPUSH_H
+#define OCIPUSH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32) && defined(OCIPUSH_BUILDING)
+#define OCIPUSH_API __declspec(dllexport)
+#elif defined(OCIPUSH_BUILDING) && defined(__GNUC__)
+#define OCIPUSH_API __attribute__((visibility("default")))
+#else
+#define OCIPUSH_API
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* Status codes                                                             */
+/* ------------------------------------------------------------------------ */
+
+#define OCIPUSH_OK 0
+/** A parameter was invalid: NULL where a value is needed, a malformed
+ *  reference, repository, tag or digest, an unknown enum value. */
+#define OCIPUSH_E_INVALID (-1)
+/** Memory could not be allocated. */
+#define OCIPUSH_E_NOMEM (-2)
+/** A local I/O error: a file could not be opened or read, a spool file could
+ *  not be written. errno is left as the failing system call set it. */
+#define OCIPUSH_E_IO (-3)
+/** The registry could not be reached or the connection failed (DNS, refused,
+ *  reset, timeout, TLS handshake). */
+#define OCIPUSH_E_NETWORK (-4)
+/** The registry answered with an error status the operation cannot recover
+ *  from. The message names the request, the status and the registry's error. */
+#define OCIPUSH_E_HTTP (-5)
+/** The registry rejected the credentials (401 or 403). */
+#define OCIPUSH_E_AUTH (-6)
+/** The content did not hash to the expected digest; nothing was committed. */
+#define OCIPUSH_E_DIGEST_MISMATCH (-7)
+/** A body source's read, size or rewind callback failed. */
+#define OCIPUSH_E_SOURCE (-8)
+/** A rejected upload had to be sent again but its source cannot rewind and
+ *  the spool is off, so the bytes could not be replayed. */
+#define OCIPUSH_E_NOT_REPLAYABLE (-9)
+/** The progress callback asked to stop. */
+#define OCIPUSH_E_ABORTED (-10)
+/** The registry answered something the protocol does not allow (a missing
+ *  Location, a wrong digest in a response). */
+#define OCIPUSH_E_PROTOCOL (-11)
+
+/**
+ * Static English text naming a status code ("invalid argument", ...).
+ * Never NULL; unknown codes give "unknown error". Thread-safe.
+ */
+OCIPUSH_API const char *ocipush_strerror(int code);
+
+/** The library version as "MAJOR.MINOR.PATCH". Static; thread-safe. */
+OCIPUSH_API const char *ocipush_version(void);
+
+/** Size of a buffer that holds a digest string "sha256:<64 hex>" and its NUL. */
+#define OCIPUSH_DIGEST_BUFSIZE 72
+
+/** Release memory that ocipush returned through an out-parameter documented as
+ *  "free with ocipush_free". NULL does nothing. */
+OCIPUSH_API void ocipush_free(void *ptr);
+
+/* ------------------------------------------------------------------------ */
+/* Session                                                                  */
+/* ------------------------------------------------------------------------ */
+
+/** A connection to one registry, with its settings, its connection cache and
+ *  the message of its last failure. */
+typedef struct ocipush_session ocipush_session;
+
+/** How blobs are uploaded (see ocipush_session_set_strategy). */
+typedef enum ocipush_strategy {
+    /** Length-delimited when the size is known (one PUT when the digest is
+     *  known too, else PATCH with Content-Range then PUT), streamed when the
+     *  size is not known. The default. */
+    OCIPUSH_STRATEGY_AUTO = 0,
+    /** POST, then one PUT ?digest= carrying the whole body with a
+     *  Content-Length. A source of unknown size or digest is read (and, if it
+     *  cannot rewind, spooled) once first to learn them. */
+    OCIPUSH_STRATEGY_MONOLITHIC = 1,
+    /** POST, one PATCH with Transfer-Encoding: chunked, then PUT ?digest=.
+     *  Constant memory; the digest is computed while sending. */
+    OCIPUSH_STRATEGY_STREAM = 2,
+    /** POST, PATCHes of the chunk size with Content-Range and Content-Length
+     *  (never smaller than the registry's OCI-Chunk-Min-Length), then PUT. */
+    OCIPUSH_STRATEGY_CHUNKED = 3
+} ocipush_strategy;
+
+/** Log levels passed to the log callback. */
+typedef enum ocipush_log_level {
+    OCIPUSH_LOG_ERROR = 0,
+    OCIPUSH_LOG_WARN = 1,
+    OCIPUSH_LOG_INFO = 2,
+    OCIPUSH_LOG_DEBUG = 3
+} ocipush_log_level;
+
+/**
+ * Log callback. `message` is already formatted, has no trailing newline, never
+ * contains credentials, and is valid only during the call.
+ */
+typedef void (*ocipush_log_fn)(int level, const char *message, void *user_data);
+
+/**
+ * Progress callback, called as body bytes are read for upload. `done` is the
+ * number of bytes of the current blob read so far (it goes back to 0 when an
+ * upload is started again), `total` its size or -1 when not known yet. Return 0
+ * to go on, nonzero to abort the operation with OCIPUSH_E_ABORTED.
+ */
+typedef int (*ocipush_progress_fn)(uint64_t done, int64_t total, void *user_data);
+
+/**
+ * Make a session for the registry `registry`, given as "host" or "host:port"
+ * (an IPv6 address in brackets: "[::1]:5000"). HTTPS is used unless
+ * ocipush_session_set_plain_http() says otherwise.
+ *
+ * Returns OCIPUSH_OK and sets *out, OCIPUSH_E_INVALID for a NULL or malformed
+ * registry, OCIPUSH_E_NOMEM. Free with ocipush_session_free().
+ */
+OCIPUSH_API int ocipush_session_new(ocipush_session **out, const char *registry);
+
+/** Free a session, closing its connections. NULL does nothing. */
+OCIPUSH_API void ocipush_session_free(ocipush_session *session);
+
+/**
+ * The detail message of the last failing call made with this session (or
+ * with an object used through it), "" if none failed. Valid until the next
+ * call on the session. Never NULL for a non-NULL session.
+ */
+OCIPUSH_API const char *ocipush_session_errmsg(const ocipush_session *session);
+
+/** Use plain http:// instead of https:// when `enable` is nonzero.
+ *  Returns OCIPUSH_OK or OCIPUSH_E_INVALID. */
+OCIPUSH_API int ocipush_session_set_plain_http(ocipush_session *session, int enable);
+
+/** Trust the PEM CA bundle at `path` (copied) instead of the system store;
+ *  NULL returns to the system store. Returns OCIPUSH_OK, OCIPUSH_E_INVALID,
+ *  OCIPUSH_E_NOMEM. The file is read at the first request. */
+OCIPUSH_API int ocipush_session_set_ca_file(ocipush_session *session, const char *path);
+
+/** Skip TLS certificate and host name verification when `enable` is nonzero
+ *  (logged as a warning at the first request). Returns OCIPUSH_OK or
+ *  OCIPUSH_E_INVALID. */
+OCIPUSH_API int ocipush_session_set_insecure(ocipush_session *session, int enable);
+
+/**
+ * Basic credentials (copied). They are sent only to the registry's own
+ * scheme, host and port, never to an upload Location elsewhere. NULL
+ * username clears them. Returns OCIPUSH_OK, OCIPUSH_E_INVALID (password NULL
+ * with a username, or a username containing ':'), OCIPUSH_E_NOMEM.
+ */
+OCIPUSH_API int ocipush_session_set_basic_auth(ocipush_session *session, const char *username,
+                                               const char *password);
+
+/** The User-Agent header (copied); NULL restores "ocipush/VERSION".
+ *  Returns OCIPUSH_OK, OCIPUSH_E_INVALID, OCIPUSH_E_NOMEM. */
+OCIPUSH_API int ocipush_session_set_user_agent(ocipush_session *session, const char *user_agent);
+
+/**
+ * Timeouts in milliseconds: `connect_ms` for establishing a connection
+ * (default 30000), `idle_ms` for a transfer that moves no byte at all
+ * (default 300000). 0 keeps the default. Returns OCIPUSH_OK or
+ * OCIPUSH_E_INVALID (negative values).
+ */
+OCIPUSH_API int ocipush_session_set_timeouts(ocipush_session *session, long connect_ms,
+                                             long idle_ms);
+
+/** Set (or clear, with NULL) the log callback; `max_level` filters messages
+ *  above it. Returns OCIPUSH_OK or OCIPUSH_E_INVALID. */
+OCIPUSH_API int ocipush_session_set_log_callback(ocipush_session *session, ocipush_log_fn fn,
+                                                 int max_level, void *user_data);
+
+/** Set (or clear, with NULL) the progress callback. Returns OCIPUSH_OK or
+ *  OCIPUSH_E_INVALID. */
+OCIPUSH_API int ocipush_session_set_progress_callback(ocipush_session *session,
+                                                      ocipush_progress_fn fn, void *user_data);
+
+/** Choose the upload strategy (default OCIPUSH_STRATEGY_AUTO). Returns
+ *  OCIPUSH_OK or OCIPUSH_E_INVALID for an unknown value. */
+OCIPUSH_API int ocipush_session_set_strategy(ocipush_session *session, ocipush_strategy strategy);
+
+/**
+ * Chunk size in bytes for OCIPUSH_STRATEGY_CHUNKED, and for length-delimited
+ * uploads in AUTO and after a fallback: 0 (the default) means one request for
+ * the whole blob in AUTO and 16 MiB for CHUNKED. Returns OCIPUSH_OK or
+ * OCIPUSH_E_INVALID.
+ */
+OCIPUSH_API int ocipush_session_set_chunk_size(ocipush_session *session, uint64_t bytes);
+
+/**
+ * The spool that lets a non-rewindable stream be sent again when a registry
+ * or proxy rejects a streamed upload. While such a stream is read, its bytes
+ * are kept in memory up to `memory_cap` bytes (default 4 MiB), then in an
+ * unlinked temporary file under $TMPDIR (or /tmp). `enable` 0 turns the spool
+ * off: a rejected stream then fails with OCIPUSH_E_NOT_REPLAYABLE.
+ * Returns OCIPUSH_OK or OCIPUSH_E_INVALID.
+ */
+OCIPUSH_API int ocipush_session_set_spool(ocipush_session *session, int enable,
+                                          uint64_t memory_cap);
+
+/* ------------------------------------------------------------------------ */
+/* Body sources                                                             */
+/* ------------------------------------------------------------------------ */
+
+/** Where the bytes of a blob come from. A source can be used for several
+ *  pushes if it can rewind; a non-rewindable one is consumed by its first. */
+typedef struct ocipush_source ocipush_source;
+
+/**
+ * Read callback: copy up to `capacity` bytes into `buffer`, set *out_len to
+ * the number copied, and return 0. *out_len == 0 with return 0 means end of
+ * data; a short read is fine. Any nonzero return is a failure: the upload in
+ * progress is abandoned (not committed) with OCIPUSH_E_SOURCE.
+ */
+typedef int (*ocipush_source_read_fn)(void *user_data, uint8_t *buffer, size_t capacity,
+                                      size_t *out_len);
+/** Rewind callback: make the next read start again at the first byte. Return
+ *  0 on success, nonzero if it cannot. */
+typedef int (*ocipush_source_rewind_fn)(void *user_data);
+/** Close callback: release what user_data holds. Called exactly once. */
+typedef void (*ocipush_source_close_fn)(void *user_data);
+
+/**
+ * A source over `len` bytes at `data`. With `copy` nonzero the bytes are
+ * copied now; with `copy` 0 they are borrowed and must stay valid and
+ * unchanged until the source is freed. `data` may be NULL when `len` is 0.
+ * Rewindable, size known. Returns OCIPUSH_OK, OCIPUSH_E_INVALID, OCIPUSH_E_NOMEM.
+ */
+OCIPUSH_API int ocipush_source_new_memory(ocipush_source **out, const void *data, size_t len,
+                                          int copy);
+
+/**
+ * A source over the file at `path`, opened now (so an unreadable file fails
+ * here, with errno set) and closed when the source is freed. A regular file
+ * is rewindable with a known size; anything else (a FIFO, a character device)
+ * is read as a non-rewindable stream. Returns OCIPUSH_OK, OCIPUSH_E_INVALID,
+ * OCIPUSH_E_IO, OCIPUSH_E_NOMEM.
+ */
+OCIPUSH_API int ocipush_source_new_file(ocipush_source **out, const char *path);
+
+/**
+ * A source over the open descriptor `fd`, read from its current offset. A
+ * regular file is rewindable (to that offset) with a known size; a pipe,
+ * socket or terminal is a non-rewindable stream. With `take_ownership`
+ * nonzero the descriptor is closed when the source is freed (and also when
+ * this call fails). Returns OCIPUSH_OK, OCIPUSH_E_INVALID, OCIPUSH_E_IO,
+ * OCIPUSH_E_NOMEM.
+ */
+OCIPUSH_API int ocipush_source_new_fd(ocipush_source **out, int fd, int take_ownership);
+
+/**
+ * A source whose bytes come from the caller's callbacks. `read` is required.
+ * `rewind` may be NULL: the source is then a non-rewindable stream, replayed
+ * from the session's spool if an upload must be sent again. `size` is the
+ * exact number of bytes the reads will produce, or -1 if not known; a source
+ * that produces a different number fails its upload. `close`, if not NULL,
+ * is called exactly once with `user_data`: when the source is freed, or
+ * before this function returns an error. Returns OCIPUSH_OK,
+ * OCIPUSH_E_INVALID, OCIPUSH_E_NOMEM.
+ */
+OCIPUSH_API int ocipush_source_new_callback(ocipush_source **out, ocipush_source_read_fn read,
+                                            ocipush_source_rewind_fn rewind,
+                                            ocipush_source_close_fn close, int64_t size,
+                                            void *user_data);
+
+/** The source's size in bytes, or -1 if it is not known in advance. */
+OCIPUSH_API int64_t ocipush_source_size(const ocipush_source *source);
+
+/** Free a source, closing what it owns. NULL does nothing. */
+OCIPUSH_API void ocipush_source_free(ocipush_source *source);
+
+/* ------------------------------------------------------------------------ */
+/* Blobs                                                                    */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * Push one blob, read from `source`, to `repository` (e.g. "library/app") on
+ * the session's registry, and write its digest "sha256:<hex>" into
+ * `out_digest` (OCIPUSH_DIGEST_BUFSIZE bytes) and its size into *out_size
+ * (either may be NULL).
+ *
+ * `expected_digest`, if not NULL, is what the content must hash to: the
+ * registry is first asked (HEAD) whether it has that blob, in which case the
+ * source is not read at all; and a mismatch is detected before the upload is
+ * committed, which then fails with OCIPUSH_E_DIGEST_MISMATCH and leaves
+ * nothing in the registry.
+ *
+ * The digest is computed while the source is read, and each byte is hashed
+ * once even when an upload is sent again. When a streamed upload is rejected
+ * (HTTP 400, 411, 413, 501, or the connection closed before any answer), the
+ * blob is sent again, length-delimited, in a new upload session, from the
+ * rewound source or the spool; the session then stays length-delimited for
+ * the rest of its life. Each such fallback is logged at OCIPUSH_LOG_WARN.
+ *
+ * Returns OCIPUSH_OK, OCIPUSH_E_INVALID (bad repository or digest),
+ * OCIPUSH_E_NOMEM, OCIPUSH_E_IO (spool), OCIPUSH_E_NETWORK, OCIPUSH_E_HTTP,
+ * OCIPUSH_E_AUTH, OCIPUSH_E_DIGEST_MISMATCH, OCIPUSH_E_SOURCE,
+ * OCIPUSH_E_NOT_REPLAYABLE, OCIPUSH_E_ABORTED, OCIPUSH_E_PROTOCOL. The
+ * session's errmsg says what happened.
+ */
+OCIPUSH_API int ocipush_blob_push(ocipush_session *session, const char *repository,
+                                  ocipush_source *source, const char *expected_digest,
+                                  char *out_digest, uint64_t *out_size);
+
+/**
+ * Whether the registry has the blob `digest` in `repository`: *out_exists is
+ * set to 1 or 0. Returns OCIPUSH_OK, OCIPUSH_E_INVALID, OCIPUSH_E_NETWORK,
+ * OCIPUSH_E_HTTP, OCIPUSH_E_AUTH.
+ */
+OCIPUSH_API int ocipush_blob_exists(ocipush_session *session, int *out_exists,
+                                    const char *repository, const char *digest);
+
+/* ------------------------------------------------------------------------ */
+/* Manifests and indexes                                                    */
+/* ------------------------------------------------------------------------ */
+
+/** Media types ocipush writes. */
+#define OCIPUSH_MEDIA_TYPE_MANIFEST "application/vnd.oci.image.manifest.v1+json"
+#define OCIPUSH_MEDIA_TYPE_INDEX "application/vnd.oci.image.index.v1+json"
+#define OCIPUSH_MEDIA_TYPE_EMPTY "application/vnd.oci.empty.v1+json"
+#define OCIPUSH_MEDIA_TYPE_LAYER "application/vnd.oci.image.layer.v1.tar"
+
+/** A content descriptor: media type, digest, size, and optional annotations,
+ *  artifactType and (for index entries) platform. */
+typedef struct ocipush_descriptor ocipush_descriptor;
+
+/**
+ * Make a descriptor. `media_type` and `digest` are checked and copied; `size`
+ * is the content's size in bytes. Returns OCIPUSH_OK, OCIPUSH_E_INVALID (NULL
+ * or empty media type, malformed digest), OCIPUSH_E_NOMEM.
+ */
+OCIPUSH_API int ocipush_descriptor_new(ocipush_descriptor **out, const char *media_type,
+                                       const char *digest, uint64_t size);
+
+/** Free a descriptor. NULL does nothing. */
+OCIPUSH_API void ocipush_descriptor_free(ocipush_descriptor *desc);
+
+/** Add (or replace) the annotation `key` = `value` (both copied, non-empty
+ *  key). Returns OCIPUSH_OK, OCIPUSH_E_INVALID, OCIPUSH_E_NOMEM. */
+OCIPUSH_API int ocipush_descriptor_add_annotation(ocipush_descriptor *desc, const char *key,
+                                                  const char *value);
+
+/** Set the descriptor's artifactType (copied; NULL clears). Returns
+ *  OCIPUSH_OK, OCIPUSH_E_INVALID, OCIPUSH_E_NOMEM. */
+OCIPUSH_API int ocipush_descriptor_set_artifact_type(ocipush_descriptor *desc,
+                                                     const char *artifact_type);
+
+/** Set the platform of an index entry (`os` and `architecture` required,
+ *  `variant` may be NULL; all copied). Returns OCIPUSH_OK,
+ *  OCIPUSH_E_INVALID, OCIPUSH_E_NOMEM. */
+OCIPUSH_API int ocipush_descriptor_set_platform(ocipush_descriptor *desc, const char *os,
+                                                const char *architecture, const char *variant);
+
+/** An OCI image manifest or image index being built. */
+typedef struct ocipush_manifest ocipush_manifest;
+
+/** Kind of document an ocipush_manifest builds. */
+typedef enum ocipush_manifest_kind {
+    OCIPUSH_MANIFEST_IMAGE = 0, /**< application/vnd.oci.image.manifest.v1+json */
+    OCIPUSH_MANIFEST_INDEX = 1  /**< application/vnd.oci.image.index.v1+json */
+} ocipush_manifest_kind;
+
+/** Make an empty manifest or index. Returns OCIPUSH_OK, OCIPUSH_E_INVALID,
+ *  OCIPUSH_E_NOMEM. */
+OCIPUSH_API int ocipush_manifest_new(ocipush_manifest **out, ocipush_manifest_kind kind);
+
+/** Free a manifest. NULL does nothing. */
+OCIPUSH_API void ocipush_manifest_free(ocipush_manifest *manifest);
+
+/** Set the config descriptor of an image manifest (copied). Returns
+ *  OCIPUSH_OK, OCIPUSH_E_INVALID (an index, or NULL), OCIPUSH_E_NOMEM. */
+OCIPUSH_API int ocipush_manifest_set_config(ocipush_manifest *manifest,
+                                            const ocipush_descriptor *config);
+
+/** Append a layer descriptor to an image manifest (copied). Returns
+ *  OCIPUSH_OK, OCIPUSH_E_INVALID (an index, or NULL), OCIPUSH_E_NOMEM. */
+OCIPUSH_API int ocipush_manifest_add_layer(ocipush_manifest *manifest,
+                                           const ocipush_descriptor *layer);
+
+/** Append a manifest descriptor to an index (copied). Returns OCIPUSH_OK,
+ *  OCIPUSH_E_INVALID (an image manifest, or NULL), OCIPUSH_E_NOMEM. */
+OCIPUSH_API int ocipush_manifest_add_manifest(ocipush_manifest *index,
+                                              const ocipush_descriptor *entry);
+
+/** Set the subject descriptor (copied; NULL clears). Returns OCIPUSH_OK,
+ *  OCIPUSH_E_INVALID, OCIPUSH_E_NOMEM. */
+OCIPUSH_API int ocipush_manifest_set_subject(ocipush_manifest *manifest,
+                                             const ocipush_descriptor *subject);
+
+/** Set the artifactType (copied; NULL clears). Returns OCIPUSH_OK,
+ *  OCIPUSH_E_INVALID, OCIPUSH_E_NOMEM. */
+OCIPUSH_API int ocipush_manifest_set_artifact_type(ocipush_manifest *manifest,
+                                                   const char *artifact_type);
+
+/** Add (or replace) a top-level annotation (copied). Returns OCIPUSH_OK,
+ *  OCIPUSH_E_INVALID, OCIPUSH_E_NOMEM. */
+OCIPUSH_API int ocipush_manifest_add_annotation(ocipush_manifest *manifest, const char *key,
+                                                const char *value);
+
+/**
+ * Serialize to compact JSON, the exact bytes that would be pushed. *out is a
+ * NUL-terminated string (free with ocipush_free), *out_len its length without
+ * the NUL. An image manifest needs a config. Returns OCIPUSH_OK,
+ * OCIPUSH_E_INVALID (no config), OCIPUSH_E_NOMEM.
+ */
+OCIPUSH_API int ocipush_manifest_serialize(char **out, size_t *out_len,
+                                           const ocipush_manifest *manifest);
+
+/**
+ * Serialize and push `manifest` to `repository` under `reference`: a tag, or
+ * NULL to push by digest only. Writes the manifest's digest into `out_digest`
+ * (OCIPUSH_DIGEST_BUFSIZE bytes; may be NULL). The registry must already have
+ * every blob the manifest names. Returns OCIPUSH_OK, OCIPUSH_E_INVALID,
+ * OCIPUSH_E_NOMEM, OCIPUSH_E_NETWORK, OCIPUSH_E_HTTP, OCIPUSH_E_AUTH,
+ * OCIPUSH_E_PROTOCOL.
+ */
+OCIPUSH_API int ocipush_manifest_push(ocipush_session *session, const char *repository,
+                                      const char *reference, const ocipush_manifest *manifest,
+                                      char *out_digest);
+
+/**
+ * Push `len` bytes of manifest `data` as they are, with Content-Type
+ * `media_type`, to `repository` under `reference` (a tag, or NULL to push by
+ * digest). The digest is written into `out_digest` (may be NULL). Returns
+ * the same codes as ocipush_manifest_push().
+ */
+OCIPUSH_API int ocipush_manifest_push_raw(ocipush_session *session, const char *repository,
+                                          const char *reference, const char *media_type,
+                                          const void *data, size_t len, char *out_digest);
+
+/* ------------------------------------------------------------------------ */
+/* Whole artifacts                                                          */
+/* ------------------------------------------------------------------------ */
+
+/** An artifact to push: a config blob, layers, annotations and tags. */
+typedef struct ocipush_push ocipush_push;
+
+/** Make an empty artifact. Its config is the empty JSON "{}" with media type
+ *  OCIPUSH_MEDIA_TYPE_EMPTY unless ocipush_push_set_config() is called.
+ *  Returns OCIPUSH_OK, OCIPUSH_E_INVALID, OCIPUSH_E_NOMEM. */
+OCIPUSH_API int ocipush_push_new(ocipush_push **out);
+
+/** Free an artifact description (not the sources it borrows). NULL does
+ *  nothing. */
+OCIPUSH_API void ocipush_push_free(ocipush_push *push);
+
+/** Use `source` (borrowed: it must outlive the push) with `media_type`
+ *  (copied) as the config blob. Returns OCIPUSH_OK, OCIPUSH_E_INVALID,
+ *  OCIPUSH_E_NOMEM. */
+OCIPUSH_API int ocipush_push_set_config(ocipush_push *push, ocipush_source *source,
+                                        const char *media_type);
+
+/** Append a layer read from `source` (borrowed) with `media_type` (copied;
+ *  NULL means OCIPUSH_MEDIA_TYPE_LAYER) and, if `title` is not NULL, the
+ *  annotation org.opencontainers.image.title = title. Returns OCIPUSH_OK,
+ *  OCIPUSH_E_INVALID, OCIPUSH_E_NOMEM. */
+OCIPUSH_API int ocipush_push_add_layer(ocipush_push *push, ocipush_source *source,
+                                       const char *media_type, const char *title);
+
+/** Set the manifest's artifactType (copied; NULL clears). Returns OCIPUSH_OK,
+ *  OCIPUSH_E_INVALID, OCIPUSH_E_NOMEM. */
+OCIPUSH_API int ocipush_push_set_artifact_type(ocipush_push *push, const char *artifact_type);
+
+/** Add a manifest annotation (copied). Returns OCIPUSH_OK, OCIPUSH_E_INVALID,
+ *  OCIPUSH_E_NOMEM. */
+OCIPUSH_API int ocipush_push_add_annotation(ocipush_push *push, const char *key,
+                                            const char *value);
+
+/** Add a tag (copied, checked) to give the manifest; with none, the manifest
+ *  is pushed by digest only. Returns OCIPUSH_OK, OCIPUSH_E_INVALID,
+ *  OCIPUSH_E_NOMEM. */
+OCIPUSH_API int ocipush_push_add_tag(ocipush_push *push, const char *tag);
+
+/**
+ * Push the artifact to `repository`: the config and every layer as blobs,
+ * then the manifest, under the first tag (or by digest), then the other tags.
+ * Nothing is tagged unless every blob landed, so a failure never leaves a tag
+ * on incomplete content. Writes the manifest digest into `out_digest` (may be
+ * NULL). Returns the codes of ocipush_blob_push() and ocipush_manifest_push(),
+ * and OCIPUSH_E_INVALID for a layer-less artifact.
+ */
+OCIPUSH_API int ocipush_push_run(ocipush_session *session, const ocipush_push *push,
+                                 const char *repository, char *out_digest);
+
+/* ------------------------------------------------------------------------ */
+/* References                                                               */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * Check a repository name against the OCI distribution rules
+ * (lowercase path components separated by '/'). Returns OCIPUSH_OK or
+ * OCIPUSH_E_INVALID. Thread-safe.
+ */
+OCIPUSH_API int ocipush_repository_validate(const char *repository);
+
+/** Check a tag ([A-Za-z0-9_][A-Za-z0-9._-]{0,127}). Returns OCIPUSH_OK or
+ *  OCIPUSH_E_INVALID. Thread-safe. */
+OCIPUSH_API int ocipush_tag_validate(const char *tag);
+
+/** Check a digest "sha256:<64 lowercase hex>". Returns OCIPUSH_OK or
+ *  OCIPUSH_E_INVALID. Thread-safe. */
+OCIPUSH_API int ocipush_digest_validate(const char *digest);
+
+/**
+ * Split a reference "host[:port]/repository[:tag][@digest]" and check each
+ * part. On success *out_registry and *out_repository are set, *out_tag and
+ * *out_digest (each optional: pass NULL to ignore) are set or NULL when
+ * absent; every string is freed with ocipush_free. On OCIPUSH_E_INVALID,
+ * *out_why (optional) points to static text saying what was wrong. Returns
+ * OCIPUSH_OK, OCIPUSH_E_INVALID, OCIPUSH_E_NOMEM. Thread-safe.
+ */
+OCIPUSH_API int ocipush_reference_parse(char **out_registry, char **out_repository,
+                                        char **out_tag, char **out_digest,
+                                        const char **out_why, const char *reference);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* OCIPUSH_H */

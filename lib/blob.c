@@ -1,0 +1,195 @@
+/* Pushing one blob: choosing how to send it, and falling back to a
+ * length-delimited upload when a streamed one is rejected. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http.h"
+#include "reader.h"
+#include "source.h"
+#include "upload.h"
+
+#define DEFAULT_CHUNK (16u << 20)
+
+int ocipush_blob_exists(ocipush_session *s, int *out_exists, const char *repository,
+                        const char *digest)
+{
+    if (!s || !out_exists)
+        return OCIPUSH_E_INVALID;
+    op_clear_error(s);
+    if (ocipush_repository_validate(repository))
+        return op_fail(s, OCIPUSH_E_INVALID, "invalid repository name '%s'",
+                       repository ? repository : "(null)");
+    if (ocipush_digest_validate(digest))
+        return op_fail(s, OCIPUSH_E_INVALID, "invalid digest '%s' (want sha256:<64 hex>)",
+                       digest ? digest : "(null)");
+    char *url = NULL;
+    op_buf what = {0};
+    int rc = op_buf_printf(&what, "blobs/%s", digest);
+    rc = rc ? rc : op_registry_url(&url, s, repository, what.data);
+    op_buf_free(&what);
+    if (rc)
+        return op_fail(s, rc, "out of memory");
+    op_response resp = {0};
+    op_request req = {.method = "HEAD", .url = url};
+    rc = op_http_perform(s, &req, &resp);
+    if (rc == 0 && (resp.status == 200 || resp.status == 404))
+        *out_exists = resp.status == 200;
+    else if (rc == 0)
+        rc = op_http_fail(s, "checking whether the blob exists", &req, &resp);
+    op_response_clear(&resp);
+    free(url);
+    return rc;
+}
+
+/* Refuse to commit content that does not hash to what the caller expects. */
+static int check_expected(op_upload *u, const char *expected)
+{
+    if (!expected || strcmp(expected, u->reader->digest) == 0)
+        return 0;
+    return op_fail(u->s, OCIPUSH_E_DIGEST_MISMATCH,
+                   "the content hashes to %s, not the expected %s; the upload was not committed",
+                   u->reader->digest, expected);
+}
+
+/* Size (and, for one PUT, digest) must be known before a length-delimited
+ * upload: learn them by reading on to the end, then start again. */
+static int learn_size_and_digest(op_upload *u)
+{
+    if (u->reader->at_eof)
+        return op_reader_rewind(u->reader);
+    int rc = op_reader_drain(u->reader);
+    return rc ? rc : op_reader_rewind(u->reader);
+}
+
+/* One new upload session, sent with Content-Length: one PUT, or PATCHes of
+ * `chunk` bytes then a PUT. */
+static int send_length_delimited(op_upload *u, const char *expected, int monolithic,
+                                 uint64_t chunk)
+{
+    int rc = 0;
+    if (monolithic || u->reader->size < 0)
+        rc = learn_size_and_digest(u);
+    if (rc == 0 && monolithic)
+        rc = check_expected(u, expected);
+    rc = rc ? rc : op_upload_start(u);
+    if (rc == 0 && monolithic) {
+        rc = op_upload_put_body(u, u->reader->digest);
+        return rc ? rc : op_reader_finish(u->reader);
+    }
+    rc = rc ? rc : op_upload_chunks(u, chunk);
+    rc = rc ? rc : op_reader_finish(u->reader);
+    rc = rc ? rc : check_expected(u, expected);
+    return rc ? rc : op_upload_commit(u, u->reader->digest);
+}
+
+static int send_streamed(op_upload *u, const char *expected, int *out_rejected)
+{
+    int rc = op_upload_start(u);
+    rc = rc ? rc : op_upload_stream(u, out_rejected);
+    rc = rc ? rc : op_reader_finish(u->reader);
+    rc = rc ? rc : check_expected(u, expected);
+    return rc ? rc : op_upload_commit(u, u->reader->digest);
+}
+
+/* The reason ocipush exists: a proxy or registry that refuses a chunked
+ * body gets the same bytes again with a Content-Length, in a new session. */
+static int fall_back(op_upload *u, const char *expected, uint64_t chunk)
+{
+    ocipush_session *s = u->s;
+    char why[64];
+    if (u->last_status)
+        snprintf(why, sizeof why, "HTTP %ld", u->last_status);
+    else
+        snprintf(why, sizeof why, "connection closed without an answer");
+    op_upload_cancel(u);
+    s->stream_rejected = 1;
+    if (!u->reader->spool && !u->reader->src->rewind)
+        return op_fail(s, OCIPUSH_E_NOT_REPLAYABLE,
+                       "the registry rejected the streamed upload to %s/%s (%s) and it cannot be "
+                       "sent again: the source is a stream that cannot rewind and the spool is off",
+                       s->registry, u->repository, why);
+    op_log(s, OCIPUSH_LOG_WARN,
+           "streamed upload to %s/%s was rejected (%s); sending it again with Content-Length in a "
+           "new upload session%s",
+           s->registry, u->repository, why,
+           u->reader->spool ? (op_spool_on_disk(u->reader->spool) ? ", replayed from the spool file"
+                                                                  : ", replayed from the spool")
+                            : "");
+    int rc = op_reader_rewind(u->reader);
+    if (rc)
+        return rc;
+    return send_length_delimited(u, expected, chunk == 0, chunk);
+}
+
+static int push_blob(op_upload *u, const char *expected)
+{
+    ocipush_session *s = u->s;
+    int size_known = u->reader->size >= 0;
+    switch (s->strategy) {
+    case OCIPUSH_STRATEGY_MONOLITHIC:
+        return send_length_delimited(u, expected, 1, 0);
+    case OCIPUSH_STRATEGY_CHUNKED:
+        return send_length_delimited(u, expected, 0, s->chunk_size ? s->chunk_size : DEFAULT_CHUNK);
+    case OCIPUSH_STRATEGY_AUTO:
+        if (size_known)
+            return send_length_delimited(u, expected, 0, s->chunk_size);
+        break;
+    case OCIPUSH_STRATEGY_STREAM:
+        break;
+    }
+    if (s->stream_rejected) {
+        op_log(s, OCIPUSH_LOG_INFO,
+               "%s rejected a streamed upload before: sending with Content-Length", s->registry);
+        return send_length_delimited(u, expected, s->chunk_size == 0, s->chunk_size);
+    }
+    int rejected = 0;
+    int rc = send_streamed(u, expected, &rejected);
+    return rejected ? fall_back(u, expected, s->chunk_size) : rc;
+}
+
+int ocipush_blob_push(ocipush_session *s, const char *repository, ocipush_source *source,
+                      const char *expected_digest, char *out_digest, uint64_t *out_size)
+{
+    if (!s)
+        return OCIPUSH_E_INVALID;
+    op_clear_error(s);
+    if (ocipush_repository_validate(repository))
+        return op_fail(s, OCIPUSH_E_INVALID, "invalid repository name '%s'",
+                       repository ? repository : "(null)");
+    if (!source)
+        return op_fail(s, OCIPUSH_E_INVALID, "no source given");
+    if (expected_digest && ocipush_digest_validate(expected_digest))
+        return op_fail(s, OCIPUSH_E_INVALID, "invalid expected digest '%s' (want sha256:<64 hex>)",
+                       expected_digest);
+    if (expected_digest) {
+        int exists = 0;
+        int rc = ocipush_blob_exists(s, &exists, repository, expected_digest);
+        if (rc)
+            return rc;
+        if (exists && source->size >= 0) {
+            op_log(s, OCIPUSH_LOG_INFO, "%s already has %s", repository, expected_digest);
+            if (out_digest)
+                memcpy(out_digest, expected_digest, OCIPUSH_DIGEST_BUFSIZE);
+            if (out_size)
+                *out_size = (uint64_t)source->size;
+            return OCIPUSH_OK;
+        }
+    }
+    op_reader reader;
+    op_upload u = {.s = s, .repository = repository, .reader = &reader};
+    int rc = op_reader_init(&reader, s, source);
+    rc = rc ? rc : push_blob(&u, expected_digest);
+    op_upload_cancel(&u); /* no-op once committed */
+    if (rc == 0) {
+        op_log(s, OCIPUSH_LOG_INFO, "pushed %s (%" PRId64 " bytes) to %s", reader.digest,
+               reader.size, repository);
+        if (out_digest)
+            memcpy(out_digest, reader.digest, OCIPUSH_DIGEST_BUFSIZE);
+        if (out_size)
+            *out_size = (uint64_t)reader.size;
+    }
+    op_reader_clear(&reader);
+    return rc;
+}

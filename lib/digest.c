@@ -1,0 +1,120 @@
+#include "digest.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <threads.h>
+
+#include <mbedtls/base64.h>
+#include <psa/crypto.h>
+
+#include "ocipush.h"
+
+struct op_sha256 {
+    psa_hash_operation_t op;
+    int active; /* an unfinished operation must be aborted to free it */
+};
+
+static once_flag psa_once = ONCE_FLAG_INIT;
+static psa_status_t psa_init_status = PSA_ERROR_BAD_STATE;
+
+static void psa_init_once(void)
+{
+    psa_init_status = psa_crypto_init();
+}
+
+/* psa_crypto_init() is required before any psa_hash_* call (mbedTLS 3 and 4
+ * enforce it). It is idempotent but not thread-safe in 2.28 without
+ * MBEDTLS_THREADING, hence the once flag. */
+static int crypto_ready(void)
+{
+    call_once(&psa_once, psa_init_once);
+    return psa_init_status == PSA_SUCCESS ? 0 : OCIPUSH_E_INVALID;
+}
+
+int op_sha256_new(op_sha256 **out)
+{
+    if (crypto_ready())
+        return OCIPUSH_E_INVALID;
+    op_sha256 *h = calloc(1, sizeof *h);
+    if (!h)
+        return OCIPUSH_E_NOMEM;
+    h->op = psa_hash_operation_init();
+    if (psa_hash_setup(&h->op, PSA_ALG_SHA_256) != PSA_SUCCESS) {
+        free(h);
+        return OCIPUSH_E_INVALID;
+    }
+    h->active = 1;
+    *out = h;
+    return 0;
+}
+
+int op_sha256_update(op_sha256 *h, const void *data, size_t len)
+{
+    if (!h->active)
+        return OCIPUSH_E_INVALID;
+    if (len == 0)
+        return 0;
+    return psa_hash_update(&h->op, data, len) == PSA_SUCCESS ? 0 : OCIPUSH_E_INVALID;
+}
+
+static void hex_encode(char *out, const uint8_t *raw, size_t len)
+{
+    static const char hex[] = "0123456789abcdef";
+    for (size_t i = 0; i < len; i++) {
+        out[2 * i] = hex[raw[i] >> 4];
+        out[2 * i + 1] = hex[raw[i] & 15];
+    }
+    out[2 * len] = '\0';
+}
+
+int op_sha256_finish(op_sha256 *h, char *out)
+{
+    uint8_t raw[32];
+    size_t got = 0;
+    if (!h->active)
+        return OCIPUSH_E_INVALID;
+    h->active = 0;
+    if (psa_hash_finish(&h->op, raw, sizeof raw, &got) != PSA_SUCCESS || got != sizeof raw)
+        return OCIPUSH_E_INVALID;
+    memcpy(out, "sha256:", 7);
+    hex_encode(out + 7, raw, sizeof raw);
+    return 0;
+}
+
+void op_sha256_free(op_sha256 *h)
+{
+    if (!h)
+        return;
+    if (h->active)
+        psa_hash_abort(&h->op);
+    free(h);
+}
+
+int op_sha256_digest(char *out, const void *data, size_t len)
+{
+    op_sha256 *h = NULL;
+    int rc = op_sha256_new(&h);
+    if (rc == 0)
+        rc = op_sha256_update(h, data, len);
+    if (rc == 0)
+        rc = op_sha256_finish(h, out);
+    op_sha256_free(h);
+    return rc;
+}
+
+int op_base64_encode(char **out, const void *data, size_t len)
+{
+    size_t need = 0;
+    mbedtls_base64_encode(NULL, 0, &need, data, len); /* asks for the size */
+    unsigned char *text = malloc(need + 1);
+    if (!text)
+        return OCIPUSH_E_NOMEM;
+    size_t written = 0;
+    if (mbedtls_base64_encode(text, need + 1, &written, data, len) != 0) {
+        free(text);
+        return OCIPUSH_E_INVALID;
+    }
+    text[written] = '\0';
+    *out = (char *)text;
+    return 0;
+}

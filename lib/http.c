@@ -1,0 +1,340 @@
+#include "http.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <threads.h>
+
+#include <curl/curl.h>
+
+#include "json.h"
+#include "url.h"
+
+/* Error and manifest bodies are small; anything past this is dropped. */
+#define RESPONSE_BODY_CAP (8u << 20)
+
+struct op_http {
+    CURL *easy; /* kept for the session's life so connections are reused */
+};
+
+static once_flag curl_once = ONCE_FLAG_INIT;
+static CURLcode curl_init_status = CURLE_FAILED_INIT;
+
+static void curl_init_once(void)
+{
+    curl_init_status = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+int op_http_new(op_http **out)
+{
+    call_once(&curl_once, curl_init_once);
+    if (curl_init_status != CURLE_OK)
+        return OCIPUSH_E_NOMEM;
+    op_http *h = calloc(1, sizeof *h);
+    if (!h)
+        return OCIPUSH_E_NOMEM;
+    h->easy = curl_easy_init();
+    if (!h->easy) {
+        free(h);
+        return OCIPUSH_E_NOMEM;
+    }
+    *out = h;
+    return OCIPUSH_OK;
+}
+
+void op_http_free(op_http *h)
+{
+    if (!h)
+        return;
+    curl_easy_cleanup(h->easy);
+    free(h);
+}
+
+void op_response_clear(op_response *r)
+{
+    free(r->location);
+    free(r->range);
+    free(r->content_digest);
+    free(r->chunk_min);
+    free(r->content_length);
+    op_buf_free(&r->body);
+    memset(r, 0, sizeof *r);
+}
+
+/* State shared with curl's callbacks during one exchange. */
+typedef struct exchange {
+    ocipush_session *s;
+    const op_request *req;
+    op_response *resp;
+    int reader_rc; /* the body reader's failure, if any */
+    int nomem;
+} exchange;
+
+static int keep_header(char **slot, const char *value, size_t len)
+{
+    free(*slot);
+    *slot = op_strndup(value, len);
+    return *slot ? 0 : -1;
+}
+
+static size_t on_header(char *data, size_t size, size_t nitems, void *userdata)
+{
+    exchange *x = userdata;
+    size_t len = size * nitems;
+    op_response *r = x->resp;
+    if (len >= 5 && strncmp(data, "HTTP/", 5) == 0) {
+        /* A new status line: drop the headers of an interim 100 Continue. */
+        long status = r->status;
+        op_buf body = r->body;
+        r->body = (op_buf){0};
+        op_response_clear(r);
+        r->body = body;
+        r->status = status;
+        return len;
+    }
+    const char *colon = memchr(data, ':', len);
+    if (!colon)
+        return len;
+    size_t name_len = (size_t)(colon - data);
+    const char *v = colon + 1;
+    const char *end = data + len;
+    while (v < end && (*v == ' ' || *v == '\t'))
+        v++;
+    while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' ' || end[-1] == '\t'))
+        end--;
+    static const struct {
+        const char *name;
+        size_t offset;
+    } wanted[] = {
+        {"location", offsetof(op_response, location)},
+        {"range", offsetof(op_response, range)},
+        {"docker-content-digest", offsetof(op_response, content_digest)},
+        {"oci-chunk-min-length", offsetof(op_response, chunk_min)},
+        {"content-length", offsetof(op_response, content_length)},
+    };
+    for (size_t i = 0; i < sizeof wanted / sizeof wanted[0]; i++) {
+        if (strlen(wanted[i].name) == name_len && strncasecmp(data, wanted[i].name, name_len) == 0) {
+            char **slot = (char **)((char *)r + wanted[i].offset);
+            if (keep_header(slot, v, (size_t)(end - v))) {
+                x->nomem = 1;
+                return 0;
+            }
+        }
+    }
+    return len;
+}
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *userdata)
+{
+    exchange *x = userdata;
+    size_t len = size * nmemb;
+    size_t room = RESPONSE_BODY_CAP - x->resp->body.len;
+    size_t keep = len < room ? len : room;
+    if (keep && op_buf_append(&x->resp->body, data, keep)) {
+        x->nomem = 1;
+        return 0;
+    }
+    return len;
+}
+
+static size_t on_read(char *buffer, size_t size, size_t nitems, void *userdata)
+{
+    exchange *x = userdata;
+    size_t got = 0;
+    int rc = x->req->reader(x->req->reader_ctx, (uint8_t *)buffer, size * nitems, &got);
+    if (rc) {
+        x->reader_rc = rc;
+        return CURL_READFUNC_ABORT;
+    }
+    return got;
+}
+
+/* Bodies come from sources that ocipush rewinds itself, in a new request:
+ * curl must never try to resend one on its own. */
+static int on_seek(void *userdata, curl_off_t offset, int origin)
+{
+    (void)userdata;
+    (void)offset;
+    (void)origin;
+    return CURL_SEEKFUNC_CANTSEEK;
+}
+
+static int add_header(struct curl_slist **list, const char *name, const char *value)
+{
+    op_buf line = {0};
+    int rc = op_buf_printf(&line, "%s: %s", name, value);
+    struct curl_slist *grown = rc ? NULL : curl_slist_append(*list, line.data);
+    op_buf_free(&line);
+    if (!grown)
+        return OCIPUSH_E_NOMEM;
+    *list = grown;
+    return 0;
+}
+
+static int build_headers(ocipush_session *s, const op_request *req, struct curl_slist **out)
+{
+    struct curl_slist *h = NULL;
+    int rc = 0;
+    /* Credentials only ever go to the registry's own origin: an upload
+     * Location may point anywhere. */
+    if (s->basic_auth && op_url_same_origin(req->url, s->base_url))
+        rc = add_header(&h, "Authorization", s->basic_auth);
+    if (!rc && req->content_type)
+        rc = add_header(&h, "Content-Type", req->content_type);
+    else if (!rc && (req->body || req->reader || strcmp(req->method, "POST") == 0))
+        rc = add_header(&h, "Content-Type", "application/octet-stream");
+    if (!rc && req->content_range)
+        rc = add_header(&h, "Content-Range", req->content_range);
+    if (!rc && req->accept)
+        rc = add_header(&h, "Accept", req->accept);
+    if (!rc && req->reader && req->reader_len < 0) {
+        /* Ask before streaming, so a proxy that refuses chunked bodies says so
+         * before any byte of the blob is sent. */
+        rc = add_header(&h, "Expect", "100-continue");
+        rc = rc ? rc : add_header(&h, "Transfer-Encoding", "chunked");
+    }
+    if (rc) {
+        curl_slist_free_all(h);
+        return rc;
+    }
+    *out = h;
+    return 0;
+}
+
+static void set_method_and_body(CURL *c, const op_request *req, exchange *x)
+{
+    const char *m = req->method;
+    if (strcmp(m, "HEAD") == 0) {
+        curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+    } else if (strcmp(m, "GET") == 0) {
+        curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+    } else if (strcmp(m, "DELETE") == 0) {
+        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, m);
+    } else if (req->reader) {
+        curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+        curl_easy_setopt(c, CURLOPT_READFUNCTION, on_read);
+        curl_easy_setopt(c, CURLOPT_READDATA, x);
+        curl_easy_setopt(c, CURLOPT_SEEKFUNCTION, on_seek);
+        curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)req->reader_len);
+        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, m);
+    } else {
+        /* An in-memory body, possibly empty: Content-Length is always sent,
+         * which some registries require even on an empty POST. */
+        curl_easy_setopt(c, CURLOPT_POST, 1L);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, req->body ? (const char *)req->body : "");
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+        if (strcmp(m, "POST") != 0)
+            curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, m);
+    }
+}
+
+static void set_transport(ocipush_session *s, CURL *c, exchange *x, char *errbuf)
+{
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+#if LIBCURL_VERSION_NUM >= 0x075500
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+    /* HTTP/1.1: the chunked-body path and its fallback are what ocipush is
+     * about, and HTTP/2 has no Transfer-Encoding. */
+    curl_easy_setopt(c, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, s->connect_ms);
+    long idle_s = s->idle_ms / 1000 > 0 ? s->idle_ms / 1000 : 1;
+    curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, idle_s);
+    curl_easy_setopt(c, CURLOPT_USERAGENT,
+                     s->user_agent ? s->user_agent : "ocipush/" OCIPUSH_VERSION_STRING);
+    if (s->ca_file)
+        curl_easy_setopt(c, CURLOPT_CAINFO, s->ca_file);
+    if (s->insecure) {
+        curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+        curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, x);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, x);
+}
+
+/* "PATCH http://host:port/v2/name/blobs/uploads/ID" without the query, which
+ * may carry upload state tokens. */
+static void describe(char *out, size_t cap, const op_request *req)
+{
+    char *path = NULL;
+    if (op_url_path(&path, req->url) == 0) {
+        size_t origin_len = strcspn(strstr(req->url, "://") + 3, "/?#") +
+                            (size_t)(strstr(req->url, "://") + 3 - req->url);
+        snprintf(out, cap, "%s %.*s%s", req->method, (int)origin_len, req->url, path);
+    } else {
+        snprintf(out, cap, "%s (unparsable URL)", req->method);
+    }
+    free(path);
+}
+
+int op_http_perform(ocipush_session *s, const op_request *req, op_response *resp)
+{
+    CURL *c = s->http->easy;
+    char errbuf[CURL_ERROR_SIZE] = "";
+    char what[512];
+    struct curl_slist *headers = NULL;
+    exchange x = {.s = s, .req = req, .resp = resp};
+
+    op_response_clear(resp);
+    describe(what, sizeof what, req);
+    if (build_headers(s, req, &headers))
+        return op_fail(s, OCIPUSH_E_NOMEM, "out of memory building %s", what);
+    if (s->insecure && strncmp(req->url, "https:", 6) == 0)
+        op_log(s, OCIPUSH_LOG_WARN, "TLS verification is off for %s", s->registry);
+
+    /* Reset clears options but keeps the connection cache. */
+    curl_easy_reset(c);
+    set_transport(s, c, &x, errbuf);
+    curl_easy_setopt(c, CURLOPT_URL, req->url);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+    set_method_and_body(c, req, &x);
+
+    op_log(s, OCIPUSH_LOG_DEBUG, "> %s", what);
+    CURLcode cc = curl_easy_perform(c);
+    curl_slist_free_all(headers);
+    long status = 0;
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    resp->status = status;
+
+    if (x.reader_rc)
+        return x.reader_rc; /* the reader already said why */
+    if (x.nomem)
+        return op_fail(s, OCIPUSH_E_NOMEM, "out of memory reading the answer to %s", what);
+    if (cc != CURLE_OK && status >= 200) {
+        /* The server answered, then the connection failed (typically it
+         * refused the body early and closed): the answer is what counts. */
+        op_log(s, OCIPUSH_LOG_DEBUG, "< %ld (then: %s)", status,
+               errbuf[0] ? errbuf : curl_easy_strerror(cc));
+        return OCIPUSH_OK;
+    }
+    if (cc != CURLE_OK) {
+        resp->status = 0;
+        return op_fail(s, OCIPUSH_E_NETWORK, "%s: %s", what,
+                       errbuf[0] ? errbuf : curl_easy_strerror(cc));
+    }
+    op_log(s, OCIPUSH_LOG_DEBUG, "< %ld", status);
+    return OCIPUSH_OK;
+}
+
+int op_http_fail(ocipush_session *s, const char *what, const op_request *req,
+                 const op_response *resp)
+{
+    char desc[512];
+    op_buf detail = {0};
+    describe(desc, sizeof desc, req);
+    op_json_registry_errors(&detail, resp->body.data, resp->body.len);
+    int code = (resp->status == 401 || resp->status == 403) ? OCIPUSH_E_AUTH : OCIPUSH_E_HTTP;
+    op_fail(s, code, "%s: %s answered HTTP %ld%s%s", what, desc, resp->status,
+            detail.len ? ": " : "", detail.len ? detail.data : "");
+    op_buf_free(&detail);
+    return code;
+}

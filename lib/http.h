@@ -1,0 +1,64 @@
+/* One HTTP exchange with the registry: the only file that talks to libcurl.
+ * Authentication (and, later, retries) are steps of op_http_perform, so every
+ * request of every upload path goes through the same place. */
+#ifndef OP_HTTP_H
+#define OP_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "session.h"
+
+typedef struct op_http op_http;
+
+int op_http_new(op_http **out);
+void op_http_free(op_http *http);
+
+/* Pulls request body bytes: same contract as ocipush_source_read_fn, but
+ * returns an OCIPUSH_E_* code on failure (recorded on the session already). */
+typedef int (*op_body_fn)(void *ctx, uint8_t *buf, size_t cap, size_t *out_len);
+
+typedef struct op_request {
+    const char *method; /* GET HEAD POST PUT PATCH DELETE */
+    const char *url;    /* absolute */
+    const char *content_type;
+    const char *content_range;
+    const char *accept;
+    /* Body, one of: bytes in memory (body_len may be 0), or a reader with a
+     * length (-1: Transfer-Encoding: chunked). No body: body == NULL and
+     * reader == NULL, sent as Content-Length: 0 for POST, PUT and PATCH. */
+    const void *body;
+    size_t body_len;
+    op_body_fn reader;
+    void *reader_ctx;
+    int64_t reader_len;
+} op_request;
+
+typedef struct op_response {
+    long status;  /* 0 when no response arrived */
+    char *location;
+    char *range;
+    char *content_digest; /* Docker-Content-Digest */
+    char *chunk_min;      /* OCI-Chunk-Min-Length */
+    char *content_length;
+    op_buf body; /* up to a cap, for error messages and manifests */
+} op_response;
+
+void op_response_clear(op_response *r);
+
+/*
+ * Perform one exchange. Returns OCIPUSH_OK when a response arrived (whatever
+ * its status); OCIPUSH_E_NETWORK when the transport failed (resp->status
+ * stays 0 if nothing came back); the reader's code when the body reader
+ * failed. The session's errmsg says what went wrong.
+ */
+int op_http_perform(ocipush_session *s, const op_request *req, op_response *resp);
+
+/* Turn a non-success response into an error on the session: OCIPUSH_E_AUTH
+ * for 401/403, else OCIPUSH_E_HTTP. `what` names the step ("starting the
+ * upload"); the message adds the method, path, status and registry error. */
+int op_http_fail(ocipush_session *s, const char *what, const op_request *req,
+                 const op_response *resp);
+
+#endif

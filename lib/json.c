@@ -1,0 +1,186 @@
+#include "json.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "ocipush.h"
+
+void op_json_registry_errors(op_buf *out, const char *body, size_t len)
+{
+    if (!body || len == 0)
+        return;
+    cJSON *root = cJSON_ParseWithLength(body, len);
+    const cJSON *errors = root ? cJSON_GetObjectItemCaseSensitive(root, "errors") : NULL;
+    if (cJSON_IsArray(errors)) {
+        const cJSON *e;
+        cJSON_ArrayForEach(e, errors)
+        {
+            const cJSON *code = cJSON_GetObjectItemCaseSensitive(e, "code");
+            const cJSON *msg = cJSON_GetObjectItemCaseSensitive(e, "message");
+            op_buf_printf(out, "%s%s%s%s", out->len ? "; " : "",
+                          cJSON_IsString(code) ? code->valuestring : "?",
+                          cJSON_IsString(msg) ? ": " : "",
+                          cJSON_IsString(msg) ? msg->valuestring : "");
+        }
+        cJSON_Delete(root);
+        return;
+    }
+    cJSON_Delete(root);
+    /* Not registry JSON: keep a short printable line, e.g. an HTML title. */
+    const char *title = NULL;
+    for (size_t i = 0; i + 7 <= len; i++)
+        if (strncmp(body + i, "<title>", 7) == 0) {
+            title = body + i + 7;
+            break;
+        }
+    const char *p = title ? title : body;
+    const char *end = body + len;
+    size_t n = 0;
+    while (p + n < end && n < 160 && p[n] != '\n' && p[n] != '\r' && p[n] != '<' &&
+           (unsigned char)p[n] >= 0x20)
+        n++;
+    if (n)
+        op_buf_append(out, p, n);
+}
+
+static cJSON *size_number(uint64_t size)
+{
+    /* Raw, so sizes above 2^53 are not rounded through a double. */
+    char text[24];
+    snprintf(text, sizeof text, "%" PRIu64, size);
+    return cJSON_CreateRaw(text);
+}
+
+static int add_string(cJSON *obj, const char *key, const char *value)
+{
+    return cJSON_AddItemToObject(obj, key, cJSON_CreateString(value)) ? 0 : OCIPUSH_E_NOMEM;
+}
+
+static int add_annotations(cJSON *obj, const op_annotations *a)
+{
+    if (a->count == 0)
+        return 0;
+    cJSON *map = cJSON_AddObjectToObject(obj, "annotations");
+    if (!map)
+        return OCIPUSH_E_NOMEM;
+    for (size_t i = 0; i < a->count; i++)
+        if (add_string(map, a->keys[i], a->values[i]))
+            return OCIPUSH_E_NOMEM;
+    return 0;
+}
+
+static cJSON *descriptor_json(const ocipush_descriptor *d)
+{
+    cJSON *o = cJSON_CreateObject();
+    int rc = o ? 0 : OCIPUSH_E_NOMEM;
+    rc = rc ? rc : add_string(o, "mediaType", d->media_type);
+    if (!rc && d->artifact_type)
+        rc = add_string(o, "artifactType", d->artifact_type);
+    rc = rc ? rc : add_string(o, "digest", d->digest);
+    if (!rc && !cJSON_AddItemToObject(o, "size", size_number(d->size)))
+        rc = OCIPUSH_E_NOMEM;
+    if (!rc && d->os) {
+        cJSON *p = cJSON_AddObjectToObject(o, "platform");
+        rc = p ? 0 : OCIPUSH_E_NOMEM;
+        rc = rc ? rc : add_string(p, "architecture", d->architecture);
+        rc = rc ? rc : add_string(p, "os", d->os);
+        if (!rc && d->variant)
+            rc = add_string(p, "variant", d->variant);
+    }
+    rc = rc ? rc : add_annotations(o, &d->annotations);
+    if (rc) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}
+
+static int add_descriptor(cJSON *obj, const char *key, const ocipush_descriptor *d)
+{
+    cJSON *item = descriptor_json(d);
+    return item && cJSON_AddItemToObject(obj, key, item) ? 0 : OCIPUSH_E_NOMEM;
+}
+
+static int build_manifest(cJSON *root, const ocipush_manifest *m)
+{
+    int image = m->kind == OCIPUSH_MANIFEST_IMAGE;
+    int rc = cJSON_AddNumberToObject(root, "schemaVersion", 2) ? 0 : OCIPUSH_E_NOMEM;
+    rc = rc ? rc
+            : add_string(root, "mediaType",
+                         image ? OCIPUSH_MEDIA_TYPE_MANIFEST : OCIPUSH_MEDIA_TYPE_INDEX);
+    if (!rc && m->artifact_type)
+        rc = add_string(root, "artifactType", m->artifact_type);
+    if (!rc && image)
+        rc = add_descriptor(root, "config", m->config);
+    cJSON *list = rc ? NULL : cJSON_AddArrayToObject(root, image ? "layers" : "manifests");
+    if (!rc && !list)
+        rc = OCIPUSH_E_NOMEM;
+    for (size_t i = 0; !rc && i < m->entry_count; i++) {
+        cJSON *item = descriptor_json(m->entries[i]);
+        if (!item || !cJSON_AddItemToArray(list, item)) {
+            cJSON_Delete(item);
+            rc = OCIPUSH_E_NOMEM;
+        }
+    }
+    if (!rc && m->subject)
+        rc = add_descriptor(root, "subject", m->subject);
+    return rc ? rc : add_annotations(root, &m->annotations);
+}
+
+int op_json_manifest(char **out, size_t *out_len, const ocipush_manifest *m)
+{
+    if (m->kind == OCIPUSH_MANIFEST_IMAGE && !m->config)
+        return OCIPUSH_E_INVALID;
+    cJSON *root = cJSON_CreateObject();
+    if (!root)
+        return OCIPUSH_E_NOMEM;
+    int rc = build_manifest(root, m);
+    char *text = rc ? NULL : cJSON_PrintUnformatted(root);
+    cJSON_Delete(root);
+    if (rc)
+        return rc;
+    if (!text)
+        return OCIPUSH_E_NOMEM;
+    /* cJSON allocates with its hooks (malloc unless the host changed them):
+     * copy into our own allocation so ocipush_free() is always right. */
+    size_t len = strlen(text);
+    char *copy = malloc(len + 1);
+    if (copy)
+        memcpy(copy, text, len + 1);
+    cJSON_free(text);
+    if (!copy)
+        return OCIPUSH_E_NOMEM;
+    *out = copy;
+    *out_len = len;
+    return 0;
+}
+
+int op_json_manifest_media_type(char **out, const char *data, size_t len)
+{
+    cJSON *root = cJSON_ParseWithLength(data, len);
+    if (!cJSON_IsObject(root)) {
+        cJSON_Delete(root);
+        return OCIPUSH_E_INVALID;
+    }
+    const cJSON *mt = cJSON_GetObjectItemCaseSensitive(root, "mediaType");
+    const char *type = NULL;
+    if (cJSON_IsString(mt) && mt->valuestring[0])
+        type = mt->valuestring;
+    else if (cJSON_GetObjectItemCaseSensitive(root, "manifests"))
+        type = OCIPUSH_MEDIA_TYPE_INDEX;
+    else if (cJSON_GetObjectItemCaseSensitive(root, "layers") ||
+             cJSON_GetObjectItemCaseSensitive(root, "config"))
+        type = OCIPUSH_MEDIA_TYPE_MANIFEST;
+    char *copy = type ? strdup(type) : NULL;
+    cJSON_Delete(root);
+    if (!type)
+        return OCIPUSH_E_INVALID;
+    if (!copy)
+        return OCIPUSH_E_NOMEM;
+    *out = copy;
+    return 0;
+}

@@ -1,0 +1,351 @@
+/* Building and pushing OCI image manifests and indexes. */
+#include "manifest.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "digest.h"
+#include "http.h"
+#include "json.h"
+#include "reference.h"
+#include "upload.h"
+
+int op_annotations_set(op_annotations *a, const char *key, const char *value)
+{
+    char *v = op_strdup(value);
+    if (!v)
+        return OCIPUSH_E_NOMEM;
+    for (size_t i = 0; i < a->count; i++)
+        if (strcmp(a->keys[i], key) == 0) {
+            free(a->values[i]);
+            a->values[i] = v;
+            return 0;
+        }
+    char *k = op_strdup(key);
+    char **keys = k ? realloc(a->keys, (a->count + 1) * sizeof *keys) : NULL;
+    if (keys)
+        a->keys = keys;
+    char **values = keys ? realloc(a->values, (a->count + 1) * sizeof *values) : NULL;
+    if (!values) {
+        free(k);
+        free(v);
+        return OCIPUSH_E_NOMEM;
+    }
+    a->values = values;
+    a->keys[a->count] = k;
+    a->values[a->count] = v;
+    a->count++;
+    return 0;
+}
+
+void op_annotations_clear(op_annotations *a)
+{
+    for (size_t i = 0; i < a->count; i++) {
+        free(a->keys[i]);
+        free(a->values[i]);
+    }
+    free(a->keys);
+    free(a->values);
+    memset(a, 0, sizeof *a);
+}
+
+int op_annotations_copy(op_annotations *dst, const op_annotations *src)
+{
+    for (size_t i = 0; i < src->count; i++)
+        if (op_annotations_set(dst, src->keys[i], src->values[i])) {
+            op_annotations_clear(dst);
+            return OCIPUSH_E_NOMEM;
+        }
+    return 0;
+}
+
+/* ---- descriptors ---- */
+
+int ocipush_descriptor_new(ocipush_descriptor **out, const char *media_type, const char *digest,
+                           uint64_t size)
+{
+    if (!out || !media_type || !*media_type || ocipush_digest_validate(digest))
+        return OCIPUSH_E_INVALID;
+    ocipush_descriptor *d = calloc(1, sizeof *d);
+    if (!d)
+        return OCIPUSH_E_NOMEM;
+    d->media_type = op_strdup(media_type);
+    d->digest = op_strdup(digest);
+    d->size = size;
+    if (!d->media_type || !d->digest) {
+        ocipush_descriptor_free(d);
+        return OCIPUSH_E_NOMEM;
+    }
+    *out = d;
+    return OCIPUSH_OK;
+}
+
+void ocipush_descriptor_free(ocipush_descriptor *d)
+{
+    if (!d)
+        return;
+    free(d->media_type);
+    free(d->digest);
+    free(d->artifact_type);
+    free(d->os);
+    free(d->architecture);
+    free(d->variant);
+    op_annotations_clear(&d->annotations);
+    free(d);
+}
+
+int ocipush_descriptor_add_annotation(ocipush_descriptor *d, const char *key, const char *value)
+{
+    if (!d || !key || !*key || !value)
+        return OCIPUSH_E_INVALID;
+    return op_annotations_set(&d->annotations, key, value);
+}
+
+/* Replace an optional string field; NULL clears it. */
+static int set_optional(char **slot, const char *value)
+{
+    char *copy = NULL;
+    if (value && !*value)
+        return OCIPUSH_E_INVALID;
+    if (value && !(copy = op_strdup(value)))
+        return OCIPUSH_E_NOMEM;
+    free(*slot);
+    *slot = copy;
+    return OCIPUSH_OK;
+}
+
+int ocipush_descriptor_set_artifact_type(ocipush_descriptor *d, const char *artifact_type)
+{
+    return d ? set_optional(&d->artifact_type, artifact_type) : OCIPUSH_E_INVALID;
+}
+
+int ocipush_descriptor_set_platform(ocipush_descriptor *d, const char *os, const char *architecture,
+                                    const char *variant)
+{
+    if (!d || !os || !*os || !architecture || !*architecture)
+        return OCIPUSH_E_INVALID;
+    char *o = op_strdup(os), *a = op_strdup(architecture), *v = op_strdup(variant);
+    if (!o || !a || (variant && !v)) {
+        free(o);
+        free(a);
+        free(v);
+        return OCIPUSH_E_NOMEM;
+    }
+    free(d->os);
+    free(d->architecture);
+    free(d->variant);
+    d->os = o;
+    d->architecture = a;
+    d->variant = v;
+    return OCIPUSH_OK;
+}
+
+int op_descriptor_copy(ocipush_descriptor **out, const ocipush_descriptor *src)
+{
+    ocipush_descriptor *d = NULL;
+    int rc = ocipush_descriptor_new(&d, src->media_type, src->digest, src->size);
+    if (!rc && src->artifact_type)
+        rc = ocipush_descriptor_set_artifact_type(d, src->artifact_type);
+    if (!rc && src->os)
+        rc = ocipush_descriptor_set_platform(d, src->os, src->architecture, src->variant);
+    if (!rc)
+        rc = op_annotations_copy(&d->annotations, &src->annotations);
+    if (rc) {
+        ocipush_descriptor_free(d);
+        return rc;
+    }
+    *out = d;
+    return 0;
+}
+
+/* ---- manifests ---- */
+
+int ocipush_manifest_new(ocipush_manifest **out, ocipush_manifest_kind kind)
+{
+    if (!out || (kind != OCIPUSH_MANIFEST_IMAGE && kind != OCIPUSH_MANIFEST_INDEX))
+        return OCIPUSH_E_INVALID;
+    ocipush_manifest *m = calloc(1, sizeof *m);
+    if (!m)
+        return OCIPUSH_E_NOMEM;
+    m->kind = kind;
+    *out = m;
+    return OCIPUSH_OK;
+}
+
+void ocipush_manifest_free(ocipush_manifest *m)
+{
+    if (!m)
+        return;
+    free(m->artifact_type);
+    ocipush_descriptor_free(m->config);
+    for (size_t i = 0; i < m->entry_count; i++)
+        ocipush_descriptor_free(m->entries[i]);
+    free(m->entries);
+    ocipush_descriptor_free(m->subject);
+    op_annotations_clear(&m->annotations);
+    free(m);
+}
+
+static int replace_descriptor(ocipush_descriptor **slot, const ocipush_descriptor *src)
+{
+    ocipush_descriptor *copy = NULL;
+    if (src && op_descriptor_copy(&copy, src))
+        return OCIPUSH_E_NOMEM;
+    ocipush_descriptor_free(*slot);
+    *slot = copy;
+    return OCIPUSH_OK;
+}
+
+int ocipush_manifest_set_config(ocipush_manifest *m, const ocipush_descriptor *config)
+{
+    if (!m || !config || m->kind != OCIPUSH_MANIFEST_IMAGE)
+        return OCIPUSH_E_INVALID;
+    return replace_descriptor(&m->config, config);
+}
+
+static int append_entry(ocipush_manifest *m, const ocipush_descriptor *d)
+{
+    ocipush_descriptor *copy = NULL;
+    if (op_descriptor_copy(&copy, d))
+        return OCIPUSH_E_NOMEM;
+    ocipush_descriptor **grown = realloc(m->entries, (m->entry_count + 1) * sizeof *grown);
+    if (!grown) {
+        ocipush_descriptor_free(copy);
+        return OCIPUSH_E_NOMEM;
+    }
+    m->entries = grown;
+    m->entries[m->entry_count++] = copy;
+    return OCIPUSH_OK;
+}
+
+int ocipush_manifest_add_layer(ocipush_manifest *m, const ocipush_descriptor *layer)
+{
+    if (!m || !layer || m->kind != OCIPUSH_MANIFEST_IMAGE)
+        return OCIPUSH_E_INVALID;
+    return append_entry(m, layer);
+}
+
+int ocipush_manifest_add_manifest(ocipush_manifest *index, const ocipush_descriptor *entry)
+{
+    if (!index || !entry || index->kind != OCIPUSH_MANIFEST_INDEX)
+        return OCIPUSH_E_INVALID;
+    return append_entry(index, entry);
+}
+
+int ocipush_manifest_set_subject(ocipush_manifest *m, const ocipush_descriptor *subject)
+{
+    return m ? replace_descriptor(&m->subject, subject) : OCIPUSH_E_INVALID;
+}
+
+int ocipush_manifest_set_artifact_type(ocipush_manifest *m, const char *artifact_type)
+{
+    return m ? set_optional(&m->artifact_type, artifact_type) : OCIPUSH_E_INVALID;
+}
+
+int ocipush_manifest_add_annotation(ocipush_manifest *m, const char *key, const char *value)
+{
+    if (!m || !key || !*key || !value)
+        return OCIPUSH_E_INVALID;
+    return op_annotations_set(&m->annotations, key, value);
+}
+
+int ocipush_manifest_serialize(char **out, size_t *out_len, const ocipush_manifest *m)
+{
+    if (!out || !out_len || !m)
+        return OCIPUSH_E_INVALID;
+    return op_json_manifest(out, out_len, m);
+}
+
+/* ---- pushing ---- */
+
+static int put_manifest(ocipush_session *s, const char *repository, const char *target,
+                        const char *media_type, const void *data, size_t len, const char *digest)
+{
+    char *url = NULL;
+    op_buf what = {0};
+    int rc = op_buf_printf(&what, "manifests/%s", target);
+    rc = rc ? rc : op_registry_url(&url, s, repository, what.data);
+    op_buf_free(&what);
+    if (rc)
+        return op_fail(s, rc, "out of memory");
+    op_response resp = {0};
+    op_request req = {.method = "PUT",
+                      .url = url,
+                      .content_type = media_type,
+                      .body = data,
+                      .body_len = len};
+    rc = op_http_perform(s, &req, &resp);
+    if (rc == 0 && resp.status != 201)
+        rc = op_http_fail(s, "pushing the manifest", &req, &resp);
+    if (rc == 0 && resp.content_digest && strcmp(resp.content_digest, digest) != 0)
+        rc = op_fail(s, OCIPUSH_E_PROTOCOL, "the registry stored the manifest as %s, not %s",
+                     resp.content_digest, digest);
+    op_response_clear(&resp);
+    free(url);
+    return rc;
+}
+
+int ocipush_manifest_push_raw(ocipush_session *s, const char *repository, const char *reference,
+                              const char *media_type, const void *data, size_t len,
+                              char *out_digest)
+{
+    if (!s)
+        return OCIPUSH_E_INVALID;
+    op_clear_error(s);
+    if (ocipush_repository_validate(repository))
+        return op_fail(s, OCIPUSH_E_INVALID, "invalid repository name '%s'",
+                       repository ? repository : "(null)");
+    if (reference && ocipush_tag_validate(reference))
+        return op_fail(s, OCIPUSH_E_INVALID, "invalid tag '%s'", reference);
+    if (!data || len == 0)
+        return op_fail(s, OCIPUSH_E_INVALID, "empty manifest");
+    char *detected = NULL;
+    if (!media_type || !*media_type) {
+        int rc = op_json_manifest_media_type(&detected, data, len);
+        if (rc)
+            return op_fail(s, rc,
+                           rc == OCIPUSH_E_NOMEM ? "out of memory"
+                                                 : "the manifest is not a JSON object with a "
+                                                   "mediaType, and no media type was given");
+        media_type = detected;
+    }
+    char digest[OCIPUSH_DIGEST_BUFSIZE];
+    int rc = op_sha256_digest(digest, data, len);
+    if (rc)
+        rc = op_fail(s, rc, "hashing the manifest failed");
+    else
+        rc = put_manifest(s, repository, reference ? reference : digest, media_type, data, len,
+                          digest);
+    if (rc == 0) {
+        op_log(s, OCIPUSH_LOG_INFO, "pushed manifest %s to %s%s%s", digest, repository,
+               reference ? ":" : "", reference ? reference : "");
+        if (out_digest)
+            memcpy(out_digest, digest, sizeof digest);
+    }
+    free(detected);
+    return rc;
+}
+
+int ocipush_manifest_push(ocipush_session *s, const char *repository, const char *reference,
+                          const ocipush_manifest *m, char *out_digest)
+{
+    if (!s)
+        return OCIPUSH_E_INVALID;
+    op_clear_error(s);
+    if (!m)
+        return op_fail(s, OCIPUSH_E_INVALID, "no manifest given");
+    char *json = NULL;
+    size_t len = 0;
+    int rc = op_json_manifest(&json, &len, m);
+    if (rc)
+        return op_fail(s, rc,
+                       rc == OCIPUSH_E_INVALID ? "an image manifest needs a config descriptor"
+                                               : "out of memory serializing the manifest");
+    rc = ocipush_manifest_push_raw(
+        s, repository, reference,
+        m->kind == OCIPUSH_MANIFEST_IMAGE ? OCIPUSH_MEDIA_TYPE_MANIFEST : OCIPUSH_MEDIA_TYPE_INDEX,
+        json, len, out_digest);
+    free(json);
+    return rc;
+}

@@ -1,0 +1,59 @@
+/* Status texts, the version, and the free that matches ocipush's own
+ * allocations. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "ocipush.h"
+#include "reference.h"
+
+const char *ocipush_strerror(int code)
+{
+    switch (code) {
+    case OCIPUSH_OK: return "success";
+    case OCIPUSH_E_INVALID: return "invalid argument";
+    case OCIPUSH_E_NOMEM: return "out of memory";
+    case OCIPUSH_E_IO: return "local I/O error";
+    case OCIPUSH_E_NETWORK: return "network error";
+    case OCIPUSH_E_HTTP: return "registry error";
+    case OCIPUSH_E_AUTH: return "authentication failed";
+    case OCIPUSH_E_DIGEST_MISMATCH: return "digest mismatch";
+    case OCIPUSH_E_SOURCE: return "source failed";
+    case OCIPUSH_E_NOT_REPLAYABLE: return "upload cannot be replayed";
+    case OCIPUSH_E_ABORTED: return "aborted by callback";
+    case OCIPUSH_E_PROTOCOL: return "registry protocol violation";
+    default: return "unknown error";
+    }
+}
+
+const char *ocipush_version(void)
+{
+    return OCIPUSH_VERSION_STRING;
+}
+
+void ocipush_free(void *ptr)
+{
+    free(ptr);
+}
+
+int ocipush_reference_parse(char **out_registry, char **out_repository, char **out_tag,
+                            char **out_digest, const char **out_why, const char *reference)
+{
+    op_reference ref;
+    if (!out_registry || !out_repository)
+        return OCIPUSH_E_INVALID;
+    int rc = op_reference_parse(&ref, reference, out_why);
+    if (rc)
+        return rc;
+    *out_registry = ref.registry;
+    *out_repository = ref.repository;
+    if (out_tag)
+        *out_tag = ref.tag;
+    else
+        free(ref.tag);
+    if (out_digest)
+        *out_digest = ref.digest;
+    else
+        free(ref.digest);
+    return OCIPUSH_OK;
+}

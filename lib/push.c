@@ -1,0 +1,223 @@
+/* Pushing a whole artifact: config, layers, then the manifest and its tags.
+ * The manifest goes last so that a failure never leaves a tag pointing at
+ * content the registry does not fully have. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "manifest.h"
+#include "session.h"
+
+typedef struct push_layer {
+    ocipush_source *source;
+    char *media_type;
+    char *title;
+} push_layer;
+
+struct ocipush_push {
+    ocipush_source *config_source; /* NULL: the empty config "{}" */
+    char *config_media_type;
+    push_layer *layers;
+    size_t layer_count;
+    char *artifact_type;
+    op_annotations annotations;
+    char **tags;
+    size_t tag_count;
+};
+
+int ocipush_push_new(ocipush_push **out)
+{
+    if (!out)
+        return OCIPUSH_E_INVALID;
+    ocipush_push *p = calloc(1, sizeof *p);
+    if (!p)
+        return OCIPUSH_E_NOMEM;
+    *out = p;
+    return OCIPUSH_OK;
+}
+
+void ocipush_push_free(ocipush_push *p)
+{
+    if (!p)
+        return;
+    free(p->config_media_type);
+    for (size_t i = 0; i < p->layer_count; i++) {
+        free(p->layers[i].media_type);
+        free(p->layers[i].title);
+    }
+    free(p->layers);
+    free(p->artifact_type);
+    op_annotations_clear(&p->annotations);
+    for (size_t i = 0; i < p->tag_count; i++)
+        free(p->tags[i]);
+    free(p->tags);
+    free(p);
+}
+
+int ocipush_push_set_config(ocipush_push *p, ocipush_source *source, const char *media_type)
+{
+    if (!p || !source || !media_type || !*media_type)
+        return OCIPUSH_E_INVALID;
+    char *copy = op_strdup(media_type);
+    if (!copy)
+        return OCIPUSH_E_NOMEM;
+    free(p->config_media_type);
+    p->config_media_type = copy;
+    p->config_source = source;
+    return OCIPUSH_OK;
+}
+
+int ocipush_push_add_layer(ocipush_push *p, ocipush_source *source, const char *media_type,
+                           const char *title)
+{
+    if (!p || !source || (media_type && !*media_type))
+        return OCIPUSH_E_INVALID;
+    push_layer l = {.source = source,
+                    .media_type = op_strdup(media_type ? media_type : OCIPUSH_MEDIA_TYPE_LAYER),
+                    .title = op_strdup(title)};
+    push_layer *grown = (l.media_type && (!title || l.title))
+                            ? realloc(p->layers, (p->layer_count + 1) * sizeof *grown)
+                            : NULL;
+    if (!grown) {
+        free(l.media_type);
+        free(l.title);
+        return OCIPUSH_E_NOMEM;
+    }
+    p->layers = grown;
+    p->layers[p->layer_count++] = l;
+    return OCIPUSH_OK;
+}
+
+int ocipush_push_set_artifact_type(ocipush_push *p, const char *artifact_type)
+{
+    if (!p || (artifact_type && !*artifact_type))
+        return OCIPUSH_E_INVALID;
+    char *copy = op_strdup(artifact_type);
+    if (artifact_type && !copy)
+        return OCIPUSH_E_NOMEM;
+    free(p->artifact_type);
+    p->artifact_type = copy;
+    return OCIPUSH_OK;
+}
+
+int ocipush_push_add_annotation(ocipush_push *p, const char *key, const char *value)
+{
+    if (!p || !key || !*key || !value)
+        return OCIPUSH_E_INVALID;
+    return op_annotations_set(&p->annotations, key, value);
+}
+
+int ocipush_push_add_tag(ocipush_push *p, const char *tag)
+{
+    if (!p || ocipush_tag_validate(tag))
+        return OCIPUSH_E_INVALID;
+    char *copy = op_strdup(tag);
+    char **grown = copy ? realloc(p->tags, (p->tag_count + 1) * sizeof *grown) : NULL;
+    if (!grown) {
+        free(copy);
+        return OCIPUSH_E_NOMEM;
+    }
+    p->tags = grown;
+    p->tags[p->tag_count++] = copy;
+    return OCIPUSH_OK;
+}
+
+/* Push one blob and describe it. */
+static int push_described(ocipush_session *s, const char *repository, ocipush_source *src,
+                          const char *media_type, const char *expected,
+                          ocipush_descriptor **out)
+{
+    char digest[OCIPUSH_DIGEST_BUFSIZE];
+    uint64_t size = 0;
+    int rc = ocipush_blob_push(s, repository, src, expected, digest, &size);
+    if (rc)
+        return rc;
+    rc = ocipush_descriptor_new(out, media_type, digest, size);
+    return rc ? op_fail(s, rc, "out of memory") : 0;
+}
+
+static int push_config(ocipush_session *s, const ocipush_push *p, const char *repository,
+                       ocipush_descriptor **out)
+{
+    if (p->config_source)
+        return push_described(s, repository, p->config_source, p->config_media_type, NULL, out);
+    /* The OCI empty descriptor: "{}", whose digest is fixed. */
+    static const char empty[] = "{}";
+    static const char empty_digest[] =
+        "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a";
+    ocipush_source *src = NULL;
+    int rc = ocipush_source_new_memory(&src, empty, 2, 0);
+    if (rc)
+        return op_fail(s, rc, "out of memory");
+    rc = push_described(s, repository, src, OCIPUSH_MEDIA_TYPE_EMPTY, empty_digest, out);
+    ocipush_source_free(src);
+    return rc;
+}
+
+static int push_layers(ocipush_session *s, const ocipush_push *p, const char *repository,
+                       ocipush_manifest *m)
+{
+    for (size_t i = 0; i < p->layer_count; i++) {
+        const push_layer *l = &p->layers[i];
+        ocipush_descriptor *d = NULL;
+        int rc = push_described(s, repository, l->source, l->media_type, NULL, &d);
+        if (!rc && l->title &&
+            ocipush_descriptor_add_annotation(d, "org.opencontainers.image.title", l->title))
+            rc = op_fail(s, OCIPUSH_E_NOMEM, "out of memory");
+        if (!rc && ocipush_manifest_add_layer(m, d))
+            rc = op_fail(s, OCIPUSH_E_NOMEM, "out of memory");
+        ocipush_descriptor_free(d);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static int build_manifest(const ocipush_push *p, ocipush_manifest *m)
+{
+    int rc = p->artifact_type ? ocipush_manifest_set_artifact_type(m, p->artifact_type) : 0;
+    for (size_t i = 0; !rc && i < p->annotations.count; i++)
+        rc = ocipush_manifest_add_annotation(m, p->annotations.keys[i], p->annotations.values[i]);
+    return rc;
+}
+
+int ocipush_push_run(ocipush_session *s, const ocipush_push *p, const char *repository,
+                     char *out_digest)
+{
+    if (!s)
+        return OCIPUSH_E_INVALID;
+    op_clear_error(s);
+    if (!p)
+        return op_fail(s, OCIPUSH_E_INVALID, "no artifact given");
+    if (p->layer_count == 0)
+        return op_fail(s, OCIPUSH_E_INVALID, "an artifact needs at least one layer");
+    if (ocipush_repository_validate(repository))
+        return op_fail(s, OCIPUSH_E_INVALID, "invalid repository name '%s'",
+                       repository ? repository : "(null)");
+    ocipush_manifest *m = NULL;
+    ocipush_descriptor *config = NULL;
+    char *json = NULL;
+    size_t len = 0;
+    char digest[OCIPUSH_DIGEST_BUFSIZE];
+    int rc = ocipush_manifest_new(&m, OCIPUSH_MANIFEST_IMAGE);
+    if (rc)
+        return op_fail(s, rc, "out of memory");
+    rc = push_config(s, p, repository, &config);
+    if (!rc && ocipush_manifest_set_config(m, config))
+        rc = op_fail(s, OCIPUSH_E_NOMEM, "out of memory");
+    rc = rc ? rc : push_layers(s, p, repository, m);
+    if (!rc && build_manifest(p, m))
+        rc = op_fail(s, OCIPUSH_E_NOMEM, "out of memory");
+    if (!rc && ocipush_manifest_serialize(&json, &len, m))
+        rc = op_fail(s, OCIPUSH_E_NOMEM, "out of memory serializing the manifest");
+    /* The same bytes under every tag, so every tag names the same digest. */
+    for (size_t i = 0; !rc && i < (p->tag_count ? p->tag_count : 1); i++)
+        rc = ocipush_manifest_push_raw(s, repository, p->tag_count ? p->tags[i] : NULL,
+                                       OCIPUSH_MEDIA_TYPE_MANIFEST, json, len, digest);
+    if (!rc && out_digest)
+        memcpy(out_digest, digest, sizeof digest);
+    free(json);
+    ocipush_descriptor_free(config);
+    ocipush_manifest_free(m);
+    return rc;
+}

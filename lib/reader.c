@@ -1,0 +1,175 @@
+#include "reader.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "source.h"
+
+int op_reader_init(op_reader *r, ocipush_session *s, ocipush_source *src)
+{
+    memset(r, 0, sizeof *r);
+    r->s = s;
+    r->src = src;
+    r->limit = UINT64_MAX;
+    r->size = src->size;
+    if (src->started && !src->rewind)
+        return op_fail(s, OCIPUSH_E_INVALID,
+                       "the source is a stream that an earlier push already consumed");
+    if (src->started && src->rewind(src->user_data) != 0)
+        return op_fail(s, OCIPUSH_E_SOURCE, "rewinding the source for a new push failed");
+    int rc = op_sha256_new(&r->hash);
+    if (rc)
+        return op_fail(s, rc, "cannot start a SHA-256 hash");
+    if (!src->rewind && s->spool_enabled && (rc = op_spool_new(&r->spool, s->spool_memory_cap)))
+        return op_fail(s, rc, "out of memory making the spool");
+    return 0;
+}
+
+void op_reader_clear(op_reader *r)
+{
+    op_sha256_free(r->hash);
+    op_spool_free(r->spool);
+    r->hash = NULL;
+    r->spool = NULL;
+}
+
+/* The source has ended at r->high: fix the size and the digest. */
+static int reached_eof(op_reader *r)
+{
+    if (r->size >= 0 && (uint64_t)r->size != r->high)
+        return op_fail(r->s, OCIPUSH_E_SOURCE,
+                       "the source ended after %" PRIu64 " bytes but declared %" PRId64, r->high,
+                       r->size);
+    r->size = (int64_t)r->high;
+    r->at_eof = 1;
+    if (op_sha256_finish(r->hash, r->digest))
+        return op_fail(r->s, OCIPUSH_E_INVALID, "finishing the SHA-256 hash failed");
+    return 0;
+}
+
+/* Account for n fresh bytes at r->pos: hash and spool what passes the mark. */
+static int take_new_bytes(op_reader *r, const uint8_t *buf, size_t n)
+{
+    uint64_t end = r->pos + n;
+    if (end <= r->high)
+        return 0;
+    size_t skip = (size_t)(r->high - r->pos);
+    if (r->size >= 0 && end > (uint64_t)r->size)
+        return op_fail(r->s, OCIPUSH_E_SOURCE,
+                       "the source gave more bytes than the %" PRId64 " it declared", r->size);
+    if (op_sha256_update(r->hash, buf + skip, n - skip))
+        return op_fail(r->s, OCIPUSH_E_INVALID, "SHA-256 update failed");
+    if (r->spool) {
+        int rc = op_spool_append(r->spool, buf + skip, n - skip);
+        if (rc)
+            return op_fail(r->s, rc, "writing the spool failed at byte %" PRIu64 ": %s", r->high,
+                           rc == OCIPUSH_E_IO ? "cannot write the temporary file" : "out of memory");
+    }
+    r->high = end;
+    return 0;
+}
+
+static int read_source(op_reader *r, uint8_t *buf, size_t cap, size_t *n)
+{
+    ocipush_source *src = r->src;
+    src->started = 1;
+    int cb = src->read(src->user_data, buf, cap, n);
+    if (cb != 0)
+        return op_fail(r->s, OCIPUSH_E_SOURCE,
+                       "reading the source failed at byte %" PRIu64 " (read callback returned %d)",
+                       r->pos, cb);
+    if (*n > cap)
+        return op_fail(r->s, OCIPUSH_E_SOURCE, "the read callback reported more than it was asked");
+    return 0;
+}
+
+int op_reader_read(void *ctx, uint8_t *buf, size_t cap, size_t *out_len)
+{
+    op_reader *r = ctx;
+    size_t n = 0;
+    int rc = 0;
+    *out_len = 0;
+    if (r->pos >= r->limit)
+        return 0;
+    if (r->limit - r->pos < cap)
+        cap = (size_t)(r->limit - r->pos);
+    if (r->spool && r->pos < r->high) {
+        rc = op_spool_read_at(r->spool, r->pos, buf, cap, &n);
+        if (rc)
+            return op_fail(r->s, rc, "reading the spool back failed at byte %" PRIu64, r->pos);
+    } else if (r->at_eof && r->pos >= r->high) {
+        return 0;
+    } else {
+        if ((rc = read_source(r, buf, cap, &n)))
+            return rc;
+        if (n == 0) {
+            if (r->pos < r->high)
+                return op_fail(r->s, OCIPUSH_E_SOURCE,
+                               "the source ended at byte %" PRIu64 " when read again, but gave %" PRIu64
+                               " bytes before",
+                               r->pos, r->high);
+            return r->at_eof ? 0 : reached_eof(r);
+        }
+        if ((rc = take_new_bytes(r, buf, n)))
+            return rc;
+    }
+    r->pos += n;
+    *out_len = n;
+    if (r->s->progress_fn && r->s->progress_fn(r->pos, r->size, r->s->progress_user_data))
+        return op_fail(r->s, OCIPUSH_E_ABORTED, "the progress callback stopped the upload");
+    return 0;
+}
+
+int op_reader_rewind(op_reader *r)
+{
+    r->limit = UINT64_MAX;
+    if (r->pos == 0)
+        return 0;
+    if (r->spool) {
+        r->pos = 0; /* replayed from the spool, then the source goes on */
+        return 0;
+    }
+    if (!r->src->rewind)
+        return op_fail(r->s, OCIPUSH_E_NOT_REPLAYABLE,
+                       "the upload must be sent again but its source is a stream that cannot rewind "
+                       "and the spool is off, so its bytes cannot be replayed");
+    if (r->src->rewind(r->src->user_data) != 0)
+        return op_fail(r->s, OCIPUSH_E_SOURCE, "rewinding the source failed");
+    r->pos = 0;
+    return 0;
+}
+
+int op_reader_drain(op_reader *r)
+{
+    uint8_t scratch[64 * 1024];
+    size_t n;
+    r->limit = UINT64_MAX;
+    if (!r->src->rewind && !r->spool && !r->at_eof)
+        return op_fail(r->s, OCIPUSH_E_NOT_REPLAYABLE,
+                       "the blob's size or digest must be known before sending, but its source is a "
+                       "stream that cannot rewind and the spool is off");
+    do {
+        int rc = op_reader_read(r, scratch, sizeof scratch, &n);
+        if (rc)
+            return rc;
+    } while (n > 0);
+    return 0;
+}
+
+int op_reader_finish(op_reader *r)
+{
+    if (r->at_eof)
+        return 0;
+    uint8_t probe[1];
+    size_t n = 0;
+    if (r->pos != r->high)
+        return op_reader_drain(r);
+    int rc = read_source(r, probe, sizeof probe, &n);
+    if (rc)
+        return rc;
+    if (n)
+        return op_fail(r->s, OCIPUSH_E_SOURCE,
+                       "the source gave more bytes than the %" PRId64 " it declared", r->size);
+    return reached_eof(r);
+}

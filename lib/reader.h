@@ -1,0 +1,48 @@
+/* The blob reader: reads a source for upload, hashing each byte exactly once
+ * (the hash follows a high-water mark, so bytes read again after a rewind are
+ * not hashed twice), spooling a non-rewindable stream when the session allows
+ * it, checking the declared size, and reporting progress. */
+#ifndef OP_READER_H
+#define OP_READER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "digest.h"
+#include "session.h"
+#include "spool.h"
+
+typedef struct op_reader {
+    ocipush_session *s;
+    ocipush_source *src;
+    op_spool *spool; /* a copy of a non-rewindable stream, or NULL */
+    op_sha256 *hash;
+    uint64_t pos;   /* offset of the next byte handed out */
+    uint64_t high;  /* bytes hashed (and spooled) so far */
+    uint64_t limit; /* reads stop here (one chunk); UINT64_MAX: no limit */
+    int64_t size;   /* declared or learned size; -1 until known */
+    int at_eof;     /* the source ended: size and digest are final */
+    char digest[OCIPUSH_DIGEST_BUFSIZE];
+} op_reader;
+
+/* 0, OCIPUSH_E_INVALID (a stream already consumed), OCIPUSH_E_NOMEM,
+ * OCIPUSH_E_SOURCE (a rewind of a reused source failed). */
+int op_reader_init(op_reader *r, ocipush_session *s, ocipush_source *src);
+void op_reader_clear(op_reader *r);
+
+/* op_body_fn over the reader, honouring r->limit. */
+int op_reader_read(void *ctx, uint8_t *buf, size_t cap, size_t *out_len);
+
+/* Start again at byte 0: rewind the source or replay the spool.
+ * OCIPUSH_E_NOT_REPLAYABLE when neither can. */
+int op_reader_rewind(op_reader *r);
+
+/* Read on to the end of the source (spooling or discarding), so size and
+ * digest are known; the position is left at the end. */
+int op_reader_drain(op_reader *r);
+
+/* After an upload of exactly r->size bytes: confirm the source has nothing
+ * more, so the digest is final. OCIPUSH_E_SOURCE if it has. */
+int op_reader_finish(op_reader *r);
+
+#endif

@@ -1,0 +1,224 @@
+#include "session.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "digest.h"
+#include "http.h"
+#include "reference.h"
+
+#define DEFAULT_CONNECT_MS 30000L
+#define DEFAULT_IDLE_MS 300000L
+#define DEFAULT_SPOOL_CAP (4u << 20)
+
+static int make_base_url(ocipush_session *s)
+{
+    op_buf b = {0};
+    if (op_buf_printf(&b, "%s://%s", s->plain_http ? "http" : "https", s->registry)) {
+        op_buf_free(&b);
+        return OCIPUSH_E_NOMEM;
+    }
+    free(s->base_url);
+    return op_buf_take(&b, &s->base_url);
+}
+
+int ocipush_session_new(ocipush_session **out, const char *registry)
+{
+    if (!out || op_registry_validate(registry))
+        return OCIPUSH_E_INVALID;
+    ocipush_session *s = calloc(1, sizeof *s);
+    if (!s)
+        return OCIPUSH_E_NOMEM;
+    s->registry = op_strdup(registry);
+    s->connect_ms = DEFAULT_CONNECT_MS;
+    s->idle_ms = DEFAULT_IDLE_MS;
+    s->strategy = OCIPUSH_STRATEGY_AUTO;
+    s->spool_enabled = 1;
+    s->spool_memory_cap = DEFAULT_SPOOL_CAP;
+    if (!s->registry || make_base_url(s) || op_http_new(&s->http)) {
+        ocipush_session_free(s);
+        return OCIPUSH_E_NOMEM;
+    }
+    *out = s;
+    return OCIPUSH_OK;
+}
+
+void ocipush_session_free(ocipush_session *s)
+{
+    if (!s)
+        return;
+    op_http_free(s->http);
+    free(s->registry);
+    free(s->base_url);
+    free(s->ca_file);
+    free(s->user_agent);
+    if (s->basic_auth) {
+        /* Credentials should not linger in freed memory. */
+        volatile char *p = s->basic_auth;
+        while (*p)
+            *p++ = 0;
+        free(s->basic_auth);
+    }
+    free(s);
+}
+
+const char *ocipush_session_errmsg(const ocipush_session *s)
+{
+    return s ? s->errmsg : "no session";
+}
+
+void op_clear_error(ocipush_session *s)
+{
+    s->errmsg[0] = '\0';
+}
+
+int op_fail(ocipush_session *s, int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(s->errmsg, sizeof s->errmsg, fmt, ap);
+    va_end(ap);
+    op_log(s, OCIPUSH_LOG_DEBUG, "error: %s", s->errmsg);
+    return code;
+}
+
+void op_log(ocipush_session *s, int level, const char *fmt, ...)
+{
+    if (!s->log_fn || level > s->log_level)
+        return;
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    s->log_fn(level, msg, s->log_user_data);
+}
+
+int ocipush_session_set_plain_http(ocipush_session *s, int enable)
+{
+    if (!s)
+        return OCIPUSH_E_INVALID;
+    int old = s->plain_http;
+    s->plain_http = enable != 0;
+    if (make_base_url(s)) {
+        s->plain_http = old;
+        return OCIPUSH_E_NOMEM;
+    }
+    return OCIPUSH_OK;
+}
+
+static int replace_string(char **slot, const char *value)
+{
+    char *copy = NULL;
+    if (value && !(copy = op_strdup(value)))
+        return OCIPUSH_E_NOMEM;
+    free(*slot);
+    *slot = copy;
+    return OCIPUSH_OK;
+}
+
+int ocipush_session_set_ca_file(ocipush_session *s, const char *path)
+{
+    if (!s || (path && !*path))
+        return OCIPUSH_E_INVALID;
+    return replace_string(&s->ca_file, path);
+}
+
+int ocipush_session_set_insecure(ocipush_session *s, int enable)
+{
+    if (!s)
+        return OCIPUSH_E_INVALID;
+    s->insecure = enable != 0;
+    return OCIPUSH_OK;
+}
+
+int ocipush_session_set_basic_auth(ocipush_session *s, const char *username, const char *password)
+{
+    if (!s || (username && (!password || strchr(username, ':'))))
+        return OCIPUSH_E_INVALID;
+    char *header = NULL;
+    if (username) {
+        op_buf pair = {0};
+        char *b64 = NULL;
+        int rc = op_buf_printf(&pair, "%s:%s", username, password);
+        rc = rc ? rc : op_base64_encode(&b64, pair.data, pair.len);
+        op_buf hdr = {0};
+        rc = rc ? rc : op_buf_printf(&hdr, "Basic %s", b64);
+        rc = rc ? rc : op_buf_take(&hdr, &header);
+        if (pair.data)
+            memset(pair.data, 0, pair.len);
+        op_buf_free(&pair);
+        op_buf_free(&hdr);
+        free(b64);
+        if (rc)
+            return rc;
+    }
+    free(s->basic_auth);
+    s->basic_auth = header;
+    return OCIPUSH_OK;
+}
+
+int ocipush_session_set_user_agent(ocipush_session *s, const char *user_agent)
+{
+    if (!s)
+        return OCIPUSH_E_INVALID;
+    return replace_string(&s->user_agent, user_agent);
+}
+
+int ocipush_session_set_timeouts(ocipush_session *s, long connect_ms, long idle_ms)
+{
+    if (!s || connect_ms < 0 || idle_ms < 0)
+        return OCIPUSH_E_INVALID;
+    s->connect_ms = connect_ms ? connect_ms : DEFAULT_CONNECT_MS;
+    s->idle_ms = idle_ms ? idle_ms : DEFAULT_IDLE_MS;
+    return OCIPUSH_OK;
+}
+
+int ocipush_session_set_log_callback(ocipush_session *s, ocipush_log_fn fn, int max_level,
+                                     void *user_data)
+{
+    if (!s)
+        return OCIPUSH_E_INVALID;
+    s->log_fn = fn;
+    s->log_level = max_level;
+    s->log_user_data = user_data;
+    return OCIPUSH_OK;
+}
+
+int ocipush_session_set_progress_callback(ocipush_session *s, ocipush_progress_fn fn,
+                                          void *user_data)
+{
+    if (!s)
+        return OCIPUSH_E_INVALID;
+    s->progress_fn = fn;
+    s->progress_user_data = user_data;
+    return OCIPUSH_OK;
+}
+
+int ocipush_session_set_strategy(ocipush_session *s, ocipush_strategy strategy)
+{
+    if (!s || strategy < OCIPUSH_STRATEGY_AUTO || strategy > OCIPUSH_STRATEGY_CHUNKED)
+        return OCIPUSH_E_INVALID;
+    s->strategy = strategy;
+    return OCIPUSH_OK;
+}
+
+int ocipush_session_set_chunk_size(ocipush_session *s, uint64_t bytes)
+{
+    if (!s)
+        return OCIPUSH_E_INVALID;
+    s->chunk_size = bytes;
+    return OCIPUSH_OK;
+}
+
+int ocipush_session_set_spool(ocipush_session *s, int enable, uint64_t memory_cap)
+{
+    if (!s)
+        return OCIPUSH_E_INVALID;
+    s->spool_enabled = enable != 0;
+    s->spool_memory_cap = memory_cap;
+    return OCIPUSH_OK;
+}

@@ -1,0 +1,53 @@
+/* The session: settings, the last error message, logging, and the HTTP
+ * connection state shared by every request made through it. */
+#ifndef OP_SESSION_H
+#define OP_SESSION_H
+
+#include <stdint.h>
+
+#include "ocipush.h"
+
+struct op_http;
+
+struct ocipush_session {
+    char *registry; /* "host[:port]" as given */
+    char *base_url; /* "https://host[:port]" */
+    int plain_http;
+    int insecure;
+    char *ca_file;
+    char *user_agent;
+    char *basic_auth; /* "Basic <base64>" or NULL; never logged */
+    long connect_ms;
+    long idle_ms;
+
+    ocipush_log_fn log_fn;
+    int log_level;
+    void *log_user_data;
+    ocipush_progress_fn progress_fn;
+    void *progress_user_data;
+
+    ocipush_strategy strategy;
+    uint64_t chunk_size;
+    int spool_enabled;
+    uint64_t spool_memory_cap;
+
+    /* Set after a streamed upload was rejected: this registry (or a proxy in
+     * front of it) will not take chunked bodies, so later uploads are sent
+     * length-delimited from the start. */
+    int stream_rejected;
+
+    struct op_http *http; /* created on first use */
+    char errmsg[1024];
+};
+
+/* Record a failure: formats the message into session->errmsg and returns
+ * code, so callers can `return op_fail(s, OCIPUSH_E_X, "...")`. */
+int op_fail(ocipush_session *s, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Format and deliver a log message if a callback is set and wants the level. */
+void op_log(ocipush_session *s, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Reset the error message at the start of a public call. */
+void op_clear_error(ocipush_session *s);
+
+#endif

@@ -1,0 +1,42 @@
+#include "source.h"
+
+#include <stdlib.h>
+
+int ocipush_source_new_callback(ocipush_source **out, ocipush_source_read_fn read,
+                                ocipush_source_rewind_fn rewind, ocipush_source_close_fn close,
+                                int64_t size, void *user_data)
+{
+    int rc = OCIPUSH_OK;
+    ocipush_source *src = NULL;
+    if (!out || !read || size < -1)
+        rc = OCIPUSH_E_INVALID;
+    else if (!(src = calloc(1, sizeof *src)))
+        rc = OCIPUSH_E_NOMEM;
+    if (rc) {
+        /* The header promises close exactly once, failure included. */
+        if (close)
+            close(user_data);
+        return rc;
+    }
+    src->read = read;
+    src->rewind = rewind;
+    src->close = close;
+    src->size = size;
+    src->user_data = user_data;
+    *out = src;
+    return OCIPUSH_OK;
+}
+
+int64_t ocipush_source_size(const ocipush_source *source)
+{
+    return source ? source->size : -1;
+}
+
+void ocipush_source_free(ocipush_source *source)
+{
+    if (!source)
+        return;
+    if (source->close)
+        source->close(source->user_data);
+    free(source);
+}

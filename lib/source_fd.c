@@ -1,0 +1,91 @@
+/* Sources over a file path or an open descriptor. A regular file is
+ * rewindable with a known size; anything else is read as a stream. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ocipush.h"
+
+typedef struct fd_source {
+    int fd;
+    int owned;
+    off_t start; /* where reading began, for rewind */
+} fd_source;
+
+static int fd_read(void *ud, uint8_t *buf, size_t cap, size_t *out_len)
+{
+    fd_source *f = ud;
+    for (;;) {
+        ssize_t n = read(f->fd, buf, cap);
+        if (n >= 0) {
+            *out_len = (size_t)n;
+            return 0;
+        }
+        if (errno != EINTR)
+            return errno ? errno : EIO;
+    }
+}
+
+static int fd_rewind(void *ud)
+{
+    fd_source *f = ud;
+    return lseek(f->fd, f->start, SEEK_SET) == f->start ? 0 : (errno ? errno : EIO);
+}
+
+static void fd_close(void *ud)
+{
+    fd_source *f = ud;
+    if (f->owned)
+        close(f->fd);
+    free(f);
+}
+
+int ocipush_source_new_fd(ocipush_source **out, int fd, int take_ownership)
+{
+    struct stat st;
+    int rc = OCIPUSH_OK;
+    if (!out || fd < 0)
+        rc = OCIPUSH_E_INVALID;
+    else if (fstat(fd, &st) != 0)
+        rc = OCIPUSH_E_IO;
+    fd_source *f = rc ? NULL : calloc(1, sizeof *f);
+    if (!rc && !f)
+        rc = OCIPUSH_E_NOMEM;
+    if (rc) {
+        int saved = errno;
+        if (take_ownership && fd >= 0)
+            close(fd);
+        errno = saved;
+        return rc;
+    }
+    f->fd = fd;
+    f->owned = take_ownership != 0;
+    int64_t size = -1;
+    ocipush_source_rewind_fn rewind = NULL;
+    if (S_ISREG(st.st_mode)) {
+        f->start = lseek(fd, 0, SEEK_CUR);
+        if (f->start >= 0 && f->start <= st.st_size) {
+            size = (int64_t)(st.st_size - f->start);
+            rewind = fd_rewind;
+        }
+    }
+    return ocipush_source_new_callback(out, fd_read, rewind, fd_close, size, f);
+}
+
+int ocipush_source_new_file(ocipush_source **out, const char *path)
+{
+    if (!out || !path || !*path)
+        return OCIPUSH_E_INVALID;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return OCIPUSH_E_IO;
+    struct stat st;
+    if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+        close(fd);
+        errno = EISDIR;
+        return OCIPUSH_E_IO;
+    }
+    return ocipush_source_new_fd(out, fd, 1);
+}

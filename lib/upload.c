@@ -1,0 +1,205 @@
+#include "upload.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http.h"
+#include "url.h"
+
+int op_registry_url(char **out, ocipush_session *s, const char *repository, const char *what)
+{
+    op_buf b = {0};
+    if (op_buf_printf(&b, "%s/v2/%s/%s", s->base_url, repository, what)) {
+        op_buf_free(&b);
+        return OCIPUSH_E_NOMEM;
+    }
+    return op_buf_take(&b, out);
+}
+
+/* Every answer in the session carries the URL of its next step; it is
+ * followed exactly as given (relative or absolute, query kept), since
+ * registries keep upload state in it. */
+static int follow_location(op_upload *u, const op_request *req, const op_response *resp,
+                           int required)
+{
+    if (!resp->location) {
+        if (required)
+            return op_fail(u->s, OCIPUSH_E_PROTOCOL,
+                           "%s %s answered %ld without the Location of the upload session",
+                           req->method, u->repository, resp->status);
+        return 0;
+    }
+    char *next = NULL;
+    int rc = op_url_resolve(&next, req->url, resp->location);
+    if (rc)
+        return op_fail(u->s, rc == OCIPUSH_E_NOMEM ? rc : OCIPUSH_E_PROTOCOL,
+                       "the registry sent an unusable upload Location");
+    free(u->location);
+    u->location = next;
+    return 0;
+}
+
+static int exchange(op_upload *u, const op_request *req, op_response *resp)
+{
+    int rc = op_http_perform(u->s, req, resp);
+    u->last_status = resp->status;
+    return rc;
+}
+
+int op_upload_start(op_upload *u)
+{
+    char *url = NULL;
+    op_response resp = {0};
+    int rc = op_registry_url(&url, u->s, u->repository, "blobs/uploads/");
+    if (rc)
+        return op_fail(u->s, rc, "out of memory");
+    op_request req = {.method = "POST", .url = url};
+    rc = exchange(u, &req, &resp);
+    if (rc == 0 && resp.status != 202)
+        rc = op_http_fail(u->s, "starting the upload", &req, &resp);
+    if (rc == 0)
+        rc = follow_location(u, &req, &resp, 1);
+    if (rc == 0 && resp.chunk_min) {
+        char *end = NULL;
+        unsigned long long v = strtoull(resp.chunk_min, &end, 10);
+        u->chunk_min = (end && *end == '\0') ? (uint64_t)v : 0;
+    }
+    op_response_clear(&resp);
+    free(url);
+    return rc;
+}
+
+static int is_stream_rejection(int rc, long status)
+{
+    if (rc == OCIPUSH_E_NETWORK && status == 0)
+        return 1; /* the connection closed before any answer */
+    return rc == 0 && (status == 400 || status == 411 || status == 413 || status == 501);
+}
+
+int op_upload_stream(op_upload *u, int *out_rejected)
+{
+    op_response resp = {0};
+    op_request req = {.method = "PATCH",
+                      .url = u->location,
+                      .reader = op_reader_read,
+                      .reader_ctx = u->reader,
+                      .reader_len = -1};
+    *out_rejected = 0;
+    int rc = exchange(u, &req, &resp);
+    if (is_stream_rejection(rc, resp.status)) {
+        *out_rejected = 1;
+        if (rc == 0)
+            rc = op_http_fail(u->s, "streaming the blob", &req, &resp);
+    } else if (rc == 0 && resp.status != 202 && resp.status != 201) {
+        rc = op_http_fail(u->s, "streaming the blob", &req, &resp);
+    } else if (rc == 0) {
+        rc = follow_location(u, &req, &resp, 0);
+    }
+    op_response_clear(&resp);
+    return rc;
+}
+
+static int send_chunk(op_upload *u, uint64_t offset, uint64_t len)
+{
+    char range[64];
+    snprintf(range, sizeof range, "%" PRIu64 "-%" PRIu64, offset, offset + len - 1);
+    op_response resp = {0};
+    op_request req = {.method = "PATCH",
+                      .url = u->location,
+                      .content_range = range,
+                      .reader = op_reader_read,
+                      .reader_ctx = u->reader,
+                      .reader_len = (int64_t)len};
+    u->reader->limit = offset + len;
+    int rc = exchange(u, &req, &resp);
+    u->reader->limit = UINT64_MAX;
+    /* 201 instead of 202 is what ECR answers; both mean accepted. */
+    if (rc == 0 && resp.status != 202 && resp.status != 201)
+        rc = op_http_fail(u->s, "uploading a chunk", &req, &resp);
+    if (rc == 0 && u->reader->pos != offset + len)
+        rc = op_fail(u->s, OCIPUSH_E_SOURCE, "the source ended inside chunk %s", range);
+    uint64_t next = 0;
+    if (rc == 0 && resp.range && op_range_parse(&next, resp.range) == 0 && next != offset + len)
+        rc = op_fail(u->s, OCIPUSH_E_PROTOCOL,
+                     "after chunk %s the registry reports Range %s, not 0-%" PRIu64, range,
+                     resp.range, offset + len - 1);
+    if (rc == 0)
+        rc = follow_location(u, &req, &resp, 0);
+    op_response_clear(&resp);
+    return rc;
+}
+
+int op_upload_chunks(op_upload *u, uint64_t chunk)
+{
+    uint64_t size = (uint64_t)u->reader->size;
+    if (chunk < u->chunk_min)
+        chunk = u->chunk_min;
+    if (chunk == 0)
+        chunk = size;
+    for (uint64_t off = 0; off < size; off += chunk) {
+        uint64_t len = size - off < chunk ? size - off : chunk;
+        int rc = send_chunk(u, off, len);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* PUT location?digest=D, with or without a body: the step that commits. */
+static int put_digest(op_upload *u, const char *digest, int with_body)
+{
+    char *url = NULL;
+    op_response resp = {0};
+    int rc = op_url_add_query(&url, u->location, "digest", digest);
+    if (rc)
+        return op_fail(u->s, rc, "cannot build the commit URL");
+    op_request req = {.method = "PUT", .url = url};
+    if (with_body) {
+        req.reader = op_reader_read;
+        req.reader_ctx = u->reader;
+        req.reader_len = u->reader->size;
+    }
+    rc = exchange(u, &req, &resp);
+    if (rc == 0 && resp.status != 201)
+        rc = op_http_fail(u->s, "committing the blob", &req, &resp);
+    if (rc == 0 && resp.content_digest && strcmp(resp.content_digest, digest) != 0)
+        rc = op_fail(u->s, OCIPUSH_E_PROTOCOL, "the registry stored the blob as %s, not %s",
+                     resp.content_digest, digest);
+    if (rc == 0) {
+        /* Committed: the session is gone, nothing to cancel. */
+        free(u->location);
+        u->location = NULL;
+    }
+    op_response_clear(&resp);
+    free(url);
+    return rc;
+}
+
+int op_upload_put_body(op_upload *u, const char *digest)
+{
+    return put_digest(u, digest, 1);
+}
+
+int op_upload_commit(op_upload *u, const char *digest)
+{
+    return put_digest(u, digest, 0);
+}
+
+void op_upload_cancel(op_upload *u)
+{
+    if (!u->location)
+        return;
+    /* Keep the message of the failure that led here, not the DELETE's. */
+    char saved[sizeof u->s->errmsg];
+    memcpy(saved, u->s->errmsg, sizeof saved);
+    op_response resp = {0};
+    op_request req = {.method = "DELETE", .url = u->location};
+    if (op_http_perform(u->s, &req, &resp) == 0)
+        op_log(u->s, OCIPUSH_LOG_DEBUG, "cancelled upload session: HTTP %ld", resp.status);
+    op_response_clear(&resp);
+    memcpy(u->s->errmsg, saved, sizeof saved);
+    free(u->location);
+    u->location = NULL;
+}

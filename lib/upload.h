@@ -1,0 +1,38 @@
+/* One blob upload session on the registry (POST ... PUT ?digest=) and the
+ * requests that move bytes in it. blob.c chooses which to use and when to
+ * fall back. */
+#ifndef OP_UPLOAD_H
+#define OP_UPLOAD_H
+
+#include <stdint.h>
+
+#include "reader.h"
+
+typedef struct op_upload {
+    ocipush_session *s;
+    const char *repository;
+    op_reader *reader;
+    char *location;      /* absolute URL of the upload session; NULL when none */
+    uint64_t chunk_min;  /* OCI-Chunk-Min-Length, 0 if none */
+    long last_status;    /* status of the last request, 0 if none arrived */
+} op_upload;
+
+/* POST a new upload session. */
+int op_upload_start(op_upload *u);
+/* One PATCH with Transfer-Encoding: chunked carrying the whole source.
+ * *out_rejected is set when the answer (400, 411, 413, 501, or a connection
+ * closed with no answer) says a length-delimited body might pass. */
+int op_upload_stream(op_upload *u, int *out_rejected);
+/* PATCHes of `chunk` bytes with Content-Range, up to the reader's size. */
+int op_upload_chunks(op_upload *u, uint64_t chunk);
+/* PUT ?digest= carrying the whole body (the reader's size bytes). */
+int op_upload_put_body(op_upload *u, const char *digest);
+/* PUT ?digest= with no body: commit what was PATCHed. */
+int op_upload_commit(op_upload *u, const char *digest);
+/* DELETE the session (best effort) so the registry drops its partial data. */
+void op_upload_cancel(op_upload *u);
+
+/* "{base}/v2/{repository}/{what}"; *out malloc'd. */
+int op_registry_url(char **out, ocipush_session *s, const char *repository, const char *what);
+
+#endif

@@ -1,0 +1,42 @@
+# shellcheck shell=bash
+# Helpers for test scripts: `source tests/readback.sh`.
+# They read back what a push left in a registry, using curl only.
+
+# Every manifest media type we may push; the registry only serves a manifest
+# whose type is listed in Accept (else it may convert or 404 it).
+REGISTRY_MANIFEST_ACCEPT='application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.v2+json, application/vnd.docker.distribution.manifest.list.v2+json'
+
+fail() {
+    echo "FAIL: $*" >&2
+    exit 1
+}
+
+# check_eq WHAT EXPECTED ACTUAL
+check_eq() {
+    [[ $2 == "$3" ]] || fail "$1: expected '$2', got '$3'"
+}
+
+# registry_blob_sha256 HOSTPORT REPO DIGEST: print sha256:<hex> of the blob as served.
+registry_blob_sha256() {
+    local - sum # "local -": the pipefail below is undone on return
+    set -o pipefail
+    sum=$(curl -fsSL "http://$1/v2/$2/blobs/$3" | sha256sum) || return 1
+    echo "sha256:${sum%% *}"
+}
+
+# registry_manifest_get HOSTPORT REPO REF OUTFILE
+registry_manifest_get() {
+    curl -fsS -H "Accept: $REGISTRY_MANIFEST_ACCEPT" -o "$4" "http://$1/v2/$2/manifests/$3"
+}
+
+# registry_tag_exists HOSTPORT REPO TAG: 0 if the tag answers 200, 1 if 404, else 2.
+registry_tag_exists() {
+    local code
+    code=$(curl -sS -o /dev/null -w '%{http_code}' -I -H "Accept: $REGISTRY_MANIFEST_ACCEPT" \
+        "http://$1/v2/$2/manifests/$3") || true
+    case $code in
+    200) return 0 ;;
+    404) return 1 ;;
+    *) echo "registry_tag_exists: HEAD $2:$3 answered '$code'" >&2; return 2 ;;
+    esac
+}
