@@ -112,15 +112,15 @@ static int fall_back(op_upload *u, const char *expected, uint64_t chunk)
                        s->registry, u->repository, why);
     op_log(s, OCIPUSH_LOG_WARN,
            "streamed upload to %s/%s was rejected (%s); sending it again with Content-Length in a "
-           "new upload session%s",
-           s->registry, u->repository, why,
-           u->reader->spool ? (op_spool_on_disk(u->reader->spool) ? ", replayed from the spool file"
-                                                                  : ", replayed from the spool")
-                            : "");
+           "new upload session",
+           s->registry, u->repository, why);
     int rc = op_reader_rewind(u->reader);
-    if (rc)
-        return rc;
-    return send_length_delimited(u, expected, chunk == 0, chunk);
+    rc = rc ? rc : send_length_delimited(u, expected, chunk == 0, chunk);
+    if (rc == 0 && u->reader->spool)
+        op_log(s, OCIPUSH_LOG_INFO, "replayed %" PRIu64 " bytes from the spool (%s)",
+               op_spool_size(u->reader->spool),
+               op_spool_on_disk(u->reader->spool) ? "spilled to a temporary file" : "in memory");
+    return rc;
 }
 
 static int push_blob(op_upload *u, const char *expected)

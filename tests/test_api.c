@@ -1,0 +1,511 @@
+/* End-to-end tests of the public API against a real registry and the
+ * chunk-rejecting proxy started by tests/registry-env.sh. What the registry
+ * serves is read back with libcurl and re-hashed. */
+#include <curl/curl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "digest.h"
+#include "ocipush.h"
+
+static int failures, passes;
+static const char *REG, *PROXY, *DEAD;
+
+#define CHECK(cond)                                                                      \
+    do {                                                                                 \
+        if (!(cond)) {                                                                   \
+            fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond);    \
+            return 1;                                                                    \
+        }                                                                                \
+    } while (0)
+
+#define CHECK_RC(expr, want)                                                             \
+    do {                                                                                 \
+        int rc_ = (expr);                                                                \
+        if (rc_ != (want)) {                                                             \
+            fprintf(stderr, "%s:%d: %s returned %d (%s), want %d; errmsg: %s\n", __FILE__, \
+                    __LINE__, #expr, rc_, ocipush_strerror(rc_), want,                   \
+                    ocipush_session_errmsg(s));                                          \
+            return 1;                                                                    \
+        }                                                                                \
+    } while (0)
+
+/* ---- reading back ---- */
+
+static size_t collect(char *data, size_t size, size_t n, void *ud)
+{
+    return op_buf_append(ud, data, size * n) ? 0 : size * n;
+}
+
+/* GET (or HEAD) http://host/v2/repo/kind/ref; returns the status. */
+static long fetch(const char *host, const char *repo, const char *kind, const char *ref, int head,
+                  op_buf *body)
+{
+    char url[1024];
+    snprintf(url, sizeof url, "http://%s/v2/%s/%s/%s", host, repo, kind, ref);
+    CURL *c = curl_easy_init();
+    struct curl_slist *h = curl_slist_append(
+        NULL, "Accept: application/vnd.oci.image.manifest.v1+json, "
+              "application/vnd.oci.image.index.v1+json");
+    long status = 0;
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(c, CURLOPT_NOBODY, head ? 1L : 0L);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, body);
+    if (curl_easy_perform(c) == CURLE_OK)
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    return status;
+}
+
+/* The digest of what the registry serves for a blob, or "" if it does not. */
+static void served_digest(char *out, const char *repo, const char *digest)
+{
+    op_buf body = {0};
+    out[0] = '\0';
+    if (fetch(REG, repo, "blobs", digest, 0, &body) == 200)
+        op_sha256_digest(out, body.data ? body.data : "", body.len);
+    op_buf_free(&body);
+}
+
+static long head_status(const char *repo, const char *kind, const char *ref)
+{
+    op_buf body = {0};
+    long st = fetch(REG, repo, kind, ref, 1, &body);
+    op_buf_free(&body);
+    return st;
+}
+
+/* ---- sources that behave badly on purpose ---- */
+
+typedef struct pattern_source {
+    uint64_t len;      /* bytes produced */
+    uint64_t pos;
+    uint64_t fail_at;  /* read fails once pos reaches this; UINT64_MAX: never */
+    size_t max_read;   /* cap per read: 1 for byte-at-a-time */
+    int reads_after_fail;
+    int closed;
+} pattern_source;
+
+static uint8_t pattern_byte(uint64_t i)
+{
+    return (uint8_t)((i * 2654435761u) >> 13);
+}
+
+static int pattern_read(void *ud, uint8_t *buf, size_t cap, size_t *out_len)
+{
+    pattern_source *p = ud;
+    if (p->pos >= p->fail_at) {
+        p->reads_after_fail++;
+        return -5;
+    }
+    size_t n = cap < p->max_read ? cap : p->max_read;
+    if (p->len - p->pos < n)
+        n = (size_t)(p->len - p->pos);
+    if (p->fail_at - p->pos < n)
+        n = (size_t)(p->fail_at - p->pos);
+    for (size_t i = 0; i < n; i++)
+        buf[i] = pattern_byte(p->pos + i);
+    p->pos += n;
+    *out_len = n;
+    return 0;
+}
+
+static void pattern_close(void *ud)
+{
+    ((pattern_source *)ud)->closed++;
+}
+
+static void pattern_digest(char *out, uint64_t len)
+{
+    uint8_t *data = malloc(len ? len : 1);
+    for (uint64_t i = 0; i < len; i++)
+        data[i] = pattern_byte(i);
+    op_sha256_digest(out, data, len);
+    free(data);
+}
+
+/* A non-rewindable stream of `len` pattern bytes. */
+static ocipush_source *pattern_stream(pattern_source *p, uint64_t len, int64_t declared)
+{
+    ocipush_source *src = NULL;
+    *p = (pattern_source){.len = len, .fail_at = UINT64_MAX, .max_read = 1 << 20};
+    if (ocipush_source_new_callback(&src, pattern_read, NULL, pattern_close, declared, p))
+        return NULL;
+    return src;
+}
+
+/* ---- a session with its log captured ---- */
+
+static op_buf log_text;
+
+static void capture_log(int level, const char *msg, void *ud)
+{
+    (void)ud;
+    op_buf_printf(&log_text, "[%d] %s\n", level, msg);
+}
+
+static ocipush_session *session_for(const char *host)
+{
+    ocipush_session *s = NULL;
+    if (ocipush_session_new(&s, host))
+        return NULL;
+    ocipush_session_set_plain_http(s, 1);
+    ocipush_session_set_log_callback(s, capture_log, OCIPUSH_LOG_INFO, NULL);
+    op_buf_reset(&log_text);
+    return s;
+}
+
+/* ---- the cases ---- */
+
+static int test_source_fails_mid_stream(void)
+{
+    int strategies[] = {OCIPUSH_STRATEGY_AUTO, OCIPUSH_STRATEGY_STREAM, OCIPUSH_STRATEGY_CHUNKED,
+                        OCIPUSH_STRATEGY_MONOLITHIC};
+    for (size_t i = 0; i < 4; i++) {
+        ocipush_session *s = session_for(REG);
+        pattern_source p;
+        ocipush_source *src = pattern_stream(&p, 3000000, -1);
+        p.fail_at = 1500000;
+        CHECK(s && src);
+        ocipush_session_set_strategy(s, strategies[i]);
+        char digest[OCIPUSH_DIGEST_BUFSIZE] = "";
+        CHECK_RC(ocipush_blob_push(s, "api/failing", src, NULL, digest, NULL), OCIPUSH_E_SOURCE);
+        CHECK(strstr(ocipush_session_errmsg(s), "byte 1500000") != NULL);
+        CHECK(digest[0] == '\0');
+        ocipush_source_free(src);
+        CHECK(p.closed == 1);
+        ocipush_session_free(s);
+    }
+    return 0;
+}
+
+static int test_failing_layer_leaves_no_tag(void)
+{
+    ocipush_session *s = session_for(PROXY);
+    ocipush_push *push = NULL;
+    ocipush_source *good = NULL;
+    pattern_source p;
+    ocipush_source *bad = pattern_stream(&p, 100000, -1);
+    p.fail_at = 50000;
+    CHECK(s && bad);
+    CHECK_RC(ocipush_source_new_memory(&good, "fine", 4, 0), OCIPUSH_OK);
+    CHECK_RC(ocipush_push_new(&push), OCIPUSH_OK);
+    CHECK_RC(ocipush_push_add_layer(push, good, NULL, "good.txt"), OCIPUSH_OK);
+    CHECK_RC(ocipush_push_add_layer(push, bad, NULL, "bad.bin"), OCIPUSH_OK);
+    CHECK_RC(ocipush_push_add_tag(push, "v1"), OCIPUSH_OK);
+    CHECK_RC(ocipush_push_run(s, push, "api/half", NULL), OCIPUSH_E_SOURCE);
+    CHECK(head_status("api/half", "manifests", "v1") == 404);
+    ocipush_push_free(push);
+    ocipush_source_free(good);
+    ocipush_source_free(bad);
+    ocipush_session_free(s);
+    return 0;
+}
+
+static int test_digest_mismatch_commits_nothing(void)
+{
+    int strategies[] = {OCIPUSH_STRATEGY_AUTO, OCIPUSH_STRATEGY_STREAM, OCIPUSH_STRATEGY_CHUNKED,
+                        OCIPUSH_STRATEGY_MONOLITHIC};
+    char actual[OCIPUSH_DIGEST_BUFSIZE], expected[OCIPUSH_DIGEST_BUFSIZE];
+    op_sha256_digest(expected, "world", 5);
+    for (size_t i = 0; i < 4; i++) {
+        ocipush_session *s = session_for(REG);
+        ocipush_source *src = NULL;
+        char content[32];
+        int n = snprintf(content, sizeof content, "hello %zu", i);
+        op_sha256_digest(actual, content, (size_t)n);
+        CHECK_RC(ocipush_source_new_memory(&src, content, (size_t)n, 1), OCIPUSH_OK);
+        ocipush_session_set_strategy(s, strategies[i]);
+        CHECK_RC(ocipush_blob_push(s, "api/mismatch", src, expected, NULL, NULL),
+                 OCIPUSH_E_DIGEST_MISMATCH);
+        CHECK(strstr(ocipush_session_errmsg(s), actual) != NULL);
+        CHECK(head_status("api/mismatch", "blobs", actual) == 404);
+        CHECK(head_status("api/mismatch", "blobs", expected) == 404);
+        ocipush_source_free(src);
+        ocipush_session_free(s);
+    }
+    return 0;
+}
+
+static int test_stream_replayed_from_small_spool(void)
+{
+    ocipush_session *s = session_for(PROXY);
+    CHECK(s);
+    ocipush_session_set_spool(s, 1, 64 * 1024);
+    char want[OCIPUSH_DIGEST_BUFSIZE], got[OCIPUSH_DIGEST_BUFSIZE], served[OCIPUSH_DIGEST_BUFSIZE];
+    pattern_source p;
+    ocipush_source *src = pattern_stream(&p, 1 << 20, -1);
+    pattern_digest(want, 1 << 20);
+    uint64_t size = 0;
+    CHECK_RC(ocipush_blob_push(s, "api/spool", src, NULL, got, &size), OCIPUSH_OK);
+    CHECK(strcmp(want, got) == 0);
+    CHECK(size == 1 << 20);
+    CHECK(strstr(log_text.data, "rejected (HTTP 400)") != NULL);
+    CHECK(strstr(log_text.data, "replayed 1048576 bytes from the spool (spilled to a temporary file)") != NULL);
+    served_digest(served, "api/spool", want);
+    CHECK(strcmp(want, served) == 0);
+    ocipush_source_free(src);
+
+    /* The session remembers: the next stream goes length-delimited at once. */
+    op_buf_reset(&log_text);
+    src = pattern_stream(&p, 200001, -1);
+    pattern_digest(want, 200001);
+    CHECK_RC(ocipush_blob_push(s, "api/spool2", src, NULL, got, NULL), OCIPUSH_OK);
+    CHECK(strcmp(want, got) == 0);
+    CHECK(strstr(log_text.data, "rejected a streamed upload before") != NULL);
+    CHECK(strstr(log_text.data, "rejected (HTTP") == NULL);
+    served_digest(served, "api/spool2", want);
+    CHECK(strcmp(want, served) == 0);
+    ocipush_source_free(src);
+    ocipush_session_free(s);
+    return 0;
+}
+
+static int test_one_byte_reads_through_proxy(void)
+{
+    ocipush_session *s = session_for(PROXY);
+    pattern_source p;
+    ocipush_source *src = pattern_stream(&p, 10007, -1);
+    p.max_read = 1;
+    char want[OCIPUSH_DIGEST_BUFSIZE], got[OCIPUSH_DIGEST_BUFSIZE], served[OCIPUSH_DIGEST_BUFSIZE];
+    pattern_digest(want, 10007);
+    CHECK(s && src);
+    CHECK_RC(ocipush_blob_push(s, "api/onebyte", src, NULL, got, NULL), OCIPUSH_OK);
+    CHECK(strcmp(want, got) == 0);
+    served_digest(served, "api/onebyte", want);
+    CHECK(strcmp(want, served) == 0);
+    ocipush_source_free(src);
+    ocipush_session_free(s);
+    return 0;
+}
+
+static int test_size_that_lies(void)
+{
+    struct {
+        uint64_t real;
+        int64_t declared;
+    } cases[] = {{900, 1000}, {1000, 900}};
+    for (size_t i = 0; i < 2; i++) {
+        ocipush_session *s = session_for(REG);
+        pattern_source p;
+        ocipush_source *src = pattern_stream(&p, cases[i].real, cases[i].declared);
+        char real_digest[OCIPUSH_DIGEST_BUFSIZE];
+        pattern_digest(real_digest, cases[i].real);
+        CHECK(s && src);
+        CHECK_RC(ocipush_blob_push(s, "api/liar", src, NULL, NULL, NULL), OCIPUSH_E_SOURCE);
+        CHECK(strstr(ocipush_session_errmsg(s), "declared") != NULL);
+        CHECK(head_status("api/liar", "blobs", real_digest) == 404);
+        ocipush_source_free(src);
+        ocipush_session_free(s);
+    }
+    return 0;
+}
+
+static int stop_after(uint64_t done, int64_t total, void *ud)
+{
+    (void)total;
+    return done >= *(uint64_t *)ud;
+}
+
+static int test_progress_abort(void)
+{
+    ocipush_session *s = session_for(REG);
+    uint64_t limit = 100000;
+    pattern_source p;
+    ocipush_source *src = pattern_stream(&p, 1000000, -1);
+    char digest[OCIPUSH_DIGEST_BUFSIZE];
+    pattern_digest(digest, 1000000);
+    CHECK(s && src);
+    ocipush_session_set_progress_callback(s, stop_after, &limit);
+    CHECK_RC(ocipush_blob_push(s, "api/abort", src, NULL, NULL, NULL), OCIPUSH_E_ABORTED);
+    CHECK(head_status("api/abort", "blobs", digest) == 404);
+    ocipush_source_free(src);
+    ocipush_session_free(s);
+    return 0;
+}
+
+static int test_registry_not_running(void)
+{
+    ocipush_session *s = session_for(DEAD);
+    ocipush_source *src = NULL;
+    CHECK(s);
+    CHECK_RC(ocipush_source_new_memory(&src, "x", 1, 0), OCIPUSH_OK);
+    CHECK_RC(ocipush_blob_push(s, "api/dead", src, NULL, NULL, NULL), OCIPUSH_E_NETWORK);
+    CHECK(strstr(ocipush_session_errmsg(s), DEAD) != NULL);
+    ocipush_source_free(src);
+    ocipush_session_free(s);
+    return 0;
+}
+
+static int push_memory(ocipush_session *s, const char *repo, const char *data, char *digest)
+{
+    ocipush_source *src = NULL;
+    int rc = ocipush_source_new_memory(&src, data, strlen(data), 0);
+    rc = rc ? rc : ocipush_blob_push(s, repo, src, NULL, digest, NULL);
+    ocipush_source_free(src);
+    return rc;
+}
+
+/* Serialize, push, and compare with what the registry serves. */
+static int push_and_compare(ocipush_session *s, const ocipush_manifest *m, const char *tag,
+                            char *digest)
+{
+    char *json = NULL;
+    size_t len = 0;
+    char want[OCIPUSH_DIGEST_BUFSIZE];
+    op_buf back = {0};
+    CHECK_RC(ocipush_manifest_serialize(&json, &len, m), OCIPUSH_OK);
+    op_sha256_digest(want, json, len);
+    CHECK_RC(ocipush_manifest_push(s, "api/manifest", tag, m, digest), OCIPUSH_OK);
+    CHECK(strcmp(want, digest) == 0);
+    CHECK(fetch(REG, "api/manifest", "manifests", tag, 0, &back) == 200);
+    CHECK(back.len == len && memcmp(back.data, json, len) == 0);
+    op_buf_reset(&back);
+    CHECK(fetch(REG, "api/manifest", "manifests", digest, 0, &back) == 200);
+    CHECK(back.len == len && memcmp(back.data, json, len) == 0);
+    op_buf_free(&back);
+    ocipush_free(json);
+    return 0;
+}
+
+static int test_manifest_and_index(void)
+{
+    ocipush_session *s = session_for(PROXY);
+    char cfg[OCIPUSH_DIGEST_BUFSIZE], layer[OCIPUSH_DIGEST_BUFSIZE], md[OCIPUSH_DIGEST_BUFSIZE],
+        id[OCIPUSH_DIGEST_BUFSIZE];
+    const char *cfg_json = "{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]}}";
+    CHECK(s);
+    CHECK_RC(push_memory(s, "api/manifest", cfg_json, cfg), OCIPUSH_OK);
+    CHECK_RC(push_memory(s, "api/manifest", "layer bytes", layer), OCIPUSH_OK);
+    ocipush_manifest *m = NULL, *idx = NULL;
+    ocipush_descriptor *dc = NULL, *dl = NULL, *dm = NULL;
+    CHECK_RC(ocipush_descriptor_new(&dc, "application/vnd.oci.image.config.v1+json", cfg,
+                                    strlen(cfg_json)),
+             OCIPUSH_OK);
+    CHECK_RC(ocipush_descriptor_new(&dl, OCIPUSH_MEDIA_TYPE_LAYER, layer, 11), OCIPUSH_OK);
+    CHECK_RC(ocipush_descriptor_add_annotation(dl, "org.opencontainers.image.title", "l.bin"),
+             OCIPUSH_OK);
+    CHECK_RC(ocipush_manifest_new(&m, OCIPUSH_MANIFEST_IMAGE), OCIPUSH_OK);
+    CHECK_RC(ocipush_manifest_set_config(m, dc), OCIPUSH_OK);
+    CHECK_RC(ocipush_manifest_add_layer(m, dl), OCIPUSH_OK);
+    CHECK_RC(ocipush_manifest_add_annotation(m, "org.opencontainers.image.created",
+                                             "2026-11-27T00:00:00Z"),
+             OCIPUSH_OK);
+    if (push_and_compare(s, m, "img", md))
+        return 1;
+
+    CHECK_RC(ocipush_descriptor_new(&dm, OCIPUSH_MEDIA_TYPE_MANIFEST, md, 0), OCIPUSH_OK);
+    char *json = NULL;
+    size_t len = 0;
+    CHECK_RC(ocipush_manifest_serialize(&json, &len, m), OCIPUSH_OK);
+    ocipush_free(json);
+    ocipush_descriptor_free(dm);
+    CHECK_RC(ocipush_descriptor_new(&dm, OCIPUSH_MEDIA_TYPE_MANIFEST, md, len), OCIPUSH_OK);
+    CHECK_RC(ocipush_descriptor_set_platform(dm, "linux", "amd64", NULL), OCIPUSH_OK);
+    CHECK_RC(ocipush_manifest_new(&idx, OCIPUSH_MANIFEST_INDEX), OCIPUSH_OK);
+    CHECK_RC(ocipush_manifest_add_manifest(idx, dm), OCIPUSH_OK);
+    if (push_and_compare(s, idx, "multi", id))
+        return 1;
+
+    ocipush_descriptor_free(dc);
+    ocipush_descriptor_free(dl);
+    ocipush_descriptor_free(dm);
+    ocipush_manifest_free(m);
+    ocipush_manifest_free(idx);
+    ocipush_session_free(s);
+    return 0;
+}
+
+static int test_exists_and_skip(void)
+{
+    ocipush_session *s = session_for(REG);
+    char digest[OCIPUSH_DIGEST_BUFSIZE], other[OCIPUSH_DIGEST_BUFSIZE];
+    int exists = -1;
+    CHECK(s);
+    CHECK_RC(push_memory(s, "api/exists", "present", digest), OCIPUSH_OK);
+    CHECK_RC(ocipush_blob_exists(s, &exists, "api/exists", digest), OCIPUSH_OK);
+    CHECK(exists == 1);
+    op_sha256_digest(other, "absent", 6);
+    CHECK_RC(ocipush_blob_exists(s, &exists, "api/exists", other), OCIPUSH_OK);
+    CHECK(exists == 0);
+    /* A known blob is not read again: this source would fail at once. */
+    pattern_source p;
+    ocipush_source *src = pattern_stream(&p, 7, 7);
+    p.fail_at = 0;
+    char got[OCIPUSH_DIGEST_BUFSIZE];
+    uint64_t size = 0;
+    CHECK_RC(ocipush_blob_push(s, "api/exists", src, digest, got, &size), OCIPUSH_OK);
+    CHECK(p.reads_after_fail == 0);
+    CHECK(strcmp(got, digest) == 0 && size == 7);
+    ocipush_source_free(src);
+    CHECK_RC(ocipush_blob_exists(s, &exists, "Bad/Repo", digest), OCIPUSH_E_INVALID);
+    CHECK_RC(ocipush_blob_exists(s, &exists, "api/exists", "sha256:00"), OCIPUSH_E_INVALID);
+    ocipush_session_free(s);
+    return 0;
+}
+
+static int test_source_reuse(void)
+{
+    ocipush_session *s = session_for(REG);
+    ocipush_source *mem = NULL;
+    char a[OCIPUSH_DIGEST_BUFSIZE], b[OCIPUSH_DIGEST_BUFSIZE];
+    CHECK(s);
+    CHECK_RC(ocipush_source_new_memory(&mem, "twice", 5, 0), OCIPUSH_OK);
+    CHECK_RC(ocipush_blob_push(s, "api/reuse", mem, NULL, a, NULL), OCIPUSH_OK);
+    CHECK_RC(ocipush_blob_push(s, "api/reuse2", mem, NULL, b, NULL), OCIPUSH_OK);
+    CHECK(strcmp(a, b) == 0);
+    ocipush_source_free(mem);
+    pattern_source p;
+    ocipush_source *stream = pattern_stream(&p, 100, -1);
+    CHECK_RC(ocipush_blob_push(s, "api/reuse", stream, NULL, a, NULL), OCIPUSH_OK);
+    CHECK_RC(ocipush_blob_push(s, "api/reuse", stream, NULL, a, NULL), OCIPUSH_E_INVALID);
+    CHECK(strstr(ocipush_session_errmsg(s), "consumed") != NULL);
+    ocipush_source_free(stream);
+    ocipush_session_free(s);
+    return 0;
+}
+
+static void run(const char *name, int (*fn)(void))
+{
+    if (fn() == 0) {
+        printf("ok - %s\n", name);
+        passes++;
+    } else {
+        printf("not ok - %s\n", name);
+        failures++;
+    }
+    fflush(stdout);
+}
+
+int main(void)
+{
+    REG = getenv("OCIPUSH_TEST_REGISTRY");
+    PROXY = getenv("OCIPUSH_TEST_PROXY");
+    DEAD = getenv("OCIPUSH_TEST_DEAD");
+    if (!REG || !PROXY || !DEAD) {
+        fprintf(stderr, "run me through tests/registry-env.sh\n");
+        return 1;
+    }
+    run("a source that fails mid-stream", test_source_fails_mid_stream);
+    run("a failing layer leaves no tag", test_failing_layer_leaves_no_tag);
+    run("digest mismatch commits nothing", test_digest_mismatch_commits_nothing);
+    run("stream replayed from a small spool", test_stream_replayed_from_small_spool);
+    run("one-byte reads through the proxy", test_one_byte_reads_through_proxy);
+    run("a size that lies", test_size_that_lies);
+    run("progress callback aborts", test_progress_abort);
+    run("registry not running", test_registry_not_running);
+    run("manifest and index byte-identical", test_manifest_and_index);
+    run("exists, and a known blob is skipped", test_exists_and_skip);
+    run("source reuse", test_source_reuse);
+    op_buf_free(&log_text);
+    curl_global_cleanup();
+    printf("%d passed, %d failed\n", passes, failures);
+    return failures ? 1 : 0;
+}

@@ -1,0 +1,286 @@
+#!/usr/bin/env bash
+# End-to-end tests of the ocipush command-line tool against a real registry
+# (OCIPUSH_TEST_REGISTRY) and an nginx in front of it that answers 400 to any
+# chunked request body (OCIPUSH_TEST_PROXY). Run through tests/registry-env.sh.
+# Every push is read back from the registry and re-hashed.
+#
+# usage: registry-env.sh bash tests/test_cli.sh PATH/TO/ocipush
+set -uo pipefail
+
+OCIPUSH=$1
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=readback.sh
+source "$HERE/readback.sh"
+
+REG=$OCIPUSH_TEST_REGISTRY
+PROXY=$OCIPUSH_TEST_PROXY
+DEAD=$OCIPUSH_TEST_DEAD
+WORK=$OCIPUSH_TEST_TMP/cli
+mkdir -p "$WORK"
+command -v jq >/dev/null || { echo "jq not found; install the Debian package 'jq'" >&2; exit 1; }
+
+passed=0
+failed=0
+
+# run_case NAME FUNCTION: runs it in a subshell so a `fail` ends only that case.
+run_case() {
+    if (set -e; "$2"); then
+        echo "ok - $1"
+        passed=$((passed + 1))
+    else
+        echo "not ok - $1"
+        failed=$((failed + 1))
+    fi
+}
+
+ocipush() { "$OCIPUSH" --plain-http "$@"; }
+
+sha_of() { echo "sha256:$(sha256sum "$1" | cut -d' ' -f1)"; }
+
+# make_file NAME SIZE: random content, so no two test blobs collide.
+make_file() {
+    head -c "$2" /dev/urandom >"$WORK/$1"
+    echo "$WORK/$1"
+}
+
+# blob_absent HOSTPORT REPO DIGEST: the registry does not serve that blob.
+blob_absent() {
+    local code
+    code=$(curl -sS -o /dev/null -w '%{http_code}' -I "http://$1/v2/$2/blobs/$3")
+    [[ $code == 404 ]] || fail "blob $3 in $2 answered $code, expected 404"
+}
+
+# push_and_verify HOSTPORT REPO FILE [OCIPUSH OPTIONS...]: push FILE as a
+# blob, check the printed digest, read it back and re-hash it.
+push_and_verify() {
+    local host=$1 repo=$2 file=$3 out want
+    shift 3
+    out=$(ocipush "$@" blob push "$host/$repo" "$file" 2>"$WORK/stderr") ||
+        fail "blob push $file $*: $(cat "$WORK/stderr")"
+    want=$(sha_of "$file")
+    check_eq "printed digest ($*)" "$want" "$(tail -n 1 <<<"$out")"
+    check_eq "digest served ($*)" "$want" "$(registry_blob_sha256 "$REG" "$repo" "$want")"
+}
+
+SIZES=(0 1 4097 1000003 $((64 * 1024 * 1024 + 7)))
+
+# --- every strategy, every size, straight to the registry --------------------
+
+case_strategies_sizes() {
+    local strategy size f
+    for size in "${SIZES[@]}"; do
+        f=$(make_file "s$size" "$size")
+        for strategy in auto monolithic stream chunked; do
+            push_and_verify "$REG" "sizes/$strategy" "$f" --strategy "$strategy"
+        done
+        # Several chunks with a short last one.
+        push_and_verify "$REG" "sizes/chunked-small" "$f" --strategy chunked --chunk-size 262144
+    done
+}
+
+case_streams_from_pipe() {
+    local f out size
+    for size in 0 1000003 $((64 * 1024 * 1024 + 7)); do
+        f=$(make_file "p$size" "$size")
+        out=$(ocipush blob push "$REG/pipe/direct" - <"$f" 2>"$WORK/stderr") ||
+            fail "pipe push: $(cat "$WORK/stderr")"
+        check_eq "pipe digest" "$(sha_of "$f")" "$out"
+        check_eq "pipe served" "$(sha_of "$f")" "$(registry_blob_sha256 "$REG" pipe/direct "$out")"
+        # Direct to the registry the stream is accepted: no fallback.
+        if grep -q "rejected" "$WORK/stderr"; then fail "unexpected fallback: $(cat "$WORK/stderr")"; fi
+    done
+}
+
+# --- the fallback through the chunk-rejecting proxy --------------------------
+
+# fallback_pipe SIZE SPOOL_WORD: stream SIZE bytes from a pipe through the
+# proxy; the warning must name where the bytes were replayed from.
+fallback_pipe() {
+    local f out want
+    f=$(make_file "fb$1" "$1")
+    want=$(sha_of "$f")
+    # cat | makes standard input a pipe: a stream that cannot be rewound.
+    out=$(cat "$f" | ocipush -v blob push "$PROXY/fallback/pipe" - 2>"$WORK/stderr") ||
+        fail "fallback push: $(cat "$WORK/stderr")"
+    check_eq "fallback digest" "$want" "$(tail -n 1 <<<"$out")"
+    grep -q "rejected (HTTP 400); sending it again with Content-Length" "$WORK/stderr" ||
+        fail "no fallback warning: $(cat "$WORK/stderr")"
+    grep -q "$2" "$WORK/stderr" || fail "expected '$2' in: $(cat "$WORK/stderr")"
+    check_eq "fallback served" "$want" "$(registry_blob_sha256 "$REG" fallback/pipe "$want")"
+}
+
+# The default spool keeps 4 MiB in memory: 1 MB stays there, 64 MiB spills.
+case_fallback_memory_spool() { fallback_pipe 1000003 "replayed 1000003 bytes from the spool (in memory)"; }
+case_fallback_file_spool() {
+    fallback_pipe $((64 * 1024 * 1024 + 7)) "replayed $((64 * 1024 * 1024 + 7)) bytes from the spool (spilled to a temporary file)"
+}
+
+case_fallback_rewindable_file() {
+    local f
+    f=$(make_file fbfile 3000001)
+    push_and_verify "$PROXY" fallback/file "$f" --strategy stream
+    grep -q "rejected (HTTP 400)" "$WORK/stderr" || fail "no fallback warning"
+}
+
+case_fallback_chunked_after() {
+    # After the fallback, a chunk size makes the retry use Content-Range PATCHes.
+    local f out
+    f=$(make_file fbchunk 2500000)
+    out=$(cat "$f" | ocipush -vv --chunk-size 1000000 blob push "$PROXY/fallback/chunks" - 2>"$WORK/stderr") ||
+        fail "push: $(cat "$WORK/stderr")"
+    check_eq digest "$(sha_of "$f")" "$out"
+    [[ $(grep -c '> PATCH' "$WORK/stderr") == 4 ]] ||
+        fail "expected 1 streamed + 3 chunk PATCHes: $(grep '> ' "$WORK/stderr")"
+    check_eq served "$(sha_of "$f")" "$(registry_blob_sha256 "$REG" fallback/chunks "$out")"
+}
+
+case_no_spool_fails_cleanly() {
+    local f rc=0
+    f=$(make_file nospool 1000003)
+    cat "$f" | ocipush --no-spool blob push "$PROXY/fallback/nospool" - >"$WORK/out" 2>"$WORK/stderr" || rc=$?
+    check_eq "exit status" 1 "$rc"
+    [[ $(wc -l <"$WORK/stderr") == 1 ]] || fail "want one line on stderr, got: $(cat "$WORK/stderr")"
+    grep -q "cannot be sent again" "$WORK/stderr" || fail "unclear error: $(cat "$WORK/stderr")"
+    [[ ! -s $WORK/out ]] || fail "printed a digest on failure"
+    blob_absent "$REG" fallback/nospool "$(sha_of "$f")"
+}
+
+# --- manifests and indexes ----------------------------------------------------
+
+case_manifest_and_index_roundtrip() {
+    local cfg layer m idx out md id
+    cfg=$(make_file cfg.json 0) && echo -n '{"architecture":"amd64","os":"linux"}' >"$cfg"
+    layer=$(make_file layer.bin 12345)
+    push_and_verify "$REG" mani/app "$cfg"
+    push_and_verify "$REG" mani/app "$layer"
+    m=$WORK/manifest.json
+    # Pretty-printed on purpose: the registry must keep the exact bytes.
+    cat >"$m" <<EOF
+{
+  "schemaVersion": 2,
+  "mediaType": "application/vnd.oci.image.manifest.v1+json",
+  "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": "$(sha_of "$cfg")", "size": $(stat -c %s "$cfg")},
+  "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": "$(sha_of "$layer")", "size": 12345}]
+}
+EOF
+    out=$(ocipush manifest push "$REG/mani/app:v1" "$m" 2>"$WORK/stderr") || fail "$(cat "$WORK/stderr")"
+    md=$(sha_of "$m")
+    check_eq "manifest digest line" "Digest: $md" "$(tail -n 1 <<<"$out")"
+    registry_manifest_get "$REG" mani/app v1 "$WORK/back.json"
+    cmp -s "$m" "$WORK/back.json" || fail "manifest not byte-identical"
+    registry_manifest_get "$REG" mani/app "$md" "$WORK/back2.json"
+    cmp -s "$m" "$WORK/back2.json" || fail "manifest by digest not byte-identical"
+
+    idx=$WORK/index.json
+    printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"%s","size":%s,"platform":{"architecture":"amd64","os":"linux"}}]}' \
+        "$md" "$(stat -c %s "$m")" >"$idx"
+    out=$(ocipush manifest push "$PROXY/mani/app:multi" "$idx" 2>"$WORK/stderr") || fail "$(cat "$WORK/stderr")"
+    id=$(sha_of "$idx")
+    check_eq "index digest line" "Digest: $id" "$(tail -n 1 <<<"$out")"
+    registry_manifest_get "$REG" mani/app multi "$WORK/iback.json"
+    cmp -s "$idx" "$WORK/iback.json" || fail "index not byte-identical"
+    # By digest, without a tag.
+    out=$(ocipush manifest push "$REG/mani/app@$id" "$idx" 2>"$WORK/stderr") || fail "$(cat "$WORK/stderr")"
+    check_eq "index by digest" "Digest: $id" "$(tail -n 1 <<<"$out")"
+}
+
+case_manifest_missing_blob_leaves_no_tag() {
+    local m rc=0
+    m=$WORK/dangling.json
+    printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.empty.v1+json","digest":"sha256:%064d","size":2},"layers":[]}' 0 >"$m"
+    ocipush manifest push "$REG/mani/dangling:v1" "$m" >/dev/null 2>"$WORK/stderr" || rc=$?
+    check_eq "exit status" 1 "$rc"
+    grep -q "MANIFEST_BLOB_UNKNOWN\|BLOB_UNKNOWN" "$WORK/stderr" || fail "unclear: $(cat "$WORK/stderr")"
+    registry_tag_exists "$REG" mani/dangling v1 && fail "tag exists" || [[ $? == 1 ]]
+}
+
+# --- whole artifacts ------------------------------------------------------------
+
+case_push_artifact() {
+    local a b out digest cfgd
+    a=$(make_file chart.tgz 20000)
+    b=$(make_file notes.txt 333)
+    out=$(ocipush push --artifact-type application/vnd.example+type --annotation org.example.k=v \
+        "$PROXY/art/demo:1.0" "$a:application/vnd.example.chart" "$b" 2>"$WORK/stderr") ||
+        fail "$(cat "$WORK/stderr")"
+    digest=$(tail -n 1 <<<"$out")
+    [[ $digest == "Digest: sha256:"* ]] || fail "last line: $digest"
+    digest=${digest#Digest: }
+    registry_manifest_get "$REG" art/demo 1.0 "$WORK/art.json"
+    check_eq "manifest digest" "$digest" "$(sha_of "$WORK/art.json")"
+    check_eq artifactType application/vnd.example+type "$(jq -r .artifactType "$WORK/art.json")"
+    check_eq annotation v "$(jq -r '.annotations["org.example.k"]' "$WORK/art.json")"
+    check_eq "config type" application/vnd.oci.empty.v1+json "$(jq -r .config.mediaType "$WORK/art.json")"
+    cfgd=$(jq -r .config.digest "$WORK/art.json")
+    check_eq "config digest" "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a" "$cfgd"
+    check_eq "config served" "$cfgd" "$(registry_blob_sha256 "$REG" art/demo "$cfgd")"
+    check_eq "layer 0 type" application/vnd.example.chart "$(jq -r '.layers[0].mediaType' "$WORK/art.json")"
+    check_eq "layer 1 type" application/vnd.oci.image.layer.v1.tar "$(jq -r '.layers[1].mediaType' "$WORK/art.json")"
+    check_eq "layer 0 title" chart.tgz "$(jq -r '.layers[0].annotations["org.opencontainers.image.title"]' "$WORK/art.json")"
+    check_eq "layer 1 title" notes.txt "$(jq -r '.layers[1].annotations["org.opencontainers.image.title"]' "$WORK/art.json")"
+    check_eq "layer 0 size" 20000 "$(jq -r '.layers[0].size' "$WORK/art.json")"
+    check_eq "layer 0 served" "$(sha_of "$a")" "$(registry_blob_sha256 "$REG" art/demo "$(jq -r '.layers[0].digest' "$WORK/art.json")")"
+    check_eq "layer 1 served" "$(sha_of "$b")" "$(registry_blob_sha256 "$REG" art/demo "$(jq -r '.layers[1].digest' "$WORK/art.json")")"
+}
+
+case_push_config_and_stdin_layer() {
+    local cfg l out
+    cfg=$WORK/config.json && echo -n '{"k":1}' >"$cfg"
+    l=$(make_file stdinlayer 777777)
+    out=$(cat "$l" | ocipush push --config "$cfg:application/vnd.example.config+json" "$PROXY/art/stdin:v2" - 2>"$WORK/stderr") ||
+        fail "$(cat "$WORK/stderr")"
+    registry_manifest_get "$REG" art/stdin v2 "$WORK/s.json"
+    check_eq "config type" application/vnd.example.config+json "$(jq -r .config.mediaType "$WORK/s.json")"
+    check_eq "config digest" "$(sha_of "$cfg")" "$(jq -r .config.digest "$WORK/s.json")"
+    check_eq "config served" "$(sha_of "$cfg")" "$(registry_blob_sha256 "$REG" art/stdin "$(sha_of "$cfg")")"
+    check_eq "stdin layer" "$(sha_of "$l")" "$(jq -r '.layers[0].digest' "$WORK/s.json")"
+    check_eq "stdin layer served" "$(sha_of "$l")" "$(registry_blob_sha256 "$REG" art/stdin "$(sha_of "$l")")"
+    check_eq "manifest" "Digest: $(sha_of "$WORK/s.json")" "$(tail -n 1 <<<"$out")"
+}
+
+# --- bad input: a clear error, nothing half-pushed ---------------------------
+
+# expect_failure STATUS PATTERN COMMAND...: exit STATUS, one stderr line matching PATTERN.
+expect_failure() {
+    local want=$1 pattern=$2 rc=0
+    shift 2
+    "$@" >"$WORK/out" 2>"$WORK/stderr" || rc=$?
+    check_eq "exit status of $*" "$want" "$rc"
+    grep -q -- "$pattern" "$WORK/stderr" || fail "stderr of $* lacks '$pattern': $(cat "$WORK/stderr")"
+}
+
+case_bad_input() {
+    local f
+    f=$(make_file bad 100)
+    expect_failure 2 "invalid reference" ocipush blob push "$REG/UPPER/case" "$f"
+    expect_failure 2 "no registry host" ocipush push "justrepo:tag" "$f"
+    expect_failure 2 "invalid tag" ocipush push "$REG/r:-bad" "$f"
+    expect_failure 2 "invalid digest" ocipush manifest push "$REG/r@sha256:abc" "$f"
+    expect_failure 2 "takes no tag" ocipush blob push "$REG/r:tag" "$f"
+    expect_failure 2 "unknown option" ocipush --bogus blob push "$REG/r" "$f"
+    expect_failure 2 "--strategy takes" ocipush --strategy sideways blob push "$REG/r" "$f"
+    expect_failure 2 "no command" "$OCIPUSH"
+    expect_failure 1 "cannot read '$WORK/missing'" ocipush blob push "$REG/bad/r" "$WORK/missing"
+    expect_failure 1 "cannot read '$WORK/missing'" ocipush push "$REG/bad/half:v1" "$f" "$WORK/missing"
+    registry_tag_exists "$REG" bad/half v1 && fail "tag after a failed push" || [[ $? == 1 ]]
+    expect_failure 1 "network error" ocipush blob push "$DEAD/bad/r" "$f"
+    expect_failure 1 "network error" ocipush push "$DEAD/bad/r:v1" "$f"
+    expect_failure 1 "not a JSON object" ocipush manifest push "$REG/bad/r:v1" "$f"
+    registry_tag_exists "$REG" bad/r v1 && fail "tag after a failed manifest push" || [[ $? == 1 ]]
+}
+
+run_case "every strategy and size, direct" case_strategies_sizes
+run_case "streams from a pipe, direct" case_streams_from_pipe
+run_case "fallback: pipe through the proxy, memory spool" case_fallback_memory_spool
+run_case "fallback: pipe through the proxy, file spool" case_fallback_file_spool
+run_case "fallback: rewindable file through the proxy" case_fallback_rewindable_file
+run_case "fallback: chunked retry" case_fallback_chunked_after
+run_case "fallback: --no-spool fails cleanly" case_no_spool_fails_cleanly
+run_case "manifest and index round trip" case_manifest_and_index_roundtrip
+run_case "manifest with a missing blob leaves no tag" case_manifest_missing_blob_leaves_no_tag
+run_case "push an artifact through the proxy" case_push_artifact
+run_case "push with a config and a stdin layer" case_push_config_and_stdin_layer
+run_case "bad input" case_bad_input
+
+echo "$passed passed, $failed failed"
+[[ $failed == 0 ]]
