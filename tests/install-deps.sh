@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages ocipush builds and tests with, only those
+# missing (so a machine that has them all needs no network and no root).
+set -euo pipefail
+
+PACKAGES=(
+    gcc g++ pkg-config meson ninja-build     # build
+    libcurl4-openssl-dev libcjson-dev libmbedtls-dev  # the library's dependencies
+    docker-registry nginx-light curl jq iproute2      # the test registry, proxy and readers
+    valgrind                                  # the memcheck run
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+echo "install-deps: installing ${missing[*]}" >&2
+SUDO=()
+[[ $(id -u) -eq 0 ]] || SUDO=(sudo)
+export DEBIAN_FRONTEND=noninteractive
+"${SUDO[@]}" apt-get update -qq
+"${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it, on a fresh Debian 12 machine:
+#   1. installs missing Debian packages,
+#   2. builds with warnings as errors and runs every test (unit, and
+#      integration against a real registry and a chunk-rejecting nginx),
+#   3. runs it all again under ASan+UBSan,
+#   4. and once more with every ocipush program under valgrind memcheck.
+# Ends with "N passed, N failed" and exits non-zero if anything failed.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+tests/install-deps.sh
+
+passed=0
+failed=0
+
+# run_suite LABEL BUILDDIR [meson test options...]
+run_suite() {
+    local label=$1 dir=$2 log status=0
+    shift 2
+    echo "=== $label"
+    log=$(mktemp)
+    meson test -C "$dir" --print-errorlogs "$@" 2>&1 | tee "$log" || status=$?
+    local ok fail timeout
+    ok=$(awk '/^Ok:/ {print $2}' "$log")
+    fail=$(awk '/^Fail:/ {print $2}' "$log")
+    timeout=$(awk '/^Timeout:/ {print $2}' "$log")
+    rm -f "$log"
+    passed=$((passed + ${ok:-0}))
+    failed=$((failed + ${fail:-0} + ${timeout:-0}))
+    # A run that failed without counting a failed test (a build error) counts as one.
+    if [[ $status -ne 0 && ${fail:-0} -eq 0 && ${timeout:-0} -eq 0 ]]; then
+        failed=$((failed + 1))
+    fi
+}
+
+setup() { # setup DIR [options...]
+    local dir=$1
+    shift
+    if [[ -d $dir ]]; then
+        meson setup --reconfigure "$dir" "$@" >/dev/null
+    else
+        meson setup "$dir" "$@" >/dev/null
+    fi
+    meson compile -C "$dir"
+}
+
+setup build-test -Dwerror=true
+run_suite "tests" build-test
+
+setup build-asan -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+    run_suite "tests under ASan+UBSan" build-asan
+
+run_suite "tests under valgrind" build-test --setup valgrind
+
+echo "$passed passed, $failed failed"
+[[ $failed -eq 0 ]]
