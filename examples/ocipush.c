@@ -37,7 +37,7 @@ static const char usage_text[] =
     "       ocipush [OPTIONS] push REFERENCE FILE[:MEDIATYPE]...\n"
     "\n"
     "REFERENCE is host[:port]/repository[:tag], REPOSITORY is host[:port]/repository;\n"
-    "- reads standard input as a stream.\n"
+    "- reads standard input as a stream (write -- before a -:MEDIATYPE argument).\n"
     "\n"
     "options:\n"
     "  --plain-http             use http:// instead of https://\n"
@@ -455,7 +455,7 @@ int main(int argc, char **argv)
     int nargs = argc - optind;
     int uses_stdin = 0;
     for (int i = 0; i < nargs; i++)
-        uses_stdin |= strcmp(args[i], "-") == 0;
+        uses_stdin |= strcmp(args[i], "-") == 0 || strncmp(args[i], "-:", 2) == 0;
     if (status == 0 && c.password_stdin && uses_stdin)
         status = usage_error("--password-stdin and '-' both want standard input");
     if (status == 0 && c.password_stdin && read_password_stdin(&c)) {

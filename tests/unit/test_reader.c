@@ -162,7 +162,7 @@ static void test_one_byte_reads(const uint8_t *data)
         cb_init(&c, data, 1000);
         c.max_read = 1;
         ocipush_source *src = cb_source(&c, 0, known ? 1000 : -1);
-        op_reader r;
+        op_reader r = {0};
         if (src && CHECK_EQ_INT(op_reader_init(&r, S, src), OCIPUSH_OK)) {
             size_t got = 0;
             CHECK_EQ_INT(read_some(&r, out, sizeof out, 4096, ALL, &got), OCIPUSH_OK);
@@ -190,7 +190,7 @@ static void test_one_byte_reads(const uint8_t *data)
     cb_src c;
     cb_init(&c, data, 300);
     ocipush_source *src = cb_source(&c, 1, 300);
-    op_reader r;
+    op_reader r = {0};
     if (src && CHECK_EQ_INT(op_reader_init(&r, S, src), OCIPUSH_OK)) {
         size_t got = 0;
         CHECK_EQ_INT(read_some(&r, out, sizeof out, 1, ALL, &got), OCIPUSH_OK);
@@ -212,7 +212,7 @@ static void test_read_failure(const uint8_t *data)
         cb_init(&c, data, 1000);
         c.fail_at = fail_at[i];
         ocipush_source *src = cb_source(&c, 0, 1000);
-        op_reader r;
+        op_reader r = {0};
         if (src && CHECK_EQ_INT(op_reader_init(&r, S, src), OCIPUSH_OK)) {
             size_t got = 0;
             CHECK_EQ_INT(read_some(&r, out, sizeof out, 256, ALL, &got), OCIPUSH_E_SOURCE);
@@ -235,7 +235,7 @@ static void test_read_failure(const uint8_t *data)
     cb_init(&c, data, 1000);
     c.over_report = 1;
     ocipush_source *src = cb_source(&c, 0, -1);
-    op_reader r;
+    op_reader r = {0};
     if (src && CHECK_EQ_INT(op_reader_init(&r, S, src), OCIPUSH_OK)) {
         uint8_t b[64];
         size_t n = 0;
@@ -251,7 +251,7 @@ static void test_size_mismatch(const uint8_t *data)
 {
     static uint8_t out[2000];
     size_t got = 0;
-    op_reader r;
+    op_reader r = {0};
     cb_src c;
     ocipush_source *src;
 
@@ -349,7 +349,7 @@ static void test_rewind_failure(const uint8_t *data)
 {
     static uint8_t out[1000];
     size_t got = 0;
-    op_reader r;
+    op_reader r = {0};
     cb_src c;
 
     reset_session(1, 1 << 20);
@@ -404,7 +404,7 @@ static void test_spool_replay(const uint8_t *data)
     enum { LEN = 5000 };
     static uint8_t out[LEN];
     size_t got = 0;
-    op_reader r;
+    op_reader r = {0};
     cb_src c;
 
     for (int known = 0; known < 2; known++) {
@@ -474,7 +474,7 @@ static void test_spool_off(const uint8_t *data)
 {
     static uint8_t out[1000];
     size_t got = 0;
-    op_reader r;
+    op_reader r = {0};
     cb_src c;
 
     reset_session(0, 1000);
@@ -501,7 +501,7 @@ static void test_memory_source(const uint8_t *data)
     enum { LEN = 5000 };
     static uint8_t out[LEN];
     size_t got = 0;
-    op_reader r;
+    op_reader r = {0};
     ocipush_source *src = NULL;
 
     reset_session(1, 1000);
@@ -545,10 +545,8 @@ static void test_memory_source(const uint8_t *data)
     /* A copied source does not see later changes to the caller's buffer. */
     uint8_t *mine = malloc(LEN);
     src = NULL;
-    if (CHECK(mine != NULL) && CHECK_EQ_INT(ocipush_source_new_memory(&src, data, LEN, 1), OCIPUSH_OK)) {
+    if (CHECK(mine != NULL)) {
         memcpy(mine, data, LEN);
-        ocipush_source_free(src);
-        src = NULL;
         CHECK_EQ_INT(ocipush_source_new_memory(&src, mine, LEN, 1), OCIPUSH_OK);
         memset(mine, 0xAA, LEN);
         if (src && CHECK_EQ_INT(op_reader_init(&r, S, src), OCIPUSH_OK)) {
@@ -583,7 +581,7 @@ static void test_limit(const uint8_t *data)
 {
     static uint8_t out[1000];
     size_t got = 0;
-    op_reader r;
+    op_reader r = {0};
     cb_src c;
 
     reset_session(1, 1 << 20);
@@ -650,7 +648,7 @@ static void test_progress(const uint8_t *data)
 {
     static uint8_t out[1000];
     size_t got = 0;
-    op_reader r;
+    op_reader r = {0};
     ocipush_source *src = NULL;
 
     for (int known = 0; known < 2; known++) {
@@ -735,7 +733,7 @@ static void test_close_once(const uint8_t *data)
 static void read_whole(ocipush_source *src, const uint8_t *want, size_t len)
 {
     static uint8_t out[16384];
-    op_reader r;
+    op_reader r = {0};
     size_t got = 0;
     if (CHECK(len <= sizeof out) && CHECK_EQ_INT(op_reader_init(&r, S, src), OCIPUSH_OK)) {
         CHECK_EQ_INT(read_some(&r, out, sizeof out, 4096, ALL, &got), OCIPUSH_OK);
@@ -836,7 +834,7 @@ static void test_file_sources(const uint8_t *data)
         if (CHECK_EQ_INT(ocipush_source_new_fd(&src, p[0], 1), OCIPUSH_OK)) {
             CHECK_EQ_INT(ocipush_source_size(src), -1);
             CHECK(src->rewind == NULL);
-            op_reader r;
+            op_reader r = {0};
             static uint8_t out[3000];
             size_t got = 0;
             if (CHECK_EQ_INT(op_reader_init(&r, S, src), OCIPUSH_OK)) {

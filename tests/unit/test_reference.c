@@ -210,7 +210,7 @@ static void test_reference_parse(void)
     expect_bad_ref("h h/r");
 
     /* A 129-character tag is refused, 128 accepted. */
-    char text[200];
+    char text[310];
     snprintf(text, sizeof text, "h/r:%s", repeat('t', 129));
     expect_bad_ref(text);
     snprintf(text, sizeof text, "h/r:%s", repeat('t', 128));
