@@ -226,7 +226,9 @@ static int read_whole_file(const char *path, char **out, size_t *out_len)
     fclose(f);
     if (!data || err || n > MAX_MANIFEST_BYTES) {
         fprintf(stderr, "ocipush: cannot read '%s': %s\n", path,
-                !data ? "out of memory" : err ? "read error" : "larger than 4 MiB");
+                !data ? "out of memory"
+                : err ? "read error"
+                      : "larger than 4 MiB");
         free(data);
         return -1;
     }
@@ -357,12 +359,14 @@ static int cmd_push(const cli *c, const char *ref, char **files, int nfiles)
     int status = 1;
     ocipush_push *p = NULL;
     ocipush_session *s = NULL;
-    opened o = {calloc((size_t)nfiles + 1, sizeof *o.sources), calloc((size_t)nfiles + 1, sizeof *o.paths), 0};
+    opened o = {calloc((size_t)nfiles + 1, sizeof *o.sources),
+                calloc((size_t)nfiles + 1, sizeof *o.paths), 0};
     if (digest) {
         fprintf(stderr, "ocipush: push takes a tag, not a digest: the digest is the result\n");
         status = EXIT_USAGE;
     } else if (o.sources && o.paths && ocipush_push_new(&p) == 0 &&
-               build_push(c, files, nfiles, tag, &o, p) == 0 && make_session(c, registry, &s) == 0) {
+               build_push(c, files, nfiles, tag, &o, p) == 0 &&
+               make_session(c, registry, &s) == 0) {
         char out[OCIPUSH_DIGEST_BUFSIZE];
         int rc = ocipush_push_run(s, p, repository, out);
         if (rc)
@@ -388,27 +392,36 @@ static int cmd_push(const cli *c, const char *ref, char **files, int nfiles)
     return status;
 }
 
-enum { OPT_PLAIN = 256, OPT_INSECURE, OPT_CA, OPT_PWSTDIN, OPT_STRATEGY, OPT_CHUNK, OPT_NOSPOOL,
-       OPT_CONFIG, OPT_ATYPE, OPT_ANNOT };
+enum {
+    OPT_PLAIN = 256,
+    OPT_INSECURE,
+    OPT_CA,
+    OPT_PWSTDIN,
+    OPT_STRATEGY,
+    OPT_CHUNK,
+    OPT_NOSPOOL,
+    OPT_CONFIG,
+    OPT_ATYPE,
+    OPT_ANNOT
+};
 
 static int parse_options(cli *c, int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"plain-http", no_argument, NULL, OPT_PLAIN},
-        {"insecure", no_argument, NULL, OPT_INSECURE},
-        {"ca-file", required_argument, NULL, OPT_CA},
-        {"username", required_argument, NULL, 'u'},
-        {"password", required_argument, NULL, 'p'},
-        {"password-stdin", no_argument, NULL, OPT_PWSTDIN},
-        {"strategy", required_argument, NULL, OPT_STRATEGY},
-        {"chunk-size", required_argument, NULL, OPT_CHUNK},
-        {"no-spool", no_argument, NULL, OPT_NOSPOOL},
-        {"config", required_argument, NULL, OPT_CONFIG},
-        {"artifact-type", required_argument, NULL, OPT_ATYPE},
-        {"annotation", required_argument, NULL, OPT_ANNOT},
-        {"verbose", no_argument, NULL, 'v'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+    static const struct option longopts[] = {{"plain-http", no_argument, NULL, OPT_PLAIN},
+                                             {"insecure", no_argument, NULL, OPT_INSECURE},
+                                             {"ca-file", required_argument, NULL, OPT_CA},
+                                             {"username", required_argument, NULL, 'u'},
+                                             {"password", required_argument, NULL, 'p'},
+                                             {"password-stdin", no_argument, NULL, OPT_PWSTDIN},
+                                             {"strategy", required_argument, NULL, OPT_STRATEGY},
+                                             {"chunk-size", required_argument, NULL, OPT_CHUNK},
+                                             {"no-spool", no_argument, NULL, OPT_NOSPOOL},
+                                             {"config", required_argument, NULL, OPT_CONFIG},
+                                             {"artifact-type", required_argument, NULL, OPT_ATYPE},
+                                             {"annotation", required_argument, NULL, OPT_ANNOT},
+                                             {"verbose", no_argument, NULL, 'v'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {NULL, 0, NULL, 0}};
     int opt;
     while ((opt = getopt_long(argc, argv, "u:p:vh", longopts, NULL)) != -1) {
         switch (opt) {
@@ -470,7 +483,8 @@ int main(int argc, char **argv)
         else if (nargs >= 3 && strcmp(args[0], "push") == 0)
             status = cmd_push(&c, args[1], args + 2, nargs - 2);
         else
-            status = usage_error(nargs == 0 ? "no command given" : "unknown command or wrong arguments");
+            status =
+                usage_error(nargs == 0 ? "no command given" : "unknown command or wrong arguments");
     }
     free(c.annotations);
     free(c.password_buf);

@@ -449,10 +449,14 @@ OCIPUSH_API int ocipush_manifest_push(ocipush_session *session, const char *repo
                                       char *out_digest);
 
 /**
- * Push `len` bytes of manifest `data` as they are, with Content-Type
+ * Push `len` bytes of manifest `data` exactly as they are, with Content-Type
  * `media_type`, to `repository` under `reference` (a tag, or NULL to push by
- * digest). The digest is written into `out_digest` (may be NULL). Returns
- * the same codes as ocipush_manifest_push().
+ * digest). A NULL `media_type` means the document's own "mediaType" field,
+ * or, without one, the type its shape implies ("manifests": an index;
+ * "config" or "layers": an image manifest). The digest of the bytes is
+ * written into `out_digest` (may be NULL). Returns the same codes as
+ * ocipush_manifest_push(); OCIPUSH_E_INVALID also when `media_type` is NULL
+ * and the data is not such a JSON object.
  */
 OCIPUSH_API int ocipush_manifest_push_raw(ocipush_session *session, const char *repository,
                                           const char *reference, const char *media_type,
@@ -493,8 +497,7 @@ OCIPUSH_API int ocipush_push_set_artifact_type(ocipush_push *push, const char *a
 
 /** Add a manifest annotation (copied). Returns OCIPUSH_OK, OCIPUSH_E_INVALID,
  *  OCIPUSH_E_NOMEM. */
-OCIPUSH_API int ocipush_push_add_annotation(ocipush_push *push, const char *key,
-                                            const char *value);
+OCIPUSH_API int ocipush_push_add_annotation(ocipush_push *push, const char *key, const char *value);
 
 /** Add a tag (copied, checked) to give the manifest; with none, the manifest
  *  is pushed by digest only. Returns OCIPUSH_OK, OCIPUSH_E_INVALID,
@@ -539,9 +542,9 @@ OCIPUSH_API int ocipush_digest_validate(const char *digest);
  * *out_why (optional) points to static text saying what was wrong. Returns
  * OCIPUSH_OK, OCIPUSH_E_INVALID, OCIPUSH_E_NOMEM. Thread-safe.
  */
-OCIPUSH_API int ocipush_reference_parse(char **out_registry, char **out_repository,
-                                        char **out_tag, char **out_digest,
-                                        const char **out_why, const char *reference);
+OCIPUSH_API int ocipush_reference_parse(char **out_registry, char **out_repository, char **out_tag,
+                                        char **out_digest, const char **out_why,
+                                        const char *reference);
 
 #ifdef __cplusplus
 }

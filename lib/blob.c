@@ -12,18 +12,21 @@
 
 #define DEFAULT_CHUNK (16u << 20)
 
-int ocipush_blob_exists(ocipush_session *s, int *out_exists, const char *repository,
-                        const char *digest)
+static int check_names(ocipush_session *s, const char *repository, const char *digest)
 {
-    if (!s || !out_exists)
-        return OCIPUSH_E_INVALID;
-    op_clear_error(s);
     if (ocipush_repository_validate(repository))
         return op_fail(s, OCIPUSH_E_INVALID, "invalid repository name '%s'",
                        repository ? repository : "(null)");
-    if (ocipush_digest_validate(digest))
-        return op_fail(s, OCIPUSH_E_INVALID, "invalid digest '%s' (want sha256:<64 hex>)",
-                       digest ? digest : "(null)");
+    if (digest && ocipush_digest_validate(digest))
+        return op_fail(s, OCIPUSH_E_INVALID, "invalid digest '%s' (want sha256:<64 hex>)", digest);
+    return 0;
+}
+
+/* HEAD the blob: *out_size is its Content-Length when it exists (-1 if the
+ * registry did not say). */
+static int head_blob(ocipush_session *s, const char *repository, const char *digest,
+                     int *out_exists, int64_t *out_size)
+{
     char *url = NULL;
     op_buf what = {0};
     int rc = op_buf_printf(&what, "blobs/%s", digest);
@@ -34,13 +37,30 @@ int ocipush_blob_exists(ocipush_session *s, int *out_exists, const char *reposit
     op_response resp = {0};
     op_request req = {.method = "HEAD", .url = url};
     rc = op_http_perform(s, &req, &resp);
-    if (rc == 0 && (resp.status == 200 || resp.status == 404))
+    if (rc == 0 && (resp.status == 200 || resp.status == 404)) {
         *out_exists = resp.status == 200;
-    else if (rc == 0)
+        char *end = NULL;
+        long long n = resp.content_length ? strtoll(resp.content_length, &end, 10) : -1;
+        *out_size = (resp.content_length && *end == '\0' && n >= 0) ? n : -1;
+    } else if (rc == 0) {
         rc = op_http_fail(s, "checking whether the blob exists", &req, &resp);
+    }
     op_response_clear(&resp);
     free(url);
     return rc;
+}
+
+int ocipush_blob_exists(ocipush_session *s, int *out_exists, const char *repository,
+                        const char *digest)
+{
+    if (!s || !out_exists)
+        return OCIPUSH_E_INVALID;
+    op_clear_error(s);
+    if (!digest)
+        return op_fail(s, OCIPUSH_E_INVALID, "no digest given");
+    int64_t size;
+    int rc = check_names(s, repository, digest);
+    return rc ? rc : head_blob(s, repository, digest, out_exists, &size);
 }
 
 /* Refuse to commit content that does not hash to what the caller expects. */
@@ -65,8 +85,7 @@ static int learn_size_and_digest(op_upload *u)
 
 /* One new upload session, sent with Content-Length: one PUT, or PATCHes of
  * `chunk` bytes then a PUT. */
-static int send_length_delimited(op_upload *u, const char *expected, int monolithic,
-                                 uint64_t chunk)
+static int send_length_delimited(op_upload *u, const char *expected, int monolithic, uint64_t chunk)
 {
     int rc = 0;
     if (monolithic || u->reader->size < 0)
@@ -128,16 +147,14 @@ static int push_blob(op_upload *u, const char *expected)
     ocipush_session *s = u->s;
     int size_known = u->reader->size >= 0;
     switch (s->strategy) {
-    case OCIPUSH_STRATEGY_MONOLITHIC:
-        return send_length_delimited(u, expected, 1, 0);
+    case OCIPUSH_STRATEGY_MONOLITHIC: return send_length_delimited(u, expected, 1, 0);
     case OCIPUSH_STRATEGY_CHUNKED:
         return send_length_delimited(u, expected, 0, s->chunk_size ? s->chunk_size : DEFAULT_CHUNK);
     case OCIPUSH_STRATEGY_AUTO:
         if (size_known)
             return send_length_delimited(u, expected, 0, s->chunk_size);
         break;
-    case OCIPUSH_STRATEGY_STREAM:
-        break;
+    case OCIPUSH_STRATEGY_STREAM: break;
     }
     if (s->stream_rejected) {
         op_log(s, OCIPUSH_LOG_INFO,
@@ -155,31 +172,31 @@ int ocipush_blob_push(ocipush_session *s, const char *repository, ocipush_source
     if (!s)
         return OCIPUSH_E_INVALID;
     op_clear_error(s);
-    if (ocipush_repository_validate(repository))
-        return op_fail(s, OCIPUSH_E_INVALID, "invalid repository name '%s'",
-                       repository ? repository : "(null)");
+    int rc = check_names(s, repository, expected_digest);
+    if (rc)
+        return rc;
     if (!source)
         return op_fail(s, OCIPUSH_E_INVALID, "no source given");
-    if (expected_digest && ocipush_digest_validate(expected_digest))
-        return op_fail(s, OCIPUSH_E_INVALID, "invalid expected digest '%s' (want sha256:<64 hex>)",
-                       expected_digest);
     if (expected_digest) {
         int exists = 0;
-        int rc = ocipush_blob_exists(s, &exists, repository, expected_digest);
-        if (rc)
+        int64_t size = -1;
+        if ((rc = head_blob(s, repository, expected_digest, &exists, &size)))
             return rc;
-        if (exists && source->size >= 0) {
+        if (exists && size < 0)
+            size = source->size;
+        if (exists && size >= 0) {
+            /* The source is not read at all. */
             op_log(s, OCIPUSH_LOG_INFO, "%s already has %s", repository, expected_digest);
             if (out_digest)
                 memcpy(out_digest, expected_digest, OCIPUSH_DIGEST_BUFSIZE);
             if (out_size)
-                *out_size = (uint64_t)source->size;
+                *out_size = (uint64_t)size;
             return OCIPUSH_OK;
         }
     }
     op_reader reader;
     op_upload u = {.s = s, .repository = repository, .reader = &reader};
-    int rc = op_reader_init(&reader, s, source);
+    rc = op_reader_init(&reader, s, source);
     rc = rc ? rc : push_blob(&u, expected_digest);
     op_upload_cancel(&u); /* no-op once committed */
     if (rc == 0) {

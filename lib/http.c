@@ -52,15 +52,21 @@ void op_http_free(op_http *h)
     free(h);
 }
 
-void op_response_clear(op_response *r)
+static void clear_headers(op_response *r)
 {
     free(r->location);
     free(r->range);
     free(r->content_digest);
     free(r->chunk_min);
     free(r->content_length);
+    r->location = r->range = r->content_digest = r->chunk_min = r->content_length = NULL;
+}
+
+void op_response_clear(op_response *r)
+{
+    clear_headers(r);
     op_buf_free(&r->body);
-    memset(r, 0, sizeof *r);
+    r->status = 0;
 }
 
 /* State shared with curl's callbacks during one exchange. */
@@ -85,13 +91,7 @@ static size_t on_header(char *data, size_t size, size_t nitems, void *userdata)
     size_t len = size * nitems;
     op_response *r = x->resp;
     if (len >= 5 && strncmp(data, "HTTP/", 5) == 0) {
-        /* A new status line: drop the headers of an interim 100 Continue. */
-        long status = r->status;
-        op_buf body = r->body;
-        r->body = (op_buf){0};
-        op_response_clear(r);
-        r->body = body;
-        r->status = status;
+        clear_headers(r); /* a new status line: forget an interim 100's headers */
         return len;
     }
     const char *colon = memchr(data, ':', len);
@@ -115,7 +115,8 @@ static size_t on_header(char *data, size_t size, size_t nitems, void *userdata)
         {"content-length", offsetof(op_response, content_length)},
     };
     for (size_t i = 0; i < sizeof wanted / sizeof wanted[0]; i++) {
-        if (strlen(wanted[i].name) == name_len && strncasecmp(data, wanted[i].name, name_len) == 0) {
+        if (strlen(wanted[i].name) == name_len &&
+            strncasecmp(data, wanted[i].name, name_len) == 0) {
             char **slot = (char **)((char *)r + wanted[i].offset);
             if (keep_header(slot, v, (size_t)(end - v))) {
                 x->nomem = 1;
@@ -261,19 +262,12 @@ static void set_transport(ocipush_session *s, CURL *c, exchange *x, char *errbuf
     curl_easy_setopt(c, CURLOPT_WRITEDATA, x);
 }
 
-/* "PATCH http://host:port/v2/name/blobs/uploads/ID" without the query, which
- * may carry upload state tokens. */
+/* "PATCH http://host:port/v2/name/blobs/uploads/ID": the query is left out,
+ * as it may carry upload state tokens. */
 static void describe(char *out, size_t cap, const op_request *req)
 {
-    char *path = NULL;
-    if (op_url_path(&path, req->url) == 0) {
-        size_t origin_len = strcspn(strstr(req->url, "://") + 3, "/?#") +
-                            (size_t)(strstr(req->url, "://") + 3 - req->url);
-        snprintf(out, cap, "%s %.*s%s", req->method, (int)origin_len, req->url, path);
-    } else {
-        snprintf(out, cap, "%s (unparsable URL)", req->method);
-    }
-    free(path);
+    size_t n = strcspn(req->url, "?#");
+    snprintf(out, cap, "%s %.*s", req->method, (int)n, req->url);
 }
 
 int op_http_perform(ocipush_session *s, const op_request *req, op_response *resp)
@@ -288,8 +282,10 @@ int op_http_perform(ocipush_session *s, const op_request *req, op_response *resp
     describe(what, sizeof what, req);
     if (build_headers(s, req, &headers))
         return op_fail(s, OCIPUSH_E_NOMEM, "out of memory building %s", what);
-    if (s->insecure && strncmp(req->url, "https:", 6) == 0)
-        op_log(s, OCIPUSH_LOG_WARN, "TLS verification is off for %s", s->registry);
+    if (s->insecure && !s->warned_insecure && strncmp(req->url, "https:", 6) == 0) {
+        s->warned_insecure = 1;
+        op_log(s, OCIPUSH_LOG_WARN, "TLS certificate verification is off for %s", s->registry);
+    }
 
     /* Reset clears options but keeps the connection cache. */
     curl_easy_reset(c);

@@ -36,7 +36,7 @@ typedef struct op_request {
 } op_request;
 
 typedef struct op_response {
-    long status;  /* 0 when no response arrived */
+    long status; /* 0 when no response arrived */
     char *location;
     char *range;
     char *content_digest; /* Docker-Content-Digest */

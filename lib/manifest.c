@@ -270,11 +270,8 @@ static int put_manifest(ocipush_session *s, const char *repository, const char *
     if (rc)
         return op_fail(s, rc, "out of memory");
     op_response resp = {0};
-    op_request req = {.method = "PUT",
-                      .url = url,
-                      .content_type = media_type,
-                      .body = data,
-                      .body_len = len};
+    op_request req = {
+        .method = "PUT", .url = url, .content_type = media_type, .body = data, .body_len = len};
     rc = op_http_perform(s, &req, &resp);
     if (rc == 0 && resp.status != 201)
         rc = op_http_fail(s, "pushing the manifest", &req, &resp);
@@ -342,10 +339,10 @@ int ocipush_manifest_push(ocipush_session *s, const char *repository, const char
         return op_fail(s, rc,
                        rc == OCIPUSH_E_INVALID ? "an image manifest needs a config descriptor"
                                                : "out of memory serializing the manifest");
-    rc = ocipush_manifest_push_raw(
-        s, repository, reference,
-        m->kind == OCIPUSH_MANIFEST_IMAGE ? OCIPUSH_MEDIA_TYPE_MANIFEST : OCIPUSH_MEDIA_TYPE_INDEX,
-        json, len, out_digest);
+    rc = ocipush_manifest_push_raw(s, repository, reference,
+                                   m->kind == OCIPUSH_MANIFEST_IMAGE ? OCIPUSH_MEDIA_TYPE_MANIFEST
+                                                                     : OCIPUSH_MEDIA_TYPE_INDEX,
+                                   json, len, out_digest);
     free(json);
     return rc;
 }

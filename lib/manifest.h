@@ -33,8 +33,8 @@ int op_descriptor_copy(ocipush_descriptor **out, const ocipush_descriptor *src);
 struct ocipush_manifest {
     ocipush_manifest_kind kind;
     char *artifact_type;
-    ocipush_descriptor *config;     /* image manifests */
-    ocipush_descriptor **entries;   /* layers, or an index's manifests */
+    ocipush_descriptor *config;   /* image manifests */
+    ocipush_descriptor **entries; /* layers, or an index's manifests */
     size_t entry_count;
     ocipush_descriptor *subject;
     op_annotations annotations;

@@ -124,8 +124,7 @@ int ocipush_push_add_tag(ocipush_push *p, const char *tag)
 
 /* Push one blob and describe it. */
 static int push_described(ocipush_session *s, const char *repository, ocipush_source *src,
-                          const char *media_type, const char *expected,
-                          ocipush_descriptor **out)
+                          const char *media_type, const char *expected, ocipush_descriptor **out)
 {
     char digest[OCIPUSH_DIGEST_BUFSIZE];
     uint64_t size = 0;

@@ -64,7 +64,8 @@ static int take_new_bytes(op_reader *r, const uint8_t *buf, size_t n)
         int rc = op_spool_append(r->spool, buf + skip, n - skip);
         if (rc)
             return op_fail(r->s, rc, "writing the spool failed at byte %" PRIu64 ": %s", r->high,
-                           rc == OCIPUSH_E_IO ? "cannot write the temporary file" : "out of memory");
+                           rc == OCIPUSH_E_IO ? "cannot write the temporary file"
+                                              : "out of memory");
     }
     r->high = end;
     return 0;
@@ -106,8 +107,8 @@ int op_reader_read(void *ctx, uint8_t *buf, size_t cap, size_t *out_len)
         if (n == 0) {
             if (r->pos < r->high)
                 return op_fail(r->s, OCIPUSH_E_SOURCE,
-                               "the source ended at byte %" PRIu64 " when read again, but gave %" PRIu64
-                               " bytes before",
+                               "the source ended at byte %" PRIu64
+                               " when read again, but gave %" PRIu64 " bytes before",
                                r->pos, r->high);
             return r->at_eof ? 0 : reached_eof(r);
         }
@@ -131,9 +132,10 @@ int op_reader_rewind(op_reader *r)
         return 0;
     }
     if (!r->src->rewind)
-        return op_fail(r->s, OCIPUSH_E_NOT_REPLAYABLE,
-                       "the upload must be sent again but its source is a stream that cannot rewind "
-                       "and the spool is off, so its bytes cannot be replayed");
+        return op_fail(
+            r->s, OCIPUSH_E_NOT_REPLAYABLE,
+            "the upload must be sent again but its source is a stream that cannot rewind "
+            "and the spool is off, so its bytes cannot be replayed");
     if (r->src->rewind(r->src->user_data) != 0)
         return op_fail(r->s, OCIPUSH_E_SOURCE, "rewinding the source failed");
     r->pos = 0;
@@ -146,9 +148,10 @@ int op_reader_drain(op_reader *r)
     size_t n;
     r->limit = UINT64_MAX;
     if (!r->src->rewind && !r->spool && !r->at_eof)
-        return op_fail(r->s, OCIPUSH_E_NOT_REPLAYABLE,
-                       "the blob's size or digest must be known before sending, but its source is a "
-                       "stream that cannot rewind and the spool is off");
+        return op_fail(
+            r->s, OCIPUSH_E_NOT_REPLAYABLE,
+            "the blob's size or digest must be known before sending, but its source is a "
+            "stream that cannot rewind and the spool is off");
     do {
         int rc = op_reader_read(r, scratch, sizeof scratch, &n);
         if (rc)

@@ -35,6 +35,7 @@ struct ocipush_session {
      * front of it) will not take chunked bodies, so later uploads are sent
      * length-delimited from the start. */
     int stream_rejected;
+    int warned_insecure; /* the skip-verify warning is logged once */
 
     struct op_http *http; /* created on first use */
     char errmsg[1024];
@@ -42,10 +43,12 @@ struct ocipush_session {
 
 /* Record a failure: formats the message into session->errmsg and returns
  * code, so callers can `return op_fail(s, OCIPUSH_E_X, "...")`. */
-int op_fail(ocipush_session *s, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int op_fail(ocipush_session *s, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* Format and deliver a log message if a callback is set and wants the level. */
-void op_log(ocipush_session *s, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void op_log(ocipush_session *s, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* Reset the error message at the start of a public call. */
 void op_clear_error(ocipush_session *s);

@@ -52,6 +52,6 @@ int ocipush_source_new_memory(ocipush_source **out, const void *data, size_t len
         memcpy(m->owned, data, len);
         m->data = m->owned;
     }
-    return ocipush_source_new_callback(out, memory_read, memory_rewind, memory_close,
-                                       (int64_t)len, m);
+    return ocipush_source_new_callback(out, memory_read, memory_rewind, memory_close, (int64_t)len,
+                                       m);
 }

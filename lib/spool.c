@@ -80,6 +80,8 @@ static int write_all(int fd, const uint8_t *p, size_t len, uint64_t offset)
 int op_spool_append(op_spool *sp, const void *data, size_t len)
 {
     const uint8_t *p = data;
+    if (len == 0)
+        return 0;
     if (sp->fd < 0 && sp->mem_len < sp->cap) {
         size_t room = (size_t)(sp->cap - sp->mem_len);
         size_t n = len < room ? len : room;

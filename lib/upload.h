@@ -12,9 +12,9 @@ typedef struct op_upload {
     ocipush_session *s;
     const char *repository;
     op_reader *reader;
-    char *location;      /* absolute URL of the upload session; NULL when none */
-    uint64_t chunk_min;  /* OCI-Chunk-Min-Length, 0 if none */
-    long last_status;    /* status of the last request, 0 if none arrived */
+    char *location;     /* absolute URL of the upload session; NULL when none */
+    uint64_t chunk_min; /* OCI-Chunk-Min-Length, 0 if none */
+    long last_status;   /* status of the last request, 0 if none arrived */
 } op_upload;
 
 /* POST a new upload session. */

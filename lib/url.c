@@ -35,6 +35,18 @@ static int url_split(url_parts *p, const char *url)
     return 0;
 }
 
+/* "scheme:" at the start (RFC 3986: ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )).
+ * A "://" later on, in a query say, does not make a URL absolute. */
+static int has_scheme(const char *s)
+{
+    if (!isalpha((unsigned char)s[0]))
+        return 0;
+    const char *c = s;
+    while (isalnum((unsigned char)*c) || *c == '+' || *c == '-' || *c == '.')
+        c++;
+    return *c == ':';
+}
+
 static int has_control_or_space(const char *s)
 {
     for (; *s; s++)
@@ -50,7 +62,12 @@ int op_url_resolve(char **out, const char *base, const char *location)
     int rc = 0;
     if (!location || !*location || has_control_or_space(location) || url_split(&b, base))
         return OCIPUSH_E_INVALID;
-    if (strstr(location, "://")) {
+    /* Without a scheme, a ':' in the first segment is malformed (RFC 3986
+     * 4.2), e.g. "://x" or a scheme with a bad character. */
+    size_t first = strcspn(location, "/?#");
+    if (!has_scheme(location) && memchr(location, ':', first))
+        return OCIPUSH_E_INVALID;
+    if (has_scheme(location)) {
         url_parts l;
         if (url_split(&l, location))
             return OCIPUSH_E_INVALID;
@@ -107,8 +124,7 @@ int op_url_add_query(char **out, const char *url, const char *key, const char *v
 }
 
 /* Host and port of an authority, dropping userinfo; port defaulted by scheme. */
-static void authority_host_port(const url_parts *p, const char **host, size_t *host_len,
-                                long *port)
+static void authority_host_port(const url_parts *p, const char **host, size_t *host_len, long *port)
 {
     const char *a = p->authority;
     size_t n = p->authority_len;
@@ -128,13 +144,18 @@ static void authority_host_port(const url_parts *p, const char **host, size_t *h
     *host = a;
     *host_len = colon ? (size_t)(colon - a) : n;
     *port = -1;
-    if (colon) {
+    if (colon && colon + 1 < a + n) {
         long v = 0;
-        for (const char *c = colon + 1; c < a + n && isdigit((unsigned char)*c); c++)
+        for (const char *c = colon + 1; c < a + n; c++) {
+            if (!isdigit((unsigned char)*c) || v > 65535) {
+                v = -2; /* not a port: never the same origin as anything */
+                break;
+            }
             v = v * 10 + (*c - '0');
-        *port = v;
+        }
+        *port = v > 65535 ? -2 : v;
     }
-    if (*port < 0 || (colon && colon + 1 == a + n))
+    if (*port == -1)
         *port = (p->scheme_len == 5 && strncasecmp(p->scheme, "https", 5) == 0) ? 443 : 80;
 }
 
@@ -150,20 +171,7 @@ int op_url_same_origin(const char *a, const char *b)
     long porta, portb;
     authority_host_port(&pa, &ha, &la, &porta);
     authority_host_port(&pb, &hb, &lb, &portb);
-    return la == lb && strncasecmp(ha, hb, la) == 0 && porta == portb;
-}
-
-int op_url_path(char **out, const char *url)
-{
-    url_parts p;
-    if (url_split(&p, url))
-        return OCIPUSH_E_INVALID;
-    size_t n = strcspn(p.path, "?#");
-    char *s = n ? op_strndup(p.path, n) : op_strdup("/");
-    if (!s)
-        return OCIPUSH_E_NOMEM;
-    *out = s;
-    return 0;
+    return la == lb && strncasecmp(ha, hb, la) == 0 && porta == portb && porta >= 0;
 }
 
 static int parse_u64(const char **p, uint64_t *out)

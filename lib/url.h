@@ -18,10 +18,6 @@ int op_url_add_query(char **out, const char *url, const char *key, const char *v
  * ports made explicit, host compared case-insensitively), else 0. */
 int op_url_same_origin(const char *a, const char *b);
 
-/* The path and query of an absolute URL without its query (for messages,
- * which must not repeat upload state tokens); *out malloc'd. */
-int op_url_path(char **out, const char *url);
-
 /* Parse an upload Range header: "0-N", "bytes=0-N", and Quay's "0--1" or
  * "bytes=0--1" for an empty upload. On success *out_next is the offset of
  * the next byte the registry expects (N+1, or 0 for an empty upload).

@@ -14,23 +14,22 @@
 static int failures, passes;
 static const char *REG, *PROXY, *DEAD;
 
-#define CHECK(cond)                                                                      \
-    do {                                                                                 \
-        if (!(cond)) {                                                                   \
-            fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond);    \
-            return 1;                                                                    \
-        }                                                                                \
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond);               \
+            return 1;                                                                              \
+        }                                                                                          \
     } while (0)
 
-#define CHECK_RC(expr, want)                                                             \
-    do {                                                                                 \
-        int rc_ = (expr);                                                                \
-        if (rc_ != (want)) {                                                             \
-            fprintf(stderr, "%s:%d: %s returned %d (%s), want %d; errmsg: %s\n", __FILE__, \
-                    __LINE__, #expr, rc_, ocipush_strerror(rc_), want,                   \
-                    ocipush_session_errmsg(s));                                          \
-            return 1;                                                                    \
-        }                                                                                \
+#define CHECK_RC(expr, want)                                                                       \
+    do {                                                                                           \
+        int rc_ = (expr);                                                                          \
+        if (rc_ != (want)) {                                                                       \
+            fprintf(stderr, "%s:%d: %s returned %d (%s), want %d; errmsg: %s\n", __FILE__,         \
+                    __LINE__, #expr, rc_, ocipush_strerror(rc_), want, ocipush_session_errmsg(s)); \
+            return 1;                                                                              \
+        }                                                                                          \
     } while (0)
 
 /* ---- reading back ---- */
@@ -47,9 +46,9 @@ static long fetch(const char *host, const char *repo, const char *kind, const ch
     char url[1024];
     snprintf(url, sizeof url, "http://%s/v2/%s/%s/%s", host, repo, kind, ref);
     CURL *c = curl_easy_init();
-    struct curl_slist *h = curl_slist_append(
-        NULL, "Accept: application/vnd.oci.image.manifest.v1+json, "
-              "application/vnd.oci.image.index.v1+json");
+    struct curl_slist *h =
+        curl_slist_append(NULL, "Accept: application/vnd.oci.image.manifest.v1+json, "
+                                "application/vnd.oci.image.index.v1+json");
     long status = 0;
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
@@ -85,10 +84,10 @@ static long head_status(const char *repo, const char *kind, const char *ref)
 /* ---- sources that behave badly on purpose ---- */
 
 typedef struct pattern_source {
-    uint64_t len;      /* bytes produced */
+    uint64_t len; /* bytes produced */
     uint64_t pos;
-    uint64_t fail_at;  /* read fails once pos reaches this; UINT64_MAX: never */
-    size_t max_read;   /* cap per read: 1 for byte-at-a-time */
+    uint64_t fail_at; /* read fails once pos reaches this; UINT64_MAX: never */
+    size_t max_read;  /* cap per read: 1 for byte-at-a-time */
     int reads_after_fail;
     int closed;
 } pattern_source;
@@ -248,7 +247,8 @@ static int test_stream_replayed_from_small_spool(void)
     CHECK(strcmp(want, got) == 0);
     CHECK(size == 1 << 20);
     CHECK(strstr(log_text.data, "rejected (HTTP 400)") != NULL);
-    CHECK(strstr(log_text.data, "replayed 1048576 bytes from the spool (spilled to a temporary file)") != NULL);
+    CHECK(strstr(log_text.data,
+                 "replayed 1048576 bytes from the spool (spilled to a temporary file)") != NULL);
     served_digest(served, "api/spool", want);
     CHECK(strcmp(want, served) == 0);
     ocipush_source_free(src);
@@ -380,7 +380,8 @@ static int test_manifest_and_index(void)
     ocipush_session *s = session_for(PROXY);
     char cfg[OCIPUSH_DIGEST_BUFSIZE], layer[OCIPUSH_DIGEST_BUFSIZE], md[OCIPUSH_DIGEST_BUFSIZE],
         id[OCIPUSH_DIGEST_BUFSIZE];
-    const char *cfg_json = "{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]}}";
+    const char *cfg_json = "{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":"
+                           "\"layers\",\"diff_ids\":[]}}";
     CHECK(s);
     CHECK_RC(push_memory(s, "api/manifest", cfg_json, cfg), OCIPUSH_OK);
     CHECK_RC(push_memory(s, "api/manifest", "layer bytes", layer), OCIPUSH_OK);

@@ -46,7 +46,8 @@ static void test_known_digests(void)
     /* NULL data with length 0 is the empty message. */
     char out[OCIPUSH_DIGEST_BUFSIZE];
     if (CHECK_EQ_INT(op_sha256_digest(out, NULL, 0), OCIPUSH_OK))
-        CHECK_EQ_STR(out, "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+        CHECK_EQ_STR(out,
+                     "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 }
 
 static void test_incremental(void)

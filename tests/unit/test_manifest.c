@@ -35,8 +35,9 @@ static void test_image_manifest(void)
     ocipush_manifest *m = NULL;
     CHECK_EQ_INT(ocipush_descriptor_new(&config, MT_EMPTY, D_EMPTY, 2), OCIPUSH_OK);
     CHECK_EQ_INT(ocipush_descriptor_new(&layer, OCIPUSH_MEDIA_TYPE_LAYER, D_ABC, 3), OCIPUSH_OK);
-    CHECK_EQ_INT(ocipush_descriptor_add_annotation(layer, "org.opencontainers.image.title", "hello.txt"),
-                 OCIPUSH_OK);
+    CHECK_EQ_INT(
+        ocipush_descriptor_add_annotation(layer, "org.opencontainers.image.title", "hello.txt"),
+        OCIPUSH_OK);
     CHECK_EQ_INT(ocipush_descriptor_set_artifact_type(layer, "application/vnd.example.layer"),
                  OCIPUSH_OK);
     CHECK_EQ_INT(ocipush_descriptor_new(&subject, MT_MANIFEST, D_NONE, 1234), OCIPUSH_OK);
@@ -54,10 +55,12 @@ static void test_image_manifest(void)
 
     /* Config only: layers is still there, empty. */
     CHECK_EQ_INT(ocipush_manifest_set_config(m, config), OCIPUSH_OK);
-    expect_json(m, "{\"schemaVersion\":2,\"mediaType\":\"" MT_MANIFEST "\",\"config\":{\"mediaType\":\""
-                   MT_EMPTY "\",\"digest\":\"" D_EMPTY "\",\"size\":2},\"layers\":[]}");
+    expect_json(m, "{\"schemaVersion\":2,\"mediaType\":\"" MT_MANIFEST
+                   "\",\"config\":{\"mediaType\":\"" MT_EMPTY "\",\"digest\":\"" D_EMPTY
+                   "\",\"size\":2},\"layers\":[]}");
 
-    CHECK_EQ_INT(ocipush_manifest_set_artifact_type(m, "application/vnd.example.thing.v1"), OCIPUSH_OK);
+    CHECK_EQ_INT(ocipush_manifest_set_artifact_type(m, "application/vnd.example.thing.v1"),
+                 OCIPUSH_OK);
     CHECK_EQ_INT(ocipush_manifest_add_layer(m, layer), OCIPUSH_OK);
     CHECK_EQ_INT(ocipush_manifest_set_subject(m, subject), OCIPUSH_OK);
     CHECK_EQ_INT(ocipush_manifest_add_annotation(m, "org.opencontainers.image.created",
@@ -77,7 +80,8 @@ static void test_image_manifest(void)
         "{\"schemaVersion\":2,\"mediaType\":\"" MT_MANIFEST "\","
         "\"artifactType\":\"application/vnd.example.thing.v1\","
         "\"config\":{\"mediaType\":\"" MT_EMPTY "\",\"digest\":\"" D_EMPTY "\",\"size\":2},"
-        "\"layers\":[{\"mediaType\":\"" MT_LAYER "\",\"artifactType\":\"application/vnd.example.layer\","
+        "\"layers\":[{\"mediaType\":\"" MT_LAYER
+        "\",\"artifactType\":\"application/vnd.example.layer\","
         "\"digest\":\"" D_ABC "\",\"size\":3,"
         "\"annotations\":{\"org.opencontainers.image.title\":\"hello.txt\"}}],"
         "\"subject\":{\"mediaType\":\"" MT_MANIFEST "\",\"digest\":\"" D_NONE "\",\"size\":1234},"
@@ -91,7 +95,8 @@ static void test_image_manifest(void)
     static const char want_cleared[] =
         "{\"schemaVersion\":2,\"mediaType\":\"" MT_MANIFEST "\","
         "\"config\":{\"mediaType\":\"" MT_EMPTY "\",\"digest\":\"" D_EMPTY "\",\"size\":2},"
-        "\"layers\":[{\"mediaType\":\"" MT_LAYER "\",\"artifactType\":\"application/vnd.example.layer\","
+        "\"layers\":[{\"mediaType\":\"" MT_LAYER
+        "\",\"artifactType\":\"application/vnd.example.layer\","
         "\"digest\":\"" D_ABC "\",\"size\":3,"
         "\"annotations\":{\"org.opencontainers.image.title\":\"hello.txt\"}}],"
         "\"annotations\":{\"org.opencontainers.image.created\":\"2024-01-01T00:00:00Z\","
@@ -130,7 +135,8 @@ static void test_index(void)
     CHECK_EQ_INT(ocipush_manifest_add_manifest(idx, arm), OCIPUSH_OK);
     CHECK_EQ_INT(ocipush_manifest_add_manifest(idx, amd), OCIPUSH_OK);
     CHECK_EQ_INT(ocipush_manifest_add_annotation(idx, "k", "v"), OCIPUSH_OK);
-    CHECK_EQ_INT(ocipush_manifest_set_artifact_type(idx, "application/vnd.example.set"), OCIPUSH_OK);
+    CHECK_EQ_INT(ocipush_manifest_set_artifact_type(idx, "application/vnd.example.set"),
+                 OCIPUSH_OK);
     static const char want[] =
         "{\"schemaVersion\":2,\"mediaType\":\"" MT_INDEX "\","
         "\"artifactType\":\"application/vnd.example.set\",\"manifests\":["
@@ -152,7 +158,8 @@ static void test_big_sizes(void)
     ocipush_descriptor *config = NULL, *big = NULL, *max = NULL;
     ocipush_manifest *m = NULL;
     CHECK_EQ_INT(ocipush_descriptor_new(&config, MT_EMPTY, D_EMPTY, 0), OCIPUSH_OK);
-    CHECK_EQ_INT(ocipush_descriptor_new(&big, MT_LAYER, D_ABC, UINT64_C(9007199254740993)), OCIPUSH_OK);
+    CHECK_EQ_INT(ocipush_descriptor_new(&big, MT_LAYER, D_ABC, UINT64_C(9007199254740993)),
+                 OCIPUSH_OK);
     CHECK_EQ_INT(ocipush_descriptor_new(&max, MT_LAYER, D_NONE, UINT64_MAX), OCIPUSH_OK);
     CHECK_EQ_INT(ocipush_manifest_new(&m, OCIPUSH_MANIFEST_IMAGE), OCIPUSH_OK);
     if (config && big && max && m) {
@@ -160,7 +167,8 @@ static void test_big_sizes(void)
         CHECK_EQ_INT(ocipush_manifest_add_layer(m, big), OCIPUSH_OK);
         CHECK_EQ_INT(ocipush_manifest_add_layer(m, max), OCIPUSH_OK);
         expect_json(m, "{\"schemaVersion\":2,\"mediaType\":\"" MT_MANIFEST "\","
-                       "\"config\":{\"mediaType\":\"" MT_EMPTY "\",\"digest\":\"" D_EMPTY "\",\"size\":0},"
+                       "\"config\":{\"mediaType\":\"" MT_EMPTY "\",\"digest\":\"" D_EMPTY
+                       "\",\"size\":0},"
                        "\"layers\":[{\"mediaType\":\"" MT_LAYER "\",\"digest\":\"" D_ABC
                        "\",\"size\":9007199254740993},"
                        "{\"mediaType\":\"" MT_LAYER "\",\"digest\":\"" D_NONE
@@ -190,12 +198,14 @@ static void test_annotation_replace(void)
         CHECK_EQ_INT(ocipush_manifest_add_annotation(m, "a", "replaced"), OCIPUSH_OK);
         CHECK_EQ_INT(ocipush_manifest_add_annotation(m, "b", "again"), OCIPUSH_OK);
         expect_json(m, "{\"schemaVersion\":2,\"mediaType\":\"" MT_MANIFEST "\","
-                       "\"config\":{\"mediaType\":\"" MT_EMPTY "\",\"digest\":\"" D_EMPTY "\",\"size\":2,"
+                       "\"config\":{\"mediaType\":\"" MT_EMPTY "\",\"digest\":\"" D_EMPTY
+                       "\",\"size\":2,"
                        "\"annotations\":{\"x\":\"3\",\"y\":\"2\",\"z\":\"\"}},\"layers\":[],"
                        "\"annotations\":{\"a\":\"replaced\",\"b\":\"again\",\"c\":\"3\"}}");
         /* A second config replaces the first. */
         ocipush_descriptor *other = NULL;
-        if (CHECK_EQ_INT(ocipush_descriptor_new(&other, "application/json", D_ABC, 3), OCIPUSH_OK)) {
+        if (CHECK_EQ_INT(ocipush_descriptor_new(&other, "application/json", D_ABC, 3),
+                         OCIPUSH_OK)) {
             CHECK_EQ_INT(ocipush_manifest_set_config(m, other), OCIPUSH_OK);
             ocipush_descriptor_free(other);
             expect_json(m, "{\"schemaVersion\":2,\"mediaType\":\"" MT_MANIFEST "\","
@@ -215,11 +225,11 @@ static void test_errors(void)
 
     /* Descriptors: media type and digest checked; nothing written on failure. */
     CHECK_EQ_INT(ocipush_descriptor_new(&bad, MT_LAYER, "sha256:abc", 1), OCIPUSH_E_INVALID);
-    CHECK_EQ_INT(ocipush_descriptor_new(&bad, MT_LAYER,
-                                        "sha256:BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD", 1),
+    CHECK_EQ_INT(ocipush_descriptor_new(
+                     &bad, MT_LAYER,
+                     "sha256:BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD", 1),
                  OCIPUSH_E_INVALID);
-    CHECK_EQ_INT(ocipush_descriptor_new(&bad, MT_LAYER,
-                                        "md5:900150983cd24fb0d6963f7d28e17f72", 1),
+    CHECK_EQ_INT(ocipush_descriptor_new(&bad, MT_LAYER, "md5:900150983cd24fb0d6963f7d28e17f72", 1),
                  OCIPUSH_E_INVALID);
     CHECK_EQ_INT(ocipush_descriptor_new(&bad, MT_LAYER, NULL, 1), OCIPUSH_E_INVALID);
     CHECK_EQ_INT(ocipush_descriptor_new(&bad, NULL, D_ABC, 1), OCIPUSH_E_INVALID);
@@ -304,16 +314,17 @@ static void test_registry_errors(void)
                            "BLOB_UNKNOWN: blob unknown to registry; "
                            "DENIED: requested access to the resource is denied; UNSUPPORTED");
 
-    static const char nginx[] = "<html>\r\n<head><title>400 Bad Request</title></head>\r\n<body>\r\n"
-                                "<center><h1>400 Bad Request</h1></center>\r\n"
-                                "<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n";
+    static const char nginx[] =
+        "<html>\r\n<head><title>400 Bad Request</title></head>\r\n<body>\r\n"
+        "<center><h1>400 Bad Request</h1></center>\r\n"
+        "<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n";
     expect_registry_errors(nginx, strlen(nginx), "400 Bad Request");
     static const char nginx413[] = "<html><head><title>413 Request Entity Too Large</title></head>"
                                    "<body>x</body></html>";
     expect_registry_errors(nginx413, strlen(nginx413), "413 Request Entity Too Large");
 
-    expect_registry_errors("upstream connect error\nsecond line", strlen("upstream connect error\nsecond line"),
-                           "upstream connect error");
+    expect_registry_errors("upstream connect error\nsecond line",
+                           strlen("upstream connect error\nsecond line"), "upstream connect error");
     expect_registry_errors("", 0, "");
     expect_registry_errors(NULL, 0, "");
     expect_registry_errors("{\"errors\":[]}", 13, "");

@@ -46,14 +46,14 @@ static void reset_session(int spool, uint64_t cap)
 
 typedef struct cb_src {
     const uint8_t *data;
-    size_t len;       /* bytes the reads produce in all */
+    size_t len; /* bytes the reads produce in all */
     size_t pos;
-    size_t max_read;  /* at most this per read; 0: as much as asked */
-    size_t fail_at;   /* the read at this offset fails; SIZE_MAX: never */
+    size_t max_read; /* at most this per read; 0: as much as asked */
+    size_t fail_at;  /* the read at this offset fails; SIZE_MAX: never */
     int rewind_fails;
-    int over_report;  /* claim one byte more than the capacity */
+    int over_report; /* claim one byte more than the capacity */
     int reads, rewinds, closes;
-    size_t produced;  /* bytes handed out over every read */
+    size_t produced; /* bytes handed out over every read */
 } cb_src;
 
 static void cb_init(cb_src *c, const uint8_t *data, size_t len)
@@ -116,8 +116,7 @@ static ocipush_source *cb_source(cb_src *c, int rewindable, int64_t size)
 /* Read through the reader with reads of `chunk` bytes until it gives 0 or
  * `stop` bytes came out, appending to out (cap bytes). The reader's status,
  * or -1000 if it broke the read contract. */
-static int read_some(op_reader *r, uint8_t *out, size_t cap, size_t chunk, size_t stop,
-                     size_t *got)
+static int read_some(op_reader *r, uint8_t *out, size_t cap, size_t chunk, size_t stop, size_t *got)
 {
     uint8_t buf[8192];
     *got = 0;
@@ -357,7 +356,7 @@ static void test_rewind_failure(const uint8_t *data)
     c.rewind_fails = 1;
     ocipush_source *src = cb_source(&c, 1, 1000);
     if (src && CHECK_EQ_INT(op_reader_init(&r, S, src), OCIPUSH_OK)) {
-        CHECK(r.spool == NULL); /* a rewindable source is not spooled */
+        CHECK(r.spool == NULL);                         /* a rewindable source is not spooled */
         CHECK_EQ_INT(op_reader_rewind(&r), OCIPUSH_OK); /* nothing read yet */
         CHECK_EQ_INT(read_some(&r, out, sizeof out, 64, 100, &got), OCIPUSH_OK);
         CHECK_EQ_INT(got, 100);
@@ -704,15 +703,18 @@ static void test_close_once(const uint8_t *data)
     /* Failures close too, once. */
     src = NULL;
     cb_init(&c, data, 10);
-    CHECK_EQ_INT(ocipush_source_new_callback(&src, NULL, cb_rewind, cb_close, 10, &c), OCIPUSH_E_INVALID);
+    CHECK_EQ_INT(ocipush_source_new_callback(&src, NULL, cb_rewind, cb_close, 10, &c),
+                 OCIPUSH_E_INVALID);
     CHECK_EQ_INT(c.closes, 1);
     CHECK(src == NULL);
     cb_init(&c, data, 10);
-    CHECK_EQ_INT(ocipush_source_new_callback(&src, cb_read, NULL, cb_close, -2, &c), OCIPUSH_E_INVALID);
+    CHECK_EQ_INT(ocipush_source_new_callback(&src, cb_read, NULL, cb_close, -2, &c),
+                 OCIPUSH_E_INVALID);
     CHECK_EQ_INT(c.closes, 1);
     CHECK(src == NULL);
     cb_init(&c, data, 10);
-    CHECK_EQ_INT(ocipush_source_new_callback(NULL, cb_read, NULL, cb_close, -1, &c), OCIPUSH_E_INVALID);
+    CHECK_EQ_INT(ocipush_source_new_callback(NULL, cb_read, NULL, cb_close, -1, &c),
+                 OCIPUSH_E_INVALID);
     CHECK_EQ_INT(c.closes, 1);
     CHECK_EQ_INT(ocipush_source_new_callback(&src, NULL, NULL, NULL, -1, NULL), OCIPUSH_E_INVALID);
     CHECK(src == NULL);
@@ -868,8 +870,8 @@ static void expect_spool_bytes(op_spool *sp, uint64_t offset, size_t len, const 
         if (!CHECK_EQ_INT(op_spool_read_at(sp, offset + got, buf + got, len - got, &n), OCIPUSH_OK))
             return;
         if (!CHECK(n > 0 && n <= len - got)) {
-            fprintf(stderr, "    read_at(%llu, %zu) gave %zu\n",
-                    (unsigned long long)(offset + got), len - got, n);
+            fprintf(stderr, "    read_at(%llu, %zu) gave %zu\n", (unsigned long long)(offset + got),
+                    len - got, n);
             return;
         }
         got += n;

@@ -33,13 +33,19 @@ static const char *repeat(char c, size_t n)
 static void test_repository(void)
 {
     static const char *const valid[] = {
-        "a",        "library/ubuntu", "a/b/c",   "a.b", "a_b",  "a__b", "a-b",
-        "a--b",     "a---b",          "a1/b2-c", "0",   "9a/0", "a.b.c/d_e/f--g",
+        "a",    "library/ubuntu", "a/b/c",   "a.b", "a_b",  "a__b",           "a-b",
+        "a--b", "a---b",          "a1/b2-c", "0",   "9a/0", "a.b.c/d_e/f--g",
     };
     static const char *const invalid[] = {
-        "",      "A",     "library/Ubuntu", "aB",   "a..b", "a___b", "a_.b", "a.-b", "a-.b",
-        "-a",    "a-",    ".a",             "a.",   "_a",   "a_",    "/a",   "a/",   "a//b",
-        "a b",   "a:b",   "a@b",            "a/-b", "a/b_", "a/./b", "a\tb", "a/\xc3\xa9",
+        "",     "A",          "library/Ubuntu",
+        "aB",   "a..b",       "a___b",
+        "a_.b", "a.-b",       "a-.b",
+        "-a",   "a-",         ".a",
+        "a.",   "_a",         "a_",
+        "/a",   "a/",         "a//b",
+        "a b",  "a:b",        "a@b",
+        "a/-b", "a/b_",       "a/./b",
+        "a\tb", "a/\xc3\xa9",
     };
     EXPECT_ALL(ocipush_repository_validate, valid, OCIPUSH_OK);
     EXPECT_ALL(ocipush_repository_validate, invalid, OCIPUSH_E_INVALID);
@@ -51,7 +57,7 @@ static void test_repository(void)
 static void test_tag(void)
 {
     static const char *const valid[] = {"latest", "v1.0", "_x", "A", "1", "a-b_c.d", "V1--__..x"};
-    static const char *const invalid[] = {"",    ".x",  "-x",  "a b", "a:b",
+    static const char *const invalid[] = {"",    ".x",  "-x",  "a b",      "a:b",
                                           "a/b", "a@b", "a+b", "\xc3\xa4", "a\n"};
     EXPECT_ALL(ocipush_tag_validate, valid, OCIPUSH_OK);
     EXPECT_ALL(ocipush_tag_validate, invalid, OCIPUSH_E_INVALID);
@@ -72,7 +78,7 @@ static void test_digest(void)
         "sha256:",
         "sha256:E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855",
         "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b85A",
-        "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b85",  /* 63 */
+        "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b85",   /* 63 */
         "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b8550", /* 65 */
         "sha256:g3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
         "SHA256:" HEX64,
@@ -91,14 +97,13 @@ static void test_digest(void)
 static void test_registry(void)
 {
     static const char *const valid[] = {
-        "localhost",  "localhost:5000", "registry.example.com", "127.0.0.1:1",
-        "[::1]",      "[::1]:5000",     "my-registry.io:443",   "h:65535",
-        "Quay.IO",    "[fe80::1]:1",
+        "localhost", "localhost:5000", "registry.example.com", "127.0.0.1:1",
+        "[::1]",     "[::1]:5000",     "my-registry.io:443",   "h:65535",
+        "Quay.IO",   "[fe80::1]:1",
     };
     static const char *const invalid[] = {
-        "",     ":5000", "h:",     "h:0",    "h:65536", "h:123456", "h:abc", "h:-1",
-        "[]",   "[::1",  "[::1]x", "[::1]:", "-h",      ".h",       "h/x",   "h h",
-        "h:5:0", "h_x",  "u@h",    "h:5000/r",
+        "",       ":5000",  "h:", "h:0", "h:65536", "h:123456", "h:abc", "h:-1", "[]",  "[::1",
+        "[::1]x", "[::1]:", "-h", ".h",  "h/x",     "h h",      "h:5:0", "h_x",  "u@h", "h:5000/r",
     };
     EXPECT_ALL(op_registry_validate, valid, OCIPUSH_OK);
     EXPECT_ALL(op_registry_validate, invalid, OCIPUSH_E_INVALID);
@@ -182,28 +187,28 @@ static void test_reference_parse(void)
 
     expect_bad_ref(NULL);
     expect_bad_ref("");
-    expect_bad_ref("repo:tag");           /* no host */
+    expect_bad_ref("repo:tag"); /* no host */
     expect_bad_ref("repo");
-    expect_bad_ref("http://h/r");         /* scheme */
+    expect_bad_ref("http://h/r"); /* scheme */
     expect_bad_ref("https://h:5000/r:t");
-    expect_bad_ref("h/R");                /* uppercase repository */
+    expect_bad_ref("h/R"); /* uppercase repository */
     expect_bad_ref("h/a..b");
     expect_bad_ref("h/a___b");
-    expect_bad_ref("h/");                 /* empty repository */
-    expect_bad_ref("/r");                 /* empty registry */
+    expect_bad_ref("h/"); /* empty repository */
+    expect_bad_ref("/r"); /* empty registry */
     expect_bad_ref("h//r");
     expect_bad_ref("h/a//b");
     expect_bad_ref("h/r/");
-    expect_bad_ref("h/r:");               /* empty tag */
+    expect_bad_ref("h/r:"); /* empty tag */
     expect_bad_ref("h/r:.t");
     expect_bad_ref("h/r:-t");
     expect_bad_ref("h/r:t:u");
-    expect_bad_ref("h/r@");               /* empty digest */
+    expect_bad_ref("h/r@"); /* empty digest */
     expect_bad_ref("h/r@sha256:E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855");
     expect_bad_ref("h/r@sha256:abc");
     expect_bad_ref("h/r@md5:d41d8cd98f00b204e9800998ecf8427e");
     expect_bad_ref("h/r:t@");
-    expect_bad_ref("h:0/r");              /* bad port */
+    expect_bad_ref("h:0/r"); /* bad port */
     expect_bad_ref("h:99999/r");
     expect_bad_ref("h:/r");
     expect_bad_ref("[::1/r");
