@@ -23,7 +23,7 @@
 
 typedef struct cli {
     int plain_http, insecure, no_spool, verbose, password_stdin;
-    const char *ca_file, *username, *password, *config, *artifact_type;
+    const char *ca_file, *cert_file, *key_file, *username, *password, *config, *artifact_type;
     char *password_buf;
     ocipush_strategy strategy;
     uint64_t chunk_size;
@@ -35,6 +35,8 @@ static const char usage_text[] =
     "usage: ocipush [OPTIONS] blob push REPOSITORY FILE|-\n"
     "       ocipush [OPTIONS] manifest push REFERENCE FILE\n"
     "       ocipush [OPTIONS] push REFERENCE FILE[:MEDIATYPE]...\n"
+    "       ocipush [OPTIONS] login HOST[:PORT] -u USER (-p PASS | --password-stdin)\n"
+    "       ocipush logout HOST[:PORT]\n"
     "\n"
     "REFERENCE is host[:port]/repository[:tag], REPOSITORY is host[:port]/repository;\n"
     "- reads standard input as a stream (write -- before a -:MEDIATYPE argument).\n"
@@ -43,7 +45,10 @@ static const char usage_text[] =
     "  --plain-http             use http:// instead of https://\n"
     "  --insecure               do not verify TLS certificates\n"
     "  --ca-file FILE           trust the CA certificates in FILE\n"
-    "  -u, --username USER      basic credentials: user name\n"
+    "  --cert-file FILE         client certificate (PEM) for mutual TLS\n"
+    "  --key-file FILE          its private key (PEM)\n"
+    "  -u, --username USER      credentials: user name (without -u, docker's and\n"
+    "                           helm's credential stores are looked up)\n"
     "  -p, --password PASS      basic credentials: password\n"
     "  --password-stdin         read the password from standard input\n"
     "  --strategy S             auto|monolithic|stream|chunked (default auto)\n"
@@ -145,8 +150,15 @@ static int make_session(const cli *c, const char *registry, ocipush_session **ou
     if (c->no_spool)
         ocipush_session_set_spool(s, 0, 0);
     if ((c->ca_file && (rc = ocipush_session_set_ca_file(s, c->ca_file))) ||
+        (c->cert_file && (rc = ocipush_session_set_client_cert(s, c->cert_file, c->key_file))) ||
         (c->username && (rc = ocipush_session_set_basic_auth(s, c->username, c->password)))) {
         fprintf(stderr, "ocipush: invalid TLS or credential settings: %s\n", ocipush_strerror(rc));
+        ocipush_session_free(s);
+        return rc;
+    }
+    int found = 0;
+    if (!c->username && (rc = ocipush_session_load_credentials(s, &found))) {
+        fail(s, rc, "looking up credentials");
         ocipush_session_free(s);
         return rc;
     }
@@ -392,6 +404,41 @@ static int cmd_push(const cli *c, const char *ref, char **files, int nfiles)
     return status;
 }
 
+static int cmd_login(const cli *c, const char *registry)
+{
+    if (!c->username)
+        return usage_error("login needs --username and --password or --password-stdin");
+    ocipush_session *s = NULL;
+    if (make_session(c, registry, &s))
+        return 1;
+    int rc = ocipush_session_ping(s, NULL);
+    int status = 1;
+    if (rc)
+        status = fail(s, rc, "login");
+    else if ((rc = ocipush_credentials_store(registry, c->username, c->password)))
+        fprintf(stderr, "ocipush: login failed: cannot save the credentials: %s\n",
+                rc == OCIPUSH_E_IO ? strerror(errno) : ocipush_strerror(rc));
+    else {
+        printf("Login Succeeded\n");
+        status = 0;
+    }
+    ocipush_session_free(s);
+    return status;
+}
+
+static int cmd_logout(const char *registry)
+{
+    int found = 0;
+    int rc = ocipush_credentials_erase(registry, &found);
+    if (rc) {
+        fprintf(stderr, "ocipush: logout failed: %s\n",
+                rc == OCIPUSH_E_IO ? strerror(errno) : ocipush_strerror(rc));
+        return rc == OCIPUSH_E_INVALID ? EXIT_USAGE : 1;
+    }
+    printf(found ? "Removing login credentials for %s\n" : "Not logged in to %s\n", registry);
+    return 0;
+}
+
 enum {
     OPT_PLAIN = 256,
     OPT_INSECURE,
@@ -402,7 +449,9 @@ enum {
     OPT_NOSPOOL,
     OPT_CONFIG,
     OPT_ATYPE,
-    OPT_ANNOT
+    OPT_ANNOT,
+    OPT_CERT,
+    OPT_KEY
 };
 
 static int parse_options(cli *c, int argc, char **argv)
@@ -410,6 +459,8 @@ static int parse_options(cli *c, int argc, char **argv)
     static const struct option longopts[] = {{"plain-http", no_argument, NULL, OPT_PLAIN},
                                              {"insecure", no_argument, NULL, OPT_INSECURE},
                                              {"ca-file", required_argument, NULL, OPT_CA},
+                                             {"cert-file", required_argument, NULL, OPT_CERT},
+                                             {"key-file", required_argument, NULL, OPT_KEY},
                                              {"username", required_argument, NULL, 'u'},
                                              {"password", required_argument, NULL, 'p'},
                                              {"password-stdin", no_argument, NULL, OPT_PWSTDIN},
@@ -428,6 +479,8 @@ static int parse_options(cli *c, int argc, char **argv)
         case OPT_PLAIN: c->plain_http = 1; break;
         case OPT_INSECURE: c->insecure = 1; break;
         case OPT_CA: c->ca_file = optarg; break;
+        case OPT_CERT: c->cert_file = optarg; break;
+        case OPT_KEY: c->key_file = optarg; break;
         case 'u': c->username = optarg; break;
         case 'p': c->password = optarg; break;
         case OPT_PWSTDIN: c->password_stdin = 1; break;
@@ -454,6 +507,8 @@ static int parse_options(cli *c, int argc, char **argv)
         return usage_error("a password needs --username");
     if (c->username && !c->password && !c->password_stdin)
         return usage_error("--username needs --password or --password-stdin");
+    if (c->key_file && !c->cert_file)
+        return usage_error("--key-file needs --cert-file");
     return 0;
 }
 
@@ -482,6 +537,10 @@ int main(int argc, char **argv)
             status = cmd_manifest_push(&c, args[2], args[3]);
         else if (nargs >= 3 && strcmp(args[0], "push") == 0)
             status = cmd_push(&c, args[1], args + 2, nargs - 2);
+        else if (nargs == 2 && strcmp(args[0], "login") == 0)
+            status = cmd_login(&c, args[1]);
+        else if (nargs == 2 && strcmp(args[0], "logout") == 0)
+            status = cmd_logout(args[1]);
         else
             status =
                 usage_error(nargs == 0 ? "no command given" : "unknown command or wrong arguments");

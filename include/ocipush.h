@@ -174,13 +174,89 @@ OCIPUSH_API int ocipush_session_set_ca_file(ocipush_session *session, const char
 OCIPUSH_API int ocipush_session_set_insecure(ocipush_session *session, int enable);
 
 /**
- * Basic credentials (copied). They are sent only to the registry's own
- * scheme, host and port, never to an upload Location elsewhere. NULL
- * username clears them. Returns OCIPUSH_OK, OCIPUSH_E_INVALID (password NULL
- * with a username, or a username containing ':'), OCIPUSH_E_NOMEM.
+ * Credentials (copied). With a registry that answers a Basic challenge they
+ * are sent as Basic, only to the registry's own scheme, host and port, never
+ * to an upload Location or redirect elsewhere. With one that answers a
+ * Bearer challenge they are sent only to its token realm (over https, or
+ * over http when the session is plain http), to get a token for the
+ * repository being pushed ("repository:NAME:push,pull"); without credentials
+ * an anonymous token is asked for. Tokens are cached per scope until they
+ * expire, and a 401 in the middle of an upload gets a new one and the request
+ * is sent again (from the rewound source or the spool). Credentials and
+ * tokens never appear in log messages or error messages. NULL username
+ * clears them. Returns OCIPUSH_OK, OCIPUSH_E_INVALID (empty username,
+ * password NULL with a username, or a username containing ':'),
+ * OCIPUSH_E_NOMEM.
  */
 OCIPUSH_API int ocipush_session_set_basic_auth(ocipush_session *session, const char *username,
                                                const char *password);
+
+/**
+ * Use an identity token (an OAuth2 refresh token, as `docker login` stores
+ * for some registries) instead of a password: Bearer tokens are then asked
+ * for with a refresh-token POST to the registry's token realm. NULL clears
+ * it. Returns OCIPUSH_OK, OCIPUSH_E_INVALID (empty string), OCIPUSH_E_NOMEM.
+ */
+OCIPUSH_API int ocipush_session_set_identity_token(ocipush_session *session, const char *token);
+
+/**
+ * Present a client certificate (mutual TLS): PEM files at `cert_path` and
+ * `key_path` (copied paths; read at the first request; `key_path` NULL when
+ * the key is in the certificate file). NULL `cert_path` clears them.
+ * Returns OCIPUSH_OK, OCIPUSH_E_INVALID, OCIPUSH_E_NOMEM.
+ */
+OCIPUSH_API int ocipush_session_set_client_cert(ocipush_session *session, const char *cert_path,
+                                                const char *key_path);
+
+/**
+ * Look the session's registry up in the credential stores docker and helm
+ * keep, and use what is found as ocipush_session_set_basic_auth() or
+ * ocipush_session_set_identity_token() would. In order: docker's config
+ * ($DOCKER_CONFIG/config.json, else ~/.docker/config.json), where a
+ * `credHelpers` entry for the registry, else `credsStore`, names a helper run
+ * as `docker-credential-NAME get` (found on PATH, given the registry on its
+ * standard input); then the `auths` entry (`auth`: base64 "user:password",
+ * or `identitytoken`); then helm's registry config
+ * ($HELM_REGISTRY_CONFIG, else ~/.config/helm/registry/config.json), read
+ * the same way. Keys match "host:port" with or without a scheme and path.
+ * Sets *out_found to 1 when credentials were found, else 0 (an absent file
+ * is not an error). Not thread-safe with respect to other threads changing
+ * the environment; the helper runs as a child process.
+ * Returns OCIPUSH_OK, OCIPUSH_E_INVALID (a config that is not JSON, an entry
+ * that cannot be decoded), OCIPUSH_E_IO (a file that cannot be read, a helper
+ * that cannot be started), OCIPUSH_E_NOMEM.
+ */
+OCIPUSH_API int ocipush_session_load_credentials(ocipush_session *session, int *out_found);
+
+/**
+ * Save credentials for `registry` ("host[:port]") in docker's config file
+ * ($DOCKER_CONFIG/config.json, else ~/.docker/config.json) as
+ * auths[registry].auth, keeping everything else in the file, written through
+ * a temporary file and renamed, mode 0600 (directory 0700 if created). Does
+ * not check them against the registry: see ocipush_session_ping(). Not
+ * safe against another process writing the same file at the same time.
+ * Returns OCIPUSH_OK, OCIPUSH_E_INVALID, OCIPUSH_E_IO (errno set),
+ * OCIPUSH_E_NOMEM.
+ */
+OCIPUSH_API int ocipush_credentials_store(const char *registry, const char *username,
+                                          const char *password);
+
+/**
+ * Remove the credentials for `registry` from docker's config file, as
+ * ocipush_credentials_store() wrote them; *out_found (may be NULL) says
+ * whether there were any. Returns OCIPUSH_OK, OCIPUSH_E_INVALID,
+ * OCIPUSH_E_IO, OCIPUSH_E_NOMEM.
+ */
+OCIPUSH_API int ocipush_credentials_erase(const char *registry, int *out_found);
+
+/**
+ * Check that the registry answers and accepts the session's credentials:
+ * GET /v2/, answering its challenge as a push would (for a Bearer registry,
+ * a token for `repository` with push and pull, or for the catalog when
+ * `repository` is NULL). Returns OCIPUSH_OK, OCIPUSH_E_INVALID,
+ * OCIPUSH_E_NETWORK, OCIPUSH_E_AUTH (credentials refused), OCIPUSH_E_HTTP.
+ */
+OCIPUSH_API int ocipush_session_ping(ocipush_session *session, const char *repository);
 
 /** The User-Agent header (copied); NULL restores "ocipush/VERSION".
  *  Returns OCIPUSH_OK, OCIPUSH_E_INVALID, OCIPUSH_E_NOMEM. */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth.h"
 #include "http.h"
 #include "reader.h"
 #include "source.h"
@@ -19,7 +20,7 @@ static int check_names(ocipush_session *s, const char *repository, const char *d
                        repository ? repository : "(null)");
     if (digest && ocipush_digest_validate(digest))
         return op_fail(s, OCIPUSH_E_INVALID, "invalid digest '%s' (want sha256:<64 hex>)", digest);
-    return 0;
+    return op_auth_set_repository(s, repository);
 }
 
 /* HEAD the blob: *out_size is its Content-Length when it exists (-1 if the

@@ -118,3 +118,24 @@ int op_base64_encode(char **out, const void *data, size_t len)
     *out = (char *)text;
     return 0;
 }
+
+int op_base64_decode(char **out, size_t *out_len, const char *text)
+{
+    size_t len = strlen(text);
+    size_t need = 0;
+    int probe = mbedtls_base64_decode(NULL, 0, &need, (const unsigned char *)text, len);
+    if (probe == MBEDTLS_ERR_BASE64_INVALID_CHARACTER)
+        return OCIPUSH_E_INVALID;
+    unsigned char *raw = malloc(need + 1);
+    if (!raw)
+        return OCIPUSH_E_NOMEM;
+    size_t written = 0;
+    if (mbedtls_base64_decode(raw, need + 1, &written, (const unsigned char *)text, len) != 0) {
+        free(raw);
+        return OCIPUSH_E_INVALID;
+    }
+    raw[written] = '\0';
+    *out = (char *)raw;
+    *out_len = written;
+    return 0;
+}

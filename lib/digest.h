@@ -22,4 +22,8 @@ int op_sha256_digest(char *out, const void *data, size_t len);
 /* Base64 (standard alphabet, padded) of len bytes; *out freed with free(). */
 int op_base64_encode(char **out, const void *data, size_t len);
 
+/* Decode standard base64; *out (malloc'd, NUL-terminated) and *out_len.
+ * 0, OCIPUSH_E_INVALID, OCIPUSH_E_NOMEM. */
+int op_base64_decode(char **out, size_t *out_len, const char *text);
+
 #endif

@@ -9,6 +9,7 @@
 
 #include <curl/curl.h>
 
+#include "auth.h"
 #include "json.h"
 #include "url.h"
 
@@ -59,7 +60,9 @@ static void clear_headers(op_response *r)
     free(r->content_digest);
     free(r->chunk_min);
     free(r->content_length);
+    free(r->www_authenticate);
     r->location = r->range = r->content_digest = r->chunk_min = r->content_length = NULL;
+    r->www_authenticate = NULL;
 }
 
 void op_response_clear(op_response *r)
@@ -114,6 +117,20 @@ static size_t on_header(char *data, size_t size, size_t nitems, void *userdata)
         {"oci-chunk-min-length", offsetof(op_response, chunk_min)},
         {"content-length", offsetof(op_response, content_length)},
     };
+    if (name_len == 16 && strncasecmp(data, "www-authenticate", 16) == 0) {
+        /* Several challenge headers make one list (RFC 7235). */
+        op_buf all = {0};
+        int rc = op_buf_printf(&all, "%s%s%.*s", r->www_authenticate ? r->www_authenticate : "",
+                               r->www_authenticate ? ", " : "", (int)(end - v), v);
+        free(r->www_authenticate);
+        r->www_authenticate = NULL;
+        if (rc || op_buf_take(&all, &r->www_authenticate)) {
+            op_buf_free(&all);
+            x->nomem = 1;
+            return 0;
+        }
+        return len;
+    }
     for (size_t i = 0; i < sizeof wanted / sizeof wanted[0]; i++) {
         if (strlen(wanted[i].name) == name_len &&
             strncasecmp(data, wanted[i].name, name_len) == 0) {
@@ -174,14 +191,12 @@ static int add_header(struct curl_slist **list, const char *name, const char *va
     return 0;
 }
 
-static int build_headers(ocipush_session *s, const op_request *req, struct curl_slist **out)
+static int build_headers(const op_request *req, const char *authorization, struct curl_slist **out)
 {
     struct curl_slist *h = NULL;
     int rc = 0;
-    /* Credentials only ever go to the registry's own origin: an upload
-     * Location may point anywhere. */
-    if (s->basic_auth && op_url_same_origin(req->url, s->base_url))
-        rc = add_header(&h, "Authorization", s->basic_auth);
+    if (authorization && *authorization)
+        rc = add_header(&h, "Authorization", authorization);
     if (!rc && req->content_type)
         rc = add_header(&h, "Content-Type", req->content_type);
     else if (!rc && (req->body || req->reader || strcmp(req->method, "POST") == 0))
@@ -252,6 +267,10 @@ static void set_transport(ocipush_session *s, CURL *c, exchange *x, char *errbuf
                      s->user_agent ? s->user_agent : "ocipush/" OCIPUSH_VERSION_STRING);
     if (s->ca_file)
         curl_easy_setopt(c, CURLOPT_CAINFO, s->ca_file);
+    if (s->client_cert) {
+        curl_easy_setopt(c, CURLOPT_SSLCERT, s->client_cert);
+        curl_easy_setopt(c, CURLOPT_SSLKEY, s->client_key ? s->client_key : s->client_cert);
+    }
     if (s->insecure) {
         curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
         curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
@@ -264,13 +283,15 @@ static void set_transport(ocipush_session *s, CURL *c, exchange *x, char *errbuf
 
 /* "PATCH http://host:port/v2/name/blobs/uploads/ID": the query is left out,
  * as it may carry upload state tokens. */
-static void describe(char *out, size_t cap, const op_request *req)
+static void describe(char *out, size_t cap, const char *method, const char *url)
 {
-    size_t n = strcspn(req->url, "?#");
-    snprintf(out, cap, "%s %.*s", req->method, (int)n, req->url);
+    size_t n = strcspn(url, "?#");
+    snprintf(out, cap, "%s %.*s", method, (int)n, url);
 }
 
-int op_http_perform(ocipush_session *s, const op_request *req, op_response *resp)
+/* One request and its answer, nothing more. */
+static int perform_once(ocipush_session *s, const op_request *req, const char *url,
+                        const char *authorization, op_response *resp)
 {
     CURL *c = s->http->easy;
     char errbuf[CURL_ERROR_SIZE] = "";
@@ -279,10 +300,10 @@ int op_http_perform(ocipush_session *s, const op_request *req, op_response *resp
     exchange x = {.s = s, .req = req, .resp = resp};
 
     op_response_clear(resp);
-    describe(what, sizeof what, req);
-    if (build_headers(s, req, &headers))
+    describe(what, sizeof what, req->method, url);
+    if (build_headers(req, authorization, &headers))
         return op_fail(s, OCIPUSH_E_NOMEM, "out of memory building %s", what);
-    if (s->insecure && !s->warned_insecure && strncmp(req->url, "https:", 6) == 0) {
+    if (s->insecure && !s->warned_insecure && strncmp(url, "https:", 6) == 0) {
         s->warned_insecure = 1;
         op_log(s, OCIPUSH_LOG_WARN, "TLS certificate verification is off for %s", s->registry);
     }
@@ -290,7 +311,7 @@ int op_http_perform(ocipush_session *s, const op_request *req, op_response *resp
     /* Reset clears options but keeps the connection cache. */
     curl_easy_reset(c);
     set_transport(s, c, &x, errbuf);
-    curl_easy_setopt(c, CURLOPT_URL, req->url);
+    curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
     set_method_and_body(c, req, &x);
 
@@ -321,16 +342,103 @@ int op_http_perform(ocipush_session *s, const op_request *req, op_response *resp
     return OCIPUSH_OK;
 }
 
+/* Can the request's body be sent again? Then put it back at its start. */
+static int replay_body(const op_request *req)
+{
+    if (!req->reader)
+        return 1; /* none, or in memory */
+    return req->rewind && req->rewind(req->reader_ctx) == 0;
+}
+
+/* The Authorization for `url`: the request's own, else the session's, which
+ * only ever goes to the registry's own origin (an upload Location or a
+ * redirect may point anywhere). */
+static int authorization_for(ocipush_session *s, const op_request *req, const char *url,
+                             const char **out)
+{
+    *out = NULL;
+    if (req->authorization) {
+        *out = req->authorization;
+        return 0;
+    }
+    return op_url_same_origin(url, s->base_url) ? op_auth_header(s, out) : 0;
+}
+
+#define MAX_REDIRECTS 5
+
+/* A redirect to follow: the next URL into *next, or an error. */
+static int redirect_target(ocipush_session *s, const op_request *req, const char *url,
+                           const op_response *resp, char **next)
+{
+    long st = resp->status;
+    int safe_method = strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0;
+    if ((st == 301 || st == 302 || st == 303) && !safe_method)
+        return op_fail(s, OCIPUSH_E_PROTOCOL,
+                       "refusing to follow a %ld redirect for %s: it would turn it into a GET", st,
+                       req->method);
+    if (!resp->location || op_url_resolve(next, url, resp->location))
+        return op_fail(s, OCIPUSH_E_PROTOCOL, "a %ld redirect without a usable Location", st);
+    if (strncasecmp(url, "https:", 6) == 0 && strncasecmp(*next, "https:", 6) != 0) {
+        free(*next);
+        *next = NULL;
+        return op_fail(s, OCIPUSH_E_PROTOCOL, "refusing a redirect from https to plain http");
+    }
+    return 0;
+}
+
+int op_http_perform(ocipush_session *s, const op_request *req, op_response *resp)
+{
+    char *url = op_strdup(req->url);
+    const char *sent = NULL;
+    int retried_auth = 0;
+    int rc = url ? 0 : op_fail(s, OCIPUSH_E_NOMEM, "out of memory");
+    for (int hops = 0; rc == 0; hops++) {
+        rc = authorization_for(s, req, url, &sent);
+        rc = rc ? rc : perform_once(s, req, url, sent, resp);
+        if (rc)
+            break;
+        long st = resp->status;
+        if (st == 401 && !req->authorization && op_url_same_origin(url, s->base_url) &&
+            !retried_auth) {
+            if ((rc = op_auth_on_401(s, resp, sent)))
+                break;
+            retried_auth = 1;
+            if (!replay_body(req))
+                break; /* the caller reports the 401 */
+            continue;
+        }
+        int redirect = st == 307 || st == 308 || st == 301 || st == 302 || st == 303;
+        if (!redirect)
+            break;
+        char *next = NULL;
+        if (hops >= MAX_REDIRECTS) {
+            rc = op_fail(s, OCIPUSH_E_PROTOCOL, "more than %d redirects", MAX_REDIRECTS);
+        } else if ((rc = redirect_target(s, req, url, resp, &next)) == 0) {
+            op_log(s, OCIPUSH_LOG_DEBUG, "following a %ld redirect", st);
+            free(url);
+            url = next;
+            if (!replay_body(req))
+                rc = op_fail(s, OCIPUSH_E_PROTOCOL,
+                             "a %ld redirect needs the body sent again, and it cannot be", st);
+        }
+    }
+    free(url);
+    return rc;
+}
+
 int op_http_fail(ocipush_session *s, const char *what, const op_request *req,
                  const op_response *resp)
 {
     char desc[512];
     op_buf detail = {0};
-    describe(desc, sizeof desc, req);
+    describe(desc, sizeof desc, req->method, req->url);
     op_json_registry_errors(&detail, resp->body.data, resp->body.len);
     int code = (resp->status == 401 || resp->status == 403) ? OCIPUSH_E_AUTH : OCIPUSH_E_HTTP;
-    op_fail(s, code, "%s: %s answered HTTP %ld%s%s", what, desc, resp->status,
-            detail.len ? ": " : "", detail.len ? detail.data : "");
+    op_fail(s, code, "%s: %s answered HTTP %ld%s%s%s", what, desc, resp->status,
+            detail.len ? ": " : "", detail.len ? detail.data : "",
+            code == OCIPUSH_E_AUTH && !s->basic_auth && !s->identity_token
+                ? " (no credentials were given)"
+                : "");
     op_buf_free(&detail);
     return code;
 }

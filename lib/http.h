@@ -33,6 +33,12 @@ typedef struct op_request {
     op_body_fn reader;
     void *reader_ctx;
     int64_t reader_len;
+    /* Puts the reader back at the start of this request's body, so it can be
+     * sent again after a 401 or a 307/308; NULL: it cannot be. */
+    int (*rewind)(void *ctx);
+    /* An Authorization value for this request only (the token fetch); the
+     * session's own credentials are then not used. */
+    const char *authorization;
 } op_request;
 
 typedef struct op_response {
@@ -42,16 +48,22 @@ typedef struct op_response {
     char *content_digest; /* Docker-Content-Digest */
     char *chunk_min;      /* OCI-Chunk-Min-Length */
     char *content_length;
-    op_buf body; /* up to a cap, for error messages and manifests */
+    char *www_authenticate; /* every challenge, several headers joined */
+    op_buf body;            /* up to a cap, for error messages and manifests */
 } op_response;
 
 void op_response_clear(op_response *r);
 
 /*
- * Perform one exchange. Returns OCIPUSH_OK when a response arrived (whatever
- * its status); OCIPUSH_E_NETWORK when the transport failed (resp->status
- * stays 0 if nothing came back); the reader's code when the body reader
- * failed. The session's errmsg says what went wrong.
+ * Perform one exchange, with its steps: the Authorization the registry wants
+ * (a 401 is answered once: a token fetched or credentials checked, the body
+ * replayed), and 307/308 redirects (followed with method and body, never to
+ * http from https, without credentials to another origin; 301/302/303 only
+ * for GET and HEAD). Returns OCIPUSH_OK when a final response arrived
+ * (whatever its status); OCIPUSH_E_NETWORK when the transport failed
+ * (resp->status stays 0 if nothing came back); OCIPUSH_E_AUTH when
+ * authentication cannot go on; OCIPUSH_E_PROTOCOL for a redirect refused; the
+ * reader's code when the body reader failed. The session's errmsg says why.
  */
 int op_http_perform(ocipush_session *s, const op_request *req, op_response *resp);
 

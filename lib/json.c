@@ -184,3 +184,148 @@ int op_json_manifest_media_type(char **out, const char *data, size_t len)
     *out = copy;
     return 0;
 }
+
+int op_json_token(char **out_token, long *out_expires_in, const char *body, size_t len)
+{
+    cJSON *root = body ? cJSON_ParseWithLength(body, len) : NULL;
+    const cJSON *tok = cJSON_GetObjectItemCaseSensitive(root, "token");
+    if (!cJSON_IsString(tok) || !tok->valuestring[0])
+        tok = cJSON_GetObjectItemCaseSensitive(root, "access_token");
+    const cJSON *exp = cJSON_GetObjectItemCaseSensitive(root, "expires_in");
+    int rc = 0;
+    if (!cJSON_IsString(tok) || !tok->valuestring[0])
+        rc = OCIPUSH_E_PROTOCOL;
+    else if (!(*out_token = strdup(tok->valuestring)))
+        rc = OCIPUSH_E_NOMEM;
+    else
+        *out_expires_in = cJSON_IsNumber(exp) && exp->valuedouble >= 1 && exp->valuedouble < 1e9
+                              ? (long)exp->valuedouble
+                              : 60;
+    cJSON_Delete(root);
+    return rc;
+}
+
+/* "https://host:port/v1/" -> "host:port": how docker's config keys map to a
+ * registry. */
+static int key_matches(const char *key, const char *registry)
+{
+    const char *k = strstr(key, "://");
+    k = k ? k + 3 : key;
+    size_t n = strcspn(k, "/");
+    return strlen(registry) == n && strncmp(k, registry, n) == 0;
+}
+
+static const cJSON *find_registry(const cJSON *map, const char *registry)
+{
+    const cJSON *item;
+    cJSON_ArrayForEach(item, map)
+    {
+        if (item->string && key_matches(item->string, registry))
+            return item;
+    }
+    return NULL;
+}
+
+static int copy_string(char **slot, const cJSON *item)
+{
+    if (!cJSON_IsString(item) || !item->valuestring[0])
+        return 0;
+    return (*slot = strdup(item->valuestring)) ? 0 : OCIPUSH_E_NOMEM;
+}
+
+void op_docker_entry_clear(op_docker_entry *e)
+{
+    free(e->helper);
+    free(e->auth);
+    free(e->username);
+    free(e->password);
+    free(e->identity_token);
+    memset(e, 0, sizeof *e);
+}
+
+int op_json_docker_lookup(op_docker_entry *out, const char *text, size_t len, const char *registry)
+{
+    memset(out, 0, sizeof *out);
+    cJSON *root = cJSON_ParseWithLength(text, len);
+    if (!cJSON_IsObject(root)) {
+        cJSON_Delete(root);
+        return OCIPUSH_E_INVALID;
+    }
+    const cJSON *helper =
+        find_registry(cJSON_GetObjectItemCaseSensitive(root, "credHelpers"), registry);
+    if (!helper)
+        helper = cJSON_GetObjectItemCaseSensitive(root, "credsStore");
+    const cJSON *entry = find_registry(cJSON_GetObjectItemCaseSensitive(root, "auths"), registry);
+    int rc = copy_string(&out->helper, helper);
+    rc = rc ? rc : copy_string(&out->auth, cJSON_GetObjectItemCaseSensitive(entry, "auth"));
+    rc = rc ? rc : copy_string(&out->username, cJSON_GetObjectItemCaseSensitive(entry, "username"));
+    rc = rc ? rc : copy_string(&out->password, cJSON_GetObjectItemCaseSensitive(entry, "password"));
+    rc = rc ? rc
+            : copy_string(&out->identity_token,
+                          cJSON_GetObjectItemCaseSensitive(entry, "identitytoken"));
+    cJSON_Delete(root);
+    if (rc)
+        op_docker_entry_clear(out);
+    return rc;
+}
+
+int op_json_helper_answer(char **out_username, char **out_secret, const char *text, size_t len)
+{
+    cJSON *root = cJSON_ParseWithLength(text, len);
+    char *user = NULL, *secret = NULL;
+    int rc = cJSON_IsObject(root) ? 0 : OCIPUSH_E_INVALID;
+    rc = rc ? rc : copy_string(&user, cJSON_GetObjectItemCaseSensitive(root, "Username"));
+    rc = rc ? rc : copy_string(&secret, cJSON_GetObjectItemCaseSensitive(root, "Secret"));
+    cJSON_Delete(root);
+    if (!rc && !secret)
+        rc = OCIPUSH_E_INVALID;
+    if (rc) {
+        free(user);
+        free(secret);
+        return rc;
+    }
+    *out_username = user;
+    *out_secret = secret;
+    return 0;
+}
+
+int op_json_docker_update(char **out, int *out_found, const char *text, size_t len,
+                          const char *registry, const char *auth_b64)
+{
+    cJSON *root = text ? cJSON_ParseWithLength(text, len) : cJSON_CreateObject();
+    if (!cJSON_IsObject(root)) {
+        cJSON_Delete(root);
+        return text ? OCIPUSH_E_INVALID : OCIPUSH_E_NOMEM;
+    }
+    cJSON *auths = cJSON_GetObjectItemCaseSensitive(root, "auths");
+    if (!cJSON_IsObject(auths)) {
+        cJSON_DeleteItemFromObjectCaseSensitive(root, "auths");
+        auths = cJSON_AddObjectToObject(root, "auths");
+    }
+    int rc = auths ? 0 : OCIPUSH_E_NOMEM;
+    int found = 0;
+    /* Every key naming this registry goes ("host" and "https://host/"). */
+    for (const cJSON *e = find_registry(auths, registry); !rc && e;
+         e = find_registry(auths, registry)) {
+        cJSON_Delete(cJSON_DetachItemViaPointer(auths, (cJSON *)e));
+        found = 1;
+    }
+    if (!rc && auth_b64) {
+        cJSON *entry = cJSON_AddObjectToObject(auths, registry);
+        if (!entry || !cJSON_AddStringToObject(entry, "auth", auth_b64))
+            rc = OCIPUSH_E_NOMEM;
+    }
+    char *printed = rc ? NULL : cJSON_Print(root);
+    cJSON_Delete(root);
+    if (rc)
+        return rc;
+    if (!printed)
+        return OCIPUSH_E_NOMEM;
+    *out = strdup(printed);
+    cJSON_free(printed);
+    if (!*out)
+        return OCIPUSH_E_NOMEM;
+    if (out_found)
+        *out_found = found;
+    return 0;
+}

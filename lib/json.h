@@ -22,4 +22,33 @@ int op_json_manifest(char **out, size_t *out_len, const ocipush_manifest *m);
  * applies, OCIPUSH_E_NOMEM. */
 int op_json_manifest_media_type(char **out, const char *data, size_t len);
 
+/* A token server's answer: "token" (or "access_token") into *out_token
+ * (malloc'd) and "expires_in" seconds into *out_expires_in (60 when absent,
+ * as the spec says). 0, OCIPUSH_E_PROTOCOL (no token), OCIPUSH_E_NOMEM. */
+int op_json_token(char **out_token, long *out_expires_in, const char *body, size_t len);
+
+/* What a docker-format config.json (docker's or helm's) says of one
+ * registry. Strings malloc'd, NULL when absent. */
+typedef struct op_docker_entry {
+    char *helper;   /* credHelpers[registry], else credsStore */
+    char *auth;     /* auths[registry].auth: base64 "user:password" */
+    char *username; /* auths[registry].username/password, when not in auth */
+    char *password;
+    char *identity_token; /* auths[registry].identitytoken */
+} op_docker_entry;
+
+/* Keys are matched as docker does: "host:port", or with a scheme and a
+ * path ("https://host/v1/"). 0, OCIPUSH_E_INVALID (not JSON), NOMEM. */
+int op_json_docker_lookup(op_docker_entry *out, const char *text, size_t len, const char *registry);
+void op_docker_entry_clear(op_docker_entry *e);
+
+/* A credential helper's "get" answer: {"Username":..., "Secret":...}. */
+int op_json_helper_answer(char **out_username, char **out_secret, const char *text, size_t len);
+
+/* The config text with auths[registry] set to {"auth": auth_b64} (auth_b64
+ * non-NULL) or removed (NULL; *out_found says whether it was there). `text`
+ * NULL starts from an empty config; other content is kept. *out malloc'd. */
+int op_json_docker_update(char **out, int *out_found, const char *text, size_t len,
+                          const char *registry, const char *auth_b64);
+
 #endif

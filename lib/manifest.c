@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth.h"
 #include "buf.h"
 #include "digest.h"
 #include "http.h"
@@ -295,6 +296,8 @@ int ocipush_manifest_push_raw(ocipush_session *s, const char *repository, const 
                        repository ? repository : "(null)");
     if (reference && ocipush_tag_validate(reference))
         return op_fail(s, OCIPUSH_E_INVALID, "invalid tag '%s'", reference);
+    if (op_auth_set_repository(s, repository))
+        return OCIPUSH_E_NOMEM;
     if (!data || len == 0)
         return op_fail(s, OCIPUSH_E_INVALID, "empty manifest");
     char *detected = NULL;

@@ -142,6 +142,33 @@ int op_reader_rewind(op_reader *r)
     return 0;
 }
 
+int op_reader_seek(op_reader *r, uint64_t offset)
+{
+    if (offset > r->high)
+        return op_fail(r->s, OCIPUSH_E_INVALID, "cannot seek past what was read");
+    if (r->spool || offset == r->pos) {
+        r->pos = offset;
+        return 0;
+    }
+    uint64_t limit = r->limit;
+    int rc = op_reader_rewind(r);
+    uint8_t scratch[64 * 1024];
+    size_t n = 1;
+    r->limit = offset; /* bytes below the mark are not hashed again */
+    while (rc == 0 && r->pos < offset && n > 0)
+        rc = op_reader_read(r, scratch, sizeof scratch, &n);
+    r->limit = limit;
+    if (rc == 0 && r->pos != offset)
+        rc = op_fail(r->s, OCIPUSH_E_SOURCE, "the source ended early when read again");
+    return rc;
+}
+
+int op_reader_to_mark(void *ctx)
+{
+    op_reader *r = ctx;
+    return op_reader_seek(r, r->mark);
+}
+
 int op_reader_drain(op_reader *r)
 {
     uint8_t scratch[64 * 1024];

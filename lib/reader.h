@@ -20,6 +20,7 @@ typedef struct op_reader {
     uint64_t pos;   /* offset of the next byte handed out */
     uint64_t high;  /* bytes hashed (and spooled) so far */
     uint64_t limit; /* reads stop here (one chunk); UINT64_MAX: no limit */
+    uint64_t mark;  /* where the body of the request in flight starts */
     int64_t size;   /* declared or learned size; -1 until known */
     int at_eof;     /* the source ended: size and digest are final */
     char digest[OCIPUSH_DIGEST_BUFSIZE];
@@ -36,6 +37,14 @@ int op_reader_read(void *ctx, uint8_t *buf, size_t cap, size_t *out_len);
 /* Start again at byte 0: rewind the source or replay the spool.
  * OCIPUSH_E_NOT_REPLAYABLE when neither can. */
 int op_reader_rewind(op_reader *r);
+
+/* Go back to `offset` (at most what was read so far), keeping the limit:
+ * from the spool, or by rewinding the source and reading up to it again.
+ * OCIPUSH_E_NOT_REPLAYABLE when neither can. */
+int op_reader_seek(op_reader *r, uint64_t offset);
+
+/* rewind callback of a request: back to r->mark. */
+int op_reader_to_mark(void *ctx);
 
 /* Read on to the end of the source (spooling or discarding), so size and
  * digest are known; the position is left at the end. */

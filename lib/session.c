@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "auth.h"
 #include "digest.h"
 #include "http.h"
 #include "reference.h"
@@ -13,6 +14,16 @@
 #define DEFAULT_CONNECT_MS 30000L
 #define DEFAULT_IDLE_MS 300000L
 #define DEFAULT_SPOOL_CAP (4u << 20)
+
+/* Credentials should not linger in freed memory. */
+static void free_secret(char *p)
+{
+    if (!p)
+        return;
+    for (volatile char *c = p; *c; c++)
+        *c = 0;
+    free(p);
+}
 
 static int make_base_url(ocipush_session *s)
 {
@@ -51,17 +62,16 @@ void ocipush_session_free(ocipush_session *s)
     if (!s)
         return;
     op_http_free(s->http);
+    op_auth_clear(s);
     free(s->registry);
     free(s->base_url);
     free(s->ca_file);
     free(s->user_agent);
-    if (s->basic_auth) {
-        /* Credentials should not linger in freed memory. */
-        volatile char *p = s->basic_auth;
-        while (*p)
-            *p++ = 0;
-        free(s->basic_auth);
-    }
+    free(s->client_cert);
+    free(s->client_key);
+    free(s->username);
+    free_secret(s->basic_auth);
+    free_secret(s->identity_token);
     free(s);
 }
 
@@ -137,13 +147,15 @@ int ocipush_session_set_insecure(ocipush_session *s, int enable)
 
 int ocipush_session_set_basic_auth(ocipush_session *s, const char *username, const char *password)
 {
-    if (!s || (username && (!password || strchr(username, ':'))))
+    if (!s || (username && (!*username || !password || strchr(username, ':'))))
         return OCIPUSH_E_INVALID;
     char *header = NULL;
+    char *user = op_strdup(username);
     if (username) {
         op_buf pair = {0};
         char *b64 = NULL;
-        int rc = op_buf_printf(&pair, "%s:%s", username, password);
+        int rc = user ? 0 : OCIPUSH_E_NOMEM;
+        rc = rc ? rc : op_buf_printf(&pair, "%s:%s", username, password);
         rc = rc ? rc : op_base64_encode(&b64, pair.data, pair.len);
         op_buf hdr = {0};
         rc = rc ? rc : op_buf_printf(&hdr, "Basic %s", b64);
@@ -152,12 +164,45 @@ int ocipush_session_set_basic_auth(ocipush_session *s, const char *username, con
             memset(pair.data, 0, pair.len);
         op_buf_free(&pair);
         op_buf_free(&hdr);
-        free(b64);
-        if (rc)
+        free_secret(b64);
+        if (rc) {
+            free(user);
             return rc;
+        }
     }
-    free(s->basic_auth);
+    free_secret(s->basic_auth);
+    free(s->username);
     s->basic_auth = header;
+    s->username = user;
+    return OCIPUSH_OK;
+}
+
+int ocipush_session_set_identity_token(ocipush_session *s, const char *token)
+{
+    if (!s || (token && !*token))
+        return OCIPUSH_E_INVALID;
+    char *copy = op_strdup(token);
+    if (token && !copy)
+        return OCIPUSH_E_NOMEM;
+    free_secret(s->identity_token);
+    s->identity_token = copy;
+    return OCIPUSH_OK;
+}
+
+int ocipush_session_set_client_cert(ocipush_session *s, const char *cert_path, const char *key_path)
+{
+    if (!s || (cert_path && !*cert_path) || (key_path && !*key_path) || (key_path && !cert_path))
+        return OCIPUSH_E_INVALID;
+    char *cert = op_strdup(cert_path), *key = op_strdup(key_path);
+    if ((cert_path && !cert) || (key_path && !key)) {
+        free(cert);
+        free(key);
+        return OCIPUSH_E_NOMEM;
+    }
+    free(s->client_cert);
+    free(s->client_key);
+    s->client_cert = cert;
+    s->client_key = key;
     return OCIPUSH_OK;
 }
 
@@ -221,4 +266,28 @@ int ocipush_session_set_spool(ocipush_session *s, int enable, uint64_t memory_ca
     s->spool_enabled = enable != 0;
     s->spool_memory_cap = memory_cap;
     return OCIPUSH_OK;
+}
+
+int ocipush_session_ping(ocipush_session *s, const char *repository)
+{
+    if (!s)
+        return OCIPUSH_E_INVALID;
+    op_clear_error(s);
+    if (repository && ocipush_repository_validate(repository))
+        return op_fail(s, OCIPUSH_E_INVALID, "invalid repository name '%s'", repository);
+    if (repository && op_auth_set_repository(s, repository))
+        return OCIPUSH_E_NOMEM;
+    op_buf url = {0};
+    if (op_buf_printf(&url, "%s/v2/", s->base_url)) {
+        op_buf_free(&url);
+        return op_fail(s, OCIPUSH_E_NOMEM, "out of memory");
+    }
+    op_response resp = {0};
+    op_request req = {.method = "GET", .url = url.data};
+    int rc = op_http_perform(s, &req, &resp);
+    if (rc == 0 && resp.status != 200)
+        rc = op_http_fail(s, "checking the registry", &req, &resp);
+    op_response_clear(&resp);
+    op_buf_free(&url);
+    return rc;
 }

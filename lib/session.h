@@ -16,7 +16,11 @@ struct ocipush_session {
     int insecure;
     char *ca_file;
     char *user_agent;
-    char *basic_auth; /* "Basic <base64>" or NULL; never logged */
+    char *basic_auth;     /* "Basic <base64>" or NULL; never logged */
+    char *username;       /* kept for messages and the token realm */
+    char *identity_token; /* an OAuth2 refresh token, used instead of a password */
+    char *client_cert;
+    char *client_key;
     long connect_ms;
     long idle_ms;
 
@@ -36,6 +40,13 @@ struct ocipush_session {
      * length-delimited from the start. */
     int stream_rejected;
     int warned_insecure; /* the skip-verify warning is logged once */
+
+    /* Authentication state (auth.c). */
+    char *bearer_realm; /* set once the registry challenged with Bearer */
+    char *bearer_service;
+    char *scope_repository; /* what the current operation pushes to */
+    struct op_token *tokens;
+    size_t token_count;
 
     struct op_http *http; /* created on first use */
     char errmsg[1024];

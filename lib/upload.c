@@ -85,7 +85,9 @@ int op_upload_stream(op_upload *u, int *out_rejected)
                       .url = u->location,
                       .reader = op_reader_read,
                       .reader_ctx = u->reader,
-                      .reader_len = -1};
+                      .reader_len = -1,
+                      .rewind = op_reader_to_mark};
+    u->reader->mark = 0;
     *out_rejected = 0;
     int rc = exchange(u, &req, &resp);
     if (is_stream_rejection(rc, resp.status)) {
@@ -111,8 +113,10 @@ static int send_chunk(op_upload *u, uint64_t offset, uint64_t len)
                       .content_range = range,
                       .reader = op_reader_read,
                       .reader_ctx = u->reader,
-                      .reader_len = (int64_t)len};
+                      .reader_len = (int64_t)len,
+                      .rewind = op_reader_to_mark};
     u->reader->limit = offset + len;
+    u->reader->mark = offset;
     int rc = exchange(u, &req, &resp);
     u->reader->limit = UINT64_MAX;
     /* 201 instead of 202 is what ECR answers; both mean accepted. */
@@ -160,6 +164,8 @@ static int put_digest(op_upload *u, const char *digest, int with_body)
         req.reader = op_reader_read;
         req.reader_ctx = u->reader;
         req.reader_len = u->reader->size;
+        req.rewind = op_reader_to_mark;
+        u->reader->mark = 0;
     }
     rc = exchange(u, &req, &resp);
     if (rc == 0 && resp.status != 201)

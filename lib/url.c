@@ -101,6 +101,18 @@ int op_url_resolve(char **out, const char *base, const char *location)
     return op_buf_take(&r, out);
 }
 
+int op_url_encode(op_buf *out, const char *value)
+{
+    int rc = 0;
+    for (const char *c = value; rc == 0 && *c; c++) {
+        if (isalnum((unsigned char)*c) || strchr("-._~", *c))
+            rc = op_buf_append(out, c, 1);
+        else
+            rc = op_buf_printf(out, "%%%02X", (unsigned char)*c);
+    }
+    return rc;
+}
+
 int op_url_add_query(char **out, const char *url, const char *key, const char *value)
 {
     op_buf r = {0};
@@ -110,12 +122,7 @@ int op_url_add_query(char **out, const char *url, const char *key, const char *v
     if (rc == 0 && url[base_len - (base_len ? 1 : 0)] == '?' && base_len)
         sep = ""; /* "...?" already ends with the separator */
     rc = rc ? rc : op_buf_printf(&r, "%s%s=", sep, key);
-    for (const char *c = value; rc == 0 && *c; c++) {
-        if (isalnum((unsigned char)*c) || strchr("-._~", *c))
-            rc = op_buf_append(&r, c, 1);
-        else
-            rc = op_buf_printf(&r, "%%%02X", (unsigned char)*c);
-    }
+    rc = rc ? rc : op_url_encode(&r, value);
     if (rc) {
         op_buf_free(&r);
         return rc;

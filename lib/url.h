@@ -6,10 +6,15 @@
 
 #include <stdint.h>
 
+#include "buf.h"
+
 /* Resolve `location` (absolute, scheme-relative, absolute-path or relative)
  * against the absolute URL `base`, keeping its query string exactly.
  * *out is malloc'd. 0, OCIPUSH_E_INVALID, OCIPUSH_E_NOMEM. */
 int op_url_resolve(char **out, const char *base, const char *location);
+
+/* Append value percent-encoded (all but unreserved characters). */
+int op_url_encode(op_buf *out, const char *value);
 
 /* url + ("?" or "&") + key=percent-encoded value. *out malloc'd. */
 int op_url_add_query(char **out, const char *url, const char *key, const char *value);
