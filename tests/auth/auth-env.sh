@@ -169,7 +169,7 @@ start_server tokenserver : "http://127.0.0.1:@PORT@/healthz" \
 TOKEN_PORT=$PORT
 
 HTPASSWD="{htpasswd: {realm: ocipush-test, path: $TMP/htpasswd}}"
-TLS="{certificate: $TMP/server.crt, key: $TMP/server.key"
+TLS="certificate: $TMP/server.crt, key: $TMP/server.key"
 start_registry token-registry http \
     "{token: {realm: 'http://127.0.0.1:$TOKEN_PORT/token', service: ocipush-test,
         issuer: ocipush-test-issuer, rootcertbundle: $TMP/token.crt}}" ''
@@ -178,10 +178,10 @@ TOKEN_REG_PORT=$PORT
 # client insists on TLS for it).
 start_registry basic-registry http "$HTPASSWD" ''
 BASIC_REG_PORT=$PORT
-start_registry tls-registry https "$HTPASSWD" "$TLS}"
+start_registry tls-registry https "$HTPASSWD" "{$TLS}"
 TLS_REG_PORT=$PORT
 # clientcas makes Go require and verify a client cert at the handshake.
-start_registry mtls-registry https '' "$TLS, clientcas: [$TMP/ca.crt]}"
+start_registry mtls-registry https '' "{$TLS, clientcas: [$TMP/ca.crt]}"
 MTLS_REG_PORT=$PORT
 
 start_server recorder : - "$PY" "$HERE/recorder.py" @PORT@ "$TMP/recorder.log"
