@@ -112,8 +112,11 @@ static int token_request_url(ocipush_session *s, const char *scope, const char *
         return (*out = op_strdup(s->bearer_realm)) ? 0 : OCIPUSH_E_NOMEM;
     char *url = op_strdup(s->bearer_realm);
     const char *keys[] = {"service", "scope", "scope"};
-    const char *values[] = {s->bearer_service, scope,
-                            extra && strcmp(extra, scope) != 0 ? extra : NULL};
+    /* The challenge's scope is added unless it names the same repository
+     * (registries list its actions in either order). */
+    size_t prefix = strrchr(scope, ':') ? (size_t)(strrchr(scope, ':') - scope) + 1 : 0;
+    int same = extra && prefix && strncmp(extra, scope, prefix) == 0;
+    const char *values[] = {s->bearer_service, scope, extra && !same ? extra : NULL};
     int rc = url ? 0 : OCIPUSH_E_NOMEM;
     for (size_t i = 0; rc == 0 && i < 3; i++) {
         char *next = NULL;

@@ -24,7 +24,15 @@ failed=0
 
 # run_case NAME FUNCTION: runs it in a subshell so a `fail` ends only that case.
 run_case() {
-    if (set -e; "$2"); then
+    local rc
+    # A statement of its own: errexit is ignored inside an `if` or a `||`
+    # list, subshell or not, and each case relies on it.
+    (
+        set -e
+        "$2"
+    )
+    rc=$?
+    if [[ $rc == 0 ]]; then
         echo "ok - $1"
         passed=$((passed + 1))
     else

@@ -12,6 +12,8 @@
 #                                the CA (OCIPUSH_TEST_CLIENT_CERT/_KEY); no other auth
 #   OCIPUSH_TEST_RECORDER        recorder.py: logs each request to recorder.log, answers 401
 #   OCIPUSH_TEST_EVIL_PROXY      evilproxy.py in front of the BASIC registry
+#   OCIPUSH_TEST_EXPIRE_PROXY    evilproxy.py in front of the TOKEN registry, whose
+#                                evil/expire/* repositories get a 401 on their 2nd PATCH
 #   OCIPUSH_TEST_DEAD            a port where nothing listens
 #   OCIPUSH_TEST_USER / _PASSWORD / _REFRESH_TOKEN   testuser / testpass / refresh-testuser
 #   OCIPUSH_TEST_TMP             scratch dir: certs, configs, token-requests.log,
@@ -189,10 +191,15 @@ RECORDER_PORT=$PORT
 start_server evilproxy : "http://127.0.0.1:@PORT@/v2/" \
     "$PY" "$HERE/evilproxy.py" @PORT@ "127.0.0.1:$BASIC_REG_PORT" "127.0.0.1:$RECORDER_PORT"
 EVIL_PORT=$PORT
+start_server expireproxy : "http://127.0.0.1:@PORT@/v2/" \
+    "$PY" "$HERE/evilproxy.py" @PORT@ "127.0.0.1:$TOKEN_REG_PORT" "127.0.0.1:$RECORDER_PORT" \
+    "http://127.0.0.1:$TOKEN_PORT/token"
+EXPIRE_PORT=$PORT
 
 DEAD_PORT=$(pick_port)
 
 export OCIPUSH_TEST_TOKEN_SERVER=127.0.0.1:$TOKEN_PORT
+export OCIPUSH_TEST_EXPIRE_PROXY=127.0.0.1:$EXPIRE_PORT
 export OCIPUSH_TEST_TOKEN_REGISTRY=127.0.0.1:$TOKEN_REG_PORT
 export OCIPUSH_TEST_BASIC_REGISTRY=127.0.0.1:$BASIC_REG_PORT
 export OCIPUSH_TEST_TLS_REGISTRY=127.0.0.1:$TLS_REG_PORT
