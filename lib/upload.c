@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "http.h"
 #include "url.h"
@@ -36,6 +37,11 @@ static int follow_location(op_upload *u, const op_request *req, const op_respons
     if (rc)
         return op_fail(u->s, rc == OCIPUSH_E_NOMEM ? rc : OCIPUSH_E_PROTOCOL,
                        "the registry sent an unusable upload Location");
+    if (strncasecmp(req->url, "https:", 6) == 0 && strncasecmp(next, "https:", 6) != 0) {
+        free(next);
+        return op_fail(u->s, OCIPUSH_E_PROTOCOL,
+                       "refusing an upload Location that goes from https to plain http");
+    }
     free(u->location);
     u->location = next;
     return 0;
