@@ -27,6 +27,7 @@ typedef struct cli {
     char *password_buf;
     ocipush_strategy strategy;
     uint64_t chunk_size;
+    long retries, retry_delay, retry_max_delay, connect_timeout, idle_timeout;
     const char **annotations;
     size_t annotation_count;
 } cli;
@@ -54,6 +55,11 @@ static const char usage_text[] =
     "  --strategy S             auto|monolithic|stream|chunked (default auto)\n"
     "  --chunk-size BYTES       chunk size for chunked and length-delimited uploads\n"
     "  --no-spool               do not keep a copy of a stream to send it again\n"
+    "  --retries N              tries after the first for a failed request (default 3)\n"
+    "  --retry-delay MS         wait before the first retry, doubling after (default 500)\n"
+    "  --retry-max-delay MS     longest wait between tries (default 10000)\n"
+    "  --connect-timeout MS     give up connecting after MS (default 30000)\n"
+    "  --idle-timeout MS        give up on a transfer idle for MS (default 300000)\n"
     "  --config FILE[:TYPE]     push: the config blob (default: the empty config {})\n"
     "  --artifact-type TYPE     push: the manifest's artifactType\n"
     "  --annotation KEY=VALUE   push: a manifest annotation (repeatable)\n"
@@ -118,6 +124,18 @@ static int parse_size(const char *s, uint64_t *out)
     return 0;
 }
 
+/* A non-negative decimal number, at most 10^9. */
+static int parse_count(const char *s, long *out)
+{
+    char *end = NULL;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < 0 || v > 1000000000L)
+        return -1;
+    *out = v;
+    return 0;
+}
+
 static int read_password_stdin(cli *c)
 {
     size_t cap = 0;
@@ -147,6 +165,13 @@ static int make_session(const cli *c, const char *registry, ocipush_session **ou
     ocipush_session_set_insecure(s, c->insecure);
     ocipush_session_set_strategy(s, c->strategy);
     ocipush_session_set_chunk_size(s, c->chunk_size);
+    ocipush_session_set_timeouts(s, c->connect_timeout, c->idle_timeout);
+    if ((rc = ocipush_session_set_retry(s, (int)c->retries + 1, c->retry_delay, c->retry_max_delay,
+                                        20))) {
+        fprintf(stderr, "ocipush: invalid retry settings (the longest wait below the first?)\n");
+        ocipush_session_free(s);
+        return rc;
+    }
     if (c->no_spool)
         ocipush_session_set_spool(s, 0, 0);
     if ((c->ca_file && (rc = ocipush_session_set_ca_file(s, c->ca_file))) ||
@@ -451,28 +476,50 @@ enum {
     OPT_ATYPE,
     OPT_ANNOT,
     OPT_CERT,
-    OPT_KEY
+    OPT_KEY,
+    OPT_RETRIES,
+    OPT_RETRY_DELAY,
+    OPT_RETRY_MAX,
+    OPT_CONNECT_TIMEOUT,
+    OPT_IDLE_TIMEOUT
 };
+
+static long *number_option(cli *c, int opt)
+{
+    switch (opt) {
+    case OPT_RETRIES: return &c->retries;
+    case OPT_RETRY_DELAY: return &c->retry_delay;
+    case OPT_RETRY_MAX: return &c->retry_max_delay;
+    case OPT_CONNECT_TIMEOUT: return &c->connect_timeout;
+    default: return &c->idle_timeout;
+    }
+}
 
 static int parse_options(cli *c, int argc, char **argv)
 {
-    static const struct option longopts[] = {{"plain-http", no_argument, NULL, OPT_PLAIN},
-                                             {"insecure", no_argument, NULL, OPT_INSECURE},
-                                             {"ca-file", required_argument, NULL, OPT_CA},
-                                             {"cert-file", required_argument, NULL, OPT_CERT},
-                                             {"key-file", required_argument, NULL, OPT_KEY},
-                                             {"username", required_argument, NULL, 'u'},
-                                             {"password", required_argument, NULL, 'p'},
-                                             {"password-stdin", no_argument, NULL, OPT_PWSTDIN},
-                                             {"strategy", required_argument, NULL, OPT_STRATEGY},
-                                             {"chunk-size", required_argument, NULL, OPT_CHUNK},
-                                             {"no-spool", no_argument, NULL, OPT_NOSPOOL},
-                                             {"config", required_argument, NULL, OPT_CONFIG},
-                                             {"artifact-type", required_argument, NULL, OPT_ATYPE},
-                                             {"annotation", required_argument, NULL, OPT_ANNOT},
-                                             {"verbose", no_argument, NULL, 'v'},
-                                             {"help", no_argument, NULL, 'h'},
-                                             {NULL, 0, NULL, 0}};
+    static const struct option longopts[] = {
+        {"plain-http", no_argument, NULL, OPT_PLAIN},
+        {"insecure", no_argument, NULL, OPT_INSECURE},
+        {"ca-file", required_argument, NULL, OPT_CA},
+        {"cert-file", required_argument, NULL, OPT_CERT},
+        {"key-file", required_argument, NULL, OPT_KEY},
+        {"retries", required_argument, NULL, OPT_RETRIES},
+        {"retry-delay", required_argument, NULL, OPT_RETRY_DELAY},
+        {"retry-max-delay", required_argument, NULL, OPT_RETRY_MAX},
+        {"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
+        {"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
+        {"username", required_argument, NULL, 'u'},
+        {"password", required_argument, NULL, 'p'},
+        {"password-stdin", no_argument, NULL, OPT_PWSTDIN},
+        {"strategy", required_argument, NULL, OPT_STRATEGY},
+        {"chunk-size", required_argument, NULL, OPT_CHUNK},
+        {"no-spool", no_argument, NULL, OPT_NOSPOOL},
+        {"config", required_argument, NULL, OPT_CONFIG},
+        {"artifact-type", required_argument, NULL, OPT_ATYPE},
+        {"annotation", required_argument, NULL, OPT_ANNOT},
+        {"verbose", no_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
     int opt;
     while ((opt = getopt_long(argc, argv, "u:p:vh", longopts, NULL)) != -1) {
         switch (opt) {
@@ -481,6 +528,15 @@ static int parse_options(cli *c, int argc, char **argv)
         case OPT_CA: c->ca_file = optarg; break;
         case OPT_CERT: c->cert_file = optarg; break;
         case OPT_KEY: c->key_file = optarg; break;
+        case OPT_RETRIES:
+        case OPT_RETRY_DELAY:
+        case OPT_RETRY_MAX:
+        case OPT_CONNECT_TIMEOUT:
+        case OPT_IDLE_TIMEOUT:
+            if (parse_count(optarg, number_option(c, opt)))
+                return usage_error("--retries, --retry-delay, --retry-max-delay and the timeouts "
+                                   "take a number");
+            break;
         case 'u': c->username = optarg; break;
         case 'p': c->password = optarg; break;
         case OPT_PWSTDIN: c->password_stdin = 1; break;
@@ -514,7 +570,10 @@ static int parse_options(cli *c, int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-    cli c = {.strategy = OCIPUSH_STRATEGY_AUTO};
+    cli c = {.strategy = OCIPUSH_STRATEGY_AUTO,
+             .retries = 3,
+             .retry_delay = 500,
+             .retry_max_delay = 10000};
     c.annotations = calloc((size_t)argc, sizeof *c.annotations);
     if (!c.annotations)
         return 1;

@@ -294,6 +294,26 @@ OCIPUSH_API int ocipush_session_set_strategy(ocipush_session *session, ocipush_s
 OCIPUSH_API int ocipush_session_set_chunk_size(ocipush_session *session, uint64_t bytes);
 
 /**
+ * The retry policy. A request that fails in a way worth another try (the
+ * connection refused, reset or timed out; HTTP 408, 429, 500, 502, 503, 504;
+ * or the registry error codes BLOB_UPLOAD_INVALID, UNKNOWN, UNAVAILABLE,
+ * TOOMANYREQUESTS) is tried up to `max_attempts` times in all (1: never
+ * again), waiting `base_delay_ms` before the first retry and twice as long
+ * before each next one, at most `max_delay_ms`, spread by +-`jitter_percent`;
+ * a Retry-After header (seconds or an HTTP date) sets the wait instead (at
+ * most 10 minutes). 401, 403 and 404 are never retried this way, nor a body
+ * that cannot be reproduced. A chunked upload cut in the middle asks the
+ * registry how much it has (GET of the upload, its Range) and sends only the
+ * rest; when that answer is useless, or for a streamed or one-PUT upload, the
+ * blob is sent again in a new upload session from the rewound source or the
+ * spool. Waits block the calling thread. Defaults: 4 attempts, 500 ms,
+ * 10000 ms, 20 %. Returns OCIPUSH_OK or OCIPUSH_E_INVALID.
+ */
+OCIPUSH_API int ocipush_session_set_retry(ocipush_session *session, int max_attempts,
+                                          long base_delay_ms, long max_delay_ms,
+                                          int jitter_percent);
+
+/**
  * The spool that lets a non-rewindable stream be sent again when a registry
  * or proxy rejects a streamed upload. While such a stream is read, its bytes
  * are kept in memory up to `memory_cap` bytes (default 4 MiB), then in an

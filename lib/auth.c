@@ -167,7 +167,7 @@ static int fetch_token(ocipush_session *s, const char *scope, const char *extra)
     if (rc)
         return op_fail(s, rc == OCIPUSH_E_NOMEM ? rc : OCIPUSH_E_PROTOCOL,
                        "cannot build the token request for realm %s", s->bearer_realm);
-    op_request req = {.method = "GET", .url = url, .authorization = ""};
+    op_request req = {.method = "GET", .url = url, .authorization = "", .idempotent = 1};
     if (s->identity_token) {
         rc = refresh_form(s, scope, &form);
         req.method = "POST";

@@ -36,7 +36,7 @@ static int head_blob(ocipush_session *s, const char *repository, const char *dig
     if (rc)
         return op_fail(s, rc, "out of memory");
     op_response resp = {0};
-    op_request req = {.method = "HEAD", .url = url};
+    op_request req = {.method = "HEAD", .url = url, .idempotent = 1};
     rc = op_http_perform(s, &req, &resp);
     if (rc == 0 && (resp.status == 200 || resp.status == 404)) {
         *out_exists = resp.status == 200;

@@ -11,6 +11,7 @@
 
 #include "auth.h"
 #include "json.h"
+#include "retry.h"
 #include "url.h"
 
 /* Error and manifest bodies are small; anything past this is dropped. */
@@ -61,8 +62,9 @@ static void clear_headers(op_response *r)
     free(r->chunk_min);
     free(r->content_length);
     free(r->www_authenticate);
+    free(r->retry_after);
     r->location = r->range = r->content_digest = r->chunk_min = r->content_length = NULL;
-    r->www_authenticate = NULL;
+    r->www_authenticate = r->retry_after = NULL;
 }
 
 void op_response_clear(op_response *r)
@@ -70,6 +72,7 @@ void op_response_clear(op_response *r)
     clear_headers(r);
     op_buf_free(&r->body);
     r->status = 0;
+    r->transport_transient = 0;
 }
 
 /* State shared with curl's callbacks during one exchange. */
@@ -116,6 +119,7 @@ static size_t on_header(char *data, size_t size, size_t nitems, void *userdata)
         {"docker-content-digest", offsetof(op_response, content_digest)},
         {"oci-chunk-min-length", offsetof(op_response, chunk_min)},
         {"content-length", offsetof(op_response, content_length)},
+        {"retry-after", offsetof(op_response, retry_after)},
     };
     if (name_len == 16 && strncasecmp(data, "www-authenticate", 16) == 0) {
         /* Several challenge headers make one list (RFC 7235). */
@@ -289,6 +293,24 @@ static void describe(char *out, size_t cap, const char *method, const char *url)
     snprintf(out, cap, "%s %.*s", method, (int)n, url);
 }
 
+/* A refused, reset or stalled connection may work next time; a certificate
+ * that does not verify will not. */
+static int transient_transport_error(CURLcode cc)
+{
+    switch (cc) {
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_OPERATION_TIMEDOUT:
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM: return 1;
+    default: return 0;
+    }
+}
+
 /* One request and its answer, nothing more. */
 static int perform_once(ocipush_session *s, const op_request *req, const char *url,
                         const char *authorization, op_response *resp)
@@ -335,6 +357,7 @@ static int perform_once(ocipush_session *s, const op_request *req, const char *u
     }
     if (cc != CURLE_OK) {
         resp->status = 0;
+        resp->transport_transient = transient_transport_error(cc);
         return op_fail(s, OCIPUSH_E_NETWORK, "%s: %s", what,
                        errbuf[0] ? errbuf : curl_easy_strerror(cc));
     }
@@ -386,15 +409,39 @@ static int redirect_target(ocipush_session *s, const op_request *req, const char
     return 0;
 }
 
+/* Worth another try, the retry policy allowing? Then wait and say so. */
+static int retry_after_failure(ocipush_session *s, const op_request *req, int rc,
+                               const op_response *resp, int *retries)
+{
+    if (!req->idempotent || *retries + 1 >= s->retry_attempts || !replay_body(req))
+        return 0;
+    char why[sizeof s->errmsg + 64];
+    if (rc == OCIPUSH_E_NETWORK && resp->transport_transient)
+        snprintf(why, sizeof why, "%s failed: %s", req->method, s->errmsg);
+    else if (rc == 0 && op_retry_transient_status(resp->status, resp->body.data, resp->body.len))
+        snprintf(why, sizeof why, "%s answered HTTP %ld", req->method, resp->status);
+    else
+        return 0;
+    ++*retries;
+    op_retry_wait(s, op_retry_delay_ms(s, *retries, rc ? NULL : resp->retry_after), why, *retries);
+    return 1;
+}
+
 int op_http_perform(ocipush_session *s, const op_request *req, op_response *resp)
 {
     char *url = op_strdup(req->url);
     const char *sent = NULL;
-    int retried_auth = 0;
+    int retried_auth = 0, retries = 0, hops = 0;
     int rc = url ? 0 : op_fail(s, OCIPUSH_E_NOMEM, "out of memory");
-    for (int hops = 0; rc == 0; hops++) {
+    while (rc == 0) {
         rc = authorization_for(s, req, url, &sent);
-        rc = rc ? rc : perform_once(s, req, url, sent, resp);
+        if (rc)
+            break;
+        rc = perform_once(s, req, url, sent, resp);
+        if (retry_after_failure(s, req, rc, resp, &retries)) {
+            rc = 0;
+            continue;
+        }
         if (rc)
             break;
         long st = resp->status;
@@ -411,7 +458,7 @@ int op_http_perform(ocipush_session *s, const op_request *req, op_response *resp
         if (!redirect)
             break;
         char *next = NULL;
-        if (hops >= MAX_REDIRECTS) {
+        if (++hops > MAX_REDIRECTS) {
             rc = op_fail(s, OCIPUSH_E_PROTOCOL, "more than %d redirects", MAX_REDIRECTS);
         } else if ((rc = redirect_target(s, req, url, resp, &next)) == 0) {
             op_log(s, OCIPUSH_LOG_DEBUG, "following a %ld redirect", st);

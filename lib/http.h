@@ -39,6 +39,11 @@ typedef struct op_request {
     /* An Authorization value for this request only (the token fetch); the
      * session's own credentials are then not used. */
     const char *authorization;
+    /* Sending it again changes nothing (HEAD, GET, DELETE, starting an
+     * upload, a manifest PUT, a commit): transient failures are retried here.
+     * Requests that move upload bytes are retried by the upload layer, which
+     * knows where to resume. */
+    int idempotent;
 } op_request;
 
 typedef struct op_response {
@@ -49,7 +54,9 @@ typedef struct op_response {
     char *chunk_min;      /* OCI-Chunk-Min-Length */
     char *content_length;
     char *www_authenticate; /* every challenge, several headers joined */
-    op_buf body;            /* up to a cap, for error messages and manifests */
+    char *retry_after;
+    int transport_transient; /* no answer, for a reason worth another try */
+    op_buf body; /* up to a cap, for error messages and manifests */
 } op_response;
 
 void op_response_clear(op_response *r);

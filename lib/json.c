@@ -47,6 +47,26 @@ void op_json_registry_errors(op_buf *out, const char *body, size_t len)
         op_buf_append(out, p, n);
 }
 
+int op_json_registry_has_code(const char *body, size_t len, const char *const *codes)
+{
+    if (!body || !len)
+        return 0;
+    cJSON *root = cJSON_ParseWithLength(body, len);
+    const cJSON *errors = cJSON_GetObjectItemCaseSensitive(root, "errors");
+    const cJSON *e;
+    int found = 0;
+    if (!cJSON_IsArray(errors))
+        errors = NULL;
+    cJSON_ArrayForEach(e, errors)
+    {
+        const cJSON *code = cJSON_GetObjectItemCaseSensitive(e, "code");
+        for (size_t i = 0; cJSON_IsString(code) && codes[i] && !found; i++)
+            found = strcmp(code->valuestring, codes[i]) == 0;
+    }
+    cJSON_Delete(root);
+    return found;
+}
+
 static cJSON *size_number(uint64_t size)
 {
     /* Raw, so sizes above 2^53 are not rounded through a double. */

@@ -12,6 +12,9 @@
  * yields its first line (a proxy's HTML title, say), trimmed. */
 void op_json_registry_errors(op_buf *out, const char *body, size_t len);
 
+/* 1 when the registry error body carries one of the NULL-terminated codes. */
+int op_json_registry_has_code(const char *body, size_t len, const char *const *codes);
+
 /* Serialize a manifest or index to compact JSON; *out malloc'd, NUL-ended.
  * 0, OCIPUSH_E_INVALID (image manifest without config), OCIPUSH_E_NOMEM. */
 int op_json_manifest(char **out, size_t *out_len, const ocipush_manifest *m);

@@ -271,8 +271,12 @@ static int put_manifest(ocipush_session *s, const char *repository, const char *
     if (rc)
         return op_fail(s, rc, "out of memory");
     op_response resp = {0};
-    op_request req = {
-        .method = "PUT", .url = url, .content_type = media_type, .body = data, .body_len = len};
+    op_request req = {.method = "PUT",
+                      .url = url,
+                      .content_type = media_type,
+                      .body = data,
+                      .body_len = len,
+                      .idempotent = 1};
     rc = op_http_perform(s, &req, &resp);
     if (rc == 0 && resp.status != 201)
         rc = op_http_fail(s, "pushing the manifest", &req, &resp);

@@ -49,6 +49,10 @@ int ocipush_session_new(ocipush_session **out, const char *registry)
     s->strategy = OCIPUSH_STRATEGY_AUTO;
     s->spool_enabled = 1;
     s->spool_memory_cap = DEFAULT_SPOOL_CAP;
+    s->retry_attempts = 4;
+    s->retry_base_ms = 500;
+    s->retry_max_ms = 10000;
+    s->retry_jitter_percent = 20;
     if (!s->registry || make_base_url(s) || op_http_new(&s->http)) {
         ocipush_session_free(s);
         return OCIPUSH_E_NOMEM;
@@ -259,6 +263,19 @@ int ocipush_session_set_chunk_size(ocipush_session *s, uint64_t bytes)
     return OCIPUSH_OK;
 }
 
+int ocipush_session_set_retry(ocipush_session *s, int max_attempts, long base_delay_ms,
+                              long max_delay_ms, int jitter_percent)
+{
+    if (!s || max_attempts < 1 || base_delay_ms < 0 || max_delay_ms < base_delay_ms ||
+        jitter_percent < 0 || jitter_percent > 100)
+        return OCIPUSH_E_INVALID;
+    s->retry_attempts = max_attempts;
+    s->retry_base_ms = base_delay_ms;
+    s->retry_max_ms = max_delay_ms;
+    s->retry_jitter_percent = jitter_percent;
+    return OCIPUSH_OK;
+}
+
 int ocipush_session_set_spool(ocipush_session *s, int enable, uint64_t memory_cap)
 {
     if (!s)
@@ -283,7 +300,7 @@ int ocipush_session_ping(ocipush_session *s, const char *repository)
         return op_fail(s, OCIPUSH_E_NOMEM, "out of memory");
     }
     op_response resp = {0};
-    op_request req = {.method = "GET", .url = url.data};
+    op_request req = {.method = "GET", .url = url.data, .idempotent = 1};
     int rc = op_http_perform(s, &req, &resp);
     if (rc == 0 && resp.status != 200)
         rc = op_http_fail(s, "checking the registry", &req, &resp);

@@ -32,6 +32,11 @@ struct ocipush_session {
 
     ocipush_strategy strategy;
     uint64_t chunk_size;
+    int retry_attempts; /* every try, the first included */
+    long retry_base_ms;
+    long retry_max_ms;
+    int retry_jitter_percent;
+    uint64_t rng;
     int spool_enabled;
     uint64_t spool_memory_cap;
 

@@ -61,7 +61,9 @@ int op_upload_start(op_upload *u)
     int rc = op_registry_url(&url, u->s, u->repository, "blobs/uploads/");
     if (rc)
         return op_fail(u->s, rc, "out of memory");
-    op_request req = {.method = "POST", .url = url};
+    /* Retrying a POST at worst leaves an unused session for the registry to
+     * expire. */
+    op_request req = {.method = "POST", .url = url, .idempotent = 1};
     rc = exchange(u, &req, &resp);
     if (rc == 0 && resp.status != 202)
         rc = op_http_fail(u->s, "starting the upload", &req, &resp);
@@ -165,7 +167,7 @@ static int put_digest(op_upload *u, const char *digest, int with_body)
     int rc = op_url_add_query(&url, u->location, "digest", digest);
     if (rc)
         return op_fail(u->s, rc, "cannot build the commit URL");
-    op_request req = {.method = "PUT", .url = url};
+    op_request req = {.method = "PUT", .url = url, .idempotent = !with_body};
     if (with_body) {
         req.reader = op_reader_read;
         req.reader_ctx = u->reader;

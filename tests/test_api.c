@@ -336,6 +336,7 @@ static int test_registry_not_running(void)
     ocipush_session *s = session_for(DEAD);
     ocipush_source *src = NULL;
     CHECK(s);
+    CHECK_RC(ocipush_session_set_retry(s, 1, 0, 0, 0), OCIPUSH_OK);
     CHECK_RC(ocipush_source_new_memory(&src, "x", 1, 0), OCIPUSH_OK);
     CHECK_RC(ocipush_blob_push(s, "api/dead", src, NULL, NULL, NULL), OCIPUSH_E_NETWORK);
     CHECK(strstr(ocipush_session_errmsg(s), DEAD) != NULL);

@@ -276,8 +276,9 @@ case_bad_input() {
     expect_failure 1 "cannot read '$WORK/missing'" ocipush blob push "$REG/bad/r" "$WORK/missing"
     expect_failure 1 "cannot read '$WORK/missing'" ocipush push "$REG/bad/half:v1" "$f" "$WORK/missing"
     registry_tag_exists "$REG" bad/half v1 && fail "tag after a failed push" || [[ $? == 1 ]]
-    expect_failure 1 "network error" ocipush blob push "$DEAD/bad/r" "$f"
-    expect_failure 1 "network error" ocipush push "$DEAD/bad/r:v1" "$f"
+    expect_failure 1 "network error" ocipush --retries 0 blob push "$DEAD/bad/r" "$f"
+    expect_failure 1 "network error" ocipush -v --retries 1 --retry-delay 1 push "$DEAD/bad/r:v1" "$f"
+    grep -q "retry 1 of 1" "$WORK/stderr" || fail "connection refused was not retried"
     expect_failure 1 "not a JSON object" ocipush manifest push "$REG/bad/r:v1" "$f"
     registry_tag_exists "$REG" bad/r v1 && fail "tag after a failed manifest push" || [[ $? == 1 ]]
 }
