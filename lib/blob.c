@@ -7,6 +7,7 @@
 
 #include "auth.h"
 #include "http.h"
+#include "retry.h"
 #include "reader.h"
 #include "source.h"
 #include "upload.h"
@@ -84,13 +85,28 @@ static int learn_size_and_digest(op_upload *u)
     return rc ? rc : op_reader_rewind(u->reader);
 }
 
-/* One new upload session, sent with Content-Length: one PUT, or PATCHes of
- * `chunk` bytes then a PUT. */
-static int send_length_delimited(op_upload *u, const char *expected, int monolithic, uint64_t chunk)
+/* A one-PUT upload the registry refused for its size or shape (Docker Hub's
+ * 400 for a large body, a 413 cap): chunks may pass where it did not. */
+static int monolithic_refused(const op_upload *u, int rc)
+{
+    if (rc != OCIPUSH_E_HTTP)
+        return 0;
+    if (u->last_status == 413)
+        return 1;
+    return u->last_status == 400 && strcmp(u->last_code, "DIGEST_INVALID") != 0 &&
+           strcmp(u->last_code, "SIZE_INVALID") != 0;
+}
+
+/* One upload session, sent with Content-Length: one PUT, or PATCHes then a
+ * PUT. Its failures that say "differently" or "again" are acted on by the
+ * caller. */
+static int send_once(op_upload *u, const char *expected, int monolithic, uint64_t *chunk)
 {
     int rc = 0;
     if (monolithic || u->reader->size < 0)
         rc = learn_size_and_digest(u);
+    else if (u->reader->pos != 0)
+        rc = op_reader_rewind(u->reader);
     if (rc == 0 && monolithic)
         rc = check_expected(u, expected);
     rc = rc ? rc : op_upload_start(u);
@@ -104,6 +120,52 @@ static int send_length_delimited(op_upload *u, const char *expected, int monolit
     return rc ? rc : op_upload_commit(u, u->reader->digest);
 }
 
+/* Sessions one after another until the blob lands: switching between one
+ * PUT and chunks when the registry refuses one of them, starting again when
+ * a session fails for a passing reason, as the retry policy allows. */
+static int send_length_delimited(op_upload *u, const char *expected, int monolithic, uint64_t chunk)
+{
+    ocipush_session *s = u->s;
+    int switched_to_chunks = 0, switched_to_put = 0;
+    for (int attempt = 1;; attempt++) {
+        int rc = send_once(u, expected, monolithic, &chunk);
+        if (rc == 0)
+            return 0;
+        op_upload_cancel(u);
+        if (monolithic && !switched_to_chunks && monolithic_refused(u, rc)) {
+            switched_to_chunks = 1;
+            monolithic = 0;
+            chunk = s->chunk_size ? s->chunk_size : DEFAULT_CHUNK;
+            op_log(s, OCIPUSH_LOG_WARN,
+                   "%s refused the blob in one PUT (HTTP %ld); sending it in chunks of %" PRIu64
+                   " bytes",
+                   s->registry, u->last_status, chunk);
+            attempt--;
+            continue;
+        }
+        if (rc == OP_E_NO_RANGES && !switched_to_put) {
+            switched_to_put = 1;
+            monolithic = 1;
+            op_log(s, OCIPUSH_LOG_WARN,
+                   "%s does not take chunked uploads (HTTP %ld); sending the blob in one PUT",
+                   s->registry, u->last_status);
+            attempt--;
+            continue;
+        }
+        int again = rc == OP_E_RESTART ||
+                    (u->last_transient && (rc == OCIPUSH_E_HTTP || rc == OCIPUSH_E_NETWORK));
+        if (!again || attempt >= s->retry_attempts) {
+            if (rc == OP_E_RESTART)
+                rc = u->restart_cause;
+            else if (rc == OP_E_NO_RANGES) /* and one PUT was refused too */
+                rc = OCIPUSH_E_HTTP;
+            return rc;
+        }
+        op_retry_wait(s, op_retry_delay_ms(s, attempt, NULL),
+                      "the upload failed; starting a new upload session", attempt);
+    }
+}
+
 static int send_streamed(op_upload *u, const char *expected, int *out_rejected)
 {
     int rc = op_upload_start(u);
@@ -111,6 +173,23 @@ static int send_streamed(op_upload *u, const char *expected, int *out_rejected)
     rc = rc ? rc : op_reader_finish(u->reader);
     rc = rc ? rc : check_expected(u, expected);
     return rc ? rc : op_upload_commit(u, u->reader->digest);
+}
+
+/* A streamed upload that failed for a passing reason (a 503, a 429) goes
+ * again, streamed, in a new session, from the rewound source or the spool. */
+static int send_streamed_with_retries(op_upload *u, const char *expected, int *out_rejected)
+{
+    for (int attempt = 1;; attempt++) {
+        int rc = send_streamed(u, expected, out_rejected);
+        if (rc == 0 || *out_rejected || !u->last_transient || rc != OCIPUSH_E_HTTP ||
+            attempt >= u->s->retry_attempts)
+            return rc;
+        op_upload_cancel(u);
+        if ((rc = op_reader_rewind(u->reader)))
+            return rc;
+        op_retry_wait(u->s, op_retry_delay_ms(u->s, attempt, NULL),
+                      "the streamed upload failed; starting a new upload session", attempt);
+    }
 }
 
 /* The reason ocipush exists: a proxy or registry that refuses a chunked
@@ -163,7 +242,7 @@ static int push_blob(op_upload *u, const char *expected)
         return send_length_delimited(u, expected, s->chunk_size == 0, s->chunk_size);
     }
     int rejected = 0;
-    int rc = send_streamed(u, expected, &rejected);
+    int rc = send_streamed_with_retries(u, expected, &rejected);
     return rejected ? fall_back(u, expected, s->chunk_size) : rc;
 }
 

@@ -56,7 +56,7 @@ typedef struct op_response {
     char *www_authenticate; /* every challenge, several headers joined */
     char *retry_after;
     int transport_transient; /* no answer, for a reason worth another try */
-    op_buf body; /* up to a cap, for error messages and manifests */
+    op_buf body;             /* up to a cap, for error messages and manifests */
 } op_response;
 
 void op_response_clear(op_response *r);

@@ -47,6 +47,20 @@ void op_json_registry_errors(op_buf *out, const char *body, size_t len)
         op_buf_append(out, p, n);
 }
 
+void op_json_registry_first_code(char *out, size_t cap, const char *body, size_t len)
+{
+    out[0] = '\0';
+    if (!body || !len)
+        return;
+    cJSON *root = cJSON_ParseWithLength(body, len);
+    const cJSON *errors = cJSON_GetObjectItemCaseSensitive(root, "errors");
+    const cJSON *code =
+        cJSON_IsArray(errors) ? cJSON_GetObjectItemCaseSensitive(errors->child, "code") : NULL;
+    if (cJSON_IsString(code))
+        snprintf(out, cap, "%s", code->valuestring);
+    cJSON_Delete(root);
+}
+
 int op_json_registry_has_code(const char *body, size_t len, const char *const *codes)
 {
     if (!body || !len)

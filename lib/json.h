@@ -12,6 +12,9 @@
  * yields its first line (a proxy's HTML title, say), trimmed. */
 void op_json_registry_errors(op_buf *out, const char *body, size_t len);
 
+/* The first registry error code of the body into out ("" if none). */
+void op_json_registry_first_code(char *out, size_t cap, const char *body, size_t len);
+
 /* 1 when the registry error body carries one of the NULL-terminated codes. */
 int op_json_registry_has_code(const char *body, size_t len, const char *const *codes);
 

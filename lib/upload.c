@@ -7,6 +7,8 @@
 #include <strings.h>
 
 #include "http.h"
+#include "json.h"
+#include "retry.h"
 #include "url.h"
 
 int op_registry_url(char **out, ocipush_session *s, const char *repository, const char *what)
@@ -51,6 +53,11 @@ static int exchange(op_upload *u, const op_request *req, op_response *resp)
 {
     int rc = op_http_perform(u->s, req, resp);
     u->last_status = resp->status;
+    u->last_transient =
+        rc == OCIPUSH_E_NETWORK
+            ? resp->transport_transient
+            : rc == 0 && op_retry_transient_status(resp->status, resp->body.data, resp->body.len);
+    op_json_registry_first_code(u->last_code, sizeof u->last_code, resp->body.data, resp->body.len);
     return rc;
 }
 
@@ -134,25 +141,101 @@ static int send_chunk(op_upload *u, uint64_t offset, uint64_t len)
         rc = op_fail(u->s, OCIPUSH_E_SOURCE, "the source ended inside chunk %s", range);
     uint64_t next = 0;
     if (rc == 0 && resp.range && op_range_parse(&next, resp.range) == 0 && next != offset + len)
-        rc = op_fail(u->s, OCIPUSH_E_PROTOCOL,
-                     "after chunk %s the registry reports Range %s, not 0-%" PRIu64, range,
-                     resp.range, offset + len - 1);
+        /* ECR's Range stops advancing: the registry's final digest check is
+         * what counts, so go on from our own offset. */
+        op_log(u->s, OCIPUSH_LOG_DEBUG, "after chunk %s the registry reports Range %s", range,
+               resp.range);
     if (rc == 0)
         rc = follow_location(u, &req, &resp, 0);
     op_response_clear(&resp);
     return rc;
 }
 
-int op_upload_chunks(op_upload *u, uint64_t chunk)
+/* GET the upload: how many bytes the registry has (its Range), or -1 when it
+ * will not say (404, no Range: ECR Public, some proxies). */
+static int64_t upload_status(op_upload *u)
+{
+    op_response resp = {0};
+    op_request req = {.method = "GET", .url = u->location, .idempotent = 1};
+    int64_t have = -1;
+    uint64_t next = 0;
+    int rc = exchange(u, &req, &resp);
+    if (rc == 0 && resp.status == 204 && resp.range && op_range_parse(&next, resp.range) == 0 &&
+        follow_location(u, &req, &resp, 0) == 0)
+        have = (int64_t)next;
+    op_log(u->s, OCIPUSH_LOG_DEBUG, "upload status: HTTP %ld, Range %s", resp.status,
+           resp.range ? resp.range : "(none)");
+    op_response_clear(&resp);
+    return have;
+}
+
+#define MIN_CHUNK (64u * 1024)
+
+/* Can a refused chunk be made smaller? Then say so and do it. */
+static int shrink_chunk(op_upload *u, uint64_t *chunk, uint64_t len)
+{
+    uint64_t floor = u->chunk_min > MIN_CHUNK ? u->chunk_min : MIN_CHUNK;
+    if (len <= floor)
+        return 0;
+    *chunk = len / 2 > floor ? len / 2 : floor;
+    op_log(u->s, OCIPUSH_LOG_WARN,
+           "%s refused a chunk of %" PRIu64 " bytes (HTTP %ld); going on with chunks of %" PRIu64,
+           u->s->registry, len, u->last_status, *chunk);
+    return 1;
+}
+
+/* After a failed chunk at [off, off+len): where to go on from, into *off.
+ * 0 to go on, else OP_E_RESTART or the failure itself. */
+static int recover_chunk(op_upload *u, int rc, uint64_t *off, uint64_t len, uint64_t *chunk,
+                         int *retries, int64_t *last_have)
+{
+    long st = u->last_status;
+    int too_large = st == 413 || st == 416;
+    if (rc != OCIPUSH_E_HTTP && !(rc == OCIPUSH_E_NETWORK && u->last_transient))
+        return rc; /* the source, the caller or the credentials: nothing to retry */
+    if (*off == 0 && !u->last_transient && (st == 400 || st == 405 || st == 415 || st == 501))
+        return OP_E_NO_RANGES;
+    if (!too_large && !u->last_transient)
+        return rc;
+    u->restart_cause = rc;
+    if (++*retries >= u->s->retry_attempts)
+        return u->last_transient ? OP_E_RESTART : rc;
+    if (u->last_transient)
+        op_retry_wait(u->s, op_retry_delay_ms(u->s, *retries, NULL), "a chunk failed", *retries);
+    int64_t have = upload_status(u);
+    if (have < 0 || (uint64_t)have > *off + len || (uint64_t)have < *off ||
+        (*last_have >= 0 && have <= *last_have && !too_large))
+        return OP_E_RESTART; /* no usable status, or it does not advance */
+    if (too_large && (uint64_t)have == *off && !shrink_chunk(u, chunk, len))
+        return rc;
+    *last_have = have;
+    int seek = op_reader_seek(u->reader, (uint64_t)have);
+    if (seek)
+        return seek;
+    if ((uint64_t)have != *off)
+        op_log(u->s, OCIPUSH_LOG_INFO, "resuming the upload at byte %" PRId64, have);
+    *off = (uint64_t)have;
+    return 0;
+}
+
+int op_upload_chunks(op_upload *u, uint64_t *chunk)
 {
     uint64_t size = (uint64_t)u->reader->size;
-    if (chunk < u->chunk_min)
-        chunk = u->chunk_min;
-    if (chunk == 0)
-        chunk = size;
-    for (uint64_t off = 0; off < size; off += chunk) {
-        uint64_t len = size - off < chunk ? size - off : chunk;
+    uint64_t off = 0;
+    int retries = 0;
+    int64_t last_have = -1;
+    if (*chunk < u->chunk_min)
+        *chunk = u->chunk_min;
+    if (*chunk == 0)
+        *chunk = size;
+    while (off < size) {
+        uint64_t len = size - off < *chunk ? size - off : *chunk;
         int rc = send_chunk(u, off, len);
+        if (rc == 0) {
+            off += len;
+            continue;
+        }
+        rc = recover_chunk(u, rc, &off, len, chunk, &retries, &last_have);
         if (rc)
             return rc;
     }

@@ -15,7 +15,15 @@ typedef struct op_upload {
     char *location;     /* absolute URL of the upload session; NULL when none */
     uint64_t chunk_min; /* OCI-Chunk-Min-Length, 0 if none */
     long last_status;   /* status of the last request, 0 if none arrived */
+    int last_transient; /* the last failure is worth another try */
+    char last_code[32]; /* the registry's first error code in its last answer */
+    int restart_cause;  /* with OP_E_RESTART: the failure that led to it */
 } op_upload;
+
+/* Outcomes of op_upload_* that blob.c acts on; never returned to callers of
+ * the public API. */
+#define OP_E_RESTART (-100)   /* the session is unusable: start a new one */
+#define OP_E_NO_RANGES (-101) /* the registry takes no Content-Range PATCH */
 
 /* POST a new upload session. */
 int op_upload_start(op_upload *u);
@@ -23,8 +31,13 @@ int op_upload_start(op_upload *u);
  * *out_rejected is set when the answer (400, 411, 413, 501, or a connection
  * closed with no answer) says a length-delimited body might pass. */
 int op_upload_stream(op_upload *u, int *out_rejected);
-/* PATCHes of `chunk` bytes with Content-Range, up to the reader's size. */
-int op_upload_chunks(op_upload *u, uint64_t chunk);
+/* PATCHes of *chunk bytes with Content-Range, up to the reader's size. A
+ * PATCH cut or refused for a passing reason is retried from the offset the
+ * registry reports (GET of the upload); a chunk refused as too large (413, or
+ * 416 where the registry has all before it) makes *chunk smaller. Returns 0,
+ * OP_E_RESTART when the session cannot go on, OP_E_NO_RANGES when the first
+ * PATCH says the registry has no chunked uploads, or an error. */
+int op_upload_chunks(op_upload *u, uint64_t *chunk);
 /* PUT ?digest= carrying the whole body (the reader's size bytes). */
 int op_upload_put_body(op_upload *u, const char *digest);
 /* PUT ?digest= with no body: commit what was PATCHed. */
