@@ -91,6 +91,24 @@ OCIPUSH_API const char *ocipush_version(void);
  *  "free with ocipush_free". NULL does nothing. */
 OCIPUSH_API void ocipush_free(void *ptr);
 
+/** Allocator functions for ocipush_set_allocator(); `size` is never 0. */
+typedef void *(*ocipush_malloc_fn)(size_t size, void *user_data);
+typedef void *(*ocipush_realloc_fn)(void *ptr, size_t size, void *user_data);
+typedef void (*ocipush_free_fn)(void *ptr, void *user_data);
+
+/**
+ * Make every allocation of ocipush (not those libcurl, cJSON or mbedTLS make
+ * for themselves) go through these functions, with `user_data`; all three
+ * NULL restore malloc, realloc and free. Process-wide: call it before any
+ * other ocipush function and while no ocipush object exists, from one
+ * thread. Memory ocipush hands out (ocipush_free) comes from them too. An
+ * allocation that fails makes the call in progress fail with
+ * OCIPUSH_E_NOMEM, leaking nothing. Returns OCIPUSH_OK, or
+ * OCIPUSH_E_INVALID when some but not all are NULL.
+ */
+OCIPUSH_API int ocipush_set_allocator(ocipush_malloc_fn malloc_fn, ocipush_realloc_fn realloc_fn,
+                                      ocipush_free_fn free_fn, void *user_data);
+
 /* ------------------------------------------------------------------------ */
 /* Session                                                                  */
 /* ------------------------------------------------------------------------ */

@@ -1,3 +1,4 @@
+#include "alloc.h"
 #include "auth.h"
 
 #include <stdlib.h>
@@ -24,21 +25,21 @@ static void free_secret(char *p)
         return;
     for (volatile char *c = p; *c; c++)
         *c = 0;
-    free(p);
+    op_free(p);
 }
 
 void op_auth_clear(ocipush_session *s)
 {
     for (size_t i = 0; i < s->token_count; i++) {
-        free(s->tokens[i].scope);
+        op_free(s->tokens[i].scope);
         free_secret(s->tokens[i].value);
     }
-    free(s->tokens);
+    op_free(s->tokens);
     s->tokens = NULL;
     s->token_count = 0;
-    free(s->bearer_realm);
-    free(s->bearer_service);
-    free(s->scope_repository);
+    op_free(s->bearer_realm);
+    op_free(s->bearer_service);
+    op_free(s->scope_repository);
     s->bearer_realm = s->bearer_service = s->scope_repository = NULL;
 }
 
@@ -47,7 +48,7 @@ int op_auth_set_repository(ocipush_session *s, const char *repository)
     char *copy = op_strdup(repository);
     if (!copy)
         return op_fail(s, OCIPUSH_E_NOMEM, "out of memory");
-    free(s->scope_repository);
+    op_free(s->scope_repository);
     s->scope_repository = copy;
     return 0;
 }
@@ -77,7 +78,7 @@ static int store_token(ocipush_session *s, const char *scope, const char *token,
         return OCIPUSH_E_NOMEM;
     }
     if (!t) {
-        op_token *grown = realloc(s->tokens, (s->token_count + 1) * sizeof *grown);
+        op_token *grown = op_realloc(s->tokens, (s->token_count + 1) * sizeof *grown);
         char *scope_copy = grown ? op_strdup(scope) : NULL;
         if (grown)
             s->tokens = grown;
@@ -123,11 +124,11 @@ static int token_request_url(ocipush_session *s, const char *scope, const char *
         if (!values[i])
             continue;
         rc = op_url_add_query(&next, url, keys[i], values[i]);
-        free(url);
+        op_free(url);
         url = next;
     }
     if (rc) {
-        free(url);
+        op_free(url);
         return rc;
     }
     *out = url;
@@ -194,7 +195,7 @@ static int fetch_token(ocipush_session *s, const char *scope, const char *extra)
         memset(form.data, 0, form.len);
     op_buf_free(&form);
     op_response_clear(&resp);
-    free(url);
+    op_free(url);
     return rc;
 }
 
@@ -221,7 +222,7 @@ static int replace(char **slot, const char *value)
     char *copy = op_strdup(value);
     if (value && !copy)
         return OCIPUSH_E_NOMEM;
-    free(*slot);
+    op_free(*slot);
     *slot = copy;
     return 0;
 }

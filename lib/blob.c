@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "auth.h"
 #include "http.h"
 #include "retry.h"
@@ -48,7 +49,7 @@ static int head_blob(ocipush_session *s, const char *repository, const char *dig
         rc = op_http_fail(s, "checking whether the blob exists", &req, &resp);
     }
     op_response_clear(&resp);
-    free(url);
+    op_free(url);
     return rc;
 }
 

@@ -1,3 +1,4 @@
+#include "alloc.h"
 #include "buf.h"
 
 #include <stdio.h>
@@ -15,7 +16,7 @@ static int buf_reserve(op_buf *b, size_t extra)
     size_t cap = b->cap ? b->cap : 64;
     while (cap < b->len + extra + 1)
         cap *= 2;
-    char *data = realloc(b->data, cap);
+    char *data = op_realloc(b->data, cap);
     if (!data)
         return OCIPUSH_E_NOMEM;
     b->data = data;
@@ -75,7 +76,7 @@ void op_buf_reset(op_buf *b)
 
 void op_buf_free(op_buf *b)
 {
-    free(b->data);
+    op_free(b->data);
     b->data = NULL;
     b->len = b->cap = 0;
 }
@@ -89,7 +90,7 @@ char *op_strndup(const char *s, size_t n)
 {
     if (!s)
         return NULL;
-    char *d = malloc(n + 1);
+    char *d = op_malloc(n + 1);
     if (!d)
         return NULL;
     memcpy(d, s, n);

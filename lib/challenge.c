@@ -1,3 +1,4 @@
+#include "alloc.h"
 #include "challenge.h"
 
 #include <stdlib.h>
@@ -47,11 +48,11 @@ static const char *quoted(const char *p, op_buf *out, int *nomem)
 
 static void challenge_clear(op_challenge *c)
 {
-    free(c->scheme);
-    free(c->realm);
-    free(c->service);
-    free(c->scope);
-    free(c->error);
+    op_free(c->scheme);
+    op_free(c->realm);
+    op_free(c->service);
+    op_free(c->scope);
+    op_free(c->error);
     memset(c, 0, sizeof *c);
 }
 
@@ -59,7 +60,7 @@ void op_challenges_free(op_challenge *list, size_t count)
 {
     for (size_t i = 0; i < count; i++)
         challenge_clear(&list[i]);
-    free(list);
+    op_free(list);
 }
 
 /* Store a parameter the client uses; others are ignored. */
@@ -72,7 +73,7 @@ static int keep_param(op_challenge *c, const char *name, size_t name_len, op_buf
             char *v = op_strdup(value->data ? value->data : "");
             if (!v)
                 return OCIPUSH_E_NOMEM;
-            free(*slots[i]);
+            op_free(*slots[i]);
             *slots[i] = v;
         }
     }
@@ -146,7 +147,7 @@ int op_challenges_parse(op_challenge **out, size_t *out_count, const char *value
             rc = OCIPUSH_E_INVALID;
             break;
         }
-        op_challenge *grown = realloc(list, (count + 1) * sizeof *grown);
+        op_challenge *grown = op_realloc(list, (count + 1) * sizeof *grown);
         if (!grown) {
             rc = OCIPUSH_E_NOMEM;
             break;

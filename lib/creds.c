@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "alloc.h"
 #include "buf.h"
 #include "digest.h"
 #include "json.h"
@@ -175,10 +176,10 @@ static int from_helper(ocipush_session *s, const char *helper, int *found)
     if (answer.data)
         memset(answer.data, 0, answer.len);
     op_buf_free(&answer);
-    free(user);
+    op_free(user);
     if (secret)
         memset(secret, 0, strlen(secret));
-    free(secret);
+    op_free(secret);
     return rc;
 }
 
@@ -196,7 +197,7 @@ static int from_auth_field(ocipush_session *s, const op_docker_entry *e, const c
         rc = ocipush_session_set_basic_auth(s, pair, colon + 1);
     }
     memset(pair, 0, len);
-    free(pair);
+    op_free(pair);
     return rc ? op_fail(s, rc, "%s: the auth entry for %s is not user:password", path, s->registry)
               : 0;
 }
@@ -317,7 +318,7 @@ static int update_docker_config(const char *registry, const char *auth_b64, int 
         rc = write_private(path.data, updated);
     if (updated)
         memset(updated, 0, strlen(updated));
-    free(updated);
+    op_free(updated);
     op_buf_free(&path);
     op_buf_free(&text);
     return rc;
@@ -338,7 +339,7 @@ int ocipush_credentials_store(const char *registry, const char *username, const 
     op_buf_free(&pair);
     if (b64)
         memset(b64, 0, strlen(b64));
-    free(b64);
+    op_free(b64);
     return rc;
 }
 

@@ -1,3 +1,4 @@
+#include "alloc.h"
 #include "digest.h"
 
 #include <stdlib.h>
@@ -35,12 +36,12 @@ int op_sha256_new(op_sha256 **out)
 {
     if (crypto_ready())
         return OCIPUSH_E_INVALID;
-    op_sha256 *h = calloc(1, sizeof *h);
+    op_sha256 *h = op_calloc(1, sizeof *h);
     if (!h)
         return OCIPUSH_E_NOMEM;
     h->op = psa_hash_operation_init();
     if (psa_hash_setup(&h->op, PSA_ALG_SHA_256) != PSA_SUCCESS) {
-        free(h);
+        op_free(h);
         return OCIPUSH_E_INVALID;
     }
     h->active = 1;
@@ -87,7 +88,7 @@ void op_sha256_free(op_sha256 *h)
         return;
     if (h->active)
         psa_hash_abort(&h->op);
-    free(h);
+    op_free(h);
 }
 
 int op_sha256_digest(char *out, const void *data, size_t len)
@@ -106,12 +107,12 @@ int op_base64_encode(char **out, const void *data, size_t len)
 {
     size_t need = 0;
     mbedtls_base64_encode(NULL, 0, &need, data, len); /* asks for the size */
-    unsigned char *text = malloc(need + 1);
+    unsigned char *text = op_malloc(need + 1);
     if (!text)
         return OCIPUSH_E_NOMEM;
     size_t written = 0;
     if (mbedtls_base64_encode(text, need + 1, &written, data, len) != 0) {
-        free(text);
+        op_free(text);
         return OCIPUSH_E_INVALID;
     }
     text[written] = '\0';
@@ -126,12 +127,12 @@ int op_base64_decode(char **out, size_t *out_len, const char *text)
     int probe = mbedtls_base64_decode(NULL, 0, &need, (const unsigned char *)text, len);
     if (probe == MBEDTLS_ERR_BASE64_INVALID_CHARACTER)
         return OCIPUSH_E_INVALID;
-    unsigned char *raw = malloc(need + 1);
+    unsigned char *raw = op_malloc(need + 1);
     if (!raw)
         return OCIPUSH_E_NOMEM;
     size_t written = 0;
     if (mbedtls_base64_decode(raw, need + 1, &written, (const unsigned char *)text, len) != 0) {
-        free(raw);
+        op_free(raw);
         return OCIPUSH_E_INVALID;
     }
     raw[written] = '\0';

@@ -1,3 +1,4 @@
+#include "alloc.h"
 #include "http.h"
 
 #include <stddef.h>
@@ -34,12 +35,12 @@ int op_http_new(op_http **out)
     call_once(&curl_once, curl_init_once);
     if (curl_init_status != CURLE_OK)
         return OCIPUSH_E_NOMEM;
-    op_http *h = calloc(1, sizeof *h);
+    op_http *h = op_calloc(1, sizeof *h);
     if (!h)
         return OCIPUSH_E_NOMEM;
     h->easy = curl_easy_init();
     if (!h->easy) {
-        free(h);
+        op_free(h);
         return OCIPUSH_E_NOMEM;
     }
     *out = h;
@@ -51,18 +52,18 @@ void op_http_free(op_http *h)
     if (!h)
         return;
     curl_easy_cleanup(h->easy);
-    free(h);
+    op_free(h);
 }
 
 static void clear_headers(op_response *r)
 {
-    free(r->location);
-    free(r->range);
-    free(r->content_digest);
-    free(r->chunk_min);
-    free(r->content_length);
-    free(r->www_authenticate);
-    free(r->retry_after);
+    op_free(r->location);
+    op_free(r->range);
+    op_free(r->content_digest);
+    op_free(r->chunk_min);
+    op_free(r->content_length);
+    op_free(r->www_authenticate);
+    op_free(r->retry_after);
     r->location = r->range = r->content_digest = r->chunk_min = r->content_length = NULL;
     r->www_authenticate = r->retry_after = NULL;
 }
@@ -86,7 +87,7 @@ typedef struct exchange {
 
 static int keep_header(char **slot, const char *value, size_t len)
 {
-    free(*slot);
+    op_free(*slot);
     *slot = op_strndup(value, len);
     return *slot ? 0 : -1;
 }
@@ -126,7 +127,7 @@ static size_t on_header(char *data, size_t size, size_t nitems, void *userdata)
         op_buf all = {0};
         int rc = op_buf_printf(&all, "%s%s%.*s", r->www_authenticate ? r->www_authenticate : "",
                                r->www_authenticate ? ", " : "", (int)(end - v), v);
-        free(r->www_authenticate);
+        op_free(r->www_authenticate);
         r->www_authenticate = NULL;
         if (rc || op_buf_take(&all, &r->www_authenticate)) {
             op_buf_free(&all);
@@ -402,7 +403,7 @@ static int redirect_target(ocipush_session *s, const op_request *req, const char
     if (!resp->location || op_url_resolve(next, url, resp->location))
         return op_fail(s, OCIPUSH_E_PROTOCOL, "a %ld redirect without a usable Location", st);
     if (strncasecmp(url, "https:", 6) == 0 && strncasecmp(*next, "https:", 6) != 0) {
-        free(*next);
+        op_free(*next);
         *next = NULL;
         return op_fail(s, OCIPUSH_E_PROTOCOL, "refusing a redirect from https to plain http");
     }
@@ -462,14 +463,14 @@ int op_http_perform(ocipush_session *s, const op_request *req, op_response *resp
             rc = op_fail(s, OCIPUSH_E_PROTOCOL, "more than %d redirects", MAX_REDIRECTS);
         } else if ((rc = redirect_target(s, req, url, resp, &next)) == 0) {
             op_log(s, OCIPUSH_LOG_DEBUG, "following a %ld redirect", st);
-            free(url);
+            op_free(url);
             url = next;
             if (!replay_body(req))
                 rc = op_fail(s, OCIPUSH_E_PROTOCOL,
                              "a %ld redirect needs the body sent again, and it cannot be", st);
         }
     }
-    free(url);
+    op_free(url);
     return rc;
 }
 

@@ -1,3 +1,4 @@
+#include "alloc.h"
 #include "json.h"
 
 #include <inttypes.h>
@@ -182,7 +183,7 @@ int op_json_manifest(char **out, size_t *out_len, const ocipush_manifest *m)
     /* cJSON allocates with its hooks (malloc unless the host changed them):
      * copy into our own allocation so ocipush_free() is always right. */
     size_t len = strlen(text);
-    char *copy = malloc(len + 1);
+    char *copy = op_malloc(len + 1);
     if (copy)
         memcpy(copy, text, len + 1);
     cJSON_free(text);
@@ -209,7 +210,7 @@ int op_json_manifest_media_type(char **out, const char *data, size_t len)
     else if (cJSON_GetObjectItemCaseSensitive(root, "layers") ||
              cJSON_GetObjectItemCaseSensitive(root, "config"))
         type = OCIPUSH_MEDIA_TYPE_MANIFEST;
-    char *copy = type ? strdup(type) : NULL;
+    char *copy = type ? op_strdup(type) : NULL;
     cJSON_Delete(root);
     if (!type)
         return OCIPUSH_E_INVALID;
@@ -229,7 +230,7 @@ int op_json_token(char **out_token, long *out_expires_in, const char *body, size
     int rc = 0;
     if (!cJSON_IsString(tok) || !tok->valuestring[0])
         rc = OCIPUSH_E_PROTOCOL;
-    else if (!(*out_token = strdup(tok->valuestring)))
+    else if (!(*out_token = op_strdup(tok->valuestring)))
         rc = OCIPUSH_E_NOMEM;
     else
         *out_expires_in = cJSON_IsNumber(exp) && exp->valuedouble >= 1 && exp->valuedouble < 1e9
@@ -264,16 +265,16 @@ static int copy_string(char **slot, const cJSON *item)
 {
     if (!cJSON_IsString(item) || !item->valuestring[0])
         return 0;
-    return (*slot = strdup(item->valuestring)) ? 0 : OCIPUSH_E_NOMEM;
+    return (*slot = op_strdup(item->valuestring)) ? 0 : OCIPUSH_E_NOMEM;
 }
 
 void op_docker_entry_clear(op_docker_entry *e)
 {
-    free(e->helper);
-    free(e->auth);
-    free(e->username);
-    free(e->password);
-    free(e->identity_token);
+    op_free(e->helper);
+    op_free(e->auth);
+    op_free(e->username);
+    op_free(e->password);
+    op_free(e->identity_token);
     memset(e, 0, sizeof *e);
 }
 
@@ -314,8 +315,8 @@ int op_json_helper_answer(char **out_username, char **out_secret, const char *te
     if (!rc && !secret)
         rc = OCIPUSH_E_INVALID;
     if (rc) {
-        free(user);
-        free(secret);
+        op_free(user);
+        op_free(secret);
         return rc;
     }
     *out_username = user;
@@ -355,7 +356,7 @@ int op_json_docker_update(char **out, int *out_found, const char *text, size_t l
         return rc;
     if (!printed)
         return OCIPUSH_E_NOMEM;
-    *out = strdup(printed);
+    *out = op_strdup(printed);
     cJSON_free(printed);
     if (!*out)
         return OCIPUSH_E_NOMEM;

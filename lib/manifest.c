@@ -1,4 +1,5 @@
 /* Building and pushing OCI image manifests and indexes. */
+#include "alloc.h"
 #include "manifest.h"
 
 #include <stdlib.h>
@@ -19,18 +20,18 @@ int op_annotations_set(op_annotations *a, const char *key, const char *value)
         return OCIPUSH_E_NOMEM;
     for (size_t i = 0; i < a->count; i++)
         if (strcmp(a->keys[i], key) == 0) {
-            free(a->values[i]);
+            op_free(a->values[i]);
             a->values[i] = v;
             return 0;
         }
     char *k = op_strdup(key);
-    char **keys = k ? realloc(a->keys, (a->count + 1) * sizeof *keys) : NULL;
+    char **keys = k ? op_realloc(a->keys, (a->count + 1) * sizeof *keys) : NULL;
     if (keys)
         a->keys = keys;
-    char **values = keys ? realloc(a->values, (a->count + 1) * sizeof *values) : NULL;
+    char **values = keys ? op_realloc(a->values, (a->count + 1) * sizeof *values) : NULL;
     if (!values) {
-        free(k);
-        free(v);
+        op_free(k);
+        op_free(v);
         return OCIPUSH_E_NOMEM;
     }
     a->values = values;
@@ -43,11 +44,11 @@ int op_annotations_set(op_annotations *a, const char *key, const char *value)
 void op_annotations_clear(op_annotations *a)
 {
     for (size_t i = 0; i < a->count; i++) {
-        free(a->keys[i]);
-        free(a->values[i]);
+        op_free(a->keys[i]);
+        op_free(a->values[i]);
     }
-    free(a->keys);
-    free(a->values);
+    op_free(a->keys);
+    op_free(a->values);
     memset(a, 0, sizeof *a);
 }
 
@@ -68,7 +69,7 @@ int ocipush_descriptor_new(ocipush_descriptor **out, const char *media_type, con
 {
     if (!out || !media_type || !*media_type || ocipush_digest_validate(digest))
         return OCIPUSH_E_INVALID;
-    ocipush_descriptor *d = calloc(1, sizeof *d);
+    ocipush_descriptor *d = op_calloc(1, sizeof *d);
     if (!d)
         return OCIPUSH_E_NOMEM;
     d->media_type = op_strdup(media_type);
@@ -86,14 +87,14 @@ void ocipush_descriptor_free(ocipush_descriptor *d)
 {
     if (!d)
         return;
-    free(d->media_type);
-    free(d->digest);
-    free(d->artifact_type);
-    free(d->os);
-    free(d->architecture);
-    free(d->variant);
+    op_free(d->media_type);
+    op_free(d->digest);
+    op_free(d->artifact_type);
+    op_free(d->os);
+    op_free(d->architecture);
+    op_free(d->variant);
     op_annotations_clear(&d->annotations);
-    free(d);
+    op_free(d);
 }
 
 int ocipush_descriptor_add_annotation(ocipush_descriptor *d, const char *key, const char *value)
@@ -111,7 +112,7 @@ static int set_optional(char **slot, const char *value)
         return OCIPUSH_E_INVALID;
     if (value && !(copy = op_strdup(value)))
         return OCIPUSH_E_NOMEM;
-    free(*slot);
+    op_free(*slot);
     *slot = copy;
     return OCIPUSH_OK;
 }
@@ -128,14 +129,14 @@ int ocipush_descriptor_set_platform(ocipush_descriptor *d, const char *os, const
         return OCIPUSH_E_INVALID;
     char *o = op_strdup(os), *a = op_strdup(architecture), *v = op_strdup(variant);
     if (!o || !a || (variant && !v)) {
-        free(o);
-        free(a);
-        free(v);
+        op_free(o);
+        op_free(a);
+        op_free(v);
         return OCIPUSH_E_NOMEM;
     }
-    free(d->os);
-    free(d->architecture);
-    free(d->variant);
+    op_free(d->os);
+    op_free(d->architecture);
+    op_free(d->variant);
     d->os = o;
     d->architecture = a;
     d->variant = v;
@@ -166,7 +167,7 @@ int ocipush_manifest_new(ocipush_manifest **out, ocipush_manifest_kind kind)
 {
     if (!out || (kind != OCIPUSH_MANIFEST_IMAGE && kind != OCIPUSH_MANIFEST_INDEX))
         return OCIPUSH_E_INVALID;
-    ocipush_manifest *m = calloc(1, sizeof *m);
+    ocipush_manifest *m = op_calloc(1, sizeof *m);
     if (!m)
         return OCIPUSH_E_NOMEM;
     m->kind = kind;
@@ -178,14 +179,14 @@ void ocipush_manifest_free(ocipush_manifest *m)
 {
     if (!m)
         return;
-    free(m->artifact_type);
+    op_free(m->artifact_type);
     ocipush_descriptor_free(m->config);
     for (size_t i = 0; i < m->entry_count; i++)
         ocipush_descriptor_free(m->entries[i]);
-    free(m->entries);
+    op_free(m->entries);
     ocipush_descriptor_free(m->subject);
     op_annotations_clear(&m->annotations);
-    free(m);
+    op_free(m);
 }
 
 static int replace_descriptor(ocipush_descriptor **slot, const ocipush_descriptor *src)
@@ -210,7 +211,7 @@ static int append_entry(ocipush_manifest *m, const ocipush_descriptor *d)
     ocipush_descriptor *copy = NULL;
     if (op_descriptor_copy(&copy, d))
         return OCIPUSH_E_NOMEM;
-    ocipush_descriptor **grown = realloc(m->entries, (m->entry_count + 1) * sizeof *grown);
+    ocipush_descriptor **grown = op_realloc(m->entries, (m->entry_count + 1) * sizeof *grown);
     if (!grown) {
         ocipush_descriptor_free(copy);
         return OCIPUSH_E_NOMEM;
@@ -284,7 +285,7 @@ static int put_manifest(ocipush_session *s, const char *repository, const char *
         rc = op_fail(s, OCIPUSH_E_PROTOCOL, "the registry stored the manifest as %s, not %s",
                      resp.content_digest, digest);
     op_response_clear(&resp);
-    free(url);
+    op_free(url);
     return rc;
 }
 
@@ -327,7 +328,7 @@ int ocipush_manifest_push_raw(ocipush_session *s, const char *repository, const 
         if (out_digest)
             memcpy(out_digest, digest, sizeof digest);
     }
-    free(detected);
+    op_free(detected);
     return rc;
 }
 
@@ -350,6 +351,6 @@ int ocipush_manifest_push(ocipush_session *s, const char *repository, const char
                                    m->kind == OCIPUSH_MANIFEST_IMAGE ? OCIPUSH_MEDIA_TYPE_MANIFEST
                                                                      : OCIPUSH_MEDIA_TYPE_INDEX,
                                    json, len, out_digest);
-    free(json);
+    op_free(json);
     return rc;
 }

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "buf.h"
 #include "ocipush.h"
 #include "reference.h"
@@ -33,7 +34,7 @@ const char *ocipush_version(void)
 
 void ocipush_free(void *ptr)
 {
-    free(ptr);
+    op_free(ptr);
 }
 
 int ocipush_reference_parse(char **out_registry, char **out_repository, char **out_tag,
@@ -50,10 +51,10 @@ int ocipush_reference_parse(char **out_registry, char **out_repository, char **o
     if (out_tag)
         *out_tag = ref.tag;
     else
-        free(ref.tag);
+        op_free(ref.tag);
     if (out_digest)
         *out_digest = ref.digest;
     else
-        free(ref.digest);
+        op_free(ref.digest);
     return OCIPUSH_OK;
 }

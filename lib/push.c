@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "buf.h"
 #include "manifest.h"
 #include "session.h"
@@ -29,7 +30,7 @@ int ocipush_push_new(ocipush_push **out)
 {
     if (!out)
         return OCIPUSH_E_INVALID;
-    ocipush_push *p = calloc(1, sizeof *p);
+    ocipush_push *p = op_calloc(1, sizeof *p);
     if (!p)
         return OCIPUSH_E_NOMEM;
     *out = p;
@@ -40,18 +41,18 @@ void ocipush_push_free(ocipush_push *p)
 {
     if (!p)
         return;
-    free(p->config_media_type);
+    op_free(p->config_media_type);
     for (size_t i = 0; i < p->layer_count; i++) {
-        free(p->layers[i].media_type);
-        free(p->layers[i].title);
+        op_free(p->layers[i].media_type);
+        op_free(p->layers[i].title);
     }
-    free(p->layers);
-    free(p->artifact_type);
+    op_free(p->layers);
+    op_free(p->artifact_type);
     op_annotations_clear(&p->annotations);
     for (size_t i = 0; i < p->tag_count; i++)
-        free(p->tags[i]);
-    free(p->tags);
-    free(p);
+        op_free(p->tags[i]);
+    op_free(p->tags);
+    op_free(p);
 }
 
 int ocipush_push_set_config(ocipush_push *p, ocipush_source *source, const char *media_type)
@@ -61,7 +62,7 @@ int ocipush_push_set_config(ocipush_push *p, ocipush_source *source, const char 
     char *copy = op_strdup(media_type);
     if (!copy)
         return OCIPUSH_E_NOMEM;
-    free(p->config_media_type);
+    op_free(p->config_media_type);
     p->config_media_type = copy;
     p->config_source = source;
     return OCIPUSH_OK;
@@ -76,11 +77,11 @@ int ocipush_push_add_layer(ocipush_push *p, ocipush_source *source, const char *
                     .media_type = op_strdup(media_type ? media_type : OCIPUSH_MEDIA_TYPE_LAYER),
                     .title = op_strdup(title)};
     push_layer *grown = (l.media_type && (!title || l.title))
-                            ? realloc(p->layers, (p->layer_count + 1) * sizeof *grown)
+                            ? op_realloc(p->layers, (p->layer_count + 1) * sizeof *grown)
                             : NULL;
     if (!grown) {
-        free(l.media_type);
-        free(l.title);
+        op_free(l.media_type);
+        op_free(l.title);
         return OCIPUSH_E_NOMEM;
     }
     p->layers = grown;
@@ -95,7 +96,7 @@ int ocipush_push_set_artifact_type(ocipush_push *p, const char *artifact_type)
     char *copy = op_strdup(artifact_type);
     if (artifact_type && !copy)
         return OCIPUSH_E_NOMEM;
-    free(p->artifact_type);
+    op_free(p->artifact_type);
     p->artifact_type = copy;
     return OCIPUSH_OK;
 }
@@ -112,9 +113,9 @@ int ocipush_push_add_tag(ocipush_push *p, const char *tag)
     if (!p || ocipush_tag_validate(tag))
         return OCIPUSH_E_INVALID;
     char *copy = op_strdup(tag);
-    char **grown = copy ? realloc(p->tags, (p->tag_count + 1) * sizeof *grown) : NULL;
+    char **grown = copy ? op_realloc(p->tags, (p->tag_count + 1) * sizeof *grown) : NULL;
     if (!grown) {
-        free(copy);
+        op_free(copy);
         return OCIPUSH_E_NOMEM;
     }
     p->tags = grown;
@@ -215,7 +216,7 @@ int ocipush_push_run(ocipush_session *s, const ocipush_push *p, const char *repo
                                        OCIPUSH_MEDIA_TYPE_MANIFEST, json, len, digest);
     if (!rc && out_digest)
         memcpy(out_digest, digest, sizeof digest);
-    free(json);
+    op_free(json);
     ocipush_descriptor_free(config);
     ocipush_manifest_free(m);
     return rc;

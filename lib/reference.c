@@ -1,3 +1,4 @@
+#include "alloc.h"
 #include "reference.h"
 
 #include <stdlib.h>
@@ -132,10 +133,10 @@ int op_registry_validate(const char *registry)
 
 void op_reference_clear(op_reference *ref)
 {
-    free(ref->registry);
-    free(ref->repository);
-    free(ref->tag);
-    free(ref->digest);
+    op_free(ref->registry);
+    op_free(ref->repository);
+    op_free(ref->tag);
+    op_free(ref->digest);
     memset(ref, 0, sizeof *ref);
 }
 

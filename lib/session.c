@@ -1,3 +1,4 @@
+#include "alloc.h"
 #include "session.h"
 
 #include <stdarg.h>
@@ -22,7 +23,7 @@ static void free_secret(char *p)
         return;
     for (volatile char *c = p; *c; c++)
         *c = 0;
-    free(p);
+    op_free(p);
 }
 
 static int make_base_url(ocipush_session *s)
@@ -32,7 +33,7 @@ static int make_base_url(ocipush_session *s)
         op_buf_free(&b);
         return OCIPUSH_E_NOMEM;
     }
-    free(s->base_url);
+    op_free(s->base_url);
     return op_buf_take(&b, &s->base_url);
 }
 
@@ -40,7 +41,7 @@ int ocipush_session_new(ocipush_session **out, const char *registry)
 {
     if (!out || op_registry_validate(registry))
         return OCIPUSH_E_INVALID;
-    ocipush_session *s = calloc(1, sizeof *s);
+    ocipush_session *s = op_calloc(1, sizeof *s);
     if (!s)
         return OCIPUSH_E_NOMEM;
     s->registry = op_strdup(registry);
@@ -67,16 +68,16 @@ void ocipush_session_free(ocipush_session *s)
         return;
     op_http_free(s->http);
     op_auth_clear(s);
-    free(s->registry);
-    free(s->base_url);
-    free(s->ca_file);
-    free(s->user_agent);
-    free(s->client_cert);
-    free(s->client_key);
-    free(s->username);
+    op_free(s->registry);
+    op_free(s->base_url);
+    op_free(s->ca_file);
+    op_free(s->user_agent);
+    op_free(s->client_cert);
+    op_free(s->client_key);
+    op_free(s->username);
     free_secret(s->basic_auth);
     free_secret(s->identity_token);
-    free(s);
+    op_free(s);
 }
 
 const char *ocipush_session_errmsg(const ocipush_session *s)
@@ -129,7 +130,7 @@ static int replace_string(char **slot, const char *value)
     char *copy = NULL;
     if (value && !(copy = op_strdup(value)))
         return OCIPUSH_E_NOMEM;
-    free(*slot);
+    op_free(*slot);
     *slot = copy;
     return OCIPUSH_OK;
 }
@@ -170,12 +171,12 @@ int ocipush_session_set_basic_auth(ocipush_session *s, const char *username, con
         op_buf_free(&hdr);
         free_secret(b64);
         if (rc) {
-            free(user);
+            op_free(user);
             return rc;
         }
     }
     free_secret(s->basic_auth);
-    free(s->username);
+    op_free(s->username);
     s->basic_auth = header;
     s->username = user;
     return OCIPUSH_OK;
@@ -199,12 +200,12 @@ int ocipush_session_set_client_cert(ocipush_session *s, const char *cert_path, c
         return OCIPUSH_E_INVALID;
     char *cert = op_strdup(cert_path), *key = op_strdup(key_path);
     if ((cert_path && !cert) || (key_path && !key)) {
-        free(cert);
-        free(key);
+        op_free(cert);
+        op_free(key);
         return OCIPUSH_E_NOMEM;
     }
-    free(s->client_cert);
-    free(s->client_key);
+    op_free(s->client_cert);
+    op_free(s->client_key);
     s->client_cert = cert;
     s->client_key = key;
     return OCIPUSH_OK;

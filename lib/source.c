@@ -1,3 +1,4 @@
+#include "alloc.h"
 #include "source.h"
 
 #include <stdlib.h>
@@ -10,7 +11,7 @@ int ocipush_source_new_callback(ocipush_source **out, ocipush_source_read_fn rea
     ocipush_source *src = NULL;
     if (!out || !read || size < -1)
         rc = OCIPUSH_E_INVALID;
-    else if (!(src = calloc(1, sizeof *src)))
+    else if (!(src = op_calloc(1, sizeof *src)))
         rc = OCIPUSH_E_NOMEM;
     if (rc) {
         /* The header promises close exactly once, failure included. */
@@ -38,5 +39,5 @@ void ocipush_source_free(ocipush_source *source)
         return;
     if (source->close)
         source->close(source->user_data);
-    free(source);
+    op_free(source);
 }

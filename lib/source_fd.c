@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "alloc.h"
 #include "ocipush.h"
 
 typedef struct fd_source {
@@ -39,7 +40,7 @@ static void fd_close(void *ud)
     fd_source *f = ud;
     if (f->owned)
         close(f->fd);
-    free(f);
+    op_free(f);
 }
 
 int ocipush_source_new_fd(ocipush_source **out, int fd, int take_ownership)
@@ -50,7 +51,7 @@ int ocipush_source_new_fd(ocipush_source **out, int fd, int take_ownership)
         rc = OCIPUSH_E_INVALID;
     else if (fstat(fd, &st) != 0)
         rc = OCIPUSH_E_IO;
-    fd_source *f = rc ? NULL : calloc(1, sizeof *f);
+    fd_source *f = rc ? NULL : op_calloc(1, sizeof *f);
     if (!rc && !f)
         rc = OCIPUSH_E_NOMEM;
     if (rc) {

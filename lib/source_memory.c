@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "ocipush.h"
 
 typedef struct memory_source {
@@ -31,22 +32,22 @@ static int memory_rewind(void *ud)
 static void memory_close(void *ud)
 {
     memory_source *m = ud;
-    free(m->owned);
-    free(m);
+    op_free(m->owned);
+    op_free(m);
 }
 
 int ocipush_source_new_memory(ocipush_source **out, const void *data, size_t len, int copy)
 {
     if (!out || (!data && len) || len > (size_t)INT64_MAX)
         return OCIPUSH_E_INVALID;
-    memory_source *m = calloc(1, sizeof *m);
+    memory_source *m = op_calloc(1, sizeof *m);
     if (!m)
         return OCIPUSH_E_NOMEM;
     m->data = data;
     m->len = len;
     if (copy && len) {
-        if (!(m->owned = malloc(len))) {
-            free(m);
+        if (!(m->owned = op_malloc(len))) {
+            op_free(m);
             return OCIPUSH_E_NOMEM;
         }
         memcpy(m->owned, data, len);

@@ -1,3 +1,4 @@
+#include "alloc.h"
 #include "spool.h"
 
 #include <errno.h>
@@ -19,7 +20,7 @@ struct op_spool {
 
 int op_spool_new(op_spool **out, uint64_t memory_cap)
 {
-    op_spool *sp = calloc(1, sizeof *sp);
+    op_spool *sp = op_calloc(1, sizeof *sp);
     if (!sp)
         return OCIPUSH_E_NOMEM;
     sp->cap = memory_cap;
@@ -32,10 +33,10 @@ void op_spool_free(op_spool *sp)
 {
     if (!sp)
         return;
-    free(sp->mem);
+    op_free(sp->mem);
     if (sp->fd >= 0)
         close(sp->fd);
-    free(sp);
+    op_free(sp);
 }
 
 uint64_t op_spool_size(const op_spool *sp)
@@ -91,7 +92,7 @@ int op_spool_append(op_spool *sp, const void *data, size_t len)
                 want *= 2;
             if (want > sp->cap)
                 want = (size_t)sp->cap;
-            uint8_t *grown = realloc(sp->mem, want);
+            uint8_t *grown = op_realloc(sp->mem, want);
             if (!grown)
                 return OCIPUSH_E_NOMEM;
             sp->mem = grown;

@@ -1,3 +1,4 @@
+#include "alloc.h"
 #include "upload.h"
 
 #include <inttypes.h>
@@ -40,11 +41,11 @@ static int follow_location(op_upload *u, const op_request *req, const op_respons
         return op_fail(u->s, rc == OCIPUSH_E_NOMEM ? rc : OCIPUSH_E_PROTOCOL,
                        "the registry sent an unusable upload Location");
     if (strncasecmp(req->url, "https:", 6) == 0 && strncasecmp(next, "https:", 6) != 0) {
-        free(next);
+        op_free(next);
         return op_fail(u->s, OCIPUSH_E_PROTOCOL,
                        "refusing an upload Location that goes from https to plain http");
     }
-    free(u->location);
+    op_free(u->location);
     u->location = next;
     return 0;
 }
@@ -82,7 +83,7 @@ int op_upload_start(op_upload *u)
         u->chunk_min = (end && *end == '\0') ? (uint64_t)v : 0;
     }
     op_response_clear(&resp);
-    free(url);
+    op_free(url);
     return rc;
 }
 
@@ -266,11 +267,11 @@ static int put_digest(op_upload *u, const char *digest, int with_body)
                      resp.content_digest, digest);
     if (rc == 0) {
         /* Committed: the session is gone, nothing to cancel. */
-        free(u->location);
+        op_free(u->location);
         u->location = NULL;
     }
     op_response_clear(&resp);
-    free(url);
+    op_free(url);
     return rc;
 }
 
@@ -297,6 +298,6 @@ void op_upload_cancel(op_upload *u)
         op_log(u->s, OCIPUSH_LOG_DEBUG, "cancelled upload session: HTTP %ld", resp.status);
     op_response_clear(&resp);
     memcpy(u->s->errmsg, saved, sizeof saved);
-    free(u->location);
+    op_free(u->location);
     u->location = NULL;
 }
