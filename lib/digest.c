@@ -3,7 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <threads.h>
+#include <pthread.h>
 
 #include <mbedtls/base64.h>
 #include <psa/crypto.h>
@@ -15,7 +15,7 @@ struct op_sha256 {
     int active; /* an unfinished operation must be aborted to free it */
 };
 
-static once_flag psa_once = ONCE_FLAG_INIT;
+static pthread_once_t psa_once = PTHREAD_ONCE_INIT;
 static psa_status_t psa_init_status = PSA_ERROR_BAD_STATE;
 
 static void psa_init_once(void)
@@ -28,7 +28,7 @@ static void psa_init_once(void)
  * MBEDTLS_THREADING, hence the once flag. */
 static int crypto_ready(void)
 {
-    call_once(&psa_once, psa_init_once);
+    pthread_once(&psa_once, psa_init_once);
     return psa_init_status == PSA_SUCCESS ? 0 : OCIPUSH_E_INVALID;
 }
 

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <threads.h>
+#include <pthread.h>
 
 #include <curl/curl.h>
 
@@ -22,7 +22,7 @@ struct op_http {
     CURL *easy; /* kept for the session's life so connections are reused */
 };
 
-static once_flag curl_once = ONCE_FLAG_INIT;
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static CURLcode curl_init_status = CURLE_FAILED_INIT;
 
 static void curl_init_once(void)
@@ -32,7 +32,7 @@ static void curl_init_once(void)
 
 int op_http_new(op_http **out)
 {
-    call_once(&curl_once, curl_init_once);
+    pthread_once(&curl_once, curl_init_once);
     if (curl_init_status != CURLE_OK)
         return OCIPUSH_E_NOMEM;
     op_http *h = op_calloc(1, sizeof *h);

@@ -5,7 +5,8 @@
 #      against a real registry and a chunk-rejecting nginx, and the pkg-config
 #      and subproject consumers),
 #   3. runs unit and integration tests again under ASan+UBSan,
-#   4. and once more with every ocipush program under valgrind memcheck.
+#   4. once more with every ocipush program under valgrind memcheck,
+#   5. and two threads pushing with separate sessions under TSan.
 # Ends with "N passed, N failed" and exits non-zero if anything failed.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -54,6 +55,10 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print
     run_suite "tests under ASan+UBSan" build-asan --no-suite consumers
 
 run_suite "tests under valgrind" build-test --setup valgrind --no-suite consumers
+
+# Threads: two sessions pushing at once, under ThreadSanitizer.
+setup build-tsan -Dwerror=true -Db_sanitize=thread -Db_lundef=false
+TSAN_OPTIONS=halt_on_error=1 run_suite "threads under TSan" build-tsan threads
 
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]

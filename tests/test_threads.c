@@ -1,0 +1,79 @@
+/* Two threads, each with its own session, pushing at once (run under TSan by
+ * tests/run-tests.sh). Sessions share nothing but the one-time
+ * initialisation of libcurl and mbedTLS, which ocipush guards. Run through
+ * tests/registry-env.sh. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ocipush.h"
+
+typedef struct job {
+    const char *host;
+    const char *repo;
+    int seed;
+    int failures;
+    char message[512];
+} job;
+
+static void *run(void *arg)
+{
+    job *j = arg;
+    for (int i = 0; i < 8 && !j->failures; i++) {
+        ocipush_session *s = NULL;
+        ocipush_source *src = NULL;
+        ocipush_push *p = NULL;
+        size_t len = 100000 + (size_t)(i * 7919 + j->seed);
+        unsigned char *data = malloc(len);
+        for (size_t k = 0; data && k < len; k++)
+            data[k] = (unsigned char)(k * 31 + (size_t)j->seed + (size_t)i);
+        char tag[16], digest[OCIPUSH_DIGEST_BUFSIZE];
+        snprintf(tag, sizeof tag, "t%d", i);
+        int rc = data ? ocipush_session_new(&s, j->host) : OCIPUSH_E_NOMEM;
+        rc = rc ? rc : ocipush_session_set_plain_http(s, 1);
+        rc = rc ? rc : ocipush_source_new_memory(&src, data, len, 0);
+        rc = rc ? rc : ocipush_push_new(&p);
+        rc = rc ? rc : ocipush_push_add_layer(p, src, NULL, "data.bin");
+        rc = rc ? rc : ocipush_push_add_tag(p, tag);
+        rc = rc ? rc : ocipush_push_run(s, p, j->repo, digest);
+        if (rc) {
+            j->failures++;
+            snprintf(j->message, sizeof j->message, "%s: %s", ocipush_strerror(rc),
+                     s ? ocipush_session_errmsg(s) : "");
+        }
+        ocipush_push_free(p);
+        ocipush_source_free(src);
+        ocipush_session_free(s);
+        free(data);
+    }
+    return NULL;
+}
+
+int main(void)
+{
+    const char *reg = getenv("OCIPUSH_TEST_REGISTRY");
+    const char *proxy = getenv("OCIPUSH_TEST_PROXY");
+    if (!reg || !proxy) {
+        fprintf(stderr, "run me through tests/registry-env.sh\n");
+        return 1;
+    }
+    job jobs[2] = {{.host = reg, .repo = "threads/one", .seed = 1},
+                   {.host = proxy, .repo = "threads/two", .seed = 2}};
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++)
+        if (pthread_create(&t[i], NULL, run, &jobs[i]) != 0)
+            return 1;
+    int failed = 0;
+    for (int i = 0; i < 2; i++) {
+        pthread_join(t[i], NULL);
+        if (jobs[i].failures) {
+            printf("not ok - thread %d: %s\n", i + 1, jobs[i].message);
+            failed++;
+        } else {
+            printf("ok - thread %d pushed 8 artifacts\n", i + 1);
+        }
+    }
+    printf("%d passed, %d failed\n", 2 - failed, failed);
+    return failed ? 1 : 0;
+}
