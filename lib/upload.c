@@ -59,7 +59,14 @@ static int exchange(op_upload *u, const op_request *req, op_response *resp)
             ? resp->transport_transient
             : rc == 0 && op_retry_transient_status(resp->status, resp->body.data, resp->body.len);
     op_json_registry_first_code(u->last_code, sizeof u->last_code, resp->body.data, resp->body.len);
+    snprintf(u->last_retry_after, sizeof u->last_retry_after, "%s",
+             resp->retry_after ? resp->retry_after : "");
     return rc;
+}
+
+const char *op_upload_retry_after(const op_upload *u)
+{
+    return u->last_retry_after[0] ? u->last_retry_after : NULL;
 }
 
 int op_upload_start(op_upload *u)
@@ -173,7 +180,7 @@ static int64_t upload_status(op_upload *u)
 #define MIN_CHUNK (64u * 1024)
 
 /* Can a refused chunk be made smaller? Then say so and do it. */
-static int shrink_chunk(op_upload *u, uint64_t *chunk, uint64_t len)
+static int shrink_chunk(op_upload *u, uint64_t *chunk, uint64_t len, long status)
 {
     uint64_t floor = u->chunk_min > MIN_CHUNK ? u->chunk_min : MIN_CHUNK;
     if (len <= floor)
@@ -181,7 +188,7 @@ static int shrink_chunk(op_upload *u, uint64_t *chunk, uint64_t len)
     *chunk = len / 2 > floor ? len / 2 : floor;
     op_log(u->s, OCIPUSH_LOG_WARN,
            "%s refused a chunk of %" PRIu64 " bytes (HTTP %ld); going on with chunks of %" PRIu64,
-           u->s->registry, len, u->last_status, *chunk);
+           u->s->registry, len, status, *chunk);
     return 1;
 }
 
@@ -202,12 +209,17 @@ static int recover_chunk(op_upload *u, int rc, uint64_t *off, uint64_t len, uint
     if (++*retries >= u->s->retry_attempts)
         return u->last_transient ? OP_E_RESTART : rc;
     if (u->last_transient)
-        op_retry_wait(u->s, op_retry_delay_ms(u->s, *retries, NULL), "a chunk failed", *retries);
+        op_retry_wait(u->s, op_retry_delay_ms(u->s, *retries, op_upload_retry_after(u)),
+                      "a chunk failed", *retries);
     int64_t have = upload_status(u);
+    /* distribution answers "0-0" for an empty upload as for a 1-byte one:
+     * at offset 0, it means nothing. */
+    if (have == 1 && *off == 0)
+        have = 0;
     if (have < 0 || (uint64_t)have > *off + len || (uint64_t)have < *off ||
         (*last_have >= 0 && have <= *last_have && !too_large))
         return OP_E_RESTART; /* no usable status, or it does not advance */
-    if (too_large && (uint64_t)have == *off && !shrink_chunk(u, chunk, len))
+    if (too_large && (uint64_t)have == *off && !shrink_chunk(u, chunk, len, st))
         return rc;
     *last_have = have;
     int seek = op_reader_seek(u->reader, (uint64_t)have);

@@ -12,18 +12,22 @@ typedef struct op_upload {
     ocipush_session *s;
     const char *repository;
     op_reader *reader;
-    char *location;     /* absolute URL of the upload session; NULL when none */
-    uint64_t chunk_min; /* OCI-Chunk-Min-Length, 0 if none */
-    long last_status;   /* status of the last request, 0 if none arrived */
-    int last_transient; /* the last failure is worth another try */
-    char last_code[32]; /* the registry's first error code in its last answer */
-    int restart_cause;  /* with OP_E_RESTART: the failure that led to it */
+    char *location;            /* absolute URL of the upload session; NULL when none */
+    uint64_t chunk_min;        /* OCI-Chunk-Min-Length, 0 if none */
+    long last_status;          /* status of the last request, 0 if none arrived */
+    int last_transient;        /* the last failure is worth another try */
+    char last_code[32];        /* the registry's first error code in its last answer */
+    int restart_cause;         /* with OP_E_RESTART: the failure that led to it */
+    char last_retry_after[64]; /* the Retry-After of the last answer, "" if none */
 } op_upload;
 
 /* Outcomes of op_upload_* that blob.c acts on; never returned to callers of
  * the public API. */
 #define OP_E_RESTART (-100)   /* the session is unusable: start a new one */
 #define OP_E_NO_RANGES (-101) /* the registry takes no Content-Range PATCH */
+
+/* The Retry-After of the last answer, or NULL. */
+const char *op_upload_retry_after(const op_upload *u);
 
 /* POST a new upload session. */
 int op_upload_start(op_upload *u);

@@ -14,9 +14,15 @@ A repository faults/<SPEC>/<anything> gets the faults listed in SPEC, joined
 by '.' (e.g. /v2/faults/patch201.rangestuck/app/blobs/uploads/); any other
 repository is forwarded untouched. M is one of post patch put head get any;
 all numbers are decimal. Counters are per repository name and per fault.
+  lose-patch-K       the K-th PATCH goes to the registry whole, but its answer is
+                     dropped and the client's connection reset (a lost answer)
+  goodstatus         a GET of an upload is answered by the proxy: 204 with the
+                     Location and Range of the last PATCH the registry accepted
+                     (distribution 2.8 answers 404 once its state token is stale)
   reset-patch-N reset-put-N  the first PATCH / PUT with a body: its first N body
-                     bytes go upstream, then the client's connection is reset
-                     (RST) and the upstream one closed
+                     bytes go upstream, then the upstream connection is ended
+                     (FIN), and once upstream has closed it (<= 10 s), the
+                     client's connection is reset (RST)
   status-S-M-K       the first K requests of method M are answered S (408 429 500
                      502 503 504) here: {"errors":[{"code":"UNAVAILABLE",...}]}
   retryafter-T       those answers get Retry-After: T
@@ -84,6 +90,8 @@ UPLOAD_START = re.compile(r"^/v2/.+/blobs/uploads/$")
 M = "(post|patch|put|head|get|any)"
 GRAMMAR = [(name, re.compile(rx)) for name, rx in [
     ("reset", r"reset-(patch|put)-(\d+)"),
+    ("lose", r"lose-patch-(\d+)"),
+    ("goodstatus", "goodstatus"),
     ("status", rf"status-(408|429|500|502|503|504)-{M}-(\d+)"),
     ("retryafter", r"retryafter-(\d+)"),
     ("retrydate", r"retrydate-(\d+)"),
@@ -105,6 +113,7 @@ LOCK = threading.Lock()
 COUNTS = {}  # (repository, fault) -> requests that fault has seen
 STUCK = {}  # repository -> end of the Range of its first answered PATCH (rangestuck)
 SMALL = {}  # upload path -> (Content-Range, size) of its last short PATCH (chunkmin)
+UPLOADS = {}  # upload path -> (Location, Range) of its last accepted PATCH (goodstatus)
 
 
 def faults_of(repo):
@@ -122,6 +131,13 @@ def faults_of(repo):
         else:
             raise ValueError(tok)
     return out
+
+
+def nth(repo, tok, k):
+    """Counts one more request seen by fault tok of repo; True for the k-th."""
+    with LOCK:
+        COUNTS[repo, tok] = COUNTS.get((repo, tok), 0) + 1
+        return COUNTS[repo, tok] == k
 
 
 def within_first(repo, tok, k):
@@ -253,6 +269,14 @@ class Proxy(BaseHTTPRequestHandler):
         cmd, repo, body = self.command, self.repo, self.body
         if name == "reset" and cmd == a[0].upper() and body.present and within_first(repo, tok, 1):
             return self.forward(faults, reset=(tok, int(a[1])))
+        if name == "lose" and cmd == "PATCH" and nth(repo, tok, int(a[0])):
+            return self.forward(faults, lose=tok)
+        if name == "goodstatus" and cmd == "GET" and self.req_path in UPLOADS:
+            # distribution 2.8 answers 404 to a status asked with an upload
+            # state token older than its data; this stands for a registry
+            # whose status works: what it last accepted, and where to go on.
+            location, rng = UPLOADS[self.req_path]
+            return self.refuse(204, b"", [tok], [("Location", location), ("Range", rng)])
         if name == "stall" and self.method_is(a[0]) and within_first(repo, tok, 1):
             body.discard()
             self.log(0, [tok])
@@ -318,8 +342,30 @@ class Proxy(BaseHTTPRequestHandler):
             self.up = http.client.HTTPConnection(UP_HOST, int(UP_PORT), timeout=300)
         return self.up
 
-    def forward(self, faults, reset=None):
-        """Forwards the request, streaming; with reset=(token, N): cuts after N body bytes. True."""
+    def cut_upstream(self):
+        """Ends the request to upstream where it is (a FIN, as a cut connection gives it) and
+        waits (<= 10 s) until upstream closes, so that what it makes of the partial body is
+        settled before the client learns of the cut and asks."""
+        sock = self.up.sock
+        try:
+            sock.shutdown(socket.SHUT_WR)
+            sock.settimeout(10)
+            while sock.recv(PIECE):
+                pass  # its answer to the cut request, if any
+        except OSError:
+            pass
+        self.drop_upstream()
+
+    def reset_client(self):
+        """Ends the client's connection with a TCP RST (SO_LINGER 0)."""
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.rfile.close()  # (it holds a reference that would keep the socket open)
+        self.connection.close()  # RST, as SO_LINGER is 0
+        self.close_connection = True
+
+    def forward(self, faults, reset=None, lose=None):
+        """Forwards the request, streaming; with reset=(token, N): cuts after N body bytes;
+        with lose=token: the upstream answer is read and dropped, the client reset. True."""
         chunked = self.body.chunked
         try:
             up = self.upstream()
@@ -351,11 +397,8 @@ class Proxy(BaseHTTPRequestHandler):
                 break
         if reset:
             self.log(0, [reset[0]])
-            self.drop_upstream()
-            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            self.rfile.close()  # (it holds a reference that would keep the socket open)
-            self.connection.close()  # RST, as SO_LINGER is 0
-            self.close_connection = True
+            self.cut_upstream()
+            self.reset_client()
             return True
         try:
             if chunked and not broken:
@@ -364,6 +407,17 @@ class Proxy(BaseHTTPRequestHandler):
         except (OSError, http.client.HTTPException) as e:
             self.drop_upstream()
             return self.refuse(502, error("UNAVAILABLE", f"faultproxy: upstream: {e}"), [])
+        if any(n == "goodstatus" for _, n, _ in faults) and self.command == "PATCH" and \
+                resp.status in (201, 202) and resp.getheader("Location"):
+            with LOCK:
+                UPLOADS[self.req_path] = (resp.getheader("Location"), resp.getheader("Range") or "")
+        if lose:
+            resp.read()
+            resp.close()
+            self.log(0, [lose])
+            self.drop_upstream()
+            self.reset_client()
+            return True
         self.relay(faults, resp, broken)
         return True
 

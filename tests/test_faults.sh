@@ -1,0 +1,277 @@
+#!/usr/bin/env bash
+# Resilience against a real registry behind a fault-injecting proxy
+# (tests/faults/faultproxy.py): retries, resume, and the quirks of real
+# registries and proxies. Faults are chosen by repository name
+# (faults/<spec>/...). Every push that must land is read back and re-hashed;
+# every one that must fail leaves no blob and no tag. Run through
+# tests/faults/fault-env.sh.
+#
+# usage: fault-env.sh bash tests/test_faults.sh PATH/TO/ocipush
+set -uo pipefail
+
+OCIPUSH=$1
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=readback.sh
+source "$HERE/readback.sh"
+
+REG=$OCIPUSH_TEST_REGISTRY
+FAULTS=$OCIPUSH_TEST_FAULTS
+LOG=$OCIPUSH_TEST_FAULT_LOG
+WORK=$OCIPUSH_TEST_TMP/faulttest
+mkdir -p "$WORK"
+
+passed=0
+failed=0
+run_case() {
+    local rc
+    # A statement of its own: errexit is ignored inside an `if` or a `||`.
+    (
+        set -e
+        "$2"
+    )
+    rc=$?
+    if [[ $rc == 0 ]]; then
+        echo "ok - $1"
+        passed=$((passed + 1))
+    else
+        echo "not ok - $1"
+        failed=$((failed + 1))
+    fi
+}
+
+# Short waits between tries: the policy is what is tested, not the clock.
+# shellcheck disable=SC2086 # the wrapper is a command line, split on purpose
+ocipush() { ${OCIPUSH_TEST_WRAPPER:-} "$OCIPUSH" --plain-http --retry-delay 10 --retry-max-delay 50 "$@"; }
+sha_of() { echo "sha256:$(sha256sum "$1" | cut -d' ' -f1)"; }
+make_file() { head -c "$2" /dev/urandom >"$WORK/$1" && echo "$WORK/$1"; }
+
+# push_ok REPO FILE|- [OPTIONS...]: push (a file, or the file in $PIPE_FROM
+# through a pipe), check the digest, read it back through the registry.
+push_ok() {
+    local repo=$1 file=$2 out want
+    shift 2
+    if [[ $file == - ]]; then
+        want=$(sha_of "$PIPE_FROM")
+        out=$(cat "$PIPE_FROM" | ocipush -v "$@" blob push "$FAULTS/$repo" - 2>"$WORK/stderr") ||
+            fail "push to $repo: $(cat "$WORK/stderr")"
+    else
+        want=$(sha_of "$file")
+        out=$(ocipush -v "$@" blob push "$FAULTS/$repo" "$file" 2>"$WORK/stderr") ||
+            fail "push to $repo: $(cat "$WORK/stderr")"
+    fi
+    check_eq "digest of $repo" "$want" "$(tail -n 1 <<<"$out")"
+    check_eq "served $repo" "$want" "$(registry_blob_sha256 "$REG" "$repo" "$want")"
+}
+
+# requests METHOD REPO: how many requests of METHOD the proxy saw for REPO.
+requests() { grep -c "^$1 /v2/$2/" "$LOG" || true; }
+said() { grep -q -- "$1" "$WORK/stderr" || fail "stderr lacks '$1': $(cat "$WORK/stderr")"; }
+
+# --- retries ----------------------------------------------------------------------
+
+case_503_on_start_retry_after() {
+    local f repo=faults/status-503-post-2.retryafter-0/a
+    f=$(make_file a 100001)
+    push_ok "$repo" "$f"
+    check_eq "POSTs" 3 "$(requests POST "$repo")"
+    said "POST answered HTTP 503; retry 1 of 3"
+    said "retry 2 of 3"
+}
+
+case_429_on_patch_with_date() {
+    local f repo=faults/status-429-patch-1.retrydate-1/b
+    f=$(make_file b 300001)
+    push_ok "$repo" "$f" --strategy chunked --chunk-size 100000
+    check_eq "PATCHes" 5 "$(requests PATCH "$repo")"
+    # Retry-After, a date a second ahead, sets the wait: not the 10 ms policy.
+    said "a chunk failed; retry 1 of 3 in [0-9]* ms"
+    if grep -q "a chunk failed; retry 1 of 3 in [0-9]\{1,2\} ms" "$WORK/stderr"; then
+        fail "Retry-After ignored: $(cat "$WORK/stderr")"
+    fi
+}
+
+case_503_on_commit() {
+    local f repo=faults/status-503-put-2/c
+    f=$(make_file c 5000)
+    push_ok "$repo" "$f"
+    check_eq "PUTs" 3 "$(requests PUT "$repo")"
+}
+
+case_blob_upload_invalid_on_patch() {
+    local f repo=faults/code-blob_upload_invalid-patch-1/d
+    f=$(make_file d 250001)
+    push_ok "$repo" "$f" --strategy chunked --chunk-size 100000
+}
+
+case_gives_up_cleanly() {
+    local f rc=0 repo=faults/status-503-any-99/e
+    f=$(make_file e 1000)
+    ocipush --retries 2 push "$FAULTS/$repo:v1" "$f" >"$WORK/out" 2>"$WORK/stderr" || rc=$?
+    check_eq "exit status" 1 "$rc"
+    [[ $(wc -l <"$WORK/stderr") == 1 ]] || fail "want one line: $(cat "$WORK/stderr")"
+    said "HTTP 503"
+    # The first request (is the config there?) fails: three tries, nothing after.
+    check_eq "tries" 3 "$(requests HEAD "$repo")"
+    check_eq "uploads" 0 "$(requests POST "$repo")"
+    registry_tag_exists "$REG" "$repo" v1 && fail "a tag after a failed push" || [[ $? == 1 ]]
+}
+
+case_401_403_404_not_retried() {
+    local f rc=0 repo=faults/code-name_unknown-post-9/f
+    f=$(make_file f 10)
+    # A 400 with an error code that is not a passing one: no retry.
+    ocipush blob push "$FAULTS/$repo" "$f" >"$WORK/out" 2>"$WORK/stderr" || rc=$?
+    check_eq "exit status" 1 "$rc"
+    check_eq "tries" 1 "$(requests POST "$repo")"
+}
+
+case_stall_past_timeout() {
+    local f repo=faults/stall-patch-3/g
+    f=$(make_file g 200001)
+    push_ok "$repo" "$f" --strategy chunked --chunk-size 100000 --idle-timeout 1000
+}
+
+# --- resume -----------------------------------------------------------------------
+
+# distribution forgets an upload that was cut mid-body (its status is 404):
+# the push goes on in a new session.
+case_reset_mid_chunk_new_session() {
+    local f repo=faults/reset-patch-150000/h
+    f=$(make_file h 1000003)
+    push_ok "$repo" "$f" --strategy chunked --chunk-size 400000
+    check_eq "status asked" 1 "$(requests GET "$repo")"
+    check_eq "sessions" 2 "$(requests POST "$repo")"
+}
+
+# A chunk the registry took whose answer was lost: the status says so, and
+# the upload resumes after it without sending it again (on a registry whose
+# status works: distribution 2.8's answers 404, see the case above).
+case_lost_answer_resumes() {
+    local f repo=faults/lose-patch-2.goodstatus/h2 sent
+    f=$(make_file h2 1000003)
+    push_ok "$repo" "$f" --strategy chunked --chunk-size 300000
+    said "resuming the upload at byte 600000"
+    check_eq "sessions" 1 "$(requests POST "$repo")"
+    sent=$(grep "^PATCH /v2/$repo/" "$LOG" | sed 's/.*bytes_in=\([0-9]*\).*/\1/' | paste -sd+ | bc)
+    check_eq "bytes sent" 1000003 "$sent"
+}
+
+case_reset_mid_chunk_pipe() {
+    local repo=faults/reset-patch-70000/i
+    PIPE_FROM=$(make_file i 600001)
+    push_ok "$repo" - --strategy chunked --chunk-size 200000
+}
+
+case_reset_mid_stream_new_session() {
+    local repo=faults/reset-patch-100000/j
+    PIPE_FROM=$(make_file j 700001)
+    push_ok "$repo" -
+    check_eq "sessions" 2 "$(requests POST "$repo")"
+}
+
+case_reset_mid_monolithic_put() {
+    local f repo=faults/reset-put-50000/k
+    f=$(make_file k 300001)
+    push_ok "$repo" "$f" --strategy monolithic
+    said "starting a new upload session"
+}
+
+# --- registry quirks ------------------------------------------------------------
+
+case_patch_201() {
+    local f
+    f=$(make_file l 350001)
+    push_ok faults/patch201/l "$f" --strategy chunked --chunk-size 100000
+}
+
+case_range_stuck() {
+    local f
+    f=$(make_file m 450001)
+    push_ok faults/rangestuck/m "$f" --strategy chunked --chunk-size 100000
+}
+
+case_range_bytes_and_quay() {
+    local f
+    f=$(make_file n 250001)
+    push_ok faults/rangebytes.statusquay/n "$f" --strategy chunked --chunk-size 100000
+}
+
+case_chunk_cap_416() {
+    local f repo=faults/chunkcap-300000/o
+    f=$(make_file o 2000001)
+    push_ok "$repo" "$f" --strategy chunked --chunk-size 1000000
+    said "refused a chunk of 1000000 bytes (HTTP 416)"
+}
+
+case_chunk_cap_413() {
+    local f
+    f=$(make_file p 900001)
+    push_ok faults/chunkcap413-200000/p "$f" --strategy chunked --chunk-size 500000
+    said "(HTTP 413)"
+}
+
+case_body_cap_splits() {
+    local f
+    f=$(make_file q 1500001)
+    push_ok faults/bodycap-400000/q "$f" --strategy monolithic
+    said "refused the blob in one PUT (HTTP 413)"
+}
+
+case_no_content_range() {
+    local f
+    f=$(make_file r 300001)
+    push_ok faults/nocontentrange/r "$f" --strategy chunked --chunk-size 100000
+    said "does not take chunked uploads"
+}
+
+case_411_for_chunked() {
+    local repo=faults/nochunked/s
+    PIPE_FROM=$(make_file s 400001)
+    push_ok "$repo" -
+    said "rejected (HTTP 411)"
+}
+
+case_large_put_refused() {
+    local f
+    f=$(make_file t 800001)
+    push_ok faults/monocap-500000/t "$f" --strategy monolithic
+    said "refused the blob in one PUT (HTTP 400)"
+}
+
+case_chunk_min_length() {
+    local f repo=faults/chunkmin-300000/u
+    f=$(make_file u 1000001)
+    push_ok "$repo" "$f" --strategy chunked --chunk-size 100000
+    if grep -q "chunkmin-violation /v2/$repo/" "$LOG"; then
+        fail "a chunk below OCI-Chunk-Min-Length: $(grep chunkmin-violation "$LOG")"
+    fi
+    check_eq "PATCHes of 300000" 4 "$(requests PATCH "$repo")"
+}
+
+command -v bc >/dev/null || { echo "bc not found; install the Debian package 'bc'" >&2; exit 1; }
+
+run_case "503 on upload start, Retry-After" case_503_on_start_retry_after
+run_case "429 on a chunk, Retry-After as a date" case_429_on_patch_with_date
+run_case "503 on the commit" case_503_on_commit
+run_case "BLOB_UPLOAD_INVALID on a chunk" case_blob_upload_invalid_on_patch
+run_case "gives up after the retries, no tag" case_gives_up_cleanly
+run_case "a non-passing error is not retried" case_401_403_404_not_retried
+run_case "a stall past the idle timeout" case_stall_past_timeout
+run_case "reset mid-chunk: a new session" case_reset_mid_chunk_new_session
+run_case "a lost answer: resume at the registry's offset" case_lost_answer_resumes
+run_case "reset mid-chunk, pipe replayed from the spool" case_reset_mid_chunk_pipe
+run_case "reset mid-stream starts a new session" case_reset_mid_stream_new_session
+run_case "reset mid one-PUT starts a new session" case_reset_mid_monolithic_put
+run_case "ECR: PATCH answered 201" case_patch_201
+run_case "ECR: Range stops advancing" case_range_stuck
+run_case "Range as bytes=0-N, Quay's 0--1" case_range_bytes_and_quay
+run_case "GHCR: chunks over a cap get 416, shrink" case_chunk_cap_416
+run_case "chunks over a cap get 413, shrink" case_chunk_cap_413
+run_case "Cloudflare: body cap splits a one-PUT upload" case_body_cap_splits
+run_case "GAR: no Content-Range, one PUT instead" case_no_content_range
+run_case "Apache: 411 to a chunked body" case_411_for_chunked
+run_case "Docker Hub: large one-PUT refused, chunks instead" case_large_put_refused
+run_case "OCI-Chunk-Min-Length honoured" case_chunk_min_length
+
+echo "$passed passed, $failed failed"
+[[ $failed == 0 ]]
