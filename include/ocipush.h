@@ -447,6 +447,28 @@ OCIPUSH_API int ocipush_blob_push(ocipush_session *session, const char *reposito
                                   char *out_digest, uint64_t *out_size);
 
 /**
+ * Push the blob `digest` to `repository` by mounting it from
+ * `from_repository` on the same registry (the blob is then not uploaded at
+ * all), uploading it from `source` when the registry cannot mount it.
+ * A Bearer token is asked for with pull on `from_repository` too, in the same
+ * exchange. When the registry already has the blob, nothing is done. When it
+ * answers the mount with 202 (it could not mount, and opened an upload
+ * session), the blob is uploaded in that session; when it refuses the mount
+ * otherwise (400 and 404 are seen for a source on another registry or a
+ * repository without it), the blob is uploaded in a new session, silently
+ * but for a log line. With `source` NULL nothing is uploaded: *out_mounted
+ * says whether the mount happened. The content is checked against `digest`
+ * as in ocipush_blob_push(). *out_mounted is set to 1 when the blob was
+ * mounted, else 0; *out_size (may be NULL) to its size. Returns the codes of
+ * ocipush_blob_push(); OCIPUSH_E_INVALID also for a NULL digest or an invalid
+ * `from_repository`.
+ */
+OCIPUSH_API int ocipush_blob_push_mount(ocipush_session *session, const char *repository,
+                                        ocipush_source *source, const char *digest,
+                                        const char *from_repository, uint64_t *out_size,
+                                        int *out_mounted);
+
+/**
  * Whether the registry has the blob `digest` in `repository`: *out_exists is
  * set to 1 or 0. Returns OCIPUSH_OK, OCIPUSH_E_INVALID, OCIPUSH_E_NETWORK,
  * OCIPUSH_E_HTTP, OCIPUSH_E_AUTH.

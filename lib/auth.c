@@ -40,7 +40,8 @@ void op_auth_clear(ocipush_session *s)
     op_free(s->bearer_realm);
     op_free(s->bearer_service);
     op_free(s->scope_repository);
-    s->bearer_realm = s->bearer_service = s->scope_repository = NULL;
+    op_free(s->scope_mount_source);
+    s->bearer_realm = s->bearer_service = s->scope_repository = s->scope_mount_source = NULL;
 }
 
 int op_auth_set_repository(ocipush_session *s, const char *repository)
@@ -49,7 +50,19 @@ int op_auth_set_repository(ocipush_session *s, const char *repository)
     if (!copy)
         return op_fail(s, OCIPUSH_E_NOMEM, "out of memory");
     op_free(s->scope_repository);
+    op_free(s->scope_mount_source);
     s->scope_repository = copy;
+    s->scope_mount_source = NULL;
+    return 0;
+}
+
+int op_auth_set_mount_source(ocipush_session *s, const char *repository)
+{
+    char *copy = op_strdup(repository);
+    if (repository && !copy)
+        return op_fail(s, OCIPUSH_E_NOMEM, "out of memory");
+    op_free(s->scope_mount_source);
+    s->scope_mount_source = copy;
     return 0;
 }
 
@@ -58,7 +71,11 @@ static int current_scope(ocipush_session *s, op_buf *out)
 {
     if (!s->scope_repository)
         return op_buf_puts(out, "registry:catalog:*") ? OCIPUSH_E_NOMEM : 0;
-    return op_buf_printf(out, "repository:%s:push,pull", s->scope_repository) ? OCIPUSH_E_NOMEM : 0;
+    int rc = op_buf_printf(out, "repository:%s:push,pull", s->scope_repository);
+    /* One exchange for both: a mount needs pull on its source. */
+    if (!rc && s->scope_mount_source)
+        rc = op_buf_printf(out, " repository:%s:pull", s->scope_mount_source);
+    return rc ? OCIPUSH_E_NOMEM : 0;
 }
 
 static op_token *find_token(ocipush_session *s, const char *scope)
@@ -107,26 +124,37 @@ static int realm_may_get_credentials(ocipush_session *s)
 
 /* GET realm?service=S&scope=A[&scope=B]; a refresh-token POST carries them
  * in its body instead, to the realm as it is. */
+/* GET realm?service=S&scope=A[&scope=B...] (`scope` holds scopes separated by
+ * spaces); a refresh-token POST carries them in its body instead, to the
+ * realm as it is. The challenge's scope is added unless it names the same
+ * repository (registries list its actions in either order). */
 static int token_request_url(ocipush_session *s, const char *scope, const char *extra, char **out)
 {
     if (s->identity_token)
         return (*out = op_strdup(s->bearer_realm)) ? 0 : OCIPUSH_E_NOMEM;
-    char *url = op_strdup(s->bearer_realm);
-    const char *keys[] = {"service", "scope", "scope"};
-    /* The challenge's scope is added unless it names the same repository
-     * (registries list its actions in either order). */
-    size_t prefix = strrchr(scope, ':') ? (size_t)(strrchr(scope, ':') - scope) + 1 : 0;
+    op_buf all = {0};
+    const char *colon = strrchr(scope, ':');
+    size_t prefix = colon ? (size_t)(colon - scope) + 1 : 0;
     int same = extra && prefix && strncmp(extra, scope, prefix) == 0;
-    const char *values[] = {s->bearer_service, scope, extra && !same ? extra : NULL};
-    int rc = url ? 0 : OCIPUSH_E_NOMEM;
-    for (size_t i = 0; rc == 0 && i < 3; i++) {
+    int rc = op_buf_puts(&all, scope);
+    if (!rc && extra && !same)
+        rc = op_buf_printf(&all, " %s", extra);
+    char *url = rc ? NULL : op_strdup(s->bearer_realm);
+    if (!rc && !url)
+        rc = OCIPUSH_E_NOMEM;
+    if (!rc && s->bearer_service) {
         char *next = NULL;
-        if (!values[i])
-            continue;
-        rc = op_url_add_query(&next, url, keys[i], values[i]);
+        rc = op_url_add_query(&next, url, "service", s->bearer_service);
         op_free(url);
         url = next;
     }
+    for (char *tok = all.data, *save = NULL; !rc && (tok = strtok_r(tok, " ", &save)); tok = NULL) {
+        char *next = NULL;
+        rc = op_url_add_query(&next, url, "scope", tok);
+        op_free(url);
+        url = next;
+    }
+    op_buf_free(&all);
     if (rc) {
         op_free(url);
         return rc;

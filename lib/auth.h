@@ -13,6 +13,10 @@ struct op_response;
  * "repository:NAME:push,pull". */
 int op_auth_set_repository(ocipush_session *s, const char *repository);
 
+/* A repository the next requests mount blobs from (NULL: none); cleared by
+ * op_auth_set_repository. */
+int op_auth_set_mount_source(ocipush_session *s, const char *repository);
+
 /* The Authorization value for a request to the registry's own origin, or
  * NULL for none; may fetch a token (hence the status). *out points into the
  * session and is valid until the next auth call. */

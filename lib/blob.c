@@ -247,6 +247,40 @@ static int push_blob(op_upload *u, const char *expected)
     return rejected ? fall_back(u, expected, s->chunk_size) : rc;
 }
 
+/* The blob is there already (HEAD): fill the outputs and say so. */
+static int already_there(ocipush_session *s, const char *repository, const char *digest,
+                         int64_t size, char *out_digest, uint64_t *out_size)
+{
+    op_log(s, OCIPUSH_LOG_INFO, "%s already has %s", repository, digest);
+    if (out_digest)
+        memcpy(out_digest, digest, OCIPUSH_DIGEST_BUFSIZE);
+    if (out_size)
+        *out_size = (uint64_t)size;
+    return OCIPUSH_OK;
+}
+
+/* Upload from the source; `u` may hold a session a mount opened. */
+static int upload_source(op_upload *u, ocipush_source *source, const char *expected,
+                         char *out_digest, uint64_t *out_size)
+{
+    op_reader reader;
+    u->reader = &reader;
+    int rc = op_reader_init(&reader, u->s, source);
+    rc = rc ? rc : push_blob(u, expected);
+    op_upload_cancel(u); /* no-op once committed */
+    if (rc == 0) {
+        op_log(u->s, OCIPUSH_LOG_INFO, "pushed %s (%" PRId64 " bytes) to %s", reader.digest,
+               reader.size, u->repository);
+        if (out_digest)
+            memcpy(out_digest, reader.digest, OCIPUSH_DIGEST_BUFSIZE);
+        if (out_size)
+            *out_size = (uint64_t)reader.size;
+    }
+    op_reader_clear(&reader);
+    u->reader = NULL;
+    return rc;
+}
+
 int ocipush_blob_push(ocipush_session *s, const char *repository, ocipush_source *source,
                       const char *expected_digest, char *out_digest, uint64_t *out_size)
 {
@@ -265,29 +299,52 @@ int ocipush_blob_push(ocipush_session *s, const char *repository, ocipush_source
             return rc;
         if (exists && size < 0)
             size = source->size;
-        if (exists && size >= 0) {
-            /* The source is not read at all. */
-            op_log(s, OCIPUSH_LOG_INFO, "%s already has %s", repository, expected_digest);
-            if (out_digest)
-                memcpy(out_digest, expected_digest, OCIPUSH_DIGEST_BUFSIZE);
-            if (out_size)
-                *out_size = (uint64_t)size;
-            return OCIPUSH_OK;
-        }
+        if (exists && size >= 0) /* the source is not read at all */
+            return already_there(s, repository, expected_digest, size, out_digest, out_size);
     }
-    op_reader reader;
-    op_upload u = {.s = s, .repository = repository, .reader = &reader};
-    rc = op_reader_init(&reader, s, source);
-    rc = rc ? rc : push_blob(&u, expected_digest);
-    op_upload_cancel(&u); /* no-op once committed */
-    if (rc == 0) {
-        op_log(s, OCIPUSH_LOG_INFO, "pushed %s (%" PRId64 " bytes) to %s", reader.digest,
-               reader.size, repository);
-        if (out_digest)
-            memcpy(out_digest, reader.digest, OCIPUSH_DIGEST_BUFSIZE);
-        if (out_size)
-            *out_size = (uint64_t)reader.size;
+    op_upload u = {.s = s, .repository = repository};
+    return upload_source(&u, source, expected_digest, out_digest, out_size);
+}
+
+int ocipush_blob_push_mount(ocipush_session *s, const char *repository, ocipush_source *source,
+                            const char *digest, const char *from_repository, uint64_t *out_size,
+                            int *out_mounted)
+{
+    if (!s || !out_mounted)
+        return OCIPUSH_E_INVALID;
+    op_clear_error(s);
+    *out_mounted = 0;
+    if (!digest)
+        return op_fail(s, OCIPUSH_E_INVALID, "a mount needs the blob's digest");
+    int rc = check_names(s, repository, digest);
+    if (rc)
+        return rc;
+    if (ocipush_repository_validate(from_repository))
+        return op_fail(s, OCIPUSH_E_INVALID, "invalid repository name '%s' to mount from",
+                       from_repository ? from_repository : "(null)");
+    if ((rc = op_auth_set_mount_source(s, from_repository)))
+        return rc;
+    int exists = 0;
+    int64_t size = -1;
+    if ((rc = head_blob(s, repository, digest, &exists, &size)))
+        return rc;
+    if (exists)
+        return already_there(s, repository, digest, size >= 0 ? size : 0, NULL, out_size);
+    op_upload u = {.s = s, .repository = repository};
+    int mounted = 0;
+    if ((rc = op_upload_mount(&u, digest, from_repository, &mounted)))
+        return rc;
+    if (mounted) {
+        op_log(s, OCIPUSH_LOG_INFO, "mounted %s into %s from %s", digest, repository,
+               from_repository);
+        *out_mounted = 1;
+        if (out_size && (rc = head_blob(s, repository, digest, &exists, &size)) == 0)
+            *out_size = size >= 0 ? (uint64_t)size : 0;
+        return rc;
     }
-    op_reader_clear(&reader);
-    return rc;
+    if (!source) {
+        op_upload_cancel(&u);
+        return OCIPUSH_OK;
+    }
+    return upload_source(&u, source, digest, NULL, out_size);
 }

@@ -49,7 +49,8 @@ struct ocipush_session {
     /* Authentication state (auth.c). */
     char *bearer_realm; /* set once the registry challenged with Bearer */
     char *bearer_service;
-    char *scope_repository; /* what the current operation pushes to */
+    char *scope_repository;   /* what the current operation pushes to */
+    char *scope_mount_source; /* a repository it mounts from, or NULL */
     struct op_token *tokens;
     size_t token_count;
 

@@ -69,8 +69,47 @@ const char *op_upload_retry_after(const op_upload *u)
     return u->last_retry_after[0] ? u->last_retry_after : NULL;
 }
 
+int op_upload_mount(op_upload *u, const char *digest, const char *from, int *out_mounted)
+{
+    char *base = NULL, *with_mount = NULL, *url = NULL;
+    op_response resp = {0};
+    *out_mounted = 0;
+    int rc = op_registry_url(&base, u->s, u->repository, "blobs/uploads/");
+    rc = rc ? rc : op_url_add_query(&with_mount, base, "mount", digest);
+    rc = rc ? rc : op_url_add_query(&url, with_mount, "from", from);
+    op_free(base);
+    op_free(with_mount);
+    if (rc)
+        return op_fail(u->s, rc, "out of memory");
+    op_request req = {.method = "POST", .url = url, .idempotent = 1};
+    rc = exchange(u, &req, &resp);
+    if (rc == 0 && resp.status == 201) {
+        if (resp.content_digest && strcmp(resp.content_digest, digest) != 0)
+            rc = op_fail(u->s, OCIPUSH_E_PROTOCOL, "the registry mounted %s, not %s",
+                         resp.content_digest, digest);
+        else
+            *out_mounted = 1;
+    } else if (rc == 0 && resp.status == 202 && follow_location(u, &req, &resp, 1) == 0) {
+        u->preopened = 1; /* the spec lets the client go on in this session */
+        op_log(u->s, OCIPUSH_LOG_INFO, "%s could not mount %s from %s; uploading it",
+               u->s->registry, digest, from);
+    } else if (rc == 0 || rc == OCIPUSH_E_PROTOCOL) {
+        op_log(u->s, OCIPUSH_LOG_INFO, "mounting %s from %s was refused (HTTP %ld); uploading it",
+               digest, from, resp.status);
+        rc = 0;
+    }
+    op_response_clear(&resp);
+    op_free(url);
+    return rc;
+}
+
 int op_upload_start(op_upload *u)
 {
+    if (u->preopened && u->location) {
+        u->preopened = 0;
+        return 0;
+    }
+    u->preopened = 0;
     char *url = NULL;
     op_response resp = {0};
     int rc = op_registry_url(&url, u->s, u->repository, "blobs/uploads/");

@@ -19,6 +19,7 @@ typedef struct op_upload {
     char last_code[32];        /* the registry's first error code in its last answer */
     int restart_cause;         /* with OP_E_RESTART: the failure that led to it */
     char last_retry_after[64]; /* the Retry-After of the last answer, "" if none */
+    int preopened;             /* `location` is a session a mount opened: the next start uses it */
 } op_upload;
 
 /* Outcomes of op_upload_* that blob.c acts on; never returned to callers of
@@ -28,6 +29,12 @@ typedef struct op_upload {
 
 /* The Retry-After of the last answer, or NULL. */
 const char *op_upload_retry_after(const op_upload *u);
+
+/* POST ?mount=DIGEST&from=REPO: *out_mounted 1 when the registry mounted the
+ * blob (201). A 202 leaves an upload session open, which the next
+ * op_upload_start uses; any other answer (some registries refuse a mount
+ * with 400 or 404) is not an error: the caller uploads. */
+int op_upload_mount(op_upload *u, const char *digest, const char *from, int *out_mounted);
 
 /* POST a new upload session. */
 int op_upload_start(op_upload *u);

@@ -474,6 +474,50 @@ static int test_source_reuse(void)
     return 0;
 }
 
+static int test_mount(void)
+{
+    ocipush_session *s = session_for(REG);
+    ocipush_source *src = NULL, *never = NULL;
+    char digest[OCIPUSH_DIGEST_BUFSIZE], served[OCIPUSH_DIGEST_BUFSIZE];
+    uint64_t size = 0;
+    int mounted = -1;
+    CHECK(s);
+    CHECK_RC(push_memory(s, "api/mount-src", "mount me, please", digest), OCIPUSH_OK);
+    /* Mounted: the source is not read (it would fail at once). */
+    pattern_source p;
+    never = pattern_stream(&p, 16, 16);
+    p.fail_at = 0;
+    CHECK_RC(ocipush_blob_push_mount(s, "api/mount-dst", never, digest, "api/mount-src", &size,
+                                     &mounted),
+             OCIPUSH_OK);
+    CHECK(mounted == 1 && size == 16 && p.reads_after_fail == 0);
+    served_digest(served, "api/mount-dst", digest);
+    CHECK(strcmp(served, digest) == 0);
+    /* Nothing to mount from: the registry opens a session (202) and the
+     * blob is uploaded in it. */
+    op_buf_reset(&log_text);
+    CHECK_RC(ocipush_source_new_memory(&src, "mount me, please", 16, 0), OCIPUSH_OK);
+    CHECK_RC(
+        ocipush_blob_push_mount(s, "api/mount-dst2", src, digest, "api/empty", &size, &mounted),
+        OCIPUSH_OK);
+    CHECK(mounted == 0 && size == 16);
+    CHECK(strstr(log_text.data, "could not mount") != NULL);
+    served_digest(served, "api/mount-dst2", digest);
+    CHECK(strcmp(served, digest) == 0);
+    /* Mount only (no source): nothing uploaded, no error. */
+    char other[OCIPUSH_DIGEST_BUFSIZE];
+    op_sha256_digest(other, "not anywhere", 12);
+    CHECK_RC(
+        ocipush_blob_push_mount(s, "api/mount-dst3", NULL, other, "api/mount-src", NULL, &mounted),
+        OCIPUSH_OK);
+    CHECK(mounted == 0);
+    CHECK(head_status("api/mount-dst3", "blobs", other) == 404);
+    ocipush_source_free(src);
+    ocipush_source_free(never);
+    ocipush_session_free(s);
+    return 0;
+}
+
 static void run(const char *name, int (*fn)(void))
 {
     if (fn() == 0) {
@@ -506,6 +550,7 @@ int main(void)
     run("manifest and index byte-identical", test_manifest_and_index);
     run("exists, and a known blob is skipped", test_exists_and_skip);
     run("source reuse", test_source_reuse);
+    run("cross-repository mount: 201, 202, mount only", test_mount);
     op_buf_free(&log_text);
     curl_global_cleanup();
     printf("%d passed, %d failed\n", passes, failures);
