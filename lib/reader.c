@@ -6,6 +6,9 @@
 
 #include "source.h"
 
+/* Below this a thread costs more than the hashing it would overlap. */
+#define THREADED_HASH_MIN (4u << 20)
+
 int op_reader_init(op_reader *r, ocipush_session *s, ocipush_source *src)
 {
     memset(r, 0, sizeof *r);
@@ -18,7 +21,9 @@ int op_reader_init(op_reader *r, ocipush_session *s, ocipush_source *src)
                        "the source is a stream that an earlier push already consumed");
     if (src->started && src->rewind(src->user_data) != 0)
         return op_fail(s, OCIPUSH_E_SOURCE, "rewinding the source for a new push failed");
-    int rc = op_sha256_new(&r->hash);
+    /* A thread of its own hashes large or unknown-size blobs beside the send. */
+    int large = src->size < 0 || src->size >= (int64_t)THREADED_HASH_MIN;
+    int rc = op_hasher_new(&r->hash, large);
     if (rc)
         return op_fail(s, rc, "cannot start a SHA-256 hash");
     if (!src->rewind && s->spool_enabled && (rc = op_spool_new(&r->spool, s->spool_memory_cap)))
@@ -28,7 +33,7 @@ int op_reader_init(op_reader *r, ocipush_session *s, ocipush_source *src)
 
 void op_reader_clear(op_reader *r)
 {
-    op_sha256_free(r->hash);
+    op_hasher_free(r->hash);
     op_spool_free(r->spool);
     r->hash = NULL;
     r->spool = NULL;
@@ -43,7 +48,7 @@ static int reached_eof(op_reader *r)
                        r->size);
     r->size = (int64_t)r->high;
     r->at_eof = 1;
-    if (op_sha256_finish(r->hash, r->digest))
+    if (op_hasher_finish(r->hash, r->digest))
         return op_fail(r->s, OCIPUSH_E_INVALID, "finishing the SHA-256 hash failed");
     return 0;
 }
@@ -58,7 +63,7 @@ static int take_new_bytes(op_reader *r, const uint8_t *buf, size_t n)
     if (r->size >= 0 && end > (uint64_t)r->size)
         return op_fail(r->s, OCIPUSH_E_SOURCE,
                        "the source gave more bytes than the %" PRId64 " it declared", r->size);
-    if (op_sha256_update(r->hash, buf + skip, n - skip))
+    if (op_hasher_update(r->hash, buf + skip, n - skip))
         return op_fail(r->s, OCIPUSH_E_INVALID, "SHA-256 update failed");
     if (r->spool) {
         int rc = op_spool_append(r->spool, buf + skip, n - skip);

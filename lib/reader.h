@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "digest.h"
+#include "hasher.h"
 #include "session.h"
 #include "spool.h"
 
@@ -16,7 +16,7 @@ typedef struct op_reader {
     ocipush_session *s;
     ocipush_source *src;
     op_spool *spool; /* a copy of a non-rewindable stream, or NULL */
-    op_sha256 *hash;
+    op_hasher *hash;
     uint64_t pos;   /* offset of the next byte handed out */
     uint64_t high;  /* bytes hashed (and spooled) so far */
     uint64_t limit; /* reads stop here (one chunk); UINT64_MAX: no limit */
