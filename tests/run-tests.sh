@@ -58,7 +58,7 @@ run_suite "tests under valgrind" build-test --setup valgrind --no-suite consumer
 
 # Threads: two sessions pushing at once, under ThreadSanitizer.
 setup build-tsan -Dwerror=true -Db_sanitize=thread -Db_lundef=false
-TSAN_OPTIONS=halt_on_error=1 run_suite "threads under TSan" build-tsan threads
+TSAN_OPTIONS=halt_on_error=1 run_suite "threads under TSan" build-tsan threads test_hasher
 
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]
