@@ -36,6 +36,7 @@ static const char usage_text[] =
     "usage: ocipush [OPTIONS] blob push REPOSITORY FILE|-\n"
     "       ocipush [OPTIONS] manifest push REFERENCE FILE\n"
     "       ocipush [OPTIONS] push REFERENCE FILE[:MEDIATYPE]...\n"
+    "       ocipush [OPTIONS] chart push CHART.tgz oci://HOST[:PORT][/PATH]\n"
     "       ocipush [OPTIONS] login HOST[:PORT] -u USER (-p PASS | --password-stdin)\n"
     "       ocipush logout HOST[:PORT]\n"
     "\n"
@@ -429,6 +430,45 @@ static int cmd_push(const cli *c, const char *ref, char **files, int nfiles)
     return status;
 }
 
+/* "oci://host[:port]/path": the registry and the repository path. */
+static int split_oci_url(const char *url, char **registry, const char **path)
+{
+    if (strncmp(url, "oci://", 6) != 0) {
+        fprintf(stderr, "ocipush: '%s' is not an oci:// reference (oci://HOST[:PORT]/PATH)\n", url);
+        return -1;
+    }
+    const char *host = url + 6;
+    const char *slash = strchr(host, '/');
+    *registry = slash ? strndup(host, (size_t)(slash - host)) : strdup(host);
+    *path = slash ? slash + 1 : "";
+    return *registry ? 0 : -1;
+}
+
+static int cmd_chart_push(const cli *c, const char *chart, const char *url)
+{
+    char *registry = NULL;
+    const char *path = NULL;
+    if (split_oci_url(url, &registry, &path))
+        return EXIT_USAGE;
+    ocipush_session *s = NULL;
+    int status = 1;
+    if (make_session(c, registry, &s) == 0) {
+        char *reference = NULL;
+        char digest[OCIPUSH_DIGEST_BUFSIZE];
+        int rc = ocipush_chart_push(s, chart, path, &reference, digest);
+        if (rc)
+            status = fail(s, rc, "chart push");
+        else {
+            printf("Pushed: %s/%s\nDigest: %s\n", registry, reference, digest);
+            status = 0;
+        }
+        ocipush_free(reference);
+    }
+    ocipush_session_free(s);
+    free(registry);
+    return status;
+}
+
 static int cmd_login(const cli *c, const char *registry)
 {
     if (!c->username)
@@ -596,6 +636,8 @@ int main(int argc, char **argv)
             status = cmd_manifest_push(&c, args[2], args[3]);
         else if (nargs >= 3 && strcmp(args[0], "push") == 0)
             status = cmd_push(&c, args[1], args + 2, nargs - 2);
+        else if (nargs == 4 && strcmp(args[0], "chart") == 0 && strcmp(args[1], "push") == 0)
+            status = cmd_chart_push(&c, args[2], args[3]);
         else if (nargs == 2 && strcmp(args[0], "login") == 0)
             status = cmd_login(&c, args[1]);
         else if (nargs == 2 && strcmp(args[0], "logout") == 0)

@@ -74,6 +74,9 @@ extern "C" {
 /** The registry answered something the protocol does not allow (a missing
  *  Location, a wrong digest in a response). */
 #define OCIPUSH_E_PROTOCOL (-11)
+/** This build of ocipush lacks the feature (Helm charts without libarchive
+ *  and libyaml). */
+#define OCIPUSH_E_UNSUPPORTED (-12)
 
 /**
  * Static English text naming a status code ("invalid argument", ...).
@@ -650,6 +653,35 @@ OCIPUSH_API int ocipush_push_add_tag(ocipush_push *push, const char *tag);
  */
 OCIPUSH_API int ocipush_push_run(ocipush_session *session, const ocipush_push *push,
                                  const char *repository, char *out_digest);
+
+/* ------------------------------------------------------------------------ */
+/* Helm charts                                                              */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * Push the Helm chart at `chart_path` (a .tgz, as `helm package` makes) as
+ * `helm push` does: Chart.yaml is read from the chart directory in the
+ * archive; its metadata, as JSON in helm's field order, is the config blob
+ * (application/vnd.cncf.helm.config.v1+json); the archive is a layer
+ * (application/vnd.cncf.helm.chart.content.v1.tar+gzip) and `CHART.prov`
+ * beside it, when present, another (application/vnd.cncf.helm.chart.
+ * provenance.v1.prov); the manifest carries the annotations helm writes
+ * (org.opencontainers.image.title, version, description, url, source,
+ * authors, created: now, or SOURCE_DATE_EPOCH when set; plus the chart's own
+ * annotations, which cannot replace title or version). It goes to the
+ * repository `repository_prefix`/NAME (NAME alone for a NULL or empty
+ * prefix), tagged with the chart version, '+' replaced by '_'. The chart is
+ * checked before anything is pushed: not gzip, not tar, no Chart.yaml, no
+ * name or version, a version that is not a semantic version: nothing is
+ * pushed and OCIPUSH_E_INVALID says which. *out_reference (may be NULL) is
+ * set to "REPOSITORY:TAG" (free with ocipush_free), `out_digest` (may be
+ * NULL) to the manifest digest. Returns the codes of ocipush_push_run(),
+ * OCIPUSH_E_IO (the chart cannot be read), OCIPUSH_E_UNSUPPORTED (built
+ * without Helm support).
+ */
+OCIPUSH_API int ocipush_chart_push(ocipush_session *session, const char *chart_path,
+                                   const char *repository_prefix, char **out_reference,
+                                   char *out_digest);
 
 /* ------------------------------------------------------------------------ */
 /* References                                                               */

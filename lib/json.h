@@ -57,4 +57,11 @@ int op_json_helper_answer(char **out_username, char **out_secret, const char *te
 int op_json_docker_update(char **out, int *out_found, const char *text, size_t len,
                           const char *registry, const char *auth_b64);
 
+struct op_yaml;
+
+/* Chart.yaml as the JSON helm pushes as its config blob: helm's Metadata
+ * fields in its order, empty ones left out. *out malloc'd. 0,
+ * OCIPUSH_E_NOMEM. */
+int op_json_helm_config(char **out, size_t *out_len, const struct op_yaml *chart);
+
 #endif

@@ -40,3 +40,20 @@ registry_tag_exists() {
     *) echo "registry_tag_exists: HEAD $2:$3 answered '$code'" >&2; return 2 ;;
     esac
 }
+
+# skopeo_verify HOSTPORT REPO:TAG DIGEST DIR: skopeo (an independent client)
+# copies the artifact into an OCI layout at DIR; every blob it fetched must
+# hash to its name, and the manifest must be the one with DIGEST.
+skopeo_verify() {
+    local name hex
+    rm -rf "$4"
+    skopeo copy --quiet --src-tls-verify=false "docker://$1/$2" "oci:$4:x" >/dev/null 2>"$4.err" ||
+        { echo "skopeo copy of $2 failed: $(cat "$4.err")" >&2; return 1; }
+    for name in "$4"/blobs/sha256/*; do
+        hex=$(sha256sum "$name" | cut -d' ' -f1)
+        [[ $hex == "$(basename "$name")" ]] || { echo "skopeo got a blob that is not its digest: $name" >&2; return 1; }
+    done
+    [[ -f $4/blobs/sha256/${3#sha256:} ]] || { echo "skopeo has no manifest $3" >&2; return 1; }
+    [[ $(jq -r '.manifests[0].digest' "$4/index.json") == "$3" ]] ||
+        { echo "skopeo's index names $(jq -r '.manifests[0].digest' "$4/index.json"), not $3" >&2; return 1; }
+}
