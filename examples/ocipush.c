@@ -24,6 +24,7 @@
 typedef struct cli {
     int plain_http, insecure, no_spool, verbose, password_stdin;
     const char *ca_file, *cert_file, *key_file, *username, *password, *config, *artifact_type;
+    const char *subject;
     char *password_buf;
     ocipush_strategy strategy;
     uint64_t chunk_size;
@@ -63,6 +64,7 @@ static const char usage_text[] =
     "  --idle-timeout MS        give up on a transfer idle for MS (default 300000)\n"
     "  --config FILE[:TYPE]     push: the config blob (default: the empty config {})\n"
     "  --artifact-type TYPE     push: the manifest's artifactType\n"
+    "  --subject TAG|DIGEST     push: the manifest it refers to, in the same repository\n"
     "  --annotation KEY=VALUE   push: a manifest annotation (repeatable)\n"
     "  -v, --verbose            say more (twice: every HTTP request)\n"
     "  -h, --help               show this help\n";
@@ -375,6 +377,10 @@ static int build_push(const cli *c, char **files, int nfiles, const char *tag, o
     }
     if (c->artifact_type && ocipush_push_set_artifact_type(p, c->artifact_type))
         return -1;
+    if (c->subject && ocipush_push_set_subject(p, c->subject)) {
+        fprintf(stderr, "ocipush: invalid --subject '%s' (a tag or sha256:<hex>)\n", c->subject);
+        return -1;
+    }
     for (size_t i = 0; i < c->annotation_count; i++) {
         const char *kv = c->annotations[i];
         const char *eq = strchr(kv, '=');
@@ -521,7 +527,8 @@ enum {
     OPT_RETRY_DELAY,
     OPT_RETRY_MAX,
     OPT_CONNECT_TIMEOUT,
-    OPT_IDLE_TIMEOUT
+    OPT_IDLE_TIMEOUT,
+    OPT_SUBJECT
 };
 
 static long *number_option(cli *c, int opt)
@@ -557,6 +564,7 @@ static int parse_options(cli *c, int argc, char **argv)
         {"config", required_argument, NULL, OPT_CONFIG},
         {"artifact-type", required_argument, NULL, OPT_ATYPE},
         {"annotation", required_argument, NULL, OPT_ANNOT},
+        {"subject", required_argument, NULL, OPT_SUBJECT},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
@@ -591,6 +599,7 @@ static int parse_options(cli *c, int argc, char **argv)
         case OPT_NOSPOOL: c->no_spool = 1; break;
         case OPT_CONFIG: c->config = optarg; break;
         case OPT_ATYPE: c->artifact_type = optarg; break;
+        case OPT_SUBJECT: c->subject = optarg; break;
         case OPT_ANNOT: c->annotations[c->annotation_count++] = optarg; break;
         case 'v': c->verbose++; break;
         case 'h': fputs(usage_text, stdout); exit(0);

@@ -644,6 +644,20 @@ OCIPUSH_API int ocipush_push_add_annotation(ocipush_push *push, const char *key,
 OCIPUSH_API int ocipush_push_add_tag(ocipush_push *push, const char *tag);
 
 /**
+ * Make the artifact refer to `reference` (a tag or a digest of a manifest in
+ * the same repository), e.g. a signature or an SBOM of an image: the
+ * manifest gets a `subject` descriptor, read from the registry when the push
+ * runs (it must exist there). When the registry does not answer the manifest
+ * PUT with OCI-Subject (it has no referrers API, as distribution 2.8), the
+ * referrers tag schema of the OCI distribution spec 1.1 is kept for it: the
+ * index tagged `sha256-<hex of the subject>` gets a descriptor of the new
+ * manifest (its artifactType, else its config's media type, and its
+ * annotations), once. NULL clears it. Returns OCIPUSH_OK, OCIPUSH_E_INVALID
+ * (neither a tag nor a digest), OCIPUSH_E_NOMEM.
+ */
+OCIPUSH_API int ocipush_push_set_subject(ocipush_push *push, const char *reference);
+
+/**
  * Push the artifact to `repository`: the config and every layer as blobs,
  * then the manifest, under the first tag (or by digest), then the other tags.
  * Nothing is tagged unless every blob landed, so a failure never leaves a tag

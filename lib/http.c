@@ -64,8 +64,10 @@ static void clear_headers(op_response *r)
     op_free(r->content_length);
     op_free(r->www_authenticate);
     op_free(r->retry_after);
+    op_free(r->content_type);
+    op_free(r->oci_subject);
     r->location = r->range = r->content_digest = r->chunk_min = r->content_length = NULL;
-    r->www_authenticate = r->retry_after = NULL;
+    r->www_authenticate = r->retry_after = r->content_type = r->oci_subject = NULL;
 }
 
 void op_response_clear(op_response *r)
@@ -121,6 +123,8 @@ static size_t on_header(char *data, size_t size, size_t nitems, void *userdata)
         {"oci-chunk-min-length", offsetof(op_response, chunk_min)},
         {"content-length", offsetof(op_response, content_length)},
         {"retry-after", offsetof(op_response, retry_after)},
+        {"content-type", offsetof(op_response, content_type)},
+        {"oci-subject", offsetof(op_response, oci_subject)},
     };
     if (name_len == 16 && strncasecmp(data, "www-authenticate", 16) == 0) {
         /* Several challenge headers make one list (RFC 7235). */

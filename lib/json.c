@@ -366,6 +366,52 @@ int op_json_docker_update(char **out, int *out_found, const char *text, size_t l
     return 0;
 }
 
+int op_json_referrers_add(char **out, size_t *out_len, int *out_present, const char *text,
+                          size_t len, const ocipush_descriptor *entry)
+{
+    cJSON *root = text ? cJSON_ParseWithLength(text, len) : cJSON_CreateObject();
+    if (!root)
+        return text ? OCIPUSH_E_PROTOCOL : OCIPUSH_E_NOMEM;
+    int rc = 0;
+    if (!text) {
+        if (!cJSON_AddNumberToObject(root, "schemaVersion", 2) ||
+            add_string(root, "mediaType", OCIPUSH_MEDIA_TYPE_INDEX) ||
+            !cJSON_AddArrayToObject(root, "manifests"))
+            rc = OCIPUSH_E_NOMEM;
+    }
+    cJSON *list = cJSON_GetObjectItemCaseSensitive(root, "manifests");
+    if (!rc && !cJSON_IsArray(list))
+        rc = OCIPUSH_E_PROTOCOL;
+    *out_present = 0;
+    const cJSON *item;
+    if (rc)
+        list = NULL;
+    cJSON_ArrayForEach(item, list)
+    {
+        const cJSON *d = cJSON_GetObjectItemCaseSensitive(item, "digest");
+        if (cJSON_IsString(d) && strcmp(d->valuestring, entry->digest) == 0)
+            *out_present = 1;
+    }
+    if (!rc && !*out_present) {
+        cJSON *d = descriptor_json(entry);
+        if (!d || !cJSON_AddItemToArray(list, d)) {
+            cJSON_Delete(d);
+            rc = OCIPUSH_E_NOMEM;
+        }
+    }
+    char *printed = rc || *out_present ? NULL : cJSON_PrintUnformatted(root);
+    cJSON_Delete(root);
+    if (rc || *out_present)
+        return rc;
+    if (!printed || !(*out = op_strdup(printed))) {
+        cJSON_free(printed);
+        return OCIPUSH_E_NOMEM;
+    }
+    cJSON_free(printed);
+    *out_len = strlen(*out);
+    return 0;
+}
+
 #ifdef OCIPUSH_HAVE_HELM
 /* ---- Helm chart metadata ---- */
 

@@ -57,6 +57,13 @@ int op_json_helper_answer(char **out_username, char **out_secret, const char *te
 int op_json_docker_update(char **out, int *out_found, const char *text, size_t len,
                           const char *registry, const char *auth_b64);
 
+/* The referrers tag schema (OCI distribution spec 1.1): the index `text`
+ * (NULL: none yet) with `entry` appended, unless a descriptor of that digest
+ * is there already (*out_present = 1, *out untouched). 0, OCIPUSH_E_PROTOCOL
+ * (the tag holds something that is not an index), OCIPUSH_E_NOMEM. */
+int op_json_referrers_add(char **out, size_t *out_len, int *out_present, const char *text,
+                          size_t len, const ocipush_descriptor *entry);
+
 struct op_yaml;
 
 /* Chart.yaml as the JSON helm pushes as its config blob: helm's Metadata

@@ -261,8 +261,9 @@ int ocipush_manifest_serialize(char **out, size_t *out_len, const ocipush_manife
 
 /* ---- pushing ---- */
 
-static int put_manifest(ocipush_session *s, const char *repository, const char *target,
-                        const char *media_type, const void *data, size_t len, const char *digest)
+int op_manifest_put(ocipush_session *s, const char *repository, const char *target,
+                    const char *media_type, const void *data, size_t len, const char *digest,
+                    int *out_keeps_referrers)
 {
     char *url = NULL;
     op_buf what = {0};
@@ -284,6 +285,60 @@ static int put_manifest(ocipush_session *s, const char *repository, const char *
     if (rc == 0 && resp.content_digest && strcmp(resp.content_digest, digest) != 0)
         rc = op_fail(s, OCIPUSH_E_PROTOCOL, "the registry stored the manifest as %s, not %s",
                      resp.content_digest, digest);
+    if (out_keeps_referrers)
+        *out_keeps_referrers = resp.oci_subject != NULL;
+    op_response_clear(&resp);
+    op_free(url);
+    return rc;
+}
+
+int op_manifest_get(ocipush_session *s, const char *repository, const char *reference, op_buf *body,
+                    char **out_media_type, char *out_digest, int *out_found)
+{
+    char *url = NULL;
+    op_buf what = {0};
+    int rc = op_buf_printf(&what, "manifests/%s", reference);
+    rc = rc ? rc : op_registry_url(&url, s, repository, what.data);
+    op_buf_free(&what);
+    if (rc)
+        return op_fail(s, rc, "out of memory");
+    op_response resp = {0};
+    op_request req = {.method = "GET",
+                      .url = url,
+                      .accept = OCIPUSH_MEDIA_TYPE_MANIFEST
+                      ", " OCIPUSH_MEDIA_TYPE_INDEX
+                      ", application/vnd.docker.distribution.manifest.v2+json"
+                      ", application/vnd.docker.distribution.manifest.list.v2+json",
+                      .idempotent = 1};
+    *out_found = 0;
+    rc = op_http_perform(s, &req, &resp);
+    if (rc == 0 && resp.status == 404) {
+        op_response_clear(&resp);
+        op_free(url);
+        return 0;
+    }
+    if (rc == 0 && resp.status != 200)
+        rc = op_http_fail(s, "getting a manifest", &req, &resp);
+    if (rc == 0 && (!resp.content_type || !resp.body.len))
+        rc = op_fail(s, OCIPUSH_E_PROTOCOL, "the manifest %s of %s came without a type or body",
+                     reference, repository);
+    if (rc == 0 && (rc = op_sha256_digest(out_digest, resp.body.data, resp.body.len)))
+        rc = op_fail(s, rc, "hashing the manifest failed");
+    if (rc == 0 && strncmp(reference, "sha256:", 7) == 0 && strcmp(reference, out_digest) != 0)
+        rc = op_fail(s, OCIPUSH_E_PROTOCOL, "asked for manifest %s, the registry served %s",
+                     reference, out_digest);
+    if (rc == 0) {
+        /* Content-Type may carry parameters ("; charset=..."): keep the type. */
+        size_t n = strcspn(resp.content_type, "; ");
+        *out_media_type = op_strndup(resp.content_type, n);
+        if (!*out_media_type)
+            rc = op_fail(s, OCIPUSH_E_NOMEM, "out of memory");
+    }
+    if (rc == 0) {
+        *body = resp.body;
+        resp.body = (op_buf){0};
+        *out_found = 1;
+    }
     op_response_clear(&resp);
     op_free(url);
     return rc;
@@ -320,8 +375,8 @@ int ocipush_manifest_push_raw(ocipush_session *s, const char *repository, const 
     if (rc)
         rc = op_fail(s, rc, "hashing the manifest failed");
     else
-        rc = put_manifest(s, repository, reference ? reference : digest, media_type, data, len,
-                          digest);
+        rc = op_manifest_put(s, repository, reference ? reference : digest, media_type, data, len,
+                             digest, NULL);
     if (rc == 0) {
         op_log(s, OCIPUSH_LOG_INFO, "pushed manifest %s to %s%s%s", digest, repository,
                reference ? ":" : "", reference ? reference : "");

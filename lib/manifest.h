@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "buf.h"
 #include "ocipush.h"
 
 /* Insertion-ordered string map, so output is deterministic. */
@@ -39,5 +40,18 @@ struct ocipush_manifest {
     ocipush_descriptor *subject;
     op_annotations annotations;
 };
+
+/* PUT a manifest's bytes to repository/manifests/target (a tag or its
+ * digest). *out_keeps_referrers (may be NULL) says whether the registry
+ * answered with OCI-Subject, i.e. keeps the referrers of a subject itself. */
+int op_manifest_put(ocipush_session *s, const char *repository, const char *target,
+                    const char *media_type, const void *data, size_t len, const char *digest,
+                    int *out_keeps_referrers);
+
+/* GET a manifest (any OCI or docker type). *out_found 0 on 404, else its
+ * bytes in *body, its media type (malloc'd) and digest (checked against a
+ * digest reference). */
+int op_manifest_get(ocipush_session *s, const char *repository, const char *reference,
+                    op_buf *body, char **out_media_type, char *out_digest, int *out_found);
 
 #endif

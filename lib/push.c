@@ -1,11 +1,15 @@
 /* Pushing a whole artifact: config, layers, then the manifest and its tags.
  * The manifest goes last so that a failure never leaves a tag pointing at
  * content the registry does not fully have. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "alloc.h"
+#include "auth.h"
 #include "buf.h"
+#include "digest.h"
+#include "json.h"
 #include "manifest.h"
 #include "session.h"
 
@@ -24,6 +28,7 @@ struct ocipush_push {
     op_annotations annotations;
     char **tags;
     size_t tag_count;
+    char *subject; /* a tag or digest in the same repository, or NULL */
 };
 
 int ocipush_push_new(ocipush_push **out)
@@ -52,6 +57,7 @@ void ocipush_push_free(ocipush_push *p)
     for (size_t i = 0; i < p->tag_count; i++)
         op_free(p->tags[i]);
     op_free(p->tags);
+    op_free(p->subject);
     op_free(p);
 }
 
@@ -121,6 +127,82 @@ int ocipush_push_add_tag(ocipush_push *p, const char *tag)
     p->tags = grown;
     p->tags[p->tag_count++] = copy;
     return OCIPUSH_OK;
+}
+
+int ocipush_push_set_subject(ocipush_push *p, const char *reference)
+{
+    if (!p || (reference && ocipush_tag_validate(reference) && ocipush_digest_validate(reference)))
+        return OCIPUSH_E_INVALID;
+    char *copy = op_strdup(reference);
+    if (reference && !copy)
+        return OCIPUSH_E_NOMEM;
+    op_free(p->subject);
+    p->subject = copy;
+    return OCIPUSH_OK;
+}
+
+/* The subject's descriptor, read from the registry: it must exist. */
+static int resolve_subject(ocipush_session *s, const ocipush_push *p, const char *repository,
+                           ocipush_descriptor **out)
+{
+    op_buf body = {0};
+    char *media_type = NULL;
+    char digest[OCIPUSH_DIGEST_BUFSIZE];
+    int found = 0;
+    int rc = op_manifest_get(s, repository, p->subject, &body, &media_type, digest, &found);
+    if (!rc && !found)
+        rc = op_fail(s, OCIPUSH_E_INVALID, "the subject %s is not in %s", p->subject, repository);
+    if (!rc && ocipush_descriptor_new(out, media_type, digest, body.len))
+        rc = op_fail(s, OCIPUSH_E_NOMEM, "out of memory");
+    op_buf_free(&body);
+    op_free(media_type);
+    return rc;
+}
+
+/* A registry without the referrers API (no OCI-Subject in its answer) gets
+ * the referrers tag schema kept for it: the index tagged sha256-<hex> of the
+ * subject lists the manifest once (OCI distribution spec 1.1). */
+static int update_referrers_tag(ocipush_session *s, const char *repository,
+                                const ocipush_manifest *m, const char *subject_digest,
+                                const char *digest, size_t size)
+{
+    char tag[OCIPUSH_DIGEST_BUFSIZE];
+    snprintf(tag, sizeof tag, "sha256-%s", subject_digest + 7);
+    ocipush_descriptor *entry = NULL;
+    op_buf old = {0};
+    char *old_type = NULL, *index = NULL;
+    char old_digest[OCIPUSH_DIGEST_BUFSIZE];
+    size_t index_len = 0;
+    int found = 0, present = 0;
+    const char *artifact_type = m->artifact_type ? m->artifact_type : m->config->media_type;
+    int rc = ocipush_descriptor_new(&entry, OCIPUSH_MEDIA_TYPE_MANIFEST, digest, size);
+    if (!rc)
+        rc = ocipush_descriptor_set_artifact_type(entry, artifact_type);
+    if (!rc)
+        rc = op_annotations_copy(&entry->annotations, &m->annotations);
+    if (rc)
+        rc = op_fail(s, OCIPUSH_E_NOMEM, "out of memory");
+    rc = rc ? rc : op_manifest_get(s, repository, tag, &old, &old_type, old_digest, &found);
+    if (!rc &&
+        (rc = op_json_referrers_add(&index, &index_len, &present,
+                                    found ? (old.data ? old.data : "") : NULL, old.len, entry)))
+        rc = op_fail(
+            s, rc, rc == OCIPUSH_E_NOMEM ? "out of memory" : "the referrers tag %s is not an index",
+            tag);
+    if (!rc && !present) {
+        char index_digest[OCIPUSH_DIGEST_BUFSIZE];
+        rc = op_sha256_digest(index_digest, index, index_len);
+        rc = rc ? op_fail(s, rc, "hashing the referrers index failed")
+                : op_manifest_put(s, repository, tag, OCIPUSH_MEDIA_TYPE_INDEX, index, index_len,
+                                  index_digest, NULL);
+        if (!rc)
+            op_log(s, OCIPUSH_LOG_INFO, "listed %s in the referrers index %s", digest, tag);
+    }
+    ocipush_descriptor_free(entry);
+    op_buf_free(&old);
+    op_free(old_type);
+    op_free(index);
+    return rc;
 }
 
 /* Push one blob and describe it. */
@@ -195,14 +277,18 @@ int ocipush_push_run(ocipush_session *s, const ocipush_push *p, const char *repo
         return op_fail(s, OCIPUSH_E_INVALID, "invalid repository name '%s'",
                        repository ? repository : "(null)");
     ocipush_manifest *m = NULL;
-    ocipush_descriptor *config = NULL;
+    ocipush_descriptor *config = NULL, *subject = NULL;
     char *json = NULL;
     size_t len = 0;
     char digest[OCIPUSH_DIGEST_BUFSIZE];
     int rc = ocipush_manifest_new(&m, OCIPUSH_MANIFEST_IMAGE);
     if (rc)
         return op_fail(s, rc, "out of memory");
-    rc = push_config(s, p, repository, &config);
+    if (p->subject && (rc = op_auth_set_repository(s, repository)) == 0 &&
+        (rc = resolve_subject(s, p, repository, &subject)) == 0 &&
+        ocipush_manifest_set_subject(m, subject))
+        rc = op_fail(s, OCIPUSH_E_NOMEM, "out of memory");
+    rc = rc ? rc : push_config(s, p, repository, &config);
     if (!rc && ocipush_manifest_set_config(m, config))
         rc = op_fail(s, OCIPUSH_E_NOMEM, "out of memory");
     rc = rc ? rc : push_layers(s, p, repository, m);
@@ -210,14 +296,23 @@ int ocipush_push_run(ocipush_session *s, const ocipush_push *p, const char *repo
         rc = op_fail(s, OCIPUSH_E_NOMEM, "out of memory");
     if (!rc && ocipush_manifest_serialize(&json, &len, m))
         rc = op_fail(s, OCIPUSH_E_NOMEM, "out of memory serializing the manifest");
+    int keeps_referrers = 0;
+    if (!rc && (rc = op_sha256_digest(digest, json, len)))
+        rc = op_fail(s, rc, "hashing the manifest failed");
     /* The same bytes under every tag, so every tag names the same digest. */
     for (size_t i = 0; !rc && i < (p->tag_count ? p->tag_count : 1); i++)
-        rc = ocipush_manifest_push_raw(s, repository, p->tag_count ? p->tags[i] : NULL,
-                                       OCIPUSH_MEDIA_TYPE_MANIFEST, json, len, digest);
+        rc = op_manifest_put(s, repository, p->tag_count ? p->tags[i] : digest,
+                             OCIPUSH_MEDIA_TYPE_MANIFEST, json, len, digest,
+                             i == 0 ? &keeps_referrers : NULL);
+    if (!rc)
+        op_log(s, OCIPUSH_LOG_INFO, "pushed manifest %s to %s", digest, repository);
+    if (!rc && subject && !keeps_referrers)
+        rc = update_referrers_tag(s, repository, m, subject->digest, digest, len);
     if (!rc && out_digest)
         memcpy(out_digest, digest, sizeof digest);
     op_free(json);
     ocipush_descriptor_free(config);
+    ocipush_descriptor_free(subject);
     ocipush_manifest_free(m);
     return rc;
 }

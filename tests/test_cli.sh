@@ -251,6 +251,36 @@ case_push_config_and_stdin_layer() {
     check_eq "manifest" "Digest: $(sha_of "$WORK/s.json")" "$(tail -n 1 <<<"$out")"
 }
 
+case_referrers_tag_schema() {
+    local img sig sbom out subject sigd sbomd idx=$WORK/referrers.json
+    img=$(make_file image.bin 4321) sig=$(make_file sig.bin 99) sbom=$(make_file sbom.json 555)
+    out=$(ocipush push "$REG/ref/app:v1" "$img" 2>"$WORK/stderr") || fail "$(cat "$WORK/stderr")"
+    subject=${out##*Digest: }
+    for i in 1 2; do # the second push of the same signature must not duplicate it
+        out=$(ocipush push --subject v1 --artifact-type application/vnd.example.sig \
+            --annotation org.example.signer=ann "$REG/ref/app" "$sig" 2>"$WORK/stderr") || fail "$(cat "$WORK/stderr")"
+        sigd=${out##*Digest: }
+    done
+    out=$(ocipush push --subject "$subject" "$REG/ref/app" "$sbom:application/spdx+json" 2>"$WORK/stderr") ||
+        fail "$(cat "$WORK/stderr")"
+    sbomd=${out##*Digest: }
+    registry_manifest_get "$REG" ref/app "$sigd" "$WORK/sig.json"
+    check_eq "subject digest" "$subject" "$(jq -r .subject.digest "$WORK/sig.json")"
+    check_eq "subject type" application/vnd.oci.image.manifest.v1+json "$(jq -r .subject.mediaType "$WORK/sig.json")"
+    registry_manifest_get "$REG" ref/app v1 "$WORK/v1.json"
+    check_eq "subject size" "$(stat -c %s "$WORK/v1.json")" "$(jq -r .subject.size "$WORK/sig.json")"
+    registry_manifest_get "$REG" ref/app "sha256-${subject#sha256:}" "$idx"
+    check_eq "index type" application/vnd.oci.image.index.v1+json "$(jq -r .mediaType "$idx")"
+    check_eq "referrers" 2 "$(jq '.manifests | length' "$idx")"
+    check_eq "signature listed" application/vnd.example.sig "$(jq -r --arg d "$sigd" '.manifests[] | select(.digest == $d) | .artifactType' "$idx")"
+    check_eq "its annotations" ann "$(jq -r --arg d "$sigd" '.manifests[] | select(.digest == $d) | .annotations["org.example.signer"]' "$idx")"
+    # No artifactType: the config's media type stands in.
+    check_eq "sbom listed" application/vnd.oci.empty.v1+json "$(jq -r --arg d "$sbomd" '.manifests[] | select(.digest == $d) | .artifactType' "$idx")"
+    check_eq "sbom size" "$(curl -fsS -H "Accept: application/vnd.oci.image.manifest.v1+json" "http://$REG/v2/ref/app/manifests/$sbomd" | wc -c)" \
+        "$(jq -r --arg d "$sbomd" '.manifests[] | select(.digest == $d) | .size' "$idx")"
+    expect_failure 1 "subject nope is not in ref/app" ocipush push --subject nope "$REG/ref/app" "$sig"
+}
+
 # --- bad input: a clear error, nothing half-pushed ---------------------------
 
 # expect_failure STATUS PATTERN COMMAND...: exit STATUS, one stderr line matching PATTERN.
@@ -294,6 +324,7 @@ run_case "manifest and index round trip" case_manifest_and_index_roundtrip
 run_case "manifest with a missing blob leaves no tag" case_manifest_missing_blob_leaves_no_tag
 run_case "push an artifact through the proxy" case_push_artifact
 run_case "push with a config and a stdin layer" case_push_config_and_stdin_layer
+run_case "referrers: subject and the tag schema index" case_referrers_tag_schema
 run_case "bad input" case_bad_input
 
 echo "$passed passed, $failed failed"

@@ -1,0 +1,1012 @@
+"""Python binding of ocipush (ctypes, standard library only).
+
+ocipush pushes blobs, manifests and whole artifacts to OCI registries. This
+module wraps its C API (include/ocipush.h) one to one, in Python terms:
+
+    import ocipush
+
+    with ocipush.Session("localhost:5000", plain_http=True) as s, \\
+         ocipush.Source.from_file("chart.tgz") as src:
+        digest, size = ocipush.blob_push(s, "charts/mychart", src)
+
+The library is loaded from $OCIPUSH_LIBRARY, else from what
+ctypes.util.find_library("ocipush") finds, else as "libocipush.so.0".
+
+- Every failing call raises OcipushError(code, name, message): `code` is the
+  library's negative OCIPUSH_E_* status (the E_* constants here), `name` what
+  ocipush_strerror() calls it, `message` the detail from
+  ocipush_session_errmsg() (or, for calls made without a session, what was
+  being done). Wrong Python types raise TypeError, and NUL characters in
+  strings ValueError, before C is called.
+- Session, Source, Descriptor, Manifest and Push own one C handle each. It is
+  freed by close() or at the end of a `with` block; __del__ frees it too, as
+  a fallback. Using a closed object raises ValueError.
+- Callbacks (a session's log and progress callbacks, a callback source's
+  read and rewind) run on the calling thread, inside the ocipush call that
+  needs them. An exception raised in one is caught and makes the callback
+  report failure to C (a read or rewind fails, a progress callback aborts),
+  and once the C call has returned that same exception is raised from it
+  (with a note saying what ocipush made of it). A log callback cannot fail
+  the C call: the exception it raised is raised once the call returns,
+  whether the call succeeded or not.
+- Strings are passed to C as UTF-8 (paths as os.fsencode makes them), and
+  the library's strings are decoded as UTF-8.
+- Threads: as in C, one object is used by one thread at a time; different
+  sessions may push from different threads at once (the GIL is released
+  while C runs).
+"""
+
+import collections
+import ctypes
+import ctypes.util
+import enum
+import itertools
+import os
+
+__all__ = [
+    "OcipushError", "LogLevel", "Session", "Source", "Descriptor", "Manifest", "Push",
+    "Reference", "blob_push", "blob_exists", "manifest_push", "manifest_push_raw",
+    "reference_parse", "strerror", "version", "is_valid_repository", "is_valid_tag",
+    "is_valid_digest",
+    "OK", "E_INVALID", "E_NOMEM", "E_IO", "E_NETWORK", "E_HTTP", "E_AUTH",
+    "E_DIGEST_MISMATCH", "E_SOURCE", "E_NOT_REPLAYABLE", "E_ABORTED", "E_PROTOCOL",
+    "E_UNSUPPORTED", "DIGEST_BUFSIZE", "MEDIA_TYPE_MANIFEST", "MEDIA_TYPE_INDEX",
+    "MEDIA_TYPE_EMPTY", "MEDIA_TYPE_LAYER",
+]
+
+# Status codes (fixed by the C header, never renumbered).
+OK = 0
+E_INVALID = -1
+E_NOMEM = -2
+E_IO = -3
+E_NETWORK = -4
+E_HTTP = -5
+E_AUTH = -6
+E_DIGEST_MISMATCH = -7
+E_SOURCE = -8
+E_NOT_REPLAYABLE = -9
+E_ABORTED = -10
+E_PROTOCOL = -11
+E_UNSUPPORTED = -12
+
+DIGEST_BUFSIZE = 72  # "sha256:" + 64 hex + NUL
+
+MEDIA_TYPE_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+MEDIA_TYPE_INDEX = "application/vnd.oci.image.index.v1+json"
+MEDIA_TYPE_EMPTY = "application/vnd.oci.empty.v1+json"
+MEDIA_TYPE_LAYER = "application/vnd.oci.image.layer.v1.tar"
+
+
+class LogLevel(enum.IntEnum):
+    """Levels given to a log callback (ocipush_log_level)."""
+
+    ERROR = 0
+    WARN = 1
+    INFO = 2
+    DEBUG = 3
+
+
+_STRATEGIES = {"auto": 0, "monolithic": 1, "stream": 2, "chunked": 3}
+_MANIFEST_KINDS = {"image": 0, "index": 1}
+
+
+class OcipushError(Exception):
+    """A call into ocipush failed.
+
+    code:    the status, one of the E_* constants (negative)
+    name:    its name, as ocipush_strerror() gives it ("network error", ...)
+    message: what happened (the session's error message, when there is one)
+    """
+
+    def __init__(self, code, name, message):
+        super().__init__(code, name, message)
+        self.code = code
+        self.name = name
+        self.message = message
+
+    def __str__(self):
+        if self.message and self.message != self.name:
+            return f"{self.name}: {self.message}"
+        return self.name
+
+
+# ---------------------------------------------------------------------------
+# The library and its prototypes
+# ---------------------------------------------------------------------------
+
+
+class _session(ctypes.Structure):
+    pass
+
+
+class _source(ctypes.Structure):
+    pass
+
+
+class _descriptor(ctypes.Structure):
+    pass
+
+
+class _manifest(ctypes.Structure):
+    pass
+
+
+class _push(ctypes.Structure):
+    pass
+
+
+_P = ctypes.POINTER
+_SESSION = _P(_session)
+_SOURCE = _P(_source)
+_DESCRIPTOR = _P(_descriptor)
+_MANIFEST = _P(_manifest)
+_PUSH = _P(_push)
+_CHARS = _P(ctypes.c_char)  # an out buffer (create_string_buffer)
+c_int, c_long, c_char_p, c_void_p = ctypes.c_int, ctypes.c_long, ctypes.c_char_p, ctypes.c_void_p
+c_size_t, c_int64, c_uint64 = ctypes.c_size_t, ctypes.c_int64, ctypes.c_uint64
+
+_LOG_FN = ctypes.CFUNCTYPE(None, c_int, c_char_p, c_void_p)
+_PROGRESS_FN = ctypes.CFUNCTYPE(c_int, c_uint64, c_int64, c_void_p)
+_READ_FN = ctypes.CFUNCTYPE(c_int, c_void_p, c_void_p, c_size_t, _P(c_size_t))
+_REWIND_FN = ctypes.CFUNCTYPE(c_int, c_void_p)
+_CLOSE_FN = ctypes.CFUNCTYPE(None, c_void_p)
+
+_PROTOTYPES = [
+    ("ocipush_strerror", c_char_p, [c_int]),
+    ("ocipush_version", c_char_p, []),
+    ("ocipush_free", None, [c_void_p]),
+    # session
+    ("ocipush_session_new", c_int, [_P(_SESSION), c_char_p]),
+    ("ocipush_session_free", None, [_SESSION]),
+    ("ocipush_session_errmsg", c_char_p, [_SESSION]),
+    ("ocipush_session_set_plain_http", c_int, [_SESSION, c_int]),
+    ("ocipush_session_set_ca_file", c_int, [_SESSION, c_char_p]),
+    ("ocipush_session_set_insecure", c_int, [_SESSION, c_int]),
+    ("ocipush_session_set_basic_auth", c_int, [_SESSION, c_char_p, c_char_p]),
+    ("ocipush_session_set_identity_token", c_int, [_SESSION, c_char_p]),
+    ("ocipush_session_set_client_cert", c_int, [_SESSION, c_char_p, c_char_p]),
+    ("ocipush_session_load_credentials", c_int, [_SESSION, _P(c_int)]),
+    ("ocipush_session_ping", c_int, [_SESSION, c_char_p]),
+    ("ocipush_session_set_user_agent", c_int, [_SESSION, c_char_p]),
+    ("ocipush_session_set_timeouts", c_int, [_SESSION, c_long, c_long]),
+    ("ocipush_session_set_log_callback", c_int, [_SESSION, _LOG_FN, c_int, c_void_p]),
+    ("ocipush_session_set_progress_callback", c_int, [_SESSION, _PROGRESS_FN, c_void_p]),
+    ("ocipush_session_set_strategy", c_int, [_SESSION, c_int]),
+    ("ocipush_session_set_chunk_size", c_int, [_SESSION, c_uint64]),
+    ("ocipush_session_set_retry", c_int, [_SESSION, c_int, c_long, c_long, c_int]),
+    ("ocipush_session_set_spool", c_int, [_SESSION, c_int, c_uint64]),
+    # sources
+    ("ocipush_source_new_memory", c_int, [_P(_SOURCE), c_void_p, c_size_t, c_int]),
+    ("ocipush_source_new_file", c_int, [_P(_SOURCE), c_char_p]),
+    ("ocipush_source_new_fd", c_int, [_P(_SOURCE), c_int, c_int]),
+    ("ocipush_source_new_callback", c_int,
+     [_P(_SOURCE), _READ_FN, _REWIND_FN, _CLOSE_FN, c_int64, c_void_p]),
+    ("ocipush_source_size", c_int64, [_SOURCE]),
+    ("ocipush_source_free", None, [_SOURCE]),
+    # blobs
+    ("ocipush_blob_push", c_int, [_SESSION, c_char_p, _SOURCE, c_char_p, _CHARS, _P(c_uint64)]),
+    ("ocipush_blob_exists", c_int, [_SESSION, _P(c_int), c_char_p, c_char_p]),
+    # descriptors and manifests
+    ("ocipush_descriptor_new", c_int, [_P(_DESCRIPTOR), c_char_p, c_char_p, c_uint64]),
+    ("ocipush_descriptor_free", None, [_DESCRIPTOR]),
+    ("ocipush_descriptor_add_annotation", c_int, [_DESCRIPTOR, c_char_p, c_char_p]),
+    ("ocipush_descriptor_set_artifact_type", c_int, [_DESCRIPTOR, c_char_p]),
+    ("ocipush_descriptor_set_platform", c_int, [_DESCRIPTOR, c_char_p, c_char_p, c_char_p]),
+    ("ocipush_manifest_new", c_int, [_P(_MANIFEST), c_int]),
+    ("ocipush_manifest_free", None, [_MANIFEST]),
+    ("ocipush_manifest_set_config", c_int, [_MANIFEST, _DESCRIPTOR]),
+    ("ocipush_manifest_add_layer", c_int, [_MANIFEST, _DESCRIPTOR]),
+    ("ocipush_manifest_add_manifest", c_int, [_MANIFEST, _DESCRIPTOR]),
+    ("ocipush_manifest_set_subject", c_int, [_MANIFEST, _DESCRIPTOR]),
+    ("ocipush_manifest_set_artifact_type", c_int, [_MANIFEST, c_char_p]),
+    ("ocipush_manifest_add_annotation", c_int, [_MANIFEST, c_char_p, c_char_p]),
+    ("ocipush_manifest_serialize", c_int, [_P(c_void_p), _P(c_size_t), _MANIFEST]),
+    ("ocipush_manifest_push", c_int, [_SESSION, c_char_p, c_char_p, _MANIFEST, _CHARS]),
+    ("ocipush_manifest_push_raw", c_int,
+     [_SESSION, c_char_p, c_char_p, c_char_p, c_void_p, c_size_t, _CHARS]),
+    # whole artifacts
+    ("ocipush_push_new", c_int, [_P(_PUSH)]),
+    ("ocipush_push_free", None, [_PUSH]),
+    ("ocipush_push_set_config", c_int, [_PUSH, _SOURCE, c_char_p]),
+    ("ocipush_push_add_layer", c_int, [_PUSH, _SOURCE, c_char_p, c_char_p]),
+    ("ocipush_push_set_artifact_type", c_int, [_PUSH, c_char_p]),
+    ("ocipush_push_add_annotation", c_int, [_PUSH, c_char_p, c_char_p]),
+    ("ocipush_push_add_tag", c_int, [_PUSH, c_char_p]),
+    ("ocipush_push_run", c_int, [_SESSION, _PUSH, c_char_p, _CHARS]),
+    # references
+    ("ocipush_repository_validate", c_int, [c_char_p]),
+    ("ocipush_tag_validate", c_int, [c_char_p]),
+    ("ocipush_digest_validate", c_int, [c_char_p]),
+    ("ocipush_reference_parse", c_int,
+     [_P(c_void_p), _P(c_void_p), _P(c_void_p), _P(c_void_p), _P(c_char_p), c_char_p]),
+]
+
+
+def _sanitizer_runtime_missing(path):
+    """The sanitizer a library at `path` needs but this process lacks, or None.
+
+    A library built with -fsanitize=address or thread cannot be loaded into
+    an uninstrumented python: the runtime kills the process. Say so instead.
+    """
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+        with open("/proc/self/maps", "rb") as f:
+            maps = f.read()
+    except OSError:
+        return None
+    for runtime in (b"libasan.so", b"libtsan.so", b"libhwasan.so"):
+        if runtime in data and runtime not in maps:
+            return runtime.decode()
+    return None
+
+
+def _load():
+    path = (os.environ.get("OCIPUSH_LIBRARY") or ctypes.util.find_library("ocipush")
+            or "libocipush.so.0")
+    runtime = _sanitizer_runtime_missing(path) if os.sep in path else None
+    if runtime:
+        raise OSError(f"{path} is built with a sanitizer and needs {runtime} loaded first "
+                      f"(LD_PRELOAD); python cannot load it as it is")
+    lib = ctypes.CDLL(path, use_errno=True)
+    for name, restype, argtypes in _PROTOTYPES:
+        fn = getattr(lib, name)
+        fn.restype = restype
+        fn.argtypes = argtypes
+    return lib
+
+
+_lib = _load()
+
+
+# ---------------------------------------------------------------------------
+# Helpers
+# ---------------------------------------------------------------------------
+
+
+def _text(value, what):
+    """str (or bytes) to NUL-terminated UTF-8 bytes; None stays None."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = value.encode("utf-8")
+    elif not isinstance(value, bytes):
+        raise TypeError(f"{what} must be a str, not {type(value).__name__}")
+    if b"\0" in value:
+        raise ValueError(f"{what} contains a NUL character")
+    return value
+
+
+def _path(value, what="path"):
+    value = os.fsencode(value)
+    if b"\0" in value:
+        raise ValueError(f"{what} contains a NUL character")
+    return value
+
+
+def _decode(raw):
+    return raw.decode("utf-8", "replace") if raw is not None else None
+
+
+def strerror(code):
+    """The library's name for a status code ("network error", ...)."""
+    return _decode(_lib.ocipush_strerror(code))
+
+
+def version():
+    """The library's version, "MAJOR.MINOR.PATCH"."""
+    return _decode(_lib.ocipush_version())
+
+
+def _check(rc, message):
+    """Raise OcipushError for a failed call made without a session."""
+    if rc != OK:
+        raise OcipushError(rc, strerror(rc), message)
+
+
+_SEQ = itertools.count()
+
+
+class _Pending:
+    """The first exception a callback raised during the current C call.
+
+    Shared by an object and its callbacks' closures (not the object itself,
+    so a closure makes no reference cycle and __del__ stays prompt).
+    """
+
+    __slots__ = ("seq", "exc")
+
+    def __init__(self):
+        self.seq = self.exc = None
+
+    def catch(self, exc):
+        if self.exc is None:
+            self.seq, self.exc = next(_SEQ), exc
+
+    def clear(self):
+        self.seq = self.exc = None
+
+
+def _call(session, name, *args, sources=()):
+    """Call the C function `name`(session handle, *args), which may run the
+    session's and the sources' callbacks, then raise what went wrong: the
+    first exception a callback raised, else an OcipushError carrying the
+    session's message."""
+    if not isinstance(session, Session):
+        raise TypeError(f"expected a Session, not {type(session).__name__}")
+    handle = session._ptr()
+    pendings = [session._pending] + [s._pending for s in sources]
+    for p in pendings:
+        p.clear()
+    rc = getattr(_lib, name)(handle, *args)
+    message = _decode(_lib.ocipush_session_errmsg(handle)) if rc != OK else ""
+    first = min((p for p in pendings if p.exc is not None), key=lambda p: p.seq, default=None)
+    exc = first.exc if first else None
+    for p in pendings:
+        p.clear()
+    if exc is not None:
+        add_note = getattr(exc, "add_note", None)  # Python 3.11+
+        if add_note and rc != OK:
+            add_note(f"(raised in an ocipush callback: {name} failed with "
+                     f"{strerror(rc)}: {message})")
+        elif add_note:
+            add_note(f"(raised in an ocipush log callback; {name} succeeded)")
+        raise exc
+    if rc != OK:
+        raise OcipushError(rc, strerror(rc), message or strerror(rc))
+
+
+class _Handle:
+    """An object owning one C handle, freed once: close(), `with`, __del__."""
+
+    _handle = None
+    _free = None  # the ocipush_*_free function's name
+
+    def __init__(self, *args, **kwargs):
+        raise TypeError(f"use the {type(self).__name__} class methods to make one")
+
+    def _ptr(self):
+        if not self._handle:
+            raise ValueError(f"{type(self).__name__} is closed")
+        return self._handle
+
+    @property
+    def closed(self):
+        return not self._handle
+
+    def close(self):
+        """Free the C handle now. Calling it again does nothing."""
+        handle, self._handle = self._handle, None
+        if handle:
+            getattr(_lib, self._free)(handle)
+        self._release()
+
+    def _release(self):
+        """Drop what the C side no longer needs once the handle is freed."""
+
+    def __enter__(self):
+        self._ptr()
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:  # noqa: BLE001 -- interpreter shutdown: nothing to do
+            pass
+
+
+# ---------------------------------------------------------------------------
+# Session
+# ---------------------------------------------------------------------------
+
+
+class Session(_Handle):
+    """A connection to one registry ("host", "host:port", "[::1]:5000").
+
+    Keyword settings (None or the default keeps the library's default):
+
+    plain_http     use http:// instead of https://
+    insecure       skip TLS certificate and host name verification
+    ca_file        PEM CA bundle to trust instead of the system store
+    client_cert, client_key
+                   PEM files for mutual TLS (client_key None: in client_cert)
+    username, password
+                   credentials (Basic, or for a Bearer token realm)
+    identity_token an OAuth2 refresh token instead of a password
+    load_credentials
+                   True: look the registry up in docker's and helm's stores;
+                   `credentials_found` then says whether something was found
+    user_agent     the User-Agent header
+    connect_timeout, idle_timeout
+                   seconds (float) to connect, and for a transfer moving no byte
+    strategy       "auto" (default), "monolithic", "stream" or "chunked"
+    chunk_size     bytes per request for "chunked" and length-delimited uploads
+    spool          True (default: 4 MiB in memory, then a temporary file),
+                   False (off: a rejected stream cannot be replayed), or an
+                   int: on, with that many bytes kept in memory
+    retries, retry_delay, retry_max_delay, retry_jitter
+                   tries after the first (default 3), seconds before the first
+                   retry (0.5, doubling), at most this many seconds (10), and
+                   +- percent of spread (20)
+    log            a callable log(level: LogLevel, message: str)
+    log_level      the most detailed level passed to `log` (LogLevel.INFO)
+    progress       a callable progress(done: int, total: int | None) -> bool;
+                   a true result aborts the push (OcipushError E_ABORTED)
+    """
+
+    _free = "ocipush_session_free"
+
+    def __init__(self, registry, *, plain_http=False, insecure=False, ca_file=None,
+                 client_cert=None, client_key=None, username=None, password=None,
+                 identity_token=None, load_credentials=False, user_agent=None,
+                 connect_timeout=None, idle_timeout=None, strategy="auto", chunk_size=None,
+                 spool=True, retries=None, retry_delay=None, retry_max_delay=None,
+                 retry_jitter=None, log=None, log_level=LogLevel.INFO, progress=None):
+        self._pending = _Pending()
+        self._log_fn = self._progress_fn = None  # the ctypes callbacks C holds
+        self.credentials_found = False
+        self.registry = registry
+        handle = _SESSION()
+        _check(_lib.ocipush_session_new(ctypes.byref(handle), _text(registry, "registry")),
+               f"cannot make a session for registry {registry!r}")
+        self._handle = handle
+        try:
+            self._configure(plain_http, insecure, ca_file, client_cert, client_key, username,
+                            password, identity_token, load_credentials, user_agent,
+                            connect_timeout, idle_timeout, strategy, chunk_size, spool, retries,
+                            retry_delay, retry_max_delay, retry_jitter)
+            self.set_log_callback(log, log_level)
+            self.set_progress_callback(progress)
+        except BaseException:
+            self.close()
+            raise
+
+    def _configure(self, plain_http, insecure, ca_file, client_cert, client_key, username,
+                   password, identity_token, load_credentials, user_agent, connect_timeout,
+                   idle_timeout, strategy, chunk_size, spool, retries, retry_delay,
+                   retry_max_delay, retry_jitter):
+        h = self._handle
+        _check(_lib.ocipush_session_set_plain_http(h, bool(plain_http)), "plain_http")
+        _check(_lib.ocipush_session_set_insecure(h, bool(insecure)), "insecure")
+        if ca_file is not None:
+            _check(_lib.ocipush_session_set_ca_file(h, _path(ca_file, "ca_file")),
+                   f"ca_file {ca_file!r}")
+        if client_cert is not None:
+            key = _path(client_key, "client_key") if client_key is not None else None
+            _check(_lib.ocipush_session_set_client_cert(h, _path(client_cert, "client_cert"), key),
+                   "client_cert/client_key")
+        if username is not None or password is not None:
+            _check(_lib.ocipush_session_set_basic_auth(h, _text(username, "username"),
+                                                       _text(password, "password")),
+                   "invalid credentials: a non-empty username without ':' and a password "
+                   "are needed")
+        if identity_token is not None:
+            _check(_lib.ocipush_session_set_identity_token(
+                h, _text(identity_token, "identity_token")), "identity_token")
+        if load_credentials:
+            found = c_int(0)
+            rc = _lib.ocipush_session_load_credentials(h, ctypes.byref(found))
+            if rc != OK:
+                raise OcipushError(rc, strerror(rc), self.errmsg or "loading credentials failed")
+            self.credentials_found = bool(found.value)
+        if user_agent is not None:
+            _check(_lib.ocipush_session_set_user_agent(h, _text(user_agent, "user_agent")),
+                   "user_agent")
+        if connect_timeout is not None or idle_timeout is not None:
+            _check(_lib.ocipush_session_set_timeouts(h, _ms(connect_timeout),
+                                                     _ms(idle_timeout)),
+                   "timeouts must not be negative")
+        if strategy not in _STRATEGIES:
+            raise ValueError(f"strategy must be one of {', '.join(_STRATEGIES)}, not {strategy!r}")
+        _check(_lib.ocipush_session_set_strategy(h, _STRATEGIES[strategy]), "strategy")
+        if chunk_size is not None:
+            _check(_lib.ocipush_session_set_chunk_size(h, _count(chunk_size, "chunk_size")),
+                   "chunk_size")
+        if spool is False:
+            _check(_lib.ocipush_session_set_spool(h, 0, 0), "spool")
+        elif spool is not True:
+            _check(_lib.ocipush_session_set_spool(h, 1, _count(spool, "spool")), "spool")
+        if any(v is not None for v in (retries, retry_delay, retry_max_delay, retry_jitter)):
+            attempts = 4 if retries is None else _count(retries, "retries") + 1
+            base = 500 if retry_delay is None else _ms(retry_delay)
+            cap = 10000 if retry_max_delay is None else _ms(retry_max_delay)
+            jitter = 20 if retry_jitter is None else retry_jitter
+            _check(_lib.ocipush_session_set_retry(h, attempts, base, cap, jitter),
+                   "invalid retry settings: retries >= 0, 0 <= retry_delay <= retry_max_delay, "
+                   "0 <= retry_jitter <= 100")
+
+    @property
+    def errmsg(self):
+        """The message of the last failing call on this session ("" if none)."""
+        return _decode(_lib.ocipush_session_errmsg(self._ptr()))
+
+    def set_log_callback(self, log, level=LogLevel.INFO):
+        """Call log(level, message) for each message up to `level`; None: stop."""
+        if log is None:
+            fn = _LOG_FN()  # NULL
+        elif not callable(log):
+            raise TypeError("log must be callable")
+        else:
+            pending = self._pending
+
+            def fn(lvl, message, _user_data):
+                try:
+                    try:
+                        lvl = LogLevel(lvl)
+                    except ValueError:
+                        pass
+                    log(lvl, _decode(message))
+                except BaseException as exc:  # noqa: BLE001 -- raised after the call
+                    pending.catch(exc)
+
+            fn = _LOG_FN(fn)
+        _check(_lib.ocipush_session_set_log_callback(self._ptr(), fn, int(level), None),
+               "log callback")
+        self._log_fn = fn if log is not None else None
+
+    def set_progress_callback(self, progress):
+        """Call progress(done, total) as bytes are read (total None when not
+        known); a true result aborts the push. None: stop."""
+        if progress is None:
+            fn = _PROGRESS_FN()  # NULL
+        elif not callable(progress):
+            raise TypeError("progress must be callable")
+        else:
+            pending = self._pending
+
+            def fn(done, total, _user_data):
+                try:
+                    return 1 if progress(done, None if total < 0 else total) else 0
+                except BaseException as exc:  # noqa: BLE001 -- re-raised after the call
+                    pending.catch(exc)
+                    return 1
+
+            fn = _PROGRESS_FN(fn)
+        _check(_lib.ocipush_session_set_progress_callback(self._ptr(), fn, None),
+               "progress callback")
+        self._progress_fn = fn if progress is not None else None
+
+    def ping(self, repository=None):
+        """Check that the registry answers and accepts the credentials."""
+        _call(self, "ocipush_session_ping", _text(repository, "repository"))
+
+    def _release(self):
+        self._log_fn = self._progress_fn = None
+
+    def __repr__(self):
+        return f"<ocipush.Session {self.registry!r}{' closed' if self.closed else ''}>"
+
+
+def _ms(seconds):
+    if seconds is None:
+        return 0
+    if not isinstance(seconds, (int, float)):
+        raise TypeError(f"a time in seconds must be a number, not {type(seconds).__name__}")
+    return int(round(seconds * 1000))
+
+
+def _errno_text(rc):
+    """": <strerror>" for a local I/O failure (errno is set then), else ""."""
+    err = ctypes.get_errno() if rc == E_IO else 0
+    return f": {os.strerror(err)}" if err else ""
+
+
+def _count(value, what):
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{what} must be an int, not {type(value).__name__}")
+    if value < 0:
+        raise ValueError(f"{what} must not be negative")
+    return value
+
+
+# ---------------------------------------------------------------------------
+# Sources
+# ---------------------------------------------------------------------------
+
+
+class Source(_Handle):
+    """Where the bytes of a blob come from. Make one with from_bytes,
+    from_file, from_fd or from_callback. A rewindable source (bytes, a
+    regular file, a callback with rewind) can be pushed several times; a
+    stream is consumed by its first push."""
+
+    _free = "ocipush_source_free"
+
+    @classmethod
+    def _new(cls, keep=()):
+        self = cls.__new__(cls)
+        self._pending = _Pending()
+        self._keep = keep  # what C borrows: the bytes, the ctypes callbacks
+        return self
+
+    @classmethod
+    def from_bytes(cls, data):
+        """A source over bytes (any bytes-like object; bytes are borrowed,
+        anything else copied once)."""
+        if not isinstance(data, bytes):
+            data = bytes(memoryview(data))
+        self = cls._new(keep=(data,))
+        handle = _SOURCE()
+        _check(_lib.ocipush_source_new_memory(ctypes.byref(handle), data, len(data), 0),
+               "cannot make a source over bytes")
+        self._handle = handle
+        return self
+
+    @classmethod
+    def from_file(cls, path):
+        """A source over the file at `path`, opened now. A regular file can
+        rewind; a FIFO or device is read as a stream."""
+        self = cls._new()
+        handle = _SOURCE()
+        ctypes.set_errno(0)
+        rc = _lib.ocipush_source_new_file(ctypes.byref(handle), _path(path))
+        _check(rc, f"cannot open {os.fspath(path)!r}" + _errno_text(rc))
+        self._handle = handle
+        return self
+
+    @classmethod
+    def from_fd(cls, fd, take_ownership=False):
+        """A source over an open descriptor (an int, or an object with
+        fileno()), read from its current offset. With take_ownership the
+        descriptor is closed with the source (and also if this fails)."""
+        if not isinstance(fd, int):
+            fd = fd.fileno()
+        self = cls._new()
+        handle = _SOURCE()
+        ctypes.set_errno(0)
+        rc = _lib.ocipush_source_new_fd(ctypes.byref(handle), fd, bool(take_ownership))
+        _check(rc, f"cannot read descriptor {fd}" + _errno_text(rc))
+        self._handle = handle
+        return self
+
+    @classmethod
+    def from_callback(cls, read, rewind=None, size=None):
+        """A source whose bytes come from read(n) -> bytes (at most n bytes;
+        b"" at the end). rewind(), if given, makes the next read start again
+        at the first byte (returning False, or raising, says it cannot);
+        without it the source is a stream, replayed from the session's spool
+        when an upload must be sent again. size is the exact number of bytes
+        the reads give, or None if not known."""
+        if not callable(read) or (rewind is not None and not callable(rewind)):
+            raise TypeError("read (and rewind, if given) must be callable")
+        declared = -1 if size is None else _count(size, "size")
+        pending = _Pending()
+
+        def read_cb(_user_data, buffer, capacity, out_len):
+            try:
+                data = read(capacity)
+                if not isinstance(data, bytes):
+                    data = bytes(memoryview(data))
+                n = len(data)
+                if n > capacity:
+                    raise ValueError(f"read({capacity}) returned {n} bytes")
+                if n:
+                    ctypes.memmove(buffer, data, n)
+                out_len[0] = n
+                return 0
+            except BaseException as exc:  # noqa: BLE001 -- re-raised after the call
+                pending.catch(exc)
+                return -1
+
+        def rewind_cb(_user_data):
+            try:
+                return 1 if rewind() is False else 0
+            except BaseException as exc:  # noqa: BLE001 -- re-raised after the call
+                pending.catch(exc)
+                return -1
+
+        read_fn = _READ_FN(read_cb)
+        rewind_fn = _REWIND_FN(rewind_cb) if rewind is not None else _REWIND_FN()
+        self = cls._new(keep=(read_fn, rewind_fn))
+        self._pending = pending
+        handle = _SOURCE()
+        _check(_lib.ocipush_source_new_callback(ctypes.byref(handle), read_fn, rewind_fn,
+                                                _CLOSE_FN(), declared, None),
+               "cannot make a callback source")
+        self._handle = handle
+        return self
+
+    @property
+    def size(self):
+        """The size in bytes, or None when not known in advance."""
+        n = _lib.ocipush_source_size(self._ptr())
+        return None if n < 0 else n
+
+    def _release(self):
+        self._keep = ()
+
+    def __repr__(self):
+        return f"<ocipush.Source{' closed' if self.closed else ''}>"
+
+
+# ---------------------------------------------------------------------------
+# Blobs
+# ---------------------------------------------------------------------------
+
+
+def blob_push(session, repository, source, expected_digest=None):
+    """Push one blob from `source` to `repository`; returns (digest, size).
+
+    With expected_digest the registry is asked first whether it has the
+    blob (then the source is not read), and content that hashes otherwise
+    fails with E_DIGEST_MISMATCH before anything is committed."""
+    digest = ctypes.create_string_buffer(DIGEST_BUFSIZE)
+    size = c_uint64(0)
+    _call(session, "ocipush_blob_push", _text(repository, "repository"), _src(source),
+          _text(expected_digest, "expected_digest"), digest, ctypes.byref(size),
+          sources=(source,))
+    return digest.value.decode("ascii"), size.value
+
+
+def blob_exists(session, repository, digest):
+    """Whether the registry has the blob `digest` in `repository`."""
+    exists = c_int(0)
+    _call(session, "ocipush_blob_exists", ctypes.byref(exists), _text(repository, "repository"),
+          _text(digest, "digest"))
+    return bool(exists.value)
+
+
+# ---------------------------------------------------------------------------
+# Descriptors, manifests and indexes
+# ---------------------------------------------------------------------------
+
+
+class Descriptor(_Handle):
+    """A content descriptor: media type, digest, size, and optionally
+    annotations (a mapping), an artifact type and, for an index entry, a
+    platform (os, architecture) or (os, architecture, variant)."""
+
+    _free = "ocipush_descriptor_free"
+
+    def __init__(self, media_type, digest, size, *, annotations=None, artifact_type=None,
+                 platform=None):
+        handle = _DESCRIPTOR()
+        _check(_lib.ocipush_descriptor_new(ctypes.byref(handle), _text(media_type, "media_type"),
+                                           _text(digest, "digest"), _count(size, "size")),
+               f"invalid descriptor: media type {media_type!r}, digest {digest!r}")
+        self._handle = handle
+        try:
+            for key, value in (annotations or {}).items():
+                self.add_annotation(key, value)
+            if artifact_type is not None:
+                self.set_artifact_type(artifact_type)
+            if platform is not None:
+                self.set_platform(*platform)
+        except BaseException:
+            self.close()
+            raise
+
+    def add_annotation(self, key, value):
+        _check(_lib.ocipush_descriptor_add_annotation(self._ptr(), _text(key, "key"),
+                                                      _text(value, "value")),
+               f"invalid annotation {key!r}")
+
+    def set_artifact_type(self, artifact_type):
+        _check(_lib.ocipush_descriptor_set_artifact_type(
+            self._ptr(), _text(artifact_type, "artifact_type")), "invalid artifact type")
+
+    def set_platform(self, os, architecture, variant=None):  # noqa: A002 -- OCI's name
+        _check(_lib.ocipush_descriptor_set_platform(self._ptr(), _text(os, "os"),
+                                                    _text(architecture, "architecture"),
+                                                    _text(variant, "variant")),
+               "invalid platform: os and architecture are needed")
+
+
+class Manifest(_Handle):
+    """An OCI image manifest (kind "image") or image index ("index") being
+    built. Descriptors given to it are copied: they may be closed after."""
+
+    _free = "ocipush_manifest_free"
+
+    def __init__(self, kind="image", *, config=None, layers=(), manifests=(), subject=None,
+                 artifact_type=None, annotations=None):
+        if kind not in _MANIFEST_KINDS:
+            raise ValueError(f"kind must be 'image' or 'index', not {kind!r}")
+        self.kind = kind
+        handle = _MANIFEST()
+        _check(_lib.ocipush_manifest_new(ctypes.byref(handle), _MANIFEST_KINDS[kind]),
+               "cannot make a manifest")
+        self._handle = handle
+        try:
+            if config is not None:
+                self.set_config(config)
+            for layer in layers:
+                self.add_layer(layer)
+            for entry in manifests:
+                self.add_manifest(entry)
+            if subject is not None:
+                self.set_subject(subject)
+            if artifact_type is not None:
+                self.set_artifact_type(artifact_type)
+            for key, value in (annotations or {}).items():
+                self.add_annotation(key, value)
+        except BaseException:
+            self.close()
+            raise
+
+    @classmethod
+    def index(cls, **kwargs):
+        """An image index: Manifest("index", ...)."""
+        return cls("index", **kwargs)
+
+    @property
+    def media_type(self):
+        return MEDIA_TYPE_MANIFEST if self.kind == "image" else MEDIA_TYPE_INDEX
+
+    def set_config(self, descriptor):
+        _check(_lib.ocipush_manifest_set_config(self._ptr(), _desc(descriptor)),
+               "only an image manifest has a config")
+
+    def add_layer(self, descriptor):
+        _check(_lib.ocipush_manifest_add_layer(self._ptr(), _desc(descriptor)),
+               "only an image manifest has layers")
+
+    def add_manifest(self, descriptor):
+        _check(_lib.ocipush_manifest_add_manifest(self._ptr(), _desc(descriptor)),
+               "only an index lists manifests")
+
+    def set_subject(self, descriptor):
+        d = _desc(descriptor) if descriptor is not None else None
+        _check(_lib.ocipush_manifest_set_subject(self._ptr(), d), "invalid subject")
+
+    def set_artifact_type(self, artifact_type):
+        _check(_lib.ocipush_manifest_set_artifact_type(
+            self._ptr(), _text(artifact_type, "artifact_type")), "invalid artifact type")
+
+    def add_annotation(self, key, value):
+        _check(_lib.ocipush_manifest_add_annotation(self._ptr(), _text(key, "key"),
+                                                    _text(value, "value")),
+               f"invalid annotation {key!r}")
+
+    def serialize(self):
+        """The exact bytes that would be pushed (compact JSON)."""
+        out, length = c_void_p(), c_size_t(0)
+        _check(_lib.ocipush_manifest_serialize(ctypes.byref(out), ctypes.byref(length),
+                                               self._ptr()),
+               "cannot serialize: an image manifest needs a config")
+        try:
+            return ctypes.string_at(out.value, length.value)
+        finally:
+            _lib.ocipush_free(out)
+
+
+def _desc(descriptor):
+    if not isinstance(descriptor, Descriptor):
+        raise TypeError(f"expected a Descriptor, not {type(descriptor).__name__}")
+    return descriptor._ptr()
+
+
+def manifest_push(session, repository, manifest, tag=None):
+    """Serialize and push `manifest` under `tag` (None: by digest only);
+    returns its digest. The registry must have every blob it names."""
+    if not isinstance(manifest, Manifest):
+        raise TypeError(f"expected a Manifest, not {type(manifest).__name__}")
+    digest = ctypes.create_string_buffer(DIGEST_BUFSIZE)
+    _call(session, "ocipush_manifest_push", _text(repository, "repository"),
+          _text(tag, "tag"), manifest._ptr(), digest)
+    return digest.value.decode("ascii")
+
+
+def manifest_push_raw(session, repository, data, media_type=None, tag=None):
+    """Push manifest bytes exactly as they are; returns their digest.
+    media_type None: the document's own mediaType, or what its shape says."""
+    if not isinstance(data, bytes):
+        data = bytes(memoryview(data))
+    digest = ctypes.create_string_buffer(DIGEST_BUFSIZE)
+    _call(session, "ocipush_manifest_push_raw", _text(repository, "repository"),
+          _text(tag, "tag"), _text(media_type, "media_type"), data, len(data), digest)
+    return digest.value.decode("ascii")
+
+
+# ---------------------------------------------------------------------------
+# Whole artifacts
+# ---------------------------------------------------------------------------
+
+
+class Push(_Handle):
+    """An artifact to push: a config blob (the empty "{}" unless set),
+    layers, annotations, tags and an artifact type. It keeps the sources
+    given to it alive (C borrows them); do not close them before run()."""
+
+    _free = "ocipush_push_free"
+
+    def __init__(self, *, artifact_type=None, annotations=None, tags=()):
+        self._sources = []
+        handle = _PUSH()
+        _check(_lib.ocipush_push_new(ctypes.byref(handle)), "cannot make a push")
+        self._handle = handle
+        try:
+            if artifact_type is not None:
+                self.set_artifact_type(artifact_type)
+            for key, value in (annotations or {}).items():
+                self.add_annotation(key, value)
+            for tag in tags:
+                self.add_tag(tag)
+        except BaseException:
+            self.close()
+            raise
+
+    def set_config(self, source, media_type):
+        """Use `source` with `media_type` as the config blob."""
+        _check(_lib.ocipush_push_set_config(self._ptr(), _src(source),
+                                            _text(media_type, "media_type")),
+               "invalid config: a source and a media type are needed")
+        self._sources.append(source)
+
+    def add_layer(self, source, media_type=None, title=None):
+        """Append a layer (media type MEDIA_TYPE_LAYER unless given; `title`
+        becomes the org.opencontainers.image.title annotation)."""
+        _check(_lib.ocipush_push_add_layer(self._ptr(), _src(source),
+                                           _text(media_type, "media_type"),
+                                           _text(title, "title")),
+               "invalid layer")
+        self._sources.append(source)
+
+    def set_artifact_type(self, artifact_type):
+        _check(_lib.ocipush_push_set_artifact_type(
+            self._ptr(), _text(artifact_type, "artifact_type")), "invalid artifact type")
+
+    def add_annotation(self, key, value):
+        _check(_lib.ocipush_push_add_annotation(self._ptr(), _text(key, "key"),
+                                                _text(value, "value")),
+               f"invalid annotation {key!r}")
+
+    def add_tag(self, tag):
+        _check(_lib.ocipush_push_add_tag(self._ptr(), _text(tag, "tag")), f"invalid tag {tag!r}")
+
+    def run(self, session, repository):
+        """Push the blobs, then the manifest under each tag; returns the
+        manifest digest. No tag is set unless every blob landed."""
+        for source in self._sources:
+            source._ptr()  # C borrows them: all must still be open
+        digest = ctypes.create_string_buffer(DIGEST_BUFSIZE)
+        _call(session, "ocipush_push_run", self._ptr(), _text(repository, "repository"), digest,
+              sources=self._sources)
+        return digest.value.decode("ascii")
+
+    def _release(self):
+        self._sources = []
+
+
+def _src(source):
+    if not isinstance(source, Source):
+        raise TypeError(f"expected a Source, not {type(source).__name__}")
+    return source._ptr()
+
+
+# ---------------------------------------------------------------------------
+# References
+# ---------------------------------------------------------------------------
+
+Reference = collections.namedtuple("Reference", "registry repository tag digest")
+
+
+def reference_parse(reference):
+    """Split "host[:port]/repository[:tag][@digest]" into a Reference
+    (tag and digest None when absent); E_INVALID says what is wrong."""
+    parts = [c_void_p() for _ in range(4)]
+    why = c_char_p()
+    rc = _lib.ocipush_reference_parse(*(ctypes.byref(p) for p in parts), ctypes.byref(why),
+                                      _text(reference, "reference"))
+    try:
+        _check(rc, f"{reference!r}: {_decode(why.value) or strerror(rc)}")
+        return Reference(*(_decode(ctypes.string_at(p.value)) if p.value else None
+                           for p in parts))
+    finally:
+        for p in parts:
+            _lib.ocipush_free(p)
+
+
+def is_valid_repository(name):
+    return _lib.ocipush_repository_validate(_text(name, "name")) == OK
+
+
+def is_valid_tag(tag):
+    return _lib.ocipush_tag_validate(_text(tag, "tag")) == OK
+
+
+def is_valid_digest(digest):
+    return _lib.ocipush_digest_validate(_text(digest, "digest")) == OK
