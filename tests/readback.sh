@@ -1,6 +1,37 @@
 # shellcheck shell=bash
-# Helpers for test scripts: `source tests/readback.sh`.
-# They read back what a push left in a registry, using curl only.
+# Helpers for test scripts: `source tests/readback.sh`. They run test cases
+# and read back what a push left in a registry, using curl (and skopeo) only.
+
+passed=0
+failed=0
+
+# run_case NAME FUNCTION: runs FUNCTION in a subshell with errexit, so a failing
+# command or `fail` ends only that case, and counts it. A function
+# `before_case`, when the script defines one, runs first.
+run_case() {
+    local rc
+    # A statement of its own: errexit is ignored inside an `if` or a `||`
+    # list, subshell or not, and each case relies on it.
+    (
+        set -e
+        if declare -F before_case >/dev/null; then before_case; fi
+        "$2"
+    )
+    rc=$?
+    if [[ $rc == 0 ]]; then
+        echo "ok - $1"
+        passed=$((passed + 1))
+    else
+        echo "not ok - $1"
+        failed=$((failed + 1))
+    fi
+}
+
+# finish: the closing line, and the script's exit status.
+finish() {
+    echo "$passed passed, $failed failed"
+    [[ $failed == 0 ]]
+}
 
 # Every manifest media type we may push; the registry only serves a manifest
 # whose type is listed in Accept (else it may convert or 404 it).

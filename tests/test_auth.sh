@@ -23,26 +23,9 @@ export HOME=$WORK/home DOCKER_CONFIG=$WORK/home/.docker
 unset HELM_REGISTRY_CONFIG
 mkdir -p "$HOME"
 
-passed=0
-failed=0
-run_case() {
-    local rc
-    rm -rf "$DOCKER_CONFIG"
-    # A statement of its own: errexit is ignored inside an `if` or a `||`
-    # list, subshell or not, and each case relies on it.
-    (
-        set -e
-        "$2"
-    )
-    rc=$?
-    if [[ $rc == 0 ]]; then
-        echo "ok - $1"
-        passed=$((passed + 1))
-    else
-        echo "not ok - $1"
-        failed=$((failed + 1))
-    fi
-}
+
+# Each case starts with no credentials stored.
+before_case() { rm -rf "$DOCKER_CONFIG"; }
 
 # shellcheck disable=SC2086 # the wrapper is a command line, split on purpose
 ocipush() { ${OCIPUSH_TEST_WRAPPER:-} "$OCIPUSH" "$@"; }
@@ -327,5 +310,4 @@ run_case "no credentials to another host's Location" case_location_elsewhere_get
 run_case "no credentials through a redirect to another host" case_redirect_elsewhere_gets_no_credentials
 run_case "a 302 is not followed for a PATCH" case_302_not_followed_for_patch
 
-echo "$passed passed, $failed failed"
-[[ $failed == 0 ]]
+finish

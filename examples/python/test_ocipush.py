@@ -8,6 +8,7 @@ chunk-rejecting nginx in front of it:
 
 What a push left in the registry is read back over HTTP with urllib, straight
 from the registry (not through the proxy), and re-hashed with hashlib.
+Arguments, if any, name the tests to run (BlobTests.test_push_bytes).
 Prints "N passed, N failed" last; exits 1 on a failure, 77 (skipped) when the
 library is built with a sanitizer python cannot load.
 """
@@ -492,13 +493,22 @@ class HandleTests(unittest.TestCase):
         self.assertIsNone(log_ref())
 
     def test_del_frees_without_close(self):
+        # Dropping the last reference frees the C handle at once (no cycle
+        # to wait for): the descriptor a source owns is closed, and a
+        # callback source's callable released.
+        r, w = os.pipe()
+        os.close(w)
+        src = ocipush.Source.from_fd(r, take_ownership=True)
         reader = Stream(b"abc")
         reader_ref = weakref.ref(reader)
-        src = ocipush.Source.from_callback(reader)
+        src2 = ocipush.Source.from_callback(reader)
         del reader
-        gc.disable()  # no cycle to wait for: dropping the last reference frees it
+        os.fstat(r)
+        gc.disable()
         try:
-            del src
+            del src, src2
+            with self.assertRaises(OSError):
+                os.fstat(r)
             self.assertIsNone(reader_ref())
         finally:
             gc.enable()
@@ -520,7 +530,10 @@ class HandleTests(unittest.TestCase):
 
 
 def main():
-    suite = unittest.defaultTestLoader.loadTestsFromModule(sys.modules[__name__])
+    loader, module = unittest.defaultTestLoader, sys.modules[__name__]
+    # Arguments, if any, name tests to run: BlobTests, BlobTests.test_push_bytes
+    suite = (loader.loadTestsFromNames(sys.argv[1:], module) if sys.argv[1:]
+             else loader.loadTestsFromModule(module))
     result = unittest.TextTestRunner(stream=sys.stdout, verbosity=2).run(suite)
     # A test with failing subtests counts once.
     bad = {getattr(t, "test_case", t).id()

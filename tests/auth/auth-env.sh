@@ -42,85 +42,12 @@ $PY -c 'import jwt, cryptography' 2>/dev/null ||
     die "$PY cannot import jwt/cryptography; install the Debian packages 'python3-jwt' 'python3-cryptography'"
 [[ $# -gt 0 ]] || die "usage: $0 CMD [ARGS...]"
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/ocipush-auth.XXXXXX")
-PIDS='' # servers we started and have not reaped yet, newest first
-
-cleanup() {
-    local pid
-    for pid in $PIDS; do
-        kill "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-    done
-    if [[ ${OCIPUSH_TEST_KEEP:-} == 1 ]]; then
-        echo "auth-env: kept $TMP" >&2
-    else
-        rm -rf "$TMP"
-    fi
-}
-trap cleanup EXIT
-# Signals become a normal exit so the EXIT trap cleans up (see registry-env.sh).
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-now_us() { echo "${EPOCHREALTIME//[!0-9]/}"; }
-
-# A port nobody listens on and that we have not handed out yet (below the
-# default ephemeral range 32768-60999).
-USED=' '
-pick_port() {
-    local p
-    while :; do
-        p=$((20000 + RANDOM % 12768))
-        [[ $USED == *" $p "* ]] && continue
-        [[ -z $(ss -Hltn "sport = :$p") ]] || continue
-        USED+="$p "
-        echo "$p"
-        return
-    done
-}
-
-# wait_ready PID PORT URL: bounded (~15 s) poll until the socket on PORT belongs
-# to PID and, unless URL is '-', URL gives any HTTP answer (401 counts: most of
-# these servers refuse anonymous requests). The ownership check guards against
-# a parallel run's server on the same port. The recorder gets '-' so that no
-# probe lands in its log.
-wait_ready() {
-    local pid=$1 port=$2 url=$3 deadline=$(($(now_us) + 15000000)) code
-    while (($(now_us) < deadline)); do
-        kill -0 "$pid" 2>/dev/null || return 1 # died (e.g. port taken)
-        if [[ $(ss -Hltnp "sport = :$port") == *"pid=$pid,"* ]]; then
-            [[ $url == - ]] && return 0
-            code=$(curl -sS -o /dev/null -w '%{http_code}' --max-time 1 --cacert "$TMP/ca.crt" \
-                --cert "$TMP/client.crt" --key "$TMP/client.key" "$url" 2>/dev/null || true)
-            [[ $code != 000 ]] && return 0
-        fi
-        sleep 0.05
-    done
-    return 1
-}
-
-# start_server NAME CONF URL CMD...: picks a port, runs "CONF PORT" (word-split,
-# may be ':'), starts CMD with each @PORT@ in it and in URL replaced, waits
-# (wait_ready); up to 5 tries. Its output goes to $TMP/logs/NAME.log. Sets PORT and PID.
-start_server() {
-    local name=$1 conf=$2 url=$3 try log=$TMP/logs/$1.log
-    shift 3
-    for try in 1 2 3 4 5; do
-        PORT=$(pick_port)
-        $conf "$PORT"
-        "${@//@PORT@/$PORT}" </dev/null >>"$log" 2>&1 &
-        PID=$!
-        PIDS="$PID $PIDS"
-        wait_ready "$PID" "$PORT" "${url//@PORT@/$PORT}" && return 0
-        echo "auth-env: $name on port $PORT failed to start (try $try)" >&2
-        kill "$PID" 2>/dev/null || true
-        wait "$PID" 2>/dev/null || true
-        PIDS=${PIDS#"$PID "}
-    done
-    echo "auth-env: giving up on $name; tail of $log:" >&2
-    tail -n 20 "$log" >&2
-    exit 1
-}
+# shellcheck source=../servers.sh
+source "$HERE/../servers.sh"
+servers_begin auth-env ocipush-auth
+# Most of these servers answer 401 to an anonymous probe, and some are TLS.
+WAIT_ANY_STATUS=1
+WAIT_CURL_OPTS=(--cacert "$TMP/ca.crt" --cert "$TMP/client.crt" --key "$TMP/client.key")
 
 # --- certificates (EC P-256, valid 7 days) ---------------------------------
 ssl() { openssl "$@" >>"$TMP/openssl.log" 2>&1 || { cat "$TMP/openssl.log" >&2; die "openssl $1 failed"; }; }
@@ -162,10 +89,11 @@ EOF
 # start_registry NAME SCHEME AUTH TLS
 start_registry() {
     R_NAME=$1 R_AUTH=$3 R_TLS=$4
-    start_server "$1" registry_conf "$2://127.0.0.1:@PORT@/v2/" docker-registry serve "$TMP/$1.yml"
+    start_server "$1" "$TMP/logs/$1.log" registry_conf "$2://127.0.0.1:@PORT@/v2/" \
+        docker-registry serve "$TMP/$1.yml"
 }
 
-start_server tokenserver : "http://127.0.0.1:@PORT@/healthz" \
+start_server tokenserver "$TMP/logs/tokenserver.log" : "http://127.0.0.1:@PORT@/healthz" \
     "$PY" "$HERE/tokenserver.py" --port @PORT@ --key "$TMP/token.key" --cert "$TMP/token.crt" \
     --log "$TMP/token-requests.log" --issuer ocipush-test-issuer --service ocipush-test
 TOKEN_PORT=$PORT
@@ -186,12 +114,12 @@ TLS_REG_PORT=$PORT
 start_registry mtls-registry https '' "{$TLS, clientcas: [$TMP/ca.crt]}"
 MTLS_REG_PORT=$PORT
 
-start_server recorder : - "$PY" "$HERE/recorder.py" @PORT@ "$TMP/recorder.log"
+start_server recorder "$TMP/logs/recorder.log" : - "$PY" "$HERE/recorder.py" @PORT@ "$TMP/recorder.log"
 RECORDER_PORT=$PORT
-start_server evilproxy : "http://127.0.0.1:@PORT@/v2/" \
+start_server evilproxy "$TMP/logs/evilproxy.log" : "http://127.0.0.1:@PORT@/v2/" \
     "$PY" "$HERE/evilproxy.py" @PORT@ "127.0.0.1:$BASIC_REG_PORT" "127.0.0.1:$RECORDER_PORT"
 EVIL_PORT=$PORT
-start_server expireproxy : "http://127.0.0.1:@PORT@/v2/" \
+start_server expireproxy "$TMP/logs/expireproxy.log" : "http://127.0.0.1:@PORT@/v2/" \
     "$PY" "$HERE/evilproxy.py" @PORT@ "127.0.0.1:$TOKEN_REG_PORT" "127.0.0.1:$RECORDER_PORT" \
     "http://127.0.0.1:$TOKEN_PORT/token"
 EXPIRE_PORT=$PORT
