@@ -31,10 +31,7 @@ static int head_blob(ocipush_session *s, const char *repository, const char *dig
                      int *out_exists, int64_t *out_size)
 {
     char *url = NULL;
-    op_buf what = {0};
-    int rc = op_buf_printf(&what, "blobs/%s", digest);
-    rc = rc ? rc : op_registry_url(&url, s, repository, what.data);
-    op_buf_free(&what);
+    int rc = op_registry_url(&url, s, repository, "blobs/", digest);
     if (rc)
         return op_fail(s, rc, "out of memory");
     op_response resp = {0};

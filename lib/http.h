@@ -56,7 +56,7 @@ typedef struct op_response {
     char *www_authenticate; /* every challenge, several headers joined */
     char *retry_after;
     char *content_type;
-    char *oci_subject; /* OCI-Subject: the registry keeps referrers itself */
+    char *oci_subject;       /* OCI-Subject: the registry keeps referrers itself */
     int transport_transient; /* no answer, for a reason worth another try */
     op_buf body;             /* up to a cap, for error messages and manifests */
 } op_response;

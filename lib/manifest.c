@@ -266,10 +266,7 @@ int op_manifest_put(ocipush_session *s, const char *repository, const char *targ
                     int *out_keeps_referrers)
 {
     char *url = NULL;
-    op_buf what = {0};
-    int rc = op_buf_printf(&what, "manifests/%s", target);
-    rc = rc ? rc : op_registry_url(&url, s, repository, what.data);
-    op_buf_free(&what);
+    int rc = op_registry_url(&url, s, repository, "manifests/", target);
     if (rc)
         return op_fail(s, rc, "out of memory");
     op_response resp = {0};
@@ -296,10 +293,7 @@ int op_manifest_get(ocipush_session *s, const char *repository, const char *refe
                     char **out_media_type, char *out_digest, int *out_found)
 {
     char *url = NULL;
-    op_buf what = {0};
-    int rc = op_buf_printf(&what, "manifests/%s", reference);
-    rc = rc ? rc : op_registry_url(&url, s, repository, what.data);
-    op_buf_free(&what);
+    int rc = op_registry_url(&url, s, repository, "manifests/", reference);
     if (rc)
         return op_fail(s, rc, "out of memory");
     op_response resp = {0};

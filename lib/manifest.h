@@ -51,7 +51,7 @@ int op_manifest_put(ocipush_session *s, const char *repository, const char *targ
 /* GET a manifest (any OCI or docker type). *out_found 0 on 404, else its
  * bytes in *body, its media type (malloc'd) and digest (checked against a
  * digest reference). */
-int op_manifest_get(ocipush_session *s, const char *repository, const char *reference,
-                    op_buf *body, char **out_media_type, char *out_digest, int *out_found);
+int op_manifest_get(ocipush_session *s, const char *repository, const char *reference, op_buf *body,
+                    char **out_media_type, char *out_digest, int *out_found);
 
 #endif

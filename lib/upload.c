@@ -12,10 +12,11 @@
 #include "retry.h"
 #include "url.h"
 
-int op_registry_url(char **out, ocipush_session *s, const char *repository, const char *what)
+int op_registry_url(char **out, ocipush_session *s, const char *repository, const char *kind,
+                    const char *name)
 {
     op_buf b = {0};
-    if (op_buf_printf(&b, "%s/v2/%s/%s", s->base_url, repository, what)) {
+    if (op_buf_printf(&b, "%s/v2/%s/%s%s", s->base_url, repository, kind, name)) {
         op_buf_free(&b);
         return OCIPUSH_E_NOMEM;
     }
@@ -74,7 +75,7 @@ int op_upload_mount(op_upload *u, const char *digest, const char *from, int *out
     char *base = NULL, *with_mount = NULL, *url = NULL;
     op_response resp = {0};
     *out_mounted = 0;
-    int rc = op_registry_url(&base, u->s, u->repository, "blobs/uploads/");
+    int rc = op_registry_url(&base, u->s, u->repository, "blobs/uploads/", "");
     rc = rc ? rc : op_url_add_query(&with_mount, base, "mount", digest);
     rc = rc ? rc : op_url_add_query(&url, with_mount, "from", from);
     op_free(base);
@@ -112,7 +113,7 @@ int op_upload_start(op_upload *u)
     u->preopened = 0;
     char *url = NULL;
     op_response resp = {0};
-    int rc = op_registry_url(&url, u->s, u->repository, "blobs/uploads/");
+    int rc = op_registry_url(&url, u->s, u->repository, "blobs/uploads/", "");
     if (rc)
         return op_fail(u->s, rc, "out of memory");
     /* Retrying a POST at worst leaves an unused session for the registry to

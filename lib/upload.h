@@ -56,7 +56,9 @@ int op_upload_commit(op_upload *u, const char *digest);
 /* DELETE the session (best effort) so the registry drops its partial data. */
 void op_upload_cancel(op_upload *u);
 
-/* "{base}/v2/{repository}/{what}"; *out malloc'd. */
-int op_registry_url(char **out, ocipush_session *s, const char *repository, const char *what);
+/* "{base}/v2/{repository}/{kind}{name}", e.g. kind "manifests/" and a tag;
+ * *out malloc'd. 0 or OCIPUSH_E_NOMEM. */
+int op_registry_url(char **out, ocipush_session *s, const char *repository, const char *kind,
+                    const char *name);
 
 #endif
