@@ -28,7 +28,7 @@ typedef struct cli {
     char *password_buf;
     ocipush_strategy strategy;
     uint64_t chunk_size;
-    long retries, retry_delay, retry_max_delay, connect_timeout, idle_timeout;
+    long retries, retry_delay, retry_max_delay, connect_timeout, idle_timeout, concurrency;
     const char **annotations;
     size_t annotation_count;
 } cli;
@@ -65,6 +65,7 @@ static const char usage_text[] =
     "  --config FILE[:TYPE]     push: the config blob (default: the empty config {})\n"
     "  --artifact-type TYPE     push: the manifest's artifactType\n"
     "  --subject TAG|DIGEST     push: the manifest it refers to, in the same repository\n"
+    "  --concurrency N          push: layers uploaded at once (default 4)\n"
     "  --annotation KEY=VALUE   push: a manifest annotation (repeatable)\n"
     "  -v, --verbose            say more (twice: every HTTP request)\n"
     "  -h, --help               show this help\n";
@@ -377,6 +378,12 @@ static int build_push(const cli *c, char **files, int nfiles, const char *tag, o
     }
     if (c->artifact_type && ocipush_push_set_artifact_type(p, c->artifact_type))
         return -1;
+    if (ocipush_push_set_concurrency(p, (int)(c->concurrency < 1    ? 0
+                                              : c->concurrency > 64 ? 0
+                                                                    : c->concurrency))) {
+        fprintf(stderr, "ocipush: --concurrency takes 1 to 64\n");
+        return -1;
+    }
     if (c->subject && ocipush_push_set_subject(p, c->subject)) {
         fprintf(stderr, "ocipush: invalid --subject '%s' (a tag or sha256:<hex>)\n", c->subject);
         return -1;
@@ -528,7 +535,8 @@ enum {
     OPT_RETRY_MAX,
     OPT_CONNECT_TIMEOUT,
     OPT_IDLE_TIMEOUT,
-    OPT_SUBJECT
+    OPT_SUBJECT,
+    OPT_CONCURRENCY
 };
 
 static long *number_option(cli *c, int opt)
@@ -538,6 +546,7 @@ static long *number_option(cli *c, int opt)
     case OPT_RETRY_DELAY: return &c->retry_delay;
     case OPT_RETRY_MAX: return &c->retry_max_delay;
     case OPT_CONNECT_TIMEOUT: return &c->connect_timeout;
+    case OPT_CONCURRENCY: return &c->concurrency;
     default: return &c->idle_timeout;
     }
 }
@@ -565,6 +574,7 @@ static int parse_options(cli *c, int argc, char **argv)
         {"artifact-type", required_argument, NULL, OPT_ATYPE},
         {"annotation", required_argument, NULL, OPT_ANNOT},
         {"subject", required_argument, NULL, OPT_SUBJECT},
+        {"concurrency", required_argument, NULL, OPT_CONCURRENCY},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
@@ -581,6 +591,7 @@ static int parse_options(cli *c, int argc, char **argv)
         case OPT_RETRY_MAX:
         case OPT_CONNECT_TIMEOUT:
         case OPT_IDLE_TIMEOUT:
+        case OPT_CONCURRENCY:
             if (parse_count(optarg, number_option(c, opt)))
                 return usage_error("--retries, --retry-delay, --retry-max-delay and the timeouts "
                                    "take a number");
@@ -622,7 +633,8 @@ int main(int argc, char **argv)
     cli c = {.strategy = OCIPUSH_STRATEGY_AUTO,
              .retries = 3,
              .retry_delay = 500,
-             .retry_max_delay = 10000};
+             .retry_max_delay = 10000,
+             .concurrency = 4};
     c.annotations = calloc((size_t)argc, sizeof *c.annotations);
     if (!c.annotations)
         return 1;

@@ -623,7 +623,8 @@ OCIPUSH_API void ocipush_push_free(ocipush_push *push);
 OCIPUSH_API int ocipush_push_set_config(ocipush_push *push, ocipush_source *source,
                                         const char *media_type);
 
-/** Append a layer read from `source` (borrowed) with `media_type` (copied;
+/** Append a layer read from `source` (borrowed; a source given for several
+ *  layers is read once) with `media_type` (copied;
  *  NULL means OCIPUSH_MEDIA_TYPE_LAYER) and, if `title` is not NULL, the
  *  annotation org.opencontainers.image.title = title. Returns OCIPUSH_OK,
  *  OCIPUSH_E_INVALID, OCIPUSH_E_NOMEM. */
@@ -642,6 +643,35 @@ OCIPUSH_API int ocipush_push_add_annotation(ocipush_push *push, const char *key,
  *  is pushed by digest only. Returns OCIPUSH_OK, OCIPUSH_E_INVALID,
  *  OCIPUSH_E_NOMEM. */
 OCIPUSH_API int ocipush_push_add_tag(ocipush_push *push, const char *tag);
+
+/**
+ * How many blobs ocipush_push_run() uploads at once (1 to 64; default 4).
+ * With more than 1 and more than one layer, the layers are uploaded by worker
+ * threads, each with its own copy of the session (its own connections, the
+ * session's settings and tokens): the layers' source callbacks then run on
+ * those threads (each source on one thread), the session's log callback is
+ * called from them one call at a time, and the session's progress callback
+ * is not called (see ocipush_push_set_progress_callback()). With 1,
+ * everything runs in the calling thread, in order. Returns OCIPUSH_OK or
+ * OCIPUSH_E_INVALID.
+ */
+OCIPUSH_API int ocipush_push_set_concurrency(ocipush_push *push, int concurrency);
+
+/**
+ * Progress of a push, per layer and in all: layer `index` (in the order
+ * added) has `done` of `total` bytes read (`total` -1 when not known), all
+ * layers together `all_done` of `all_total` (-1 when not known). Called one
+ * call at a time, from the thread uploading that layer (see
+ * ocipush_push_set_concurrency()). Return 0 to go on, nonzero to stop the
+ * push with OCIPUSH_E_ABORTED.
+ */
+typedef int (*ocipush_push_progress_fn)(size_t index, uint64_t done, int64_t total,
+                                        uint64_t all_done, int64_t all_total, void *user_data);
+
+/** Set (or clear, with NULL) the push's progress callback. Returns
+ *  OCIPUSH_OK or OCIPUSH_E_INVALID. */
+OCIPUSH_API int ocipush_push_set_progress_callback(ocipush_push *push, ocipush_push_progress_fn fn,
+                                                   void *user_data);
 
 /**
  * Make the artifact refer to `reference` (a tag or a digest of a manifest in

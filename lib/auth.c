@@ -299,3 +299,18 @@ int op_auth_on_401(ocipush_session *s, const op_response *resp, const char *sent
     op_challenges_free(list, count);
     return rc;
 }
+
+int op_auth_copy(ocipush_session *dst, const ocipush_session *src)
+{
+    if (replace(&dst->bearer_realm, src->bearer_realm) ||
+        replace(&dst->bearer_service, src->bearer_service))
+        return OCIPUSH_E_NOMEM;
+    for (size_t i = 0; i < src->token_count; i++) {
+        const op_token *t = &src->tokens[i];
+        /* store_token wants the bare token: "Bearer " comes off. */
+        if (store_token(dst, t->scope, t->value + 7, 0))
+            return OCIPUSH_E_NOMEM;
+        find_token(dst, t->scope)->expires = t->expires;
+    }
+    return 0;
+}

@@ -29,4 +29,7 @@ int op_auth_on_401(ocipush_session *s, const struct op_response *resp, const cha
 
 void op_auth_clear(ocipush_session *s);
 
+/* Give `dst` what `src` learned: the token realm and the cached tokens. */
+int op_auth_copy(ocipush_session *dst, const ocipush_session *src);
+
 #endif

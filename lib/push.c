@@ -11,6 +11,7 @@
 #include "digest.h"
 #include "json.h"
 #include "manifest.h"
+#include "parallel.h"
 #include "session.h"
 
 typedef struct push_layer {
@@ -29,6 +30,9 @@ struct ocipush_push {
     char **tags;
     size_t tag_count;
     char *subject; /* a tag or digest in the same repository, or NULL */
+    int concurrency;
+    ocipush_push_progress_fn progress_fn;
+    void *progress_user_data;
 };
 
 int ocipush_push_new(ocipush_push **out)
@@ -38,6 +42,7 @@ int ocipush_push_new(ocipush_push **out)
     ocipush_push *p = op_calloc(1, sizeof *p);
     if (!p)
         return OCIPUSH_E_NOMEM;
+    p->concurrency = 4;
     *out = p;
     return OCIPUSH_OK;
 }
@@ -126,6 +131,24 @@ int ocipush_push_add_tag(ocipush_push *p, const char *tag)
     }
     p->tags = grown;
     p->tags[p->tag_count++] = copy;
+    return OCIPUSH_OK;
+}
+
+int ocipush_push_set_concurrency(ocipush_push *p, int concurrency)
+{
+    if (!p || concurrency < 1 || concurrency > 64)
+        return OCIPUSH_E_INVALID;
+    p->concurrency = concurrency;
+    return OCIPUSH_OK;
+}
+
+int ocipush_push_set_progress_callback(ocipush_push *p, ocipush_push_progress_fn fn,
+                                       void *user_data)
+{
+    if (!p)
+        return OCIPUSH_E_INVALID;
+    p->progress_fn = fn;
+    p->progress_user_data = user_data;
     return OCIPUSH_OK;
 }
 
@@ -236,23 +259,44 @@ static int push_config(ocipush_session *s, const ocipush_push *p, const char *re
     return rc;
 }
 
+/* Every layer, `concurrency` at a time, then their descriptors in order. */
 static int push_layers(ocipush_session *s, const ocipush_push *p, const char *repository,
                        ocipush_manifest *m)
 {
+    /* One job per distinct source: a source given for two layers is read
+     * once (and never by two threads at once). */
+    op_blob_job *jobs = op_calloc(p->layer_count, sizeof *jobs);
+    size_t *job_of = op_calloc(p->layer_count, sizeof *job_of);
+    size_t count = 0;
+    if (!jobs || !job_of) {
+        op_free(jobs);
+        op_free(job_of);
+        return op_fail(s, OCIPUSH_E_NOMEM, "out of memory");
+    }
     for (size_t i = 0; i < p->layer_count; i++) {
+        size_t j = 0;
+        while (j < count && jobs[j].source != p->layers[i].source)
+            j++;
+        if (j == count)
+            jobs[count++].source = p->layers[i].source;
+        job_of[i] = j;
+    }
+    int rc = op_push_blobs(s, repository, jobs, count, p->concurrency, p->progress_fn,
+                           p->progress_user_data);
+    for (size_t i = 0; !rc && i < p->layer_count; i++) {
         const push_layer *l = &p->layers[i];
+        const op_blob_job *job = &jobs[job_of[i]];
         ocipush_descriptor *d = NULL;
-        int rc = push_described(s, repository, l->source, l->media_type, NULL, &d);
-        if (!rc && l->title &&
-            ocipush_descriptor_add_annotation(d, "org.opencontainers.image.title", l->title))
-            rc = op_fail(s, OCIPUSH_E_NOMEM, "out of memory");
-        if (!rc && ocipush_manifest_add_layer(m, d))
+        if (ocipush_descriptor_new(&d, l->media_type, job->digest, job->size) ||
+            (l->title &&
+             ocipush_descriptor_add_annotation(d, "org.opencontainers.image.title", l->title)) ||
+            ocipush_manifest_add_layer(m, d))
             rc = op_fail(s, OCIPUSH_E_NOMEM, "out of memory");
         ocipush_descriptor_free(d);
-        if (rc)
-            return rc;
     }
-    return 0;
+    op_free(jobs);
+    op_free(job_of);
+    return rc;
 }
 
 static int build_manifest(const ocipush_push *p, ocipush_manifest *m)

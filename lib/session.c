@@ -309,3 +309,42 @@ int ocipush_session_ping(ocipush_session *s, const char *repository)
     op_buf_free(&url);
     return rc;
 }
+
+int op_session_clone(ocipush_session **out, const ocipush_session *s)
+{
+    ocipush_session *c = NULL;
+    int rc = ocipush_session_new(&c, s->registry);
+    rc = rc ? rc : ocipush_session_set_plain_http(c, s->plain_http);
+    rc = rc ? rc : replace_string(&c->ca_file, s->ca_file);
+    rc = rc ? rc : replace_string(&c->user_agent, s->user_agent);
+    rc = rc ? rc : replace_string(&c->basic_auth, s->basic_auth);
+    rc = rc ? rc : replace_string(&c->username, s->username);
+    rc = rc ? rc : replace_string(&c->identity_token, s->identity_token);
+    rc = rc ? rc : replace_string(&c->client_cert, s->client_cert);
+    rc = rc ? rc : replace_string(&c->client_key, s->client_key);
+    rc = rc ? rc : op_auth_copy(c, s);
+    if (rc) {
+        ocipush_session_free(c);
+        return OCIPUSH_E_NOMEM;
+    }
+    c->insecure = s->insecure;
+    c->warned_insecure = s->warned_insecure;
+    c->connect_ms = s->connect_ms;
+    c->idle_ms = s->idle_ms;
+    c->log_fn = s->log_fn;
+    c->log_level = s->log_level;
+    c->log_user_data = s->log_user_data;
+    c->progress_fn = s->progress_fn;
+    c->progress_user_data = s->progress_user_data;
+    c->strategy = s->strategy;
+    c->chunk_size = s->chunk_size;
+    c->retry_attempts = s->retry_attempts;
+    c->retry_base_ms = s->retry_base_ms;
+    c->retry_max_ms = s->retry_max_ms;
+    c->retry_jitter_percent = s->retry_jitter_percent;
+    c->spool_enabled = s->spool_enabled;
+    c->spool_memory_cap = s->spool_memory_cap;
+    c->stream_rejected = s->stream_rejected;
+    *out = c;
+    return 0;
+}

@@ -67,6 +67,10 @@ int op_fail(ocipush_session *s, int code, const char *fmt, ...)
 void op_log(ocipush_session *s, int level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* A new session with the same registry, settings, callbacks and what
+ * authentication learned, for a worker thread. 0 or OCIPUSH_E_NOMEM. */
+int op_session_clone(ocipush_session **out, const ocipush_session *s);
+
 /* Reset the error message at the start of a public call. */
 void op_clear_error(ocipush_session *s);
 

@@ -52,9 +52,9 @@ run_suite "tests" build-test
 
 setup build-asan -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-    run_suite "tests under ASan+UBSan" build-asan --no-suite consumers --no-suite selftest
+    run_suite "tests under ASan+UBSan" build-asan --no-suite consumers --no-suite selftest --no-suite python
 
-run_suite "tests under valgrind" build-test --setup valgrind --no-suite consumers --no-suite selftest
+run_suite "tests under valgrind" build-test --setup valgrind --no-suite consumers --no-suite selftest --no-suite python
 
 # Threads: two sessions pushing at once, under ThreadSanitizer.
 setup build-tsan -Dwerror=true -Db_sanitize=thread -Db_lundef=false

@@ -3,16 +3,18 @@
  * N until a run makes fewer allocations than N. Every run must end in
  * success or OCIPUSH_E_NOMEM, with nothing of ocipush's left allocated.
  * Run through tests/registry-env.sh. */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ocipush.h"
 
-static long allocations; /* made since the counter was reset */
-static long fail_at;     /* the allocation that fails (1-based); 0: none */
-static long outstanding; /* live allocations of ocipush */
-static int failed;       /* the failure was injected in this run */
+/* Atomic: a parallel push allocates from several threads. */
+static atomic_long allocations; /* made since the counter was reset */
+static long fail_at;            /* the allocation that fails (1-based); 0: none */
+static atomic_long outstanding; /* live allocations of ocipush */
+static atomic_int failed;       /* the failure was injected in this run */
 
 /* Each block carries its size in front, so realloc and free keep count. */
 static void *test_malloc(size_t size, void *ud)
@@ -82,7 +84,7 @@ static int new_session(ocipush_session **s, const char *host)
 static int scenario(const char *reg, const char *proxy, int tag_no)
 {
     ocipush_session *s = NULL, *p = NULL;
-    ocipush_source *mem = NULL, *str = NULL, *layer = NULL;
+    ocipush_source *mem = NULL, *str = NULL, *layer = NULL, *layer2 = NULL;
     ocipush_descriptor *cfg = NULL;
     ocipush_manifest *m = NULL;
     ocipush_push *push = NULL;
@@ -109,6 +111,10 @@ static int scenario(const char *reg, const char *proxy, int tag_no)
     rc = rc ? rc : ocipush_source_new_memory(&layer, "layer", 5, 0);
     rc = rc ? rc : ocipush_push_new(&push);
     rc = rc ? rc : ocipush_push_add_layer(push, layer, NULL, "layer.txt");
+    rc = rc ? rc : ocipush_source_new_memory(&layer2, "layer two", 9, 0);
+    /* Two layers, two at once: the worker threads' allocations fail too. */
+    rc = rc ? rc : ocipush_push_add_layer(push, layer2, NULL, "two.txt");
+    rc = rc ? rc : ocipush_push_set_concurrency(push, 2);
     rc = rc ? rc : ocipush_push_add_annotation(push, "a", "b");
     rc = rc ? rc : ocipush_push_add_tag(push, tag);
     rc = rc ? rc : ocipush_push_run(p, push, "alloc/art", digest);
@@ -117,6 +123,7 @@ static int scenario(const char *reg, const char *proxy, int tag_no)
                 ocipush_session_errmsg(p && *ocipush_session_errmsg(p) ? p : s));
     ocipush_push_free(push);
     ocipush_source_free(layer);
+    ocipush_source_free(layer2);
     ocipush_manifest_free(m);
     ocipush_descriptor_free(cfg);
     ocipush_source_free(str);

@@ -518,6 +518,105 @@ static int test_mount(void)
     return 0;
 }
 
+typedef struct push_progress {
+    uint64_t last_all_done;
+    int64_t all_total;
+    int calls;
+    uint64_t stop_at; /* 0: never */
+} push_progress;
+
+static int on_push_progress(size_t index, uint64_t done, int64_t total, uint64_t all_done,
+                            int64_t all_total, void *ud)
+{
+    push_progress *pp = ud;
+    (void)index;
+    (void)done;
+    (void)total;
+    pp->calls++;
+    pp->last_all_done = all_done;
+    pp->all_total = all_total;
+    return pp->stop_at && all_done >= pp->stop_at;
+}
+
+static int test_parallel_push(void)
+{
+    enum { N = 12 };
+    ocipush_session *s = session_for(PROXY);
+    ocipush_source *srcs[N] = {0};
+    pattern_source ps[N];
+    CHECK(s);
+    /* Streams, so each layer goes through the fallback on its worker. */
+    for (int i = 0; i < N; i++)
+        CHECK((srcs[i] = pattern_stream(&ps[i], 50000 + (uint64_t)i * 1001, 50000 + i * 1001)));
+    ocipush_push *p = NULL;
+    push_progress pp = {0};
+    CHECK_RC(ocipush_push_new(&p), OCIPUSH_OK);
+    for (int i = 0; i < N; i++)
+        CHECK_RC(ocipush_push_add_layer(p, srcs[i], NULL, NULL), OCIPUSH_OK);
+    CHECK_RC(ocipush_push_set_concurrency(p, 4), OCIPUSH_OK);
+    CHECK_RC(ocipush_push_set_progress_callback(p, on_push_progress, &pp), OCIPUSH_OK);
+    CHECK_RC(ocipush_push_add_tag(p, "par"), OCIPUSH_OK);
+    char digest[OCIPUSH_DIGEST_BUFSIZE];
+    CHECK_RC(ocipush_push_run(s, p, "api/parallel", digest), OCIPUSH_OK);
+    uint64_t total = 0;
+    for (int i = 0; i < N; i++)
+        total += 50000 + (uint64_t)i * 1001;
+    CHECK(pp.calls > 0 && pp.all_total == (int64_t)total && pp.last_all_done <= total);
+    op_buf m = {0};
+    CHECK(fetch(REG, "api/parallel", "manifests", "par", 0, &m) == 200);
+    for (int i = 0; i < N; i++) { /* every layer in order, served whole */
+        char want[OCIPUSH_DIGEST_BUFSIZE], served[OCIPUSH_DIGEST_BUFSIZE];
+        pattern_digest(want, 50000 + (uint64_t)i * 1001);
+        CHECK(strstr(m.data, want) != NULL);
+        served_digest(served, "api/parallel", want);
+        CHECK(strcmp(want, served) == 0);
+        if (i > 0) {
+            char prev[OCIPUSH_DIGEST_BUFSIZE];
+            pattern_digest(prev, 50000 + (uint64_t)(i - 1) * 1001);
+            CHECK(strstr(m.data, prev) < strstr(m.data, want));
+        }
+    }
+    op_buf_free(&m);
+    ocipush_push_free(p);
+    for (int i = 0; i < N; i++)
+        ocipush_source_free(srcs[i]);
+    ocipush_session_free(s);
+    return 0;
+}
+
+static int test_parallel_failure_and_abort(void)
+{
+    enum { N = 6 };
+    for (int mode = 0; mode < 2; mode++) { /* 0: a source fails, 1: progress stops */
+        ocipush_session *s = session_for(REG);
+        ocipush_source *srcs[N] = {0};
+        pattern_source ps[N];
+        ocipush_push *p = NULL;
+        push_progress pp = {.stop_at = mode ? 200000 : 0};
+        CHECK(s);
+        for (int i = 0; i < N; i++)
+            CHECK((srcs[i] = pattern_stream(&ps[i], 100000, 100000)));
+        if (mode == 0)
+            ps[3].fail_at = 5000;
+        CHECK_RC(ocipush_push_new(&p), OCIPUSH_OK);
+        for (int i = 0; i < N; i++)
+            CHECK_RC(ocipush_push_add_layer(p, srcs[i], NULL, NULL), OCIPUSH_OK);
+        CHECK_RC(ocipush_push_set_concurrency(p, 3), OCIPUSH_OK);
+        CHECK_RC(ocipush_push_set_progress_callback(p, on_push_progress, &pp), OCIPUSH_OK);
+        CHECK_RC(ocipush_push_add_tag(p, mode ? "stopped" : "failed"), OCIPUSH_OK);
+        CHECK_RC(ocipush_push_run(s, p, "api/parfail", NULL),
+                 mode ? OCIPUSH_E_ABORTED : OCIPUSH_E_SOURCE);
+        if (mode == 0)
+            CHECK(strstr(ocipush_session_errmsg(s), "byte 5000") != NULL);
+        CHECK(head_status("api/parfail", "manifests", mode ? "stopped" : "failed") == 404);
+        ocipush_push_free(p);
+        for (int i = 0; i < N; i++)
+            ocipush_source_free(srcs[i]);
+        ocipush_session_free(s);
+    }
+    return 0;
+}
+
 static void run(const char *name, int (*fn)(void))
 {
     if (fn() == 0) {
@@ -551,6 +650,8 @@ int main(void)
     run("exists, and a known blob is skipped", test_exists_and_skip);
     run("source reuse", test_source_reuse);
     run("cross-repository mount: 201, 202, mount only", test_mount);
+    run("layers pushed in parallel, in order, with progress", test_parallel_push);
+    run("parallel: a failing layer, a stop from progress", test_parallel_failure_and_abort);
     op_buf_free(&log_text);
     curl_global_cleanup();
     printf("%d passed, %d failed\n", passes, failures);

@@ -260,6 +260,27 @@ case_referrers_tag_schema() {
     expect_failure 1 "subject nope is not in ref/app" ocipush push --subject nope "$REG/ref/app" "$sig"
 }
 
+case_fifty_layers_in_parallel() {
+    local files=() i out m=$WORK/fifty.json
+    mkdir -p "$WORK/fifty"
+    for i in $(seq -w 1 50); do
+        head -c 102400 /dev/urandom >"$WORK/fifty/layer$i.bin"
+        files+=("$WORK/fifty/layer$i.bin")
+    done
+    out=$(ocipush --concurrency 4 push "$REG/many/layers:v1" "${files[@]}" 2>"$WORK/stderr") || fail "$(cat "$WORK/stderr")"
+    registry_manifest_get "$REG" many/layers v1 "$m"
+    check_eq "manifest digest" "${out##*Digest: }" "$(sha_of "$m")"
+    check_eq "layers" 50 "$(jq '.layers | length' "$m")"
+    for i in $(seq 0 49); do # in the order given, each read back and re-hashed
+        local f=${files[$i]} d
+        d=$(jq -r ".layers[$i].digest" "$m")
+        check_eq "layer $i title" "$(basename "$f")" "$(jq -r ".layers[$i].annotations[\"org.opencontainers.image.title\"]" "$m")"
+        check_eq "layer $i digest" "$(sha_of "$f")" "$d"
+        check_eq "layer $i served" "$d" "$(registry_blob_sha256 "$REG" many/layers "$d")"
+    done
+    expect_failure 1 "concurrency takes 1 to 64" ocipush --concurrency 0 push "$REG/many/layers:v2" "${files[0]}"
+}
+
 # --- bad input: a clear error, nothing half-pushed ---------------------------
 
 # expect_failure STATUS PATTERN COMMAND...: exit STATUS, one stderr line matching PATTERN.
@@ -304,6 +325,7 @@ run_case "manifest with a missing blob leaves no tag" case_manifest_missing_blob
 run_case "push an artifact through the proxy" case_push_artifact
 run_case "push with a config and a stdin layer" case_push_config_and_stdin_layer
 run_case "referrers: subject and the tag schema index" case_referrers_tag_schema
+run_case "fifty layers in parallel" case_fifty_layers_in_parallel
 run_case "bad input" case_bad_input
 
 finish

@@ -22,7 +22,7 @@ static void *run(void *arg)
     job *j = arg;
     for (int i = 0; i < 8 && !j->failures; i++) {
         ocipush_session *s = NULL;
-        ocipush_source *src = NULL;
+        ocipush_source *src = NULL, *src2 = NULL, *src3 = NULL;
         ocipush_push *p = NULL;
         size_t len = 100000 + (size_t)(i * 7919 + j->seed);
         unsigned char *data = malloc(len);
@@ -35,6 +35,12 @@ static void *run(void *arg)
         rc = rc ? rc : ocipush_source_new_memory(&src, data, len, 0);
         rc = rc ? rc : ocipush_push_new(&p);
         rc = rc ? rc : ocipush_push_add_layer(p, src, NULL, "data.bin");
+        /* Two more layers over parts of the bytes, pushed by worker threads. */
+        rc = rc ? rc : ocipush_source_new_memory(&src2, data, len / 2, 0);
+        rc = rc ? rc : ocipush_source_new_memory(&src3, data + 7, len - 7, 0);
+        rc = rc ? rc : ocipush_push_add_layer(p, src2, NULL, "half.bin");
+        rc = rc ? rc : ocipush_push_add_layer(p, src3, NULL, "tail.bin");
+        rc = rc ? rc : ocipush_push_set_concurrency(p, 3);
         rc = rc ? rc : ocipush_push_add_tag(p, tag);
         rc = rc ? rc : ocipush_push_run(s, p, j->repo, digest);
         if (rc) {
@@ -44,6 +50,8 @@ static void *run(void *arg)
         }
         ocipush_push_free(p);
         ocipush_source_free(src);
+        ocipush_source_free(src2);
+        ocipush_source_free(src3);
         ocipush_session_free(s);
         free(data);
     }

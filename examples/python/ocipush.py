@@ -235,8 +235,9 @@ def _sanitizer_runtime_missing(path):
             maps = f.read()
     except OSError:
         return None
-    for runtime in (b"libasan.so", b"libtsan.so", b"libhwasan.so"):
-        if runtime in data and runtime not in maps:
+    for init, runtime in ((b"__asan_init", b"libasan.so"), (b"__tsan_init", b"libtsan.so"),
+                          (b"__hwasan_init", b"libhwasan.so")):
+        if init in data and runtime not in maps:
             return runtime.decode()
     return None
 
@@ -454,12 +455,12 @@ class Session(_Handle):
                f"cannot make a session for registry {registry!r}")
         self._handle = handle
         try:
+            self.set_log_callback(log, log_level)
+            self.set_progress_callback(progress)
             self._configure(plain_http, insecure, ca_file, client_cert, client_key, username,
                             password, identity_token, load_credentials, user_agent,
                             connect_timeout, idle_timeout, strategy, chunk_size, spool, retries,
                             retry_delay, retry_max_delay, retry_jitter)
-            self.set_log_callback(log, log_level)
-            self.set_progress_callback(progress)
         except BaseException:
             self.close()
             raise
@@ -488,9 +489,7 @@ class Session(_Handle):
                 h, _text(identity_token, "identity_token")), "identity_token")
         if load_credentials:
             found = c_int(0)
-            rc = _lib.ocipush_session_load_credentials(h, ctypes.byref(found))
-            if rc != OK:
-                raise OcipushError(rc, strerror(rc), self.errmsg or "loading credentials failed")
+            _call(self, "ocipush_session_load_credentials", ctypes.byref(found))
             self.credentials_found = bool(found.value)
         if user_agent is not None:
             _check(_lib.ocipush_session_set_user_agent(h, _text(user_agent, "user_agent")),
@@ -513,7 +512,7 @@ class Session(_Handle):
             attempts = 4 if retries is None else _count(retries, "retries") + 1
             base = 500 if retry_delay is None else _ms(retry_delay)
             cap = 10000 if retry_max_delay is None else _ms(retry_max_delay)
-            jitter = 20 if retry_jitter is None else retry_jitter
+            jitter = 20 if retry_jitter is None else _count(retry_jitter, "retry_jitter")
             _check(_lib.ocipush_session_set_retry(h, attempts, base, cap, jitter),
                    "invalid retry settings: retries >= 0, 0 <= retry_delay <= retry_max_delay, "
                    "0 <= retry_jitter <= 100")

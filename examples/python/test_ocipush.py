@@ -26,6 +26,7 @@ import urllib.request
 import weakref
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 
 REG = os.environ.get("OCIPUSH_TEST_REGISTRY")
 PROXY = os.environ.get("OCIPUSH_TEST_PROXY")

@@ -1,0 +1,28 @@
+/* Blobs pushed at once: worker threads, each with its own copy of the
+ * session (its own connections), taking blobs from a shared list. */
+#ifndef OP_PARALLEL_H
+#define OP_PARALLEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "session.h"
+
+typedef struct op_blob_job {
+    ocipush_source *source;
+    char digest[OCIPUSH_DIGEST_BUFSIZE]; /* out */
+    uint64_t size;                       /* out */
+} op_blob_job;
+
+/* Progress of a push: blob `index` has `done` of `total` (-1: unknown)
+ * bytes read, all blobs together `all_done` of `all_total` (-1: unknown).
+ * Nonzero stops the push. */
+typedef ocipush_push_progress_fn op_push_progress_fn;
+
+/* Push every job's source to `repository`, `concurrency` at a time (1: in
+ * the calling thread, in order). The first failure stops the others and is
+ * what `s` reports. Log messages reach s's log callback one at a time. */
+int op_push_blobs(ocipush_session *s, const char *repository, op_blob_job *jobs, size_t count,
+                  int concurrency, op_push_progress_fn progress, void *user_data);
+
+#endif
