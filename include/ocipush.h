@@ -337,7 +337,7 @@ OCIPUSH_API int ocipush_session_set_retry(ocipush_session *session, int max_atte
 /**
  * The spool that lets a non-rewindable stream be sent again when a registry
  * or proxy rejects a streamed upload. While such a stream is read, its bytes
- * are kept in memory up to `memory_cap` bytes (default 4 MiB), then in an
+ * are kept in memory up to `memory_cap` bytes (default 1 MiB), then in an
  * unlinked temporary file under $TMPDIR (or /tmp). `enable` 0 turns the spool
  * off: a rejected stream then fails with OCIPUSH_E_NOT_REPLAYABLE.
  * Returns OCIPUSH_OK or OCIPUSH_E_INVALID.

@@ -7,10 +7,10 @@
 #include "digest.h"
 #include "ocipush.h"
 
-/* Four slots of 512 KiB: enough to keep the hashing thread busy while the
+/* Four slots of 256 KiB: enough to keep the hashing thread busy while the
  * sender fills the next, and a fixed bound on memory. */
 #define SLOTS 4
-#define SLOT_SIZE (512u << 10)
+#define SLOT_SIZE (256u << 10)
 
 struct op_hasher {
     op_sha256 *sha;

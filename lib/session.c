@@ -14,7 +14,7 @@
 
 #define DEFAULT_CONNECT_MS 30000L
 #define DEFAULT_IDLE_MS 300000L
-#define DEFAULT_SPOOL_CAP (4u << 20)
+#define DEFAULT_SPOOL_CAP (1u << 20)
 
 /* Credentials should not linger in freed memory. */
 static void free_secret(char *p)

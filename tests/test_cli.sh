@@ -52,7 +52,7 @@ push_and_verify() {
 }
 
 # The large size is 64 MiB and more; under valgrind (OCIPUSH_TEST_QUICK=1) a
-# size still above the 4 MiB memory spool, so the file spool is exercised.
+# size still above the 1 MiB memory spool, so the file spool is exercised.
 if [[ ${OCIPUSH_TEST_QUICK:-} == 1 ]]; then BIG=5000011; else BIG=$((64 * 1024 * 1024 + 7)); fi
 SIZES=(0 1 4097 1000003 "$BIG")
 
@@ -101,7 +101,7 @@ fallback_pipe() {
     check_eq "fallback served" "$want" "$(registry_blob_sha256 "$REG" fallback/pipe "$want")"
 }
 
-# The default spool keeps 4 MiB in memory: 1 MB stays there, 64 MiB spills.
+# The default spool keeps 1 MiB in memory: 1000003 bytes stay there, 64 MiB spill.
 case_fallback_memory_spool() { fallback_pipe 1000003 "replayed 1000003 bytes from the spool (in memory)"; }
 case_fallback_file_spool() {
     fallback_pipe "$BIG" "replayed $BIG bytes from the spool (spilled to a temporary file)"
