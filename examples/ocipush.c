@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ocipush.h"
@@ -81,6 +82,94 @@ static void on_log(int level, const char *message, void *user_data)
     (void)user_data;
     static const char *names[] = {"error", "warning", "info", "debug"};
     fprintf(stderr, "ocipush: %s: %s\n", names[level >= 0 && level <= 3 ? level : 3], message);
+}
+
+/* A progress line on standard error, only when it is a terminal: bytes, rate
+ * and, for a push, the layer; redrawn at most ten times a second. */
+typedef struct progress {
+    int on;
+    int drawn;
+    double start, last;
+    size_t layers;
+    char what[64]; /* the last figures, drawn once more at the end */
+    uint64_t done;
+    int64_t total;
+} progress;
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void progress_begin(progress *pr, size_t layers)
+{
+    pr->on = isatty(STDERR_FILENO);
+    pr->drawn = 0;
+    pr->start = pr->last = now_seconds();
+    pr->layers = layers;
+    pr->what[0] = '\0';
+    pr->done = 0;
+    pr->total = -1;
+}
+
+static void size_text(char *out, size_t cap, double bytes)
+{
+    const char *unit[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    int u = 0;
+    while (bytes >= 1024 && u < 4) {
+        bytes /= 1024;
+        u++;
+    }
+    snprintf(out, cap, u ? "%.1f %s" : "%.0f %s", bytes, unit[u]);
+}
+
+static void progress_draw(progress *pr, const char *what, uint64_t done, int64_t total, int force)
+{
+    double t = now_seconds();
+    snprintf(pr->what, sizeof pr->what, "%s", what);
+    pr->done = done;
+    pr->total = total;
+    if (!pr->on || (!force && t - pr->last < 0.1))
+        return;
+    pr->last = t;
+    char d[32], tot[32], rate[32];
+    size_text(d, sizeof d, (double)done);
+    size_text(tot, sizeof tot, total < 0 ? 0 : (double)total);
+    size_text(rate, sizeof rate, t > pr->start ? (double)done / (t - pr->start) : 0);
+    fprintf(stderr, "\r\033[K%s%s %s%s%s  %s/s", what, *what ? ":" : "", d, total < 0 ? "" : " / ",
+            total < 0 ? "" : tot, rate);
+    pr->drawn = 1;
+}
+
+static void progress_end(progress *pr)
+{
+    if (pr->on && pr->total > 0) {
+        char what[sizeof pr->what];
+        memcpy(what, pr->what, sizeof what);
+        progress_draw(pr, what, pr->done, pr->total, 1);
+    }
+    if (pr->on && pr->drawn)
+        fputs("\n", stderr);
+}
+
+static int on_blob_progress(uint64_t done, int64_t total, void *user_data)
+{
+    progress_draw(user_data, "", done, total, 0);
+    return 0;
+}
+
+static int on_push_progress(size_t index, uint64_t done, int64_t total, uint64_t all_done,
+                            int64_t all_total, void *user_data)
+{
+    progress *pr = user_data;
+    char what[64];
+    (void)done;
+    (void)total;
+    snprintf(what, sizeof what, "layer %zu of %zu", index + 1, pr->layers);
+    progress_draw(pr, what, all_done, all_total, 0);
+    return 0;
 }
 
 static int fail(ocipush_session *s, int rc, const char *doing)
@@ -239,7 +328,11 @@ static int cmd_blob_push(const cli *c, const char *repo_ref, const char *path)
     if (make_session(c, registry, &s) == 0 && open_source(path, &src) == 0) {
         char out[OCIPUSH_DIGEST_BUFSIZE];
         uint64_t size = 0;
+        progress pr;
+        progress_begin(&pr, 1);
+        ocipush_session_set_progress_callback(s, on_blob_progress, &pr);
         int rc = ocipush_blob_push(s, repository, src, NULL, out, &size);
+        progress_end(&pr);
         if (rc)
             status = fail(s, rc, "blob push");
         else {
@@ -419,7 +512,11 @@ static int cmd_push(const cli *c, const char *ref, char **files, int nfiles)
                build_push(c, files, nfiles, tag, &o, p) == 0 &&
                make_session(c, registry, &s) == 0) {
         char out[OCIPUSH_DIGEST_BUFSIZE];
+        progress pr;
+        progress_begin(&pr, (size_t)nfiles);
+        ocipush_push_set_progress_callback(p, on_push_progress, &pr);
         int rc = ocipush_push_run(s, p, repository, out);
+        progress_end(&pr);
         if (rc)
             status = fail(s, rc, "push");
         else {

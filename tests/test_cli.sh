@@ -281,6 +281,18 @@ case_fifty_layers_in_parallel() {
     expect_failure 1 "concurrency takes 1 to 64" ocipush --concurrency 0 push "$REG/many/layers:v2" "${files[0]}"
 }
 
+case_progress_on_a_terminal_only() {
+    local f out
+    f=$(make_file progress.bin 5242880)
+    # script(1) gives ocipush a terminal for its standard error.
+    out=$(script -qec "$OCIPUSH --plain-http push $REG/prog/app:v1 $f" /dev/null | tr '\r' '\n')
+    grep -q "layer 1 of 1: 5.0 MiB / 5.0 MiB" <<<"$out" || fail "no progress line: $out"
+    grep -q "MiB/s" <<<"$out" || fail "no rate: $out"
+    # Not a terminal: nothing but the result.
+    out=$(ocipush push "$REG/prog/app:v2" "$f" 2>"$WORK/stderr")
+    [[ ! -s $WORK/stderr ]] || fail "progress without a terminal: $(cat "$WORK/stderr")"
+}
+
 # --- bad input: a clear error, nothing half-pushed ---------------------------
 
 # expect_failure STATUS PATTERN COMMAND...: exit STATUS, one stderr line matching PATTERN.
@@ -326,6 +338,7 @@ run_case "push an artifact through the proxy" case_push_artifact
 run_case "push with a config and a stdin layer" case_push_config_and_stdin_layer
 run_case "referrers: subject and the tag schema index" case_referrers_tag_schema
 run_case "fifty layers in parallel" case_fifty_layers_in_parallel
+run_case "a progress line on a terminal, none without" case_progress_on_a_terminal_only
 run_case "bad input" case_bad_input
 
 finish
