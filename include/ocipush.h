@@ -631,6 +631,27 @@ OCIPUSH_API int ocipush_push_set_config(ocipush_push *push, ocipush_source *sour
 OCIPUSH_API int ocipush_push_add_layer(ocipush_push *push, ocipush_source *source,
                                        const char *media_type, const char *title);
 
+/**
+ * As ocipush_push_add_layer(), with the layer's digest known up front
+ * (copied, checked): the registry is then asked first whether it has the
+ * blob, which is not uploaded (its source not read) when it does; it may be
+ * mounted (ocipush_push_set_mount_source()); and the content must hash to
+ * it, else the push fails with OCIPUSH_E_DIGEST_MISMATCH before any tag is
+ * set. Returns OCIPUSH_OK, OCIPUSH_E_INVALID (a malformed digest),
+ * OCIPUSH_E_NOMEM.
+ */
+OCIPUSH_API int ocipush_push_add_layer_digest(ocipush_push *push, ocipush_source *source,
+                                              const char *media_type, const char *title,
+                                              const char *digest);
+
+/**
+ * A repository on the same registry that layers of known digest are
+ * mounted from (as ocipush_blob_push_mount() does), uploaded when the
+ * registry cannot mount them. NULL clears it. Returns OCIPUSH_OK,
+ * OCIPUSH_E_INVALID, OCIPUSH_E_NOMEM.
+ */
+OCIPUSH_API int ocipush_push_set_mount_source(ocipush_push *push, const char *repository);
+
 /** Set the manifest's artifactType (copied; NULL clears). Returns OCIPUSH_OK,
  *  OCIPUSH_E_INVALID, OCIPUSH_E_NOMEM. */
 OCIPUSH_API int ocipush_push_set_artifact_type(ocipush_push *push, const char *artifact_type);

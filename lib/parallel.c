@@ -80,8 +80,7 @@ static void *work(void *arg)
         if (!take)
             break;
         op_blob_job *job = &sh->jobs[w->job];
-        int rc = ocipush_blob_push(w->session, sh->repository, job->source, NULL, job->digest,
-                                   &job->size);
+        int rc = op_push_job(w->session, sh->repository, job);
         pthread_mutex_lock(&sh->lock);
         sh->stream_rejected |= w->session->stream_rejected;
         if (rc && (!sh->first_rc || sh->first_rc == OCIPUSH_E_ABORTED)) {
@@ -94,6 +93,19 @@ static void *work(void *arg)
         pthread_mutex_unlock(&sh->lock);
     }
     return NULL;
+}
+
+int op_push_job(ocipush_session *s, const char *repository, op_blob_job *job)
+{
+    if (!job->expected || !job->mount_from)
+        return ocipush_blob_push(s, repository, job->source, job->expected, job->digest,
+                                 &job->size);
+    int mounted = 0;
+    int rc = ocipush_blob_push_mount(s, repository, job->source, job->expected, job->mount_from,
+                                     &job->size, &mounted);
+    if (rc == 0)
+        memcpy(job->digest, job->expected, sizeof job->digest);
+    return rc;
 }
 
 /* In order: the session's own progress callback, then the push's. */
@@ -131,7 +143,7 @@ static int push_in_order(ocipush_session *s, const char *repository, op_blob_job
     int rc = 0;
     for (o.index = 0; !rc && o.index < count; o.index++) {
         op_blob_job *j = &jobs[o.index];
-        rc = ocipush_blob_push(s, repository, j->source, NULL, j->digest, &j->size);
+        rc = op_push_job(s, repository, j);
         o.all_before += j->size;
     }
     if (progress)

@@ -10,6 +10,8 @@
 
 typedef struct op_blob_job {
     ocipush_source *source;
+    const char *expected;                /* the digest when known up front, or NULL */
+    const char *mount_from;              /* with `expected`: a repository to mount from */
     char digest[OCIPUSH_DIGEST_BUFSIZE]; /* out */
     uint64_t size;                       /* out */
 } op_blob_job;
@@ -18,6 +20,9 @@ typedef struct op_blob_job {
  * bytes read, all blobs together `all_done` of `all_total` (-1: unknown).
  * Nonzero stops the push. */
 typedef ocipush_push_progress_fn op_push_progress_fn;
+
+/* Push one job with `s`: mounted or skipped when its digest allows. */
+int op_push_job(ocipush_session *s, const char *repository, op_blob_job *job);
 
 /* Push every job's source to `repository`, `concurrency` at a time (1: in
  * the calling thread, in order). The first failure stops the others and is

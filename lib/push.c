@@ -18,6 +18,7 @@ typedef struct push_layer {
     ocipush_source *source;
     char *media_type;
     char *title;
+    char digest[OCIPUSH_DIGEST_BUFSIZE]; /* "" when not known up front */
 } push_layer;
 
 struct ocipush_push {
@@ -29,7 +30,8 @@ struct ocipush_push {
     op_annotations annotations;
     char **tags;
     size_t tag_count;
-    char *subject; /* a tag or digest in the same repository, or NULL */
+    char *subject;    /* a tag or digest in the same repository, or NULL */
+    char *mount_from; /* a repository layers of known digest are mounted from */
     int concurrency;
     ocipush_push_progress_fn progress_fn;
     void *progress_user_data;
@@ -63,6 +65,7 @@ void ocipush_push_free(ocipush_push *p)
         op_free(p->tags[i]);
     op_free(p->tags);
     op_free(p->subject);
+    op_free(p->mount_from);
     op_free(p);
 }
 
@@ -82,7 +85,14 @@ int ocipush_push_set_config(ocipush_push *p, ocipush_source *source, const char 
 int ocipush_push_add_layer(ocipush_push *p, ocipush_source *source, const char *media_type,
                            const char *title)
 {
-    if (!p || !source || (media_type && !*media_type))
+    return ocipush_push_add_layer_digest(p, source, media_type, title, NULL);
+}
+
+int ocipush_push_add_layer_digest(ocipush_push *p, ocipush_source *source, const char *media_type,
+                                  const char *title, const char *digest)
+{
+    if (!p || !source || (media_type && !*media_type) ||
+        (digest && ocipush_digest_validate(digest)))
         return OCIPUSH_E_INVALID;
     push_layer l = {.source = source,
                     .media_type = op_strdup(media_type ? media_type : OCIPUSH_MEDIA_TYPE_LAYER),
@@ -95,8 +105,22 @@ int ocipush_push_add_layer(ocipush_push *p, ocipush_source *source, const char *
         op_free(l.title);
         return OCIPUSH_E_NOMEM;
     }
+    if (digest)
+        memcpy(l.digest, digest, sizeof l.digest);
     p->layers = grown;
     p->layers[p->layer_count++] = l;
+    return OCIPUSH_OK;
+}
+
+int ocipush_push_set_mount_source(ocipush_push *p, const char *repository)
+{
+    if (!p || (repository && ocipush_repository_validate(repository)))
+        return OCIPUSH_E_INVALID;
+    char *copy = op_strdup(repository);
+    if (repository && !copy)
+        return OCIPUSH_E_NOMEM;
+    op_free(p->mount_from);
+    p->mount_from = copy;
     return OCIPUSH_OK;
 }
 
@@ -277,8 +301,11 @@ static int push_layers(ocipush_session *s, const ocipush_push *p, const char *re
         size_t j = 0;
         while (j < count && jobs[j].source != p->layers[i].source)
             j++;
-        if (j == count)
-            jobs[count++].source = p->layers[i].source;
+        if (j == count) {
+            jobs[count].source = p->layers[i].source;
+            jobs[count].expected = p->layers[i].digest[0] ? p->layers[i].digest : NULL;
+            jobs[count++].mount_from = p->mount_from;
+        }
         job_of[i] = j;
     }
     int rc = op_push_blobs(s, repository, jobs, count, p->concurrency, p->progress_fn,

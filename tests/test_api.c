@@ -617,6 +617,62 @@ static int test_parallel_failure_and_abort(void)
     return 0;
 }
 
+/* push_known: an artifact of two layers of known digest to `repo`; the
+ * sources fail at once when `unreadable` (so nothing may read them). */
+static int push_known(ocipush_session *s, const char *repo, const char *mount_from, int unreadable,
+                      const char *wrong_digest, int want_rc)
+{
+    pattern_source ps[2];
+    ocipush_source *src[2];
+    char digest[2][OCIPUSH_DIGEST_BUFSIZE];
+    ocipush_push *p = NULL;
+    CHECK_RC(ocipush_push_new(&p), OCIPUSH_OK);
+    for (int i = 0; i < 2; i++) {
+        CHECK((src[i] = pattern_stream(&ps[i], 30000 + (uint64_t)i, 30000 + i)));
+        if (unreadable)
+            ps[i].fail_at = 0;
+        pattern_digest(digest[i], 30000 + (uint64_t)i);
+        CHECK_RC(ocipush_push_add_layer_digest(p, src[i], NULL, NULL,
+                                               i == 1 && wrong_digest ? wrong_digest : digest[i]),
+                 OCIPUSH_OK);
+    }
+    if (mount_from)
+        CHECK_RC(ocipush_push_set_mount_source(p, mount_from), OCIPUSH_OK);
+    CHECK_RC(ocipush_push_add_tag(p, "known"), OCIPUSH_OK);
+    CHECK_RC(ocipush_push_run(s, p, repo, NULL), want_rc);
+    for (int i = 0; i < 2; i++) {
+        CHECK(ps[i].reads_after_fail == 0);
+        ocipush_source_free(src[i]);
+    }
+    ocipush_push_free(p);
+    return 0;
+}
+
+static int test_known_digests_skip_and_mount(void)
+{
+    ocipush_session *s = session_for(REG);
+    CHECK(s);
+    /* First push: uploaded. Second: the registry has the blobs, the sources
+     * (which would fail) are not read. Third: mounted from the first repo. */
+    if (push_known(s, "api/known", NULL, 0, NULL, OCIPUSH_OK) ||
+        push_known(s, "api/known", NULL, 1, NULL, OCIPUSH_OK) ||
+        push_known(s, "api/known-mounted", "api/known", 1, NULL, OCIPUSH_OK))
+        return 1;
+    CHECK(head_status("api/known-mounted", "manifests", "known") == 200);
+    char d[OCIPUSH_DIGEST_BUFSIZE], served[OCIPUSH_DIGEST_BUFSIZE];
+    pattern_digest(d, 30001);
+    served_digest(served, "api/known-mounted", d);
+    CHECK(strcmp(d, served) == 0);
+    /* A wrong digest: not committed, no tag. */
+    char wrong[OCIPUSH_DIGEST_BUFSIZE];
+    op_sha256_digest(wrong, "something else", 14);
+    if (push_known(s, "api/known-wrong", NULL, 0, wrong, OCIPUSH_E_DIGEST_MISMATCH))
+        return 1;
+    CHECK(head_status("api/known-wrong", "manifests", "known") == 404);
+    ocipush_session_free(s);
+    return 0;
+}
+
 static void run(const char *name, int (*fn)(void))
 {
     if (fn() == 0) {
@@ -652,6 +708,7 @@ int main(void)
     run("cross-repository mount: 201, 202, mount only", test_mount);
     run("layers pushed in parallel, in order, with progress", test_parallel_push);
     run("parallel: a failing layer, a stop from progress", test_parallel_failure_and_abort);
+    run("layers of known digest: skipped, mounted, checked", test_known_digests_skip_and_mount);
     op_buf_free(&log_text);
     curl_global_cleanup();
     printf("%d passed, %d failed\n", passes, failures);
