@@ -26,6 +26,7 @@ typedef struct cli {
     int plain_http, insecure, no_spool, verbose, password_stdin;
     const char *ca_file, *cert_file, *key_file, *username, *password, *config, *artifact_type;
     const char *subject;
+    const char *layout; /* --oci-layout DIR: push there instead of a registry */
     char *password_buf;
     ocipush_strategy strategy;
     uint64_t chunk_size;
@@ -63,6 +64,7 @@ static const char usage_text[] =
     "  --retry-max-delay MS     longest wait between tries (default 10000)\n"
     "  --connect-timeout MS     give up connecting after MS (default 30000)\n"
     "  --idle-timeout MS        give up on a transfer idle for MS (default 300000)\n"
+    "  --oci-layout DIR         push into the OCI image layout DIR, not to a registry\n"
     "  --config FILE[:TYPE]     push: the config blob (default: the empty config {})\n"
     "  --artifact-type TYPE     push: the manifest's artifactType\n"
     "  --subject TAG|DIGEST     push: the manifest it refers to, in the same repository\n"
@@ -244,7 +246,13 @@ static int read_password_stdin(cli *c)
 static int make_session(const cli *c, const char *registry, ocipush_session **out)
 {
     ocipush_session *s = NULL;
-    int rc = ocipush_session_new(&s, registry);
+    int rc =
+        c->layout ? ocipush_session_new_layout(&s, c->layout) : ocipush_session_new(&s, registry);
+    if (rc && c->layout) {
+        fprintf(stderr, "ocipush: cannot use '%s' as an OCI layout: %s\n", c->layout,
+                rc == OCIPUSH_E_IO ? strerror(errno) : ocipush_strerror(rc));
+        return rc;
+    }
     if (rc) {
         fprintf(stderr, "ocipush: invalid registry '%s': %s\n", registry, ocipush_strerror(rc));
         return rc;
@@ -285,12 +293,19 @@ static int make_session(const cli *c, const char *registry, ocipush_session **ou
 }
 
 /* Splits a reference; prints why on failure. */
-static int split_reference(const char *text, int tag_allowed, char **registry, char **repository,
-                           char **tag, char **digest)
+static int split_reference(const cli *c, const char *text, int tag_allowed, char **registry,
+                           char **repository, char **tag, char **digest)
 {
     const char *why = NULL;
     *tag = *digest = NULL;
-    if (ocipush_reference_parse(registry, repository, tag, digest, &why, text)) {
+    int rc = ocipush_reference_parse(registry, repository, tag, digest, &why, text);
+    if (rc && c->layout) {
+        /* Into a layout, "repository[:tag]" is enough: no host. */
+        char with_host[1024];
+        snprintf(with_host, sizeof with_host, "oci-layout.invalid/%s", text);
+        rc = ocipush_reference_parse(registry, repository, tag, digest, &why, with_host);
+    }
+    if (rc) {
         fprintf(stderr, "ocipush: invalid reference '%s': %s\n", text, why ? why : "out of memory");
         return -1;
     }
@@ -320,7 +335,7 @@ static int open_source(const char *path, ocipush_source **out)
 static int cmd_blob_push(const cli *c, const char *repo_ref, const char *path)
 {
     char *registry, *repository, *tag, *digest;
-    if (split_reference(repo_ref, 0, &registry, &repository, &tag, &digest))
+    if (split_reference(c, repo_ref, 0, &registry, &repository, &tag, &digest))
         return EXIT_USAGE;
     ocipush_session *s = NULL;
     ocipush_source *src = NULL;
@@ -374,7 +389,7 @@ static int read_whole_file(const char *path, char **out, size_t *out_len)
 static int cmd_manifest_push(const cli *c, const char *ref, const char *path)
 {
     char *registry, *repository, *tag, *digest;
-    if (split_reference(ref, 1, &registry, &repository, &tag, &digest))
+    if (split_reference(c, ref, 1, &registry, &repository, &tag, &digest))
         return EXIT_USAGE;
     char *data = NULL;
     size_t len = 0;
@@ -498,7 +513,7 @@ static int build_push(const cli *c, char **files, int nfiles, const char *tag, o
 static int cmd_push(const cli *c, const char *ref, char **files, int nfiles)
 {
     char *registry, *repository, *tag, *digest;
-    if (split_reference(ref, 1, &registry, &repository, &tag, &digest))
+    if (split_reference(c, ref, 1, &registry, &repository, &tag, &digest))
         return EXIT_USAGE;
     int status = 1;
     ocipush_push *p = NULL;
@@ -520,7 +535,8 @@ static int cmd_push(const cli *c, const char *ref, char **files, int nfiles)
         if (rc)
             status = fail(s, rc, "push");
         else {
-            printf("Pushed: %s/%s%s%s\nDigest: %s\n", registry, repository, tag ? ":" : "",
+            printf("Pushed: %s%s%s%s%s\nDigest: %s\n", c->layout ? c->layout : registry,
+                   c->layout ? "" : "/", c->layout ? "" : repository, tag ? ":" : "",
                    tag ? tag : "", out);
             status = 0;
         }
@@ -569,7 +585,9 @@ static int cmd_chart_push(const cli *c, const char *chart, const char *url)
         if (rc)
             status = fail(s, rc, "chart push");
         else {
-            printf("Pushed: %s/%s\nDigest: %s\n", registry, reference, digest);
+            printf("Pushed: %s%s%s\nDigest: %s\n", c->layout ? c->layout : registry,
+                   c->layout ? ":" : "/", c->layout ? strchr(reference, ':') + 1 : reference,
+                   digest);
             status = 0;
         }
         ocipush_free(reference);
@@ -633,7 +651,8 @@ enum {
     OPT_CONNECT_TIMEOUT,
     OPT_IDLE_TIMEOUT,
     OPT_SUBJECT,
-    OPT_CONCURRENCY
+    OPT_CONCURRENCY,
+    OPT_LAYOUT
 };
 
 static long *number_option(cli *c, int opt)
@@ -672,6 +691,7 @@ static int parse_options(cli *c, int argc, char **argv)
         {"annotation", required_argument, NULL, OPT_ANNOT},
         {"subject", required_argument, NULL, OPT_SUBJECT},
         {"concurrency", required_argument, NULL, OPT_CONCURRENCY},
+        {"oci-layout", required_argument, NULL, OPT_LAYOUT},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
@@ -708,6 +728,7 @@ static int parse_options(cli *c, int argc, char **argv)
         case OPT_CONFIG: c->config = optarg; break;
         case OPT_ATYPE: c->artifact_type = optarg; break;
         case OPT_SUBJECT: c->subject = optarg; break;
+        case OPT_LAYOUT: c->layout = optarg; break;
         case OPT_ANNOT: c->annotations[c->annotation_count++] = optarg; break;
         case 'v': c->verbose++; break;
         case 'h': fputs(usage_text, stdout); exit(0);

@@ -170,6 +170,22 @@ typedef int (*ocipush_progress_fn)(uint64_t done, int64_t total, void *user_data
  */
 OCIPUSH_API int ocipush_session_new(ocipush_session **out, const char *registry);
 
+/**
+ * Make a session that pushes into the OCI image layout at `directory`
+ * instead of a registry (made if missing, with its `oci-layout` file and
+ * blobs/sha256/): blobs are written under blobs/sha256/ (through a temporary
+ * file, checked, then renamed), manifests too, and a tag is an entry of
+ * index.json named by org.opencontainers.image.ref.name (a tag pushed again
+ * moves). The bytes are the ones a registry would get, so digests are the
+ * same. Repository names given to the other calls are checked but not used
+ * (a layout holds one image store); mounts upload instead; the network
+ * settings are ignored. Not safe with another process writing the same
+ * layout at the same time. Returns OCIPUSH_OK, OCIPUSH_E_INVALID,
+ * OCIPUSH_E_IO (errno set), OCIPUSH_E_NOMEM. Free with
+ * ocipush_session_free().
+ */
+OCIPUSH_API int ocipush_session_new_layout(ocipush_session **out, const char *directory);
+
 /** Free a session, closing its connections. NULL does nothing. */
 OCIPUSH_API void ocipush_session_free(ocipush_session *session);
 

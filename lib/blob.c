@@ -8,6 +8,7 @@
 #include "alloc.h"
 #include "auth.h"
 #include "http.h"
+#include "layout.h"
 #include "retry.h"
 #include "reader.h"
 #include "source.h"
@@ -30,6 +31,8 @@ static int check_names(ocipush_session *s, const char *repository, const char *d
 static int head_blob(ocipush_session *s, const char *repository, const char *digest,
                      int *out_exists, int64_t *out_size)
 {
+    if (s->layout_dir)
+        return op_layout_blob_exists(s, digest, out_exists, out_size);
     char *url = NULL;
     int rc = op_registry_url(&url, s, repository, "blobs/", digest);
     if (rc)
@@ -263,7 +266,9 @@ static int upload_source(op_upload *u, ocipush_source *source, const char *expec
     op_reader reader;
     u->reader = &reader;
     int rc = op_reader_init(&reader, u->s, source);
-    rc = rc ? rc : push_blob(u, expected);
+    if (rc == 0)
+        rc =
+            u->s->layout_dir ? op_layout_put_blob(u->s, &reader, expected) : push_blob(u, expected);
     op_upload_cancel(u); /* no-op once committed */
     if (rc == 0) {
         op_log(u->s, OCIPUSH_LOG_INFO, "pushed %s (%" PRId64 " bytes) to %s", reader.digest,
@@ -329,7 +334,8 @@ int ocipush_blob_push_mount(ocipush_session *s, const char *repository, ocipush_
         return already_there(s, repository, digest, size >= 0 ? size : 0, NULL, out_size);
     op_upload u = {.s = s, .repository = repository};
     int mounted = 0;
-    if ((rc = op_upload_mount(&u, digest, from_repository, &mounted)))
+    /* A layout holds no repositories: there is nothing to mount from. */
+    if (!s->layout_dir && (rc = op_upload_mount(&u, digest, from_repository, &mounted)))
         return rc;
     if (mounted) {
         op_log(s, OCIPUSH_LOG_INFO, "mounted %s into %s from %s", digest, repository,

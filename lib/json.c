@@ -412,6 +412,81 @@ int op_json_referrers_add(char **out, size_t *out_len, int *out_present, const c
     return 0;
 }
 
+#define REF_NAME "org.opencontainers.image.ref.name"
+
+static const char *entry_tag(const cJSON *entry)
+{
+    const cJSON *ann = cJSON_GetObjectItemCaseSensitive(entry, "annotations");
+    const cJSON *name = cJSON_GetObjectItemCaseSensitive(ann, REF_NAME);
+    return cJSON_IsString(name) ? name->valuestring : NULL;
+}
+
+int op_json_layout_index_put(char **out, const char *text, size_t len, const char *media_type,
+                             const char *digest, uint64_t size, const char *tag)
+{
+    cJSON *root = text ? cJSON_ParseWithLength(text, len) : cJSON_CreateObject();
+    int rc = root ? 0 : text ? OCIPUSH_E_PROTOCOL : OCIPUSH_E_NOMEM;
+    if (!rc && !text &&
+        (!cJSON_AddNumberToObject(root, "schemaVersion", 2) ||
+         add_string(root, "mediaType", OCIPUSH_MEDIA_TYPE_INDEX) ||
+         !cJSON_AddArrayToObject(root, "manifests")))
+        rc = OCIPUSH_E_NOMEM;
+    cJSON *list = rc ? NULL : cJSON_GetObjectItemCaseSensitive(root, "manifests");
+    if (!rc && !cJSON_IsArray(list))
+        rc = OCIPUSH_E_PROTOCOL;
+    int listed = 0;
+    for (cJSON *e = rc ? NULL : list->child, *next; e; e = next) {
+        next = e->next;
+        const cJSON *d = cJSON_GetObjectItemCaseSensitive(e, "digest");
+        const char *t = entry_tag(e);
+        if (tag && t && strcmp(t, tag) == 0)
+            cJSON_Delete(cJSON_DetachItemViaPointer(list, e)); /* the tag moves */
+        else if (!tag && cJSON_IsString(d) && strcmp(d->valuestring, digest) == 0)
+            listed = 1;
+    }
+    if (!rc && !listed) {
+        cJSON *e = cJSON_CreateObject();
+        cJSON *ann = NULL;
+        if (!e || add_string(e, "mediaType", media_type) || add_string(e, "digest", digest) ||
+            !cJSON_AddItemToObject(e, "size", size_number(size)) ||
+            (tag && (!(ann = cJSON_AddObjectToObject(e, "annotations")) ||
+                     add_string(ann, REF_NAME, tag))) ||
+            !cJSON_AddItemToArray(list, e)) {
+            cJSON_Delete(e);
+            rc = OCIPUSH_E_NOMEM;
+        }
+    }
+    char *printed = rc ? NULL : cJSON_PrintUnformatted(root);
+    cJSON_Delete(root);
+    if (rc)
+        return rc;
+    *out = printed ? op_strdup(printed) : NULL;
+    cJSON_free(printed);
+    return *out ? 0 : OCIPUSH_E_NOMEM;
+}
+
+int op_json_layout_index_find(char *out, const char *text, size_t len, const char *tag)
+{
+    cJSON *root = cJSON_ParseWithLength(text, len);
+    const cJSON *list = cJSON_GetObjectItemCaseSensitive(root, "manifests");
+    const cJSON *e;
+    int rc = OCIPUSH_E_INVALID;
+    if (!cJSON_IsArray(list))
+        list = NULL;
+    cJSON_ArrayForEach(e, list)
+    {
+        const char *t = entry_tag(e);
+        const cJSON *d = cJSON_GetObjectItemCaseSensitive(e, "digest");
+        if (t && strcmp(t, tag) == 0 && cJSON_IsString(d) &&
+            ocipush_digest_validate(d->valuestring) == 0) {
+            snprintf(out, OCIPUSH_DIGEST_BUFSIZE, "%s", d->valuestring);
+            rc = 0;
+        }
+    }
+    cJSON_Delete(root);
+    return rc;
+}
+
 #ifdef OCIPUSH_HAVE_HELM
 /* ---- Helm chart metadata ---- */
 

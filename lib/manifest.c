@@ -10,6 +10,7 @@
 #include "digest.h"
 #include "http.h"
 #include "json.h"
+#include "layout.h"
 #include "reference.h"
 #include "upload.h"
 
@@ -265,6 +266,11 @@ int op_manifest_put(ocipush_session *s, const char *repository, const char *targ
                     const char *media_type, const void *data, size_t len, const char *digest,
                     int *out_keeps_referrers)
 {
+    if (out_keeps_referrers)
+        *out_keeps_referrers = 0;
+    if (s->layout_dir)
+        return op_layout_put_manifest(s, strcmp(target, digest) == 0 ? NULL : target, media_type,
+                                      data, len, digest);
     char *url = NULL;
     int rc = op_registry_url(&url, s, repository, "manifests/", target);
     if (rc)
@@ -292,6 +298,8 @@ int op_manifest_put(ocipush_session *s, const char *repository, const char *targ
 int op_manifest_get(ocipush_session *s, const char *repository, const char *reference, op_buf *body,
                     char **out_media_type, char *out_digest, int *out_found)
 {
+    if (s->layout_dir)
+        return op_layout_get_manifest(s, reference, body, out_media_type, out_digest, out_found);
     char *url = NULL;
     int rc = op_registry_url(&url, s, repository, "manifests/", reference);
     if (rc)

@@ -1,6 +1,9 @@
 #include "alloc.h"
 #include "session.h"
 
+#include <errno.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +18,8 @@
 #define DEFAULT_CONNECT_MS 30000L
 #define DEFAULT_IDLE_MS 300000L
 #define DEFAULT_SPOOL_CAP (1u << 20)
+/* A layout session's registry: a name that resolves nowhere (RFC 6761). */
+#define LAYOUT_PLACEHOLDER "oci-layout.invalid"
 
 /* Credentials should not linger in freed memory. */
 static void free_secret(char *p)
@@ -62,10 +67,62 @@ int ocipush_session_new(ocipush_session **out, const char *registry)
     return OCIPUSH_OK;
 }
 
+static int replace_string(char **slot, const char *value)
+{
+    char *copy = NULL;
+    if (value && !(copy = op_strdup(value)))
+        return OCIPUSH_E_NOMEM;
+    op_free(*slot);
+    *slot = copy;
+    return OCIPUSH_OK;
+}
+
+/* mkdir that is fine when the directory is there. */
+static int make_dir(const char *path)
+{
+    return mkdir(path, 0755) == 0 || errno == EEXIST ? 0 : -1;
+}
+
+int ocipush_session_new_layout(ocipush_session **out, const char *directory)
+{
+    if (!out || !directory || !*directory)
+        return OCIPUSH_E_INVALID;
+    op_buf blobs = {0}, marker = {0};
+    int rc = op_buf_printf(&blobs, "%s/blobs", directory) ||
+                     op_buf_printf(&marker, "%s/oci-layout", directory)
+                 ? OCIPUSH_E_NOMEM
+                 : 0;
+    if (!rc && (make_dir(directory) || make_dir(blobs.data) || op_buf_puts(&blobs, "/sha256") ||
+                make_dir(blobs.data)))
+        rc = OCIPUSH_E_IO;
+    if (!rc && access(marker.data, F_OK) != 0) {
+        FILE *f = fopen(marker.data, "w");
+        if (!f || fputs("{\"imageLayoutVersion\":\"1.0.0\"}", f) < 0)
+            rc = OCIPUSH_E_IO;
+        if (f && fclose(f) && !rc)
+            rc = OCIPUSH_E_IO;
+    }
+    op_buf_free(&blobs);
+    op_buf_free(&marker);
+    if (rc)
+        return rc;
+    ocipush_session *s = NULL;
+    /* A placeholder registry keeps the session whole; nothing goes there. */
+    if ((rc = ocipush_session_new(&s, LAYOUT_PLACEHOLDER)))
+        return rc;
+    if (replace_string(&s->layout_dir, directory) || replace_string(&s->registry, directory)) {
+        ocipush_session_free(s);
+        return OCIPUSH_E_NOMEM;
+    }
+    *out = s;
+    return OCIPUSH_OK;
+}
+
 void ocipush_session_free(ocipush_session *s)
 {
     if (!s)
         return;
+    op_free(s->layout_dir);
     op_http_free(s->http);
     op_auth_clear(s);
     op_free(s->registry);
@@ -122,16 +179,6 @@ int ocipush_session_set_plain_http(ocipush_session *s, int enable)
         s->plain_http = old;
         return OCIPUSH_E_NOMEM;
     }
-    return OCIPUSH_OK;
-}
-
-static int replace_string(char **slot, const char *value)
-{
-    char *copy = NULL;
-    if (value && !(copy = op_strdup(value)))
-        return OCIPUSH_E_NOMEM;
-    op_free(*slot);
-    *slot = copy;
     return OCIPUSH_OK;
 }
 
@@ -295,6 +342,10 @@ int ocipush_session_ping(ocipush_session *s, const char *repository)
         return op_fail(s, OCIPUSH_E_INVALID, "invalid repository name '%s'", repository);
     if (repository && op_auth_set_repository(s, repository))
         return OCIPUSH_E_NOMEM;
+    if (s->layout_dir)
+        return access(s->layout_dir, W_OK) == 0 ? OCIPUSH_OK
+                                                : op_fail(s, OCIPUSH_E_IO, "cannot write in %s: %s",
+                                                          s->layout_dir, strerror(errno));
     op_buf url = {0};
     if (op_buf_printf(&url, "%s/v2/", s->base_url)) {
         op_buf_free(&url);
@@ -313,7 +364,8 @@ int ocipush_session_ping(ocipush_session *s, const char *repository)
 int op_session_clone(ocipush_session **out, const ocipush_session *s)
 {
     ocipush_session *c = NULL;
-    int rc = ocipush_session_new(&c, s->registry);
+    /* A layout session's registry is its directory, no host name. */
+    int rc = ocipush_session_new(&c, s->layout_dir ? LAYOUT_PLACEHOLDER : s->registry);
     rc = rc ? rc : ocipush_session_set_plain_http(c, s->plain_http);
     rc = rc ? rc : replace_string(&c->ca_file, s->ca_file);
     rc = rc ? rc : replace_string(&c->user_agent, s->user_agent);
@@ -322,6 +374,8 @@ int op_session_clone(ocipush_session **out, const ocipush_session *s)
     rc = rc ? rc : replace_string(&c->identity_token, s->identity_token);
     rc = rc ? rc : replace_string(&c->client_cert, s->client_cert);
     rc = rc ? rc : replace_string(&c->client_key, s->client_key);
+    rc = rc ? rc : replace_string(&c->layout_dir, s->layout_dir);
+    rc = rc ? rc : replace_string(&c->registry, s->registry);
     rc = rc ? rc : op_auth_copy(c, s);
     if (rc) {
         ocipush_session_free(c);

@@ -10,7 +10,8 @@
 struct op_http;
 
 struct ocipush_session {
-    char *registry; /* "host[:port]" as given */
+    char *registry; /* "host[:port]" as given (the directory, for a layout) */
+    char *layout_dir; /* an OCI image layout instead of a registry, or NULL */
     char *base_url; /* "https://host[:port]" */
     int plain_http;
     int insecure;

@@ -1,0 +1,194 @@
+#include "layout.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "alloc.h"
+#include "json.h"
+#include "digest.h"
+#include "manifest.h"
+
+#define MAX_INDEX_BYTES (8u << 20)
+
+static int blob_path(op_buf *out, const ocipush_session *s, const char *digest)
+{
+    return op_buf_printf(out, "%s/blobs/sha256/%s", s->layout_dir, digest + 7);
+}
+
+int op_layout_blob_exists(ocipush_session *s, const char *digest, int *out_exists,
+                          int64_t *out_size)
+{
+    op_buf path = {0};
+    struct stat st;
+    if (blob_path(&path, s, digest))
+        return op_fail(s, OCIPUSH_E_NOMEM, "out of memory");
+    *out_exists = stat(path.data, &st) == 0 && S_ISREG(st.st_mode);
+    *out_size = *out_exists ? (int64_t)st.st_size : -1;
+    op_buf_free(&path);
+    return 0;
+}
+
+static int write_all(int fd, const void *data, size_t len)
+{
+    const char *p = data;
+    while (len) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* A temporary file beside its final place, so the rename is atomic. */
+static int open_temp(op_buf *path, const ocipush_session *s, const char *dir)
+{
+    if (op_buf_printf(path, "%s/%s/.ocipush-XXXXXX", s->layout_dir, dir))
+        return -1;
+    return mkstemp(path->data);
+}
+
+/* fsync, close and rename into place; the temporary file goes on failure. */
+static int publish(int fd, const char *temp, const char *final)
+{
+    int bad = fchmod(fd, 0644) != 0 || fsync(fd) != 0;
+    bad |= close(fd) != 0;
+    if (!bad && rename(temp, final) == 0)
+        return 0;
+    int saved = errno;
+    unlink(temp);
+    errno = saved;
+    return -1;
+}
+
+int op_layout_put_blob(ocipush_session *s, op_reader *r, const char *expected)
+{
+    op_buf temp = {0}, final = {0};
+    unsigned char buf[64 * 1024];
+    int fd = open_temp(&temp, s, "blobs/sha256");
+    int rc = fd < 0 ? op_fail(s, OCIPUSH_E_IO, "cannot write in %s/blobs/sha256: %s", s->layout_dir,
+                              strerror(errno))
+                    : 0;
+    size_t n = 1;
+    while (!rc && n > 0) {
+        rc = op_reader_read(r, buf, sizeof buf, &n);
+        if (!rc && n && write_all(fd, buf, n))
+            rc = op_fail(s, OCIPUSH_E_IO, "cannot write %s: %s", temp.data, strerror(errno));
+    }
+    rc = rc ? rc : op_reader_finish(r);
+    if (!rc && expected && strcmp(expected, r->digest) != 0)
+        rc = op_fail(s, OCIPUSH_E_DIGEST_MISMATCH,
+                     "the content hashes to %s, not the expected %s; nothing was written",
+                     r->digest, expected);
+    if (!rc && blob_path(&final, s, r->digest))
+        rc = op_fail(s, OCIPUSH_E_NOMEM, "out of memory");
+    if (!rc && publish(fd, temp.data, final.data))
+        rc = op_fail(s, OCIPUSH_E_IO, "cannot write %s: %s", final.data, strerror(errno));
+    else if (rc && fd >= 0) {
+        close(fd);
+        unlink(temp.data);
+    }
+    op_buf_free(&temp);
+    op_buf_free(&final);
+    return rc;
+}
+
+static int put_bytes(ocipush_session *s, const char *dir, const char *final, const void *data,
+                     size_t len)
+{
+    op_buf temp = {0};
+    int fd = open_temp(&temp, s, dir);
+    int rc = 0;
+    if (fd < 0 || write_all(fd, data, len) || publish(fd, temp.data, final)) {
+        if (fd >= 0 && temp.data)
+            unlink(temp.data);
+        rc = op_fail(s, OCIPUSH_E_IO, "cannot write %s: %s", final, strerror(errno));
+    }
+    op_buf_free(&temp);
+    return rc;
+}
+
+static int read_small(const char *path, op_buf *out, size_t cap)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return -1;
+    char chunk[8192];
+    size_t n;
+    int rc = 0;
+    while (!rc && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        rc = out->len + n > cap || op_buf_append(out, chunk, n) ? -1 : 0;
+    rc |= ferror(f);
+    fclose(f);
+    return rc;
+}
+
+int op_layout_put_manifest(ocipush_session *s, const char *tag, const char *media_type,
+                           const void *data, size_t len, const char *digest)
+{
+    op_buf blob = {0}, index_path = {0}, index = {0};
+    char *updated = NULL;
+    int rc =
+        blob_path(&blob, s, digest) || op_buf_printf(&index_path, "%s/index.json", s->layout_dir)
+            ? op_fail(s, OCIPUSH_E_NOMEM, "out of memory")
+            : 0;
+    rc = rc ? rc : put_bytes(s, "blobs/sha256", blob.data, data, len);
+    /* index.json lists what the layout holds: tagged, or by digest. */
+    int have_index = rc ? 0 : read_small(index_path.data, &index, MAX_INDEX_BYTES) == 0;
+    if (!rc && !have_index && errno != ENOENT)
+        rc = op_fail(s, OCIPUSH_E_IO, "cannot read %s: %s", index_path.data, strerror(errno));
+    if (!rc &&
+        (rc = op_json_layout_index_put(&updated, have_index ? (index.data ? index.data : "") : NULL,
+                                       index.len, media_type, digest, len, tag)))
+        rc = op_fail(s, rc, rc == OCIPUSH_E_NOMEM ? "out of memory" : "%s is not an index",
+                     index_path.data);
+    rc = rc ? rc : put_bytes(s, ".", index_path.data, updated, strlen(updated));
+    op_free(updated);
+    op_buf_free(&blob);
+    op_buf_free(&index_path);
+    op_buf_free(&index);
+    return rc;
+}
+
+int op_layout_get_manifest(ocipush_session *s, const char *reference, op_buf *body,
+                           char **out_media_type, char *out_digest, int *out_found)
+{
+    op_buf path = {0}, index = {0};
+    *out_found = 0;
+    int rc = 0;
+    if (strncmp(reference, "sha256:", 7) == 0) {
+        snprintf(out_digest, OCIPUSH_DIGEST_BUFSIZE, "%s", reference);
+    } else {
+        if (op_buf_printf(&path, "%s/index.json", s->layout_dir))
+            rc = op_fail(s, OCIPUSH_E_NOMEM, "out of memory");
+        int none = rc || read_small(path.data, &index, MAX_INDEX_BYTES) ||
+                   op_json_layout_index_find(out_digest, index.data ? index.data : "", index.len,
+                                             reference);
+        op_buf_free(&path);
+        op_buf_free(&index);
+        if (none)
+            return rc;
+    }
+    if (blob_path(&path, s, out_digest) == 0 && read_small(path.data, body, MAX_INDEX_BYTES) == 0) {
+        char check[OCIPUSH_DIGEST_BUFSIZE];
+        if (op_sha256_digest(check, body->data ? body->data : "", body->len) ||
+            strcmp(check, out_digest) != 0)
+            rc = op_fail(s, OCIPUSH_E_PROTOCOL, "%s in %s does not hash to its name", path.data,
+                         s->layout_dir);
+        else if (op_json_manifest_media_type(out_media_type, body->data, body->len))
+            rc = op_fail(s, OCIPUSH_E_PROTOCOL, "%s in %s is not a manifest", out_digest,
+                         s->layout_dir);
+        else
+            *out_found = 1;
+    }
+    op_buf_free(&path);
+    return rc;
+}
