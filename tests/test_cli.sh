@@ -213,6 +213,8 @@ case_push_artifact() {
     check_eq "layer 0 size" 20000 "$(jq -r '.layers[0].size' "$WORK/art.json")"
     check_eq "layer 0 served" "$(sha_of "$a")" "$(registry_blob_sha256 "$REG" art/demo "$(jq -r '.layers[0].digest' "$WORK/art.json")")"
     check_eq "layer 1 served" "$(sha_of "$b")" "$(registry_blob_sha256 "$REG" art/demo "$(jq -r '.layers[1].digest' "$WORK/art.json")")"
+    # skopeo, an independent client, reads the same artifact whole.
+    skopeo_verify "$REG" art/demo:1.0 "$digest" "$WORK/skopeo-art"
 }
 
 case_push_config_and_stdin_layer() {
@@ -271,6 +273,7 @@ case_fifty_layers_in_parallel() {
     registry_manifest_get "$REG" many/layers v1 "$m"
     check_eq "manifest digest" "${out##*Digest: }" "$(sha_of "$m")"
     check_eq "layers" 50 "$(jq '.layers | length' "$m")"
+    skopeo_verify "$REG" many/layers:v1 "${out##*Digest: }" "$WORK/skopeo-fifty"
     for i in $(seq 0 49); do # in the order given, each read back and re-hashed
         local f=${files[$i]} d
         d=$(jq -r ".layers[$i].digest" "$m")
