@@ -10,9 +10,9 @@
 struct op_http;
 
 struct ocipush_session {
-    char *registry; /* "host[:port]" as given (the directory, for a layout) */
+    char *registry;   /* "host[:port]" as given (the directory, for a layout) */
     char *layout_dir; /* an OCI image layout instead of a registry, or NULL */
-    char *base_url; /* "https://host[:port]" */
+    char *base_url;   /* "https://host[:port]" */
     int plain_http;
     int insecure;
     char *ca_file;
