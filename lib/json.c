@@ -279,6 +279,23 @@ void op_docker_entry_clear(op_docker_entry *e)
     memset(e, 0, sizeof *e);
 }
 
+/* A key may stand more than once in a config file; as Go's decoder (docker's
+ * own) does, the last one counts: the registry's entry in the last object
+ * member `name` that has one, or the last member `name` itself. */
+static const cJSON *last_entry(const cJSON *root, const char *name, const char *registry)
+{
+    const cJSON *m, *found = NULL;
+    cJSON_ArrayForEach(m, root)
+    {
+        if (!m->string || strcmp(m->string, name) != 0)
+            continue;
+        const cJSON *e = registry ? (cJSON_IsObject(m) ? find_registry(m, registry) : NULL) : m;
+        if (e)
+            found = e;
+    }
+    return found;
+}
+
 int op_json_docker_lookup(op_docker_entry *out, const char *text, size_t len, const char *registry)
 {
     memset(out, 0, sizeof *out);
@@ -287,11 +304,10 @@ int op_json_docker_lookup(op_docker_entry *out, const char *text, size_t len, co
         cJSON_Delete(root);
         return OCIPUSH_E_INVALID;
     }
-    const cJSON *helper =
-        find_registry(cJSON_GetObjectItemCaseSensitive(root, "credHelpers"), registry);
+    const cJSON *helper = last_entry(root, "credHelpers", registry);
     if (!helper)
-        helper = cJSON_GetObjectItemCaseSensitive(root, "credsStore");
-    const cJSON *entry = find_registry(cJSON_GetObjectItemCaseSensitive(root, "auths"), registry);
+        helper = last_entry(root, "credsStore", NULL);
+    const cJSON *entry = last_entry(root, "auths", registry);
     int rc = copy_string(&out->helper, helper);
     rc = rc ? rc : copy_string(&out->auth, cJSON_GetObjectItemCaseSensitive(entry, "auth"));
     rc = rc ? rc : copy_string(&out->username, cJSON_GetObjectItemCaseSensitive(entry, "username"));
@@ -333,12 +349,30 @@ int op_json_docker_update(char **out, int *out_found, const char *text, size_t l
         cJSON_Delete(root);
         return text ? OCIPUSH_E_INVALID : OCIPUSH_E_NOMEM;
     }
-    cJSON *auths = cJSON_GetObjectItemCaseSensitive(root, "auths");
-    if (!cJSON_IsObject(auths)) {
-        cJSON_DeleteItemFromObjectCaseSensitive(root, "auths");
-        auths = cJSON_AddObjectToObject(root, "auths");
-    }
+    /* Every "auths" member becomes one, later entries over earlier ones (as
+     * a lookup reads them), so what is written is what is found. */
+    cJSON *auths = cJSON_CreateObject();
     int rc = auths ? 0 : OCIPUSH_E_NOMEM;
+    for (cJSON *m = root->child, *next; !rc && m; m = next) {
+        next = m->next;
+        if (!m->string || strcmp(m->string, "auths") != 0)
+            continue;
+        cJSON *member = cJSON_DetachItemViaPointer(root, m);
+        for (cJSON *e = cJSON_IsObject(member) ? member->child : NULL, *n; !rc && e; e = n) {
+            n = e->next;
+            cJSON_DeleteItemFromObjectCaseSensitive(auths, e->string);
+            cJSON *moved = cJSON_DetachItemViaPointer(member, e);
+            if (!cJSON_AddItemToObject(auths, moved->string, moved)) {
+                cJSON_Delete(moved);
+                rc = OCIPUSH_E_NOMEM;
+            }
+        }
+        cJSON_Delete(member);
+    }
+    if (rc || !cJSON_AddItemToObject(root, "auths", auths)) {
+        cJSON_Delete(auths);
+        rc = OCIPUSH_E_NOMEM;
+    }
     int found = 0;
     /* Every key naming this registry goes ("host" and "https://host/"). */
     for (const cJSON *e = find_registry(auths, registry); !rc && e;

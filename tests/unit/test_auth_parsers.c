@@ -166,6 +166,40 @@ static void test_docker_update(void)
     CHECK_EQ_INT(op_json_docker_update(&out, &found, "{bad", 4, "h", "a"), OCIPUSH_E_INVALID);
 }
 
+/* A key twice in a config (found by fuzzing): the last counts, as docker's
+ * Go decoder reads it, and what is stored is what is found after. */
+static void test_docker_duplicate_keys(void)
+{
+    const char *cfg = "{\"auths\":\"x\",\"auths\":{\"r\":{\"auth\":\"b2xkOm9sZA==\"}},"
+                      "\"credsStore\":\"first\",\"credsStore\":\"second\"}";
+    op_docker_entry e;
+    if (CHECK_EQ_INT(op_json_docker_lookup(&e, cfg, strlen(cfg), "r"), 0)) {
+        CHECK_EQ_STR(e.auth, "b2xkOm9sZA==");
+        CHECK_EQ_STR(e.helper, "second");
+        op_docker_entry_clear(&e);
+    }
+    char *stored = NULL, *erased = NULL;
+    int found = -1;
+    if (!CHECK_EQ_INT(op_json_docker_update(&stored, &found, cfg, strlen(cfg), "r", "bmV3Om5ldw=="),
+                      0))
+        return;
+    CHECK_EQ_INT(found, 1);
+    if (CHECK_EQ_INT(op_json_docker_lookup(&e, stored, strlen(stored), "r"), 0)) {
+        CHECK_EQ_STR(e.auth, "bmV3Om5ldw==");
+        op_docker_entry_clear(&e);
+    }
+    if (CHECK_EQ_INT(op_json_docker_update(&erased, &found, stored, strlen(stored), "r", NULL),
+                     0)) {
+        CHECK_EQ_INT(found, 1);
+        if (CHECK_EQ_INT(op_json_docker_lookup(&e, erased, strlen(erased), "r"), 0)) {
+            CHECK(e.auth == NULL);
+            op_docker_entry_clear(&e);
+        }
+        free(erased);
+    }
+    free(stored);
+}
+
 static void test_helper_answer(void)
 {
     char *u = NULL, *sec = NULL;
@@ -204,6 +238,7 @@ int main(void)
     test_token_answer();
     test_docker_lookup();
     test_docker_update();
+    test_docker_duplicate_keys();
     test_helper_answer();
     test_base64_decode();
     return check_done();
