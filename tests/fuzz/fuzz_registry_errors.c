@@ -1,0 +1,23 @@
+/* op_json_registry_errors on a response body, of exactly its length (not
+ * NUL-terminated, so reading past it is caught). */
+#include "buf.h"
+#include "fuzz.h"
+#include "json.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    op_buf out = {0};
+    op_json_registry_errors(&out, (const char *)data, size);
+    /* A summary is text: no NUL inside, and nothing for an empty body. */
+    FUZZ_CHECK(out.len == (out.data ? strlen(out.data) : 0));
+    FUZZ_CHECK(size > 0 || out.len == 0);
+    /* Into a buffer that already holds something: it is kept in front. */
+    size_t first = out.len;
+    op_buf_reset(&out);
+    FUZZ_CHECK(op_buf_puts(&out, "HTTP 400: ") == 0);
+    op_json_registry_errors(&out, (const char *)data, size);
+    FUZZ_CHECK(strncmp(out.data, "HTTP 400: ", 10) == 0 && out.len == strlen(out.data));
+    FUZZ_CHECK(out.len >= first + 10);
+    op_buf_free(&out);
+    return 0;
+}
