@@ -17,8 +17,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         /* A scheme is a non-empty RFC 7230 token, found case-insensitively,
          * the first of its name first. */
         const char *s = list[i].scheme;
-        FUZZ_CHECK(s && *s && !s[strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-                                             "0123456789!#$%&'*+-.^_`|~")]);
+        FUZZ_CHECK(s && *s &&
+                   !s[strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                "0123456789!#$%&'*+-.^_`|~")]);
         const op_challenge *found = op_challenge_find(list, count, s);
         FUZZ_CHECK(found && found <= &list[i] && strcasecmp(found->scheme, s) == 0);
         for (const op_challenge *c = list; c < found; c++)

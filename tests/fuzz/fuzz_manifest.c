@@ -23,8 +23,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
          * by the shape comes from the text (when it has no escapes). */
         FUZZ_CHECK(*type && memchr(data, '{', size) && memchr(data, '}', size));
         FUZZ_CHECK(memchr(data, '\\', size) || !strcmp(type, OCIPUSH_MEDIA_TYPE_INDEX) ||
-                   !strcmp(type, OCIPUSH_MEDIA_TYPE_MANIFEST) ||
-                   contains(data, size, type));
+                   !strcmp(type, OCIPUSH_MEDIA_TYPE_MANIFEST) || contains(data, size, type));
         free(type);
     }
     return 0;

@@ -35,9 +35,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         size_t n = strlen(s) + 1;
         char *joined = malloc(n);
         FUZZ_CHECK(joined != NULL);
-        int len = snprintf(joined, n, "%s/%s%s%s%s%s", ref.registry, ref.repository,
-                           ref.tag ? ":" : "", ref.tag ? ref.tag : "", ref.digest ? "@" : "",
-                           ref.digest ? ref.digest : "");
+        int len =
+            snprintf(joined, n, "%s/%s%s%s%s%s", ref.registry, ref.repository, ref.tag ? ":" : "",
+                     ref.tag ? ref.tag : "", ref.digest ? "@" : "", ref.digest ? ref.digest : "");
         FUZZ_CHECK(len >= 0 && (size_t)len + 1 == n && strcmp(joined, s) == 0);
         free(joined);
         FUZZ_CHECK(op_registry_validate(ref.registry) == 0);
@@ -54,8 +54,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         parse_agrees("", s, "/repo");
     }
     if (ocipush_repository_validate(s) == 0) {
-        FUZZ_CHECK(strlen(s) <= 255 && s[0] != '/' && all_of(s, "abcdefghijklmnopqrstuvwxyz"
-                                                                "0123456789._-/"));
+        FUZZ_CHECK(strlen(s) <= 255 && s[0] != '/' &&
+                   all_of(s, "abcdefghijklmnopqrstuvwxyz"
+                             "0123456789._-/"));
         FUZZ_CHECK(strchr(lower, s[0]) && strchr(lower, s[strlen(s) - 1]));
         parse_agrees("registry.example:5000/", s, ":tag");
     }
