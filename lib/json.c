@@ -251,15 +251,18 @@ static int key_matches(const char *key, const char *registry)
     return strlen(registry) == n && strncmp(k, registry, n) == 0;
 }
 
+/* The last key naming the registry: as with duplicate members, the last one
+ * counts (docker's Go decoder keeps the last), and an update, which merges
+ * duplicates in order, then finds what a lookup found before. */
 static const cJSON *find_registry(const cJSON *map, const char *registry)
 {
-    const cJSON *item;
+    const cJSON *item, *found = NULL;
     cJSON_ArrayForEach(item, map)
     {
         if (item->string && key_matches(item->string, registry))
-            return item;
+            found = item;
     }
-    return NULL;
+    return found;
 }
 
 static int copy_string(char **slot, const cJSON *item)
@@ -371,6 +374,7 @@ int op_json_docker_update(char **out, int *out_found, const char *text, size_t l
     }
     if (rc || !cJSON_AddItemToObject(root, "auths", auths)) {
         cJSON_Delete(auths);
+        auths = NULL;
         rc = OCIPUSH_E_NOMEM;
     }
     int found = 0;

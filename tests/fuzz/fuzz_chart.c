@@ -18,7 +18,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         size_t len = 0;
         FUZZ_CHECK(op_json_helm_config(&json, &len, tree) == 0);
         FUZZ_CHECK(json && len == strlen(json) && json[0] == '{' && json[len - 1] == '}');
-        free(json);
+        ocipush_free(json);
         const op_yaml *version = op_yaml_get(tree, "version");
         if (version && version->kind == OP_YAML_SCALAR)
             (void)op_semver_valid(version->value);

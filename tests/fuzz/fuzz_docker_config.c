@@ -1,7 +1,8 @@
 /* Docker config files and credential helpers: the input is "registry\n"
  * followed by a config.json (or a helper's answer). Looks the registry up and
- * decodes its auth, stores and removes an entry for it, reads the text as a
- * helper's answer, and decodes the registry line as base64. */
+ * decodes its auth, stores and removes an entry for it and for another
+ * registry, reads the text as a helper's answer, and decodes the registry
+ * line as base64. */
 #include "digest.h"
 #include "fuzz.h"
 #include "json.h"
@@ -22,9 +23,9 @@ static void check_base64(const char *text)
     FUZZ_CHECK(op_base64_encode(&enc, raw, len) == 0);
     FUZZ_CHECK(op_base64_decode(&again, &len2, enc) == 0);
     FUZZ_CHECK(len2 == len && memcmp(again, raw, len) == 0);
-    free(raw);
-    free(enc);
-    free(again);
+    ocipush_free(raw);
+    ocipush_free(enc);
+    ocipush_free(again);
 }
 
 /* Looks registry up in text; returns the lookup's result, e cleared. */
@@ -58,8 +59,29 @@ static void check_store_erase(const char *text, size_t len, const char *registry
     FUZZ_CHECK(lookup(&e, erased, strlen(erased), registry) == 0);
     FUZZ_CHECK(!e.auth && !e.username && !e.password && !e.identity_token);
     op_docker_entry_clear(&e);
-    free(stored);
-    free(erased);
+    ocipush_free(stored);
+    ocipush_free(erased);
+}
+
+static int same(const char *a, const char *b)
+{
+    return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+/* Storing for another registry leaves what this one finds as it was. */
+static void check_other_kept(const op_docker_entry *was, const char *text, size_t len,
+                             const char *registry)
+{
+    const char *other = strcmp(registry, "other.example") ? "other.example" : "another.example";
+    char *stored = NULL;
+    op_docker_entry e;
+    FUZZ_CHECK(op_json_docker_update(&stored, NULL, text, len, other, AUTH) == 0);
+    FUZZ_CHECK(lookup(&e, stored, strlen(stored), registry) == 0);
+    FUZZ_CHECK(same(e.helper, was->helper) && same(e.auth, was->auth) &&
+               same(e.username, was->username) && same(e.password, was->password) &&
+               same(e.identity_token, was->identity_token));
+    op_docker_entry_clear(&e);
+    ocipush_free(stored);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -74,6 +96,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int rc = lookup(&e, text, len, registry);
     if (e.auth)
         check_base64(e.auth);
+    if (rc == 0)
+        check_other_kept(&e, text, len, registry);
     op_docker_entry_clear(&e);
     check_store_erase(text, len, registry, rc == 0);
     check_store_erase(NULL, 0, registry, 1);
@@ -82,8 +106,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     rc = op_json_helper_answer(&user, &secret, text, len);
     FUZZ_CHECK(rc == 0 || rc == OCIPUSH_E_INVALID);
     FUZZ_CHECK(rc == 0 ? secret && *secret && (!user || *user) : !user && !secret);
-    free(user);
-    free(secret);
+    ocipush_free(user);
+    ocipush_free(secret);
 
     check_base64(registry);
     free(registry);

@@ -24,7 +24,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(*type && memchr(data, '{', size) && memchr(data, '}', size));
         FUZZ_CHECK(memchr(data, '\\', size) || !strcmp(type, OCIPUSH_MEDIA_TYPE_INDEX) ||
                    !strcmp(type, OCIPUSH_MEDIA_TYPE_MANIFEST) || contains(data, size, type));
-        free(type);
+        ocipush_free(type);
     }
     return 0;
 }

@@ -13,7 +13,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         /* A token is never empty; its lifetime is sane, 60 by default. */
         FUZZ_CHECK(token && *token);
         FUZZ_CHECK(expires_in >= 1 && expires_in < 1000000000);
-        free(token);
+        ocipush_free(token);
     } else {
         FUZZ_CHECK(token == NULL && expires_in == -1);
     }

@@ -70,7 +70,7 @@ static void check_add_query(const char *url, const char *value)
         }
     }
     FUZZ_CHECK(*v == '\0');
-    free(q);
+    ocipush_free(q);
 }
 
 /* Independent of op_range_parse: the forms it accepts are
@@ -134,10 +134,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check_same_origin(out, base);
         check_same_origin(out, loc);
         check_add_query(out, "sha256:0123");
-        free(out);
+        ocipush_free(out);
     } else if (is_http_url(loc) && op_url_resolve(&out, base, "/") == 0) {
         /* A good base and an absolute http(s) location: never refused. */
-        free(out);
+        ocipush_free(out);
         FUZZ_CHECK(!"absolute http(s) location refused");
     }
     check_same_origin(base, loc);
