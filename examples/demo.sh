@@ -4,7 +4,8 @@
 # vSphere/NodePort network in go-containerregistry#2005 did), and push a
 # sample chart through it from a pipe. The streamed upload is rejected with
 # 400; ocipush replays it with a Content-Length and the push lands. What the
-# registry then serves is read back and re-hashed.
+# registry then serves is read back and re-hashed. Then the same chart is
+# pushed with no registry given: it goes into an OCI image layout.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
@@ -55,3 +56,16 @@ echo "chart served:    $served (read back from the registry)"
 check_eq "chart layer" "$want" "$served"
 check_eq "manifest digest" "$(tail -n 1 <<<"$out")" "Digest: sha256:$(sha256sum "$WORK/manifest.json" | cut -d' ' -f1)"
 echo "OK: the streamed push was rejected by the proxy, replayed with Content-Length, and landed intact"
+echo
+# No registry given: the same chart goes into an OCI image layout in the
+# working directory, offline, with the bytes a registry would get.
+echo "\$ cd $WORK && ocipush chart push mychart-0.1.0.tgz    # no registry given"
+out=$(cd "$WORK" && "$OCIPUSH" chart push mychart-0.1.0.tgz)
+echo "$out"
+manifest="$WORK/oci-layout/blobs/sha256/$(tail -n 1 <<<"$out" | sed 's/^Digest: sha256://')"
+stored="$WORK/oci-layout/blobs/sha256/$(jq -r '.layers[0].digest' "$manifest" | cut -d: -f2)"
+echo "chart in layout: sha256:$(sha256sum "$stored" | cut -d' ' -f1) ($stored)"
+check_eq "chart layer in the layout" "$want" "sha256:$(sha256sum "$stored" | cut -d' ' -f1)"
+check_eq "tag in the layout" "$(tail -n 1 <<<"$out" | sed 's/^Digest: //')" \
+    "$(jq -r '.manifests[] | select(.annotations["org.opencontainers.image.ref.name"] == "0.1.0") | .digest' "$WORK/oci-layout/index.json")"
+echo "OK: with no registry given, the chart went into the OCI layout $WORK/oci-layout"

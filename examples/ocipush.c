@@ -21,6 +21,7 @@
 
 #define EXIT_USAGE 2
 #define MAX_MANIFEST_BYTES (4u << 20)
+#define DEFAULT_LAYOUT "oci-layout"
 
 typedef struct cli {
     int plain_http, insecure, no_spool, verbose, password_stdin;
@@ -39,11 +40,14 @@ static const char usage_text[] =
     "usage: ocipush [OPTIONS] blob push REPOSITORY FILE|-\n"
     "       ocipush [OPTIONS] manifest push REFERENCE FILE\n"
     "       ocipush [OPTIONS] push REFERENCE FILE[:MEDIATYPE]...\n"
-    "       ocipush [OPTIONS] chart push CHART.tgz oci://HOST[:PORT][/PATH]\n"
+    "       ocipush [OPTIONS] chart push CHART.tgz [oci://HOST[:PORT][/PATH]]\n"
     "       ocipush [OPTIONS] login HOST[:PORT] -u USER (-p PASS | --password-stdin)\n"
     "       ocipush logout HOST[:PORT]\n"
     "\n"
     "REFERENCE is host[:port]/repository[:tag], REPOSITORY is host[:port]/repository;\n"
+    "with no host (a first component with a '.' or ':', or localhost), and for a chart\n"
+    "with no oci:// destination, the push goes into the OCI layout ./" DEFAULT_LAYOUT "\n"
+    "(or --oci-layout DIR).\n"
     "- reads standard input as a stream (write -- before a -:MEDIATYPE argument).\n"
     "\n"
     "options:\n"
@@ -292,18 +296,57 @@ static int make_session(const cli *c, const char *registry, ocipush_session **ou
     return 0;
 }
 
+/* Whether a reference begins with a registry host. As docker tells it: the
+ * first of several components is a host when it has a '.' or a ':' (a
+ * domain, an address, a port) or is "localhost"; "app:1" and "team/app:1"
+ * name none. */
+static int names_registry(const char *text)
+{
+    const char *slash = strchr(text, '/');
+    if (!slash)
+        return 0;
+    size_t n = (size_t)(slash - text);
+    return memchr(text, '.', n) || memchr(text, ':', n) ||
+           (n == 9 && strncmp(text, "localhost", 9) == 0);
+}
+
+/* With no registry in the reference and no --oci-layout, the push goes into
+ * the OCI layout DEFAULT_LAYOUT in the working directory: ocipush never
+ * guesses a registry (docker would take Docker Hub), and says where it
+ * wrote. */
+static void default_to_layout(cli *c, const char *text)
+{
+    if (c->layout || (text && names_registry(text)))
+        return;
+    c->layout = DEFAULT_LAYOUT;
+    if (text)
+        fprintf(stderr,
+                "ocipush: '%s' names no registry (a host has a '.' or a ':', or is localhost): "
+                "pushing into the OCI layout '%s'\n",
+                text, c->layout);
+    else
+        fprintf(stderr, "ocipush: no oci:// destination: pushing the chart into the OCI layout '%s'\n",
+                c->layout);
+}
+
 /* Splits a reference; prints why on failure. */
 static int split_reference(const cli *c, const char *text, int tag_allowed, char **registry,
                            char **repository, char **tag, char **digest)
 {
     const char *why = NULL;
     *tag = *digest = NULL;
-    int rc = ocipush_reference_parse(registry, repository, tag, digest, &why, text);
-    if (rc && c->layout) {
+    int rc;
+    if (c->layout && !names_registry(text)) {
         /* Into a layout, "repository[:tag]" is enough: no host. */
         char with_host[1024];
-        snprintf(with_host, sizeof with_host, "oci-layout.invalid/%s", text);
+        int n = snprintf(with_host, sizeof with_host, "oci-layout.invalid/%s", text);
+        if (n < 0 || (size_t)n >= sizeof with_host) {
+            fprintf(stderr, "ocipush: invalid reference '%.40s...': too long\n", text);
+            return -1;
+        }
         rc = ocipush_reference_parse(registry, repository, tag, digest, &why, with_host);
+    } else {
+        rc = ocipush_reference_parse(registry, repository, tag, digest, &why, text);
     }
     if (rc) {
         fprintf(stderr, "ocipush: invalid reference '%s': %s\n", text, why ? why : "out of memory");
@@ -570,11 +613,18 @@ static int split_oci_url(const char *url, char **registry, const char **path)
     return *registry ? 0 : -1;
 }
 
+/* `url` is oci://HOST[:PORT]/PATH, or, into a layout, also a bare PATH or
+ * NULL (no path). */
 static int cmd_chart_push(const cli *c, const char *chart, const char *url)
 {
     char *registry = NULL;
-    const char *path = NULL;
-    if (split_oci_url(url, &registry, &path))
+    const char *path = "";
+    if (c->layout && (!url || strncmp(url, "oci://", 6) != 0)) {
+        registry = strdup("oci-layout.invalid");
+        path = url ? url : "";
+        if (!registry)
+            return 1;
+    } else if (split_oci_url(url, &registry, &path))
         return EXIT_USAGE;
     ocipush_session *s = NULL;
     int status = 1;
@@ -769,13 +819,21 @@ int main(int argc, char **argv)
         status = 1;
     }
     if (status == 0) {
-        if (nargs == 4 && strcmp(args[0], "blob") == 0 && strcmp(args[1], "push") == 0)
+        int chart = nargs >= 2 && strcmp(args[0], "chart") == 0 && strcmp(args[1], "push") == 0;
+        if (nargs == 4 && strcmp(args[0], "blob") == 0 && strcmp(args[1], "push") == 0) {
+            default_to_layout(&c, args[2]);
             status = cmd_blob_push(&c, args[2], args[3]);
-        else if (nargs == 4 && strcmp(args[0], "manifest") == 0 && strcmp(args[1], "push") == 0)
+        } else if (nargs == 4 && strcmp(args[0], "manifest") == 0 &&
+                   strcmp(args[1], "push") == 0) {
+            default_to_layout(&c, args[2]);
             status = cmd_manifest_push(&c, args[2], args[3]);
-        else if (nargs >= 3 && strcmp(args[0], "push") == 0)
+        } else if (nargs >= 3 && strcmp(args[0], "push") == 0) {
+            default_to_layout(&c, args[1]);
             status = cmd_push(&c, args[1], args + 2, nargs - 2);
-        else if (nargs == 4 && strcmp(args[0], "chart") == 0 && strcmp(args[1], "push") == 0)
+        } else if (chart && nargs == 3) {
+            default_to_layout(&c, NULL);
+            status = cmd_chart_push(&c, args[2], NULL);
+        } else if (chart && nargs == 4)
             status = cmd_chart_push(&c, args[2], args[3]);
         else if (nargs == 2 && strcmp(args[0], "login") == 0)
             status = cmd_login(&c, args[1]);

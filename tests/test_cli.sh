@@ -311,7 +311,7 @@ case_bad_input() {
     local f
     f=$(make_file bad 100)
     expect_failure 2 "invalid reference" ocipush blob push "$REG/UPPER/case" "$f"
-    expect_failure 2 "no registry host" ocipush push "justrepo:tag" "$f"
+    expect_failure 2 "invalid repository name" ocipush push "Upper/app:tag" "$f"
     expect_failure 2 "invalid tag" ocipush push "$REG/r:-bad" "$f"
     expect_failure 2 "invalid digest" ocipush manifest push "$REG/r@sha256:abc" "$f"
     expect_failure 2 "takes no tag" ocipush blob push "$REG/r:tag" "$f"

@@ -7,7 +7,7 @@
 # usage: registry-env.sh bash tests/test_layout.sh PATH/TO/ocipush
 set -uo pipefail
 
-OCIPUSH=$1
+OCIPUSH=$(cd "$(dirname "$1")" && pwd)/$(basename "$1") # the cases run in other directories
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=readback.sh
 source "$HERE/readback.sh"
@@ -77,8 +77,57 @@ case_not_a_directory() {
     grep -q "cannot use '$WORK/afile' as an OCI layout" "$WORK/stderr" || fail "unclear: $(cat "$WORK/stderr")"
 }
 
+# No registry named: the push goes into ./oci-layout, says so, and writes the
+# bytes a registry push gets; a reference with a host still goes out.
+case_no_registry_means_a_layout() {
+    local dir=$WORK/cwd f out d_reg
+    mkdir -p "$dir"
+    f=$WORK/n.bin
+    head -c 70001 /dev/urandom >"$f"
+    out=$(cd "$dir" && ocipush push team/app:v2 "$f" 2>"$WORK/stderr") || fail "$(cat "$WORK/stderr")"
+    grep -q "'team/app:v2' names no registry .*pushing into the OCI layout 'oci-layout'" "$WORK/stderr" ||
+        fail "no word of the layout: $(cat "$WORK/stderr")"
+    check_eq "pushed line" "Pushed: oci-layout:v2" "$(head -n 1 <<<"$out")"
+    layout_sound "$dir/oci-layout"
+    d_reg=$(ocipush push "$REG/layout/app:v2" "$f" 2>"$WORK/stderr") || fail "$(cat "$WORK/stderr")"
+    check_eq "same manifest digest as the registry's" "${d_reg##*Digest: }" "${out##*Digest: }"
+    skopeo inspect --raw "oci:$dir/oci-layout:v2" >"$WORK/raw2.json" 2>"$WORK/stderr" || fail "$(cat "$WORK/stderr")"
+    check_eq "skopeo inspect" "${out##*Digest: }" "$(sha_of "$WORK/raw2.json")"
+    # A blob with no host lands in the same layout.
+    out=$(cd "$dir" && ocipush blob push app "$f" 2>/dev/null) || fail "blob push into the default layout"
+    cmp -s "$f" "$dir/oci-layout/blobs/sha256/${out#sha256:}" || fail "the blob file differs"
+}
+
+# A chart with no oci:// destination goes into ./oci-layout, tagged with its
+# version, as `ocipush chart push CHART oci://...` would push it.
+case_chart_without_destination() {
+    local dir=$WORK/chartcwd out d_reg lay=$WORK/chartlay
+    mkdir -p "$dir/c/mini"
+    printf 'apiVersion: v2\nname: mini\nversion: 1.2.3+build.7\n' >"$dir/c/mini/Chart.yaml"
+    tar -C "$dir/c" -czf "$dir/mini-1.2.3.tgz" mini
+    out=$(cd "$dir" && ocipush chart push mini-1.2.3.tgz 2>"$WORK/stderr") || fail "$(cat "$WORK/stderr")"
+    grep -q "no oci:// destination: pushing the chart into the OCI layout 'oci-layout'" "$WORK/stderr" ||
+        fail "no word of the layout: $(cat "$WORK/stderr")"
+    check_eq "pushed line" "Pushed: oci-layout:1.2.3_build.7" "$(head -n 1 <<<"$out")"
+    layout_sound "$dir/oci-layout"
+    skopeo inspect --raw "oci:$dir/oci-layout:1.2.3_build.7" >"$WORK/chart.json" 2>"$WORK/stderr" ||
+        fail "$(cat "$WORK/stderr")"
+    check_eq "skopeo inspect" "${out##*Digest: }" "$(sha_of "$WORK/chart.json")"
+    check_eq "config name" mini "$(jq -r .name "$dir/oci-layout/blobs/sha256/$(jq -r .config.digest "$WORK/chart.json" | cut -d: -f2)")"
+    # --oci-layout DIR with a bare path: the chart lands in DIR.
+    out=$(SOURCE_DATE_EPOCH=1700000000 ocipush --oci-layout "$lay" chart push "$dir/mini-1.2.3.tgz" charts 2>"$WORK/stderr") ||
+        fail "$(cat "$WORK/stderr")"
+    check_eq "pushed line (--oci-layout)" "Pushed: $lay:1.2.3_build.7" "$(head -n 1 <<<"$out")"
+    layout_sound "$lay"
+    d_reg=$(SOURCE_DATE_EPOCH=1700000000 ocipush chart push "$dir/mini-1.2.3.tgz" "oci://$REG/charts" 2>"$WORK/stderr") ||
+        fail "$(cat "$WORK/stderr")"
+    check_eq "same manifest as the registry's" "$(tail -n 1 <<<"$d_reg")" "$(tail -n 1 <<<"$out")"
+}
+
 command -v skopeo >/dev/null || { echo "skopeo not found; install the Debian package 'skopeo'" >&2; exit 1; }
 run_case "the same bytes as a registry; skopeo reads the layout" case_same_bytes_as_a_registry
 run_case "a pipe into a layout; a tag that moves" case_pipe_and_tags_that_move
 run_case "a layout that is not a directory" case_not_a_directory
+run_case "no registry in the reference: ./oci-layout" case_no_registry_means_a_layout
+run_case "a chart with no destination: ./oci-layout" case_chart_without_destination
 finish
