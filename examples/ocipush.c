@@ -325,7 +325,8 @@ static void default_to_layout(cli *c, const char *text)
                 "pushing into the OCI layout '%s'\n",
                 text, c->layout);
     else
-        fprintf(stderr, "ocipush: no oci:// destination: pushing the chart into the OCI layout '%s'\n",
+        fprintf(stderr,
+                "ocipush: no oci:// destination: pushing the chart into the OCI layout '%s'\n",
                 c->layout);
 }
 
@@ -823,8 +824,7 @@ int main(int argc, char **argv)
         if (nargs == 4 && strcmp(args[0], "blob") == 0 && strcmp(args[1], "push") == 0) {
             default_to_layout(&c, args[2]);
             status = cmd_blob_push(&c, args[2], args[3]);
-        } else if (nargs == 4 && strcmp(args[0], "manifest") == 0 &&
-                   strcmp(args[1], "push") == 0) {
+        } else if (nargs == 4 && strcmp(args[0], "manifest") == 0 && strcmp(args[1], "push") == 0) {
             default_to_layout(&c, args[2]);
             status = cmd_manifest_push(&c, args[2], args[3]);
         } else if (nargs >= 3 && strcmp(args[0], "push") == 0) {
