@@ -22,18 +22,25 @@ ctypes.util.find_library("ocipush") finds, else as "libocipush.so.0".
   freed by close() or at the end of a `with` block; __del__ frees it too, as
   a fallback. Using a closed object raises ValueError.
 - Callbacks (a session's log and progress callbacks, a callback source's
-  read and rewind) run on the calling thread, inside the ocipush call that
-  needs them. An exception raised in one is caught and makes the callback
-  report failure to C (a read or rewind fails, a progress callback aborts),
-  and once the C call has returned that same exception is raised from it
-  (with a note saying what ocipush made of it). A log callback cannot fail
-  the C call: the exception it raised is raised once the call returns,
-  whether the call succeeded or not.
+  read and rewind, a push's progress callback) run inside the ocipush call
+  that needs them, on the calling thread, except during Push.run() with a
+  concurrency above 1 and more than one layer: the layers are then uploaded
+  by threads of the library, which call the layers' sources (each source on
+  one thread), the session's log callback and the push's progress callback
+  (these two one call at a time) from there. Such a callback holds the GIL
+  (ctypes takes it) but is not on the thread that called run(). An
+  exception raised in a callback is caught and makes the callback report
+  failure to C (a read or rewind fails, a progress callback aborts), and
+  once the C call has returned that same exception is raised from it, in
+  the calling thread (with a note saying what ocipush made of it). A log
+  callback cannot fail the C call: the exception it raised is raised once
+  the call returns, whether the call succeeded or not.
 - Strings are passed to C as UTF-8 (paths as os.fsencode makes them), and
   the library's strings are decoded as UTF-8.
 - Threads: as in C, one object is used by one thread at a time; different
   sessions may push from different threads at once (the GIL is released
   while C runs).
+- Not bound: ocipush_set_allocator() (see README.md).
 """
 
 import collections
@@ -42,10 +49,12 @@ import ctypes.util
 import enum
 import itertools
 import os
+import threading
 
 __all__ = [
     "OcipushError", "LogLevel", "Session", "Source", "Descriptor", "Manifest", "Push",
-    "Reference", "blob_push", "blob_exists", "manifest_push", "manifest_push_raw",
+    "Reference", "blob_push", "blob_push_mount", "blob_exists", "manifest_push",
+    "manifest_push_raw", "chart_push", "credentials_store", "credentials_erase",
     "reference_parse", "strerror", "version", "is_valid_repository", "is_valid_tag",
     "is_valid_digest",
     "OK", "E_INVALID", "E_NOMEM", "E_IO", "E_NETWORK", "E_HTTP", "E_AUTH",
@@ -150,6 +159,8 @@ _PROGRESS_FN = ctypes.CFUNCTYPE(c_int, c_uint64, c_int64, c_void_p)
 _READ_FN = ctypes.CFUNCTYPE(c_int, c_void_p, c_void_p, c_size_t, _P(c_size_t))
 _REWIND_FN = ctypes.CFUNCTYPE(c_int, c_void_p)
 _CLOSE_FN = ctypes.CFUNCTYPE(None, c_void_p)
+_PUSH_PROGRESS_FN = ctypes.CFUNCTYPE(c_int, c_size_t, c_uint64, c_int64, c_uint64, c_int64,
+                                     c_void_p)
 
 _PROTOTYPES = [
     ("ocipush_strerror", c_char_p, [c_int]),
@@ -157,6 +168,7 @@ _PROTOTYPES = [
     ("ocipush_free", None, [c_void_p]),
     # session
     ("ocipush_session_new", c_int, [_P(_SESSION), c_char_p]),
+    ("ocipush_session_new_layout", c_int, [_P(_SESSION), c_char_p]),
     ("ocipush_session_free", None, [_SESSION]),
     ("ocipush_session_errmsg", c_char_p, [_SESSION]),
     ("ocipush_session_set_plain_http", c_int, [_SESSION, c_int]),
@@ -166,6 +178,8 @@ _PROTOTYPES = [
     ("ocipush_session_set_identity_token", c_int, [_SESSION, c_char_p]),
     ("ocipush_session_set_client_cert", c_int, [_SESSION, c_char_p, c_char_p]),
     ("ocipush_session_load_credentials", c_int, [_SESSION, _P(c_int)]),
+    ("ocipush_credentials_store", c_int, [c_char_p, c_char_p, c_char_p]),
+    ("ocipush_credentials_erase", c_int, [c_char_p, _P(c_int)]),
     ("ocipush_session_ping", c_int, [_SESSION, c_char_p]),
     ("ocipush_session_set_user_agent", c_int, [_SESSION, c_char_p]),
     ("ocipush_session_set_timeouts", c_int, [_SESSION, c_long, c_long]),
@@ -185,6 +199,8 @@ _PROTOTYPES = [
     ("ocipush_source_free", None, [_SOURCE]),
     # blobs
     ("ocipush_blob_push", c_int, [_SESSION, c_char_p, _SOURCE, c_char_p, _CHARS, _P(c_uint64)]),
+    ("ocipush_blob_push_mount", c_int,
+     [_SESSION, c_char_p, _SOURCE, c_char_p, c_char_p, _P(c_uint64), _P(c_int)]),
     ("ocipush_blob_exists", c_int, [_SESSION, _P(c_int), c_char_p, c_char_p]),
     # descriptors and manifests
     ("ocipush_descriptor_new", c_int, [_P(_DESCRIPTOR), c_char_p, c_char_p, c_uint64]),
@@ -209,10 +225,17 @@ _PROTOTYPES = [
     ("ocipush_push_free", None, [_PUSH]),
     ("ocipush_push_set_config", c_int, [_PUSH, _SOURCE, c_char_p]),
     ("ocipush_push_add_layer", c_int, [_PUSH, _SOURCE, c_char_p, c_char_p]),
+    ("ocipush_push_add_layer_digest", c_int, [_PUSH, _SOURCE, c_char_p, c_char_p, c_char_p]),
+    ("ocipush_push_set_mount_source", c_int, [_PUSH, c_char_p]),
     ("ocipush_push_set_artifact_type", c_int, [_PUSH, c_char_p]),
     ("ocipush_push_add_annotation", c_int, [_PUSH, c_char_p, c_char_p]),
     ("ocipush_push_add_tag", c_int, [_PUSH, c_char_p]),
+    ("ocipush_push_set_concurrency", c_int, [_PUSH, c_int]),
+    ("ocipush_push_set_progress_callback", c_int, [_PUSH, _PUSH_PROGRESS_FN, c_void_p]),
+    ("ocipush_push_set_subject", c_int, [_PUSH, c_char_p]),
     ("ocipush_push_run", c_int, [_SESSION, _PUSH, c_char_p, _CHARS]),
+    # Helm charts
+    ("ocipush_chart_push", c_int, [_SESSION, c_char_p, c_char_p, _P(c_void_p), _CHARS]),
     # references
     ("ocipush_repository_validate", c_int, [c_char_p]),
     ("ocipush_tag_validate", c_int, [c_char_p]),
@@ -305,34 +328,40 @@ def _check(rc, message):
         raise OcipushError(rc, strerror(rc), message)
 
 
-_SEQ = itertools.count()
+_SEQ = itertools.count()  # next() is atomic: one C call under the GIL
 
 
 class _Pending:
     """The first exception a callback raised during the current C call.
 
     Shared by an object and its callbacks' closures (not the object itself,
-    so a closure makes no reference cycle and __del__ stays prompt).
+    so a closure makes no reference cycle and __del__ stays prompt). The
+    callbacks of a parallel push run on the library's threads: catch() may
+    be called from several threads at once, hence the lock (the first
+    exception stays the first).
     """
 
-    __slots__ = ("seq", "exc")
+    __slots__ = ("seq", "exc", "_lock")
 
     def __init__(self):
         self.seq = self.exc = None
+        self._lock = threading.Lock()
 
     def catch(self, exc):
-        if self.exc is None:
-            self.seq, self.exc = next(_SEQ), exc
+        with self._lock:
+            if self.exc is None:
+                self.seq, self.exc = next(_SEQ), exc
 
     def clear(self):
-        self.seq = self.exc = None
+        with self._lock:
+            self.seq = self.exc = None
 
 
 def _call(session, name, *args, sources=()):
     """Call the C function `name`(session handle, *args), which may run the
-    session's and the sources' callbacks, then raise what went wrong: the
-    first exception a callback raised, else an OcipushError carrying the
-    session's message."""
+    session's callbacks and those of `sources` (objects with a _pending: the
+    Sources used, a Push), then raise what went wrong: the first exception a
+    callback raised, else an OcipushError carrying the session's message."""
     if not isinstance(session, Session):
         raise TypeError(f"expected a Session, not {type(session).__name__}")
     handle = session._ptr()
@@ -405,7 +434,8 @@ class _Handle:
 
 
 class Session(_Handle):
-    """A connection to one registry ("host", "host:port", "[::1]:5000").
+    """A connection to one registry ("host", "host:port", "[::1]:5000"),
+    or with Session.layout(directory), an OCI image layout on disk.
 
     Keyword settings (None or the default keeps the library's default):
 
@@ -446,10 +476,7 @@ class Session(_Handle):
                  connect_timeout=None, idle_timeout=None, strategy="auto", chunk_size=None,
                  spool=True, retries=None, retry_delay=None, retry_max_delay=None,
                  retry_jitter=None, log=None, log_level=LogLevel.INFO, progress=None):
-        self._pending = _Pending()
-        self._log_fn = self._progress_fn = None  # the ctypes callbacks C holds
-        self.credentials_found = False
-        self.registry = registry
+        self._start(registry, None)
         handle = _SESSION()
         _check(_lib.ocipush_session_new(ctypes.byref(handle), _text(registry, "registry")),
                f"cannot make a session for registry {registry!r}")
@@ -464,6 +491,42 @@ class Session(_Handle):
         except BaseException:
             self.close()
             raise
+
+    @classmethod
+    def layout(cls, directory, *, log=None, log_level=LogLevel.INFO, progress=None):
+        """A session that pushes into the OCI image layout at `directory`
+        (made if missing; its parent must exist) instead of a registry.
+
+        Blobs and manifests become files under blobs/sha256/, a tag an entry
+        of index.json (a tag pushed again moves); the bytes, and so the
+        digests, are those a registry would get. Repository names given to
+        the push calls are checked but not used (a layout holds one image
+        store), and mounts upload instead. Only the log and progress
+        settings apply (the network settings of Session() have no meaning
+        here). Not safe with another process writing the same layout.
+        E_IO (with the system's reason) when the directory cannot be made
+        or written."""
+        self = cls.__new__(cls)
+        self._start(None, os.fsdecode(directory))
+        handle = _SESSION()
+        ctypes.set_errno(0)
+        rc = _lib.ocipush_session_new_layout(ctypes.byref(handle), _path(directory, "directory"))
+        _check(rc, f"cannot use {os.fsdecode(directory)!r} as an OCI layout" + _errno_text(rc))
+        self._handle = handle
+        try:
+            self.set_log_callback(log, log_level)
+            self.set_progress_callback(progress)
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def _start(self, registry, layout):
+        self._pending = _Pending()
+        self._log_fn = self._progress_fn = None  # the ctypes callbacks C holds
+        self.credentials_found = False
+        self.registry = registry  # None for a layout
+        self.layout_directory = layout  # None for a registry
 
     def _configure(self, plain_http, insecure, ca_file, client_cert, client_key, username,
                    password, identity_token, load_credentials, user_agent, connect_timeout,
@@ -576,7 +639,9 @@ class Session(_Handle):
         self._log_fn = self._progress_fn = None
 
     def __repr__(self):
-        return f"<ocipush.Session {self.registry!r}{' closed' if self.closed else ''}>"
+        where = (repr(self.registry) if self.layout_directory is None
+                 else f"layout {self.layout_directory!r}")
+        return f"<ocipush.Session {where}{' closed' if self.closed else ''}>"
 
 
 def _ms(seconds):
@@ -738,6 +803,31 @@ def blob_push(session, repository, source, expected_digest=None):
           _text(expected_digest, "expected_digest"), digest, ctypes.byref(size),
           sources=(source,))
     return digest.value.decode("ascii"), size.value
+
+
+_NO_SIZE = (1 << 64) - 1  # *out_size left untouched: nothing is in the repository
+
+
+def blob_push_mount(session, repository, digest, from_repository, source=None):
+    """Put the blob `digest` into `repository` by mounting it from
+    `from_repository` on the same registry (nothing is uploaded), or, when
+    the registry cannot mount it, by uploading it from `source`. Returns
+    (mounted, size):
+
+    (True, size)   mounted from from_repository
+    (False, size)  already in `repository`, or uploaded from `source`
+    (False, None)  neither mounted nor already there, and no `source` given:
+                   nothing was done
+
+    The content uploaded must hash to `digest` (E_DIGEST_MISMATCH, nothing
+    committed). A layout session has nothing to mount from: it uploads."""
+    mounted = c_int(0)
+    size = c_uint64(_NO_SIZE)
+    _call(session, "ocipush_blob_push_mount", _text(repository, "repository"),
+          _src(source) if source is not None else None, _text(digest, "digest"),
+          _text(from_repository, "from_repository"), ctypes.byref(size), ctypes.byref(mounted),
+          sources=(source,) if source is not None else ())
+    return bool(mounted.value), None if size.value == _NO_SIZE else size.value
 
 
 def blob_exists(session, repository, digest):
@@ -907,13 +997,21 @@ def manifest_push_raw(session, repository, data, media_type=None, tag=None):
 
 class Push(_Handle):
     """An artifact to push: a config blob (the empty "{}" unless set),
-    layers, annotations, tags and an artifact type. It keeps the sources
-    given to it alive (C borrows them); do not close them before run()."""
+    layers, annotations, tags, an artifact type and a subject. It keeps the
+    sources given to it alive (C borrows them); do not close them before
+    run().
+
+    Keywords: artifact_type, annotations (a mapping), tags, subject (see
+    set_subject), concurrency (see set_concurrency), progress (see
+    set_progress_callback), mount_source (see set_mount_source)."""
 
     _free = "ocipush_push_free"
 
-    def __init__(self, *, artifact_type=None, annotations=None, tags=()):
+    def __init__(self, *, artifact_type=None, annotations=None, tags=(), subject=None,
+                 concurrency=None, progress=None, mount_source=None):
         self._sources = []
+        self._pending = _Pending()
+        self._progress_fn = None  # the ctypes callback C holds
         handle = _PUSH()
         _check(_lib.ocipush_push_new(ctypes.byref(handle)), "cannot make a push")
         self._handle = handle
@@ -924,6 +1022,14 @@ class Push(_Handle):
                 self.add_annotation(key, value)
             for tag in tags:
                 self.add_tag(tag)
+            if subject is not None:
+                self.set_subject(subject)
+            if concurrency is not None:
+                self.set_concurrency(concurrency)
+            if progress is not None:
+                self.set_progress_callback(progress)
+            if mount_source is not None:
+                self.set_mount_source(mount_source)
         except BaseException:
             self.close()
             raise
@@ -935,14 +1041,93 @@ class Push(_Handle):
                "invalid config: a source and a media type are needed")
         self._sources.append(source)
 
-    def add_layer(self, source, media_type=None, title=None):
+    def add_layer(self, source, media_type=None, title=None, digest=None):
         """Append a layer (media type MEDIA_TYPE_LAYER unless given; `title`
-        becomes the org.opencontainers.image.title annotation)."""
-        _check(_lib.ocipush_push_add_layer(self._ptr(), _src(source),
-                                           _text(media_type, "media_type"),
-                                           _text(title, "title")),
-               "invalid layer")
+        becomes the org.opencontainers.image.title annotation). A source
+        given for several layers is read once.
+
+        With `digest` ("sha256:<hex>", what the content must hash to), the
+        registry is asked first whether it has the blob, and then the
+        source is not read; the blob may be mounted (set_mount_source); and
+        content that hashes otherwise fails run() with E_DIGEST_MISMATCH
+        before any tag is set."""
+        if digest is None:
+            rc = _lib.ocipush_push_add_layer(self._ptr(), _src(source),
+                                             _text(media_type, "media_type"),
+                                             _text(title, "title"))
+        else:
+            rc = _lib.ocipush_push_add_layer_digest(self._ptr(), _src(source),
+                                                    _text(media_type, "media_type"),
+                                                    _text(title, "title"), _text(digest, "digest"))
+        _check(rc, "invalid layer" if digest is None else f"invalid layer digest {digest!r}")
         self._sources.append(source)
+
+    def set_mount_source(self, repository):
+        """Mount layers of known digest (add_layer(digest=...)) from
+        `repository` on the same registry, uploading them when the registry
+        cannot mount them; None: do not mount."""
+        _check(_lib.ocipush_push_set_mount_source(self._ptr(),
+                                                  _text(repository, "repository")),
+               f"invalid repository name {repository!r} to mount from")
+
+    def set_subject(self, reference):
+        """Make the artifact refer to `reference`, a tag or digest of a
+        manifest in the repository pushed to (which must have it when run()
+        runs): e.g. a signature or an SBOM of an image. A registry without
+        the referrers API gets the index tagged sha256-<hex of the subject>
+        listing the artifact. None: no subject."""
+        _check(_lib.ocipush_push_set_subject(self._ptr(), _text(reference, "reference")),
+               f"invalid subject {reference!r}: a tag or a digest is needed")
+
+    def set_concurrency(self, concurrency):
+        """How many layers run() uploads at once, 1 to 64 (default 4).
+
+        Above 1, with more than one layer, the layers are uploaded by the
+        library's threads, each with its own copy of the session: the
+        layers' source callbacks, the session's log callback and this push's
+        progress callback are then called from those threads (not the
+        session's progress callback, which is not called for the layers).
+        With 1 everything runs in the calling thread, in order."""
+        if isinstance(concurrency, bool) or not isinstance(concurrency, int):
+            raise TypeError(f"concurrency must be an int, not {type(concurrency).__name__}")
+        # ctypes would silently truncate an int beyond C's range; C judges the rest.
+        rc = (_lib.ocipush_push_set_concurrency(self._ptr(), concurrency)
+              if -(1 << 31) <= concurrency < 1 << 31 else E_INVALID)
+        _check(rc, f"concurrency must be 1 to 64, not {concurrency}")
+
+    def set_progress_callback(self, progress):
+        """Call progress(index, done, total, all_done, all_total) as layer
+        bytes are read: layer `index` (in the order added) has `done` of
+        `total` bytes read, all layers together `all_done` of `all_total` (a
+        total is None when not known). A source given for several layers is
+        read once and counted once: `index` then counts distinct sources, in
+        the order first added. A layer the registry already has (a known
+        digest) is not read and reports nothing. A true result stops the push
+        (OcipushError E_ABORTED); an exception raised stops it too and is
+        raised from run(). Calls come one at a time, from the calling
+        thread, or from the library's upload threads when the push is
+        parallel (set_concurrency). None: stop."""
+        if progress is None:
+            fn = _PUSH_PROGRESS_FN()  # NULL
+        elif not callable(progress):
+            raise TypeError("progress must be callable")
+        else:
+            pending = self._pending
+
+            def fn(index, done, total, all_done, all_total, _user_data):
+                # Possibly on a thread of the library (ctypes holds the GIL
+                # for us): nothing here may escape into C.
+                try:
+                    return 1 if progress(index, done, None if total < 0 else total, all_done,
+                                         None if all_total < 0 else all_total) else 0
+                except BaseException as exc:  # noqa: BLE001 -- re-raised after the call
+                    pending.catch(exc)
+                    return 1
+
+            fn = _PUSH_PROGRESS_FN(fn)
+        _check(_lib.ocipush_push_set_progress_callback(self._ptr(), fn, None),
+               "progress callback")
+        self._progress_fn = fn if progress is not None else None
 
     def set_artifact_type(self, artifact_type):
         _check(_lib.ocipush_push_set_artifact_type(
@@ -963,17 +1148,77 @@ class Push(_Handle):
             source._ptr()  # C borrows them: all must still be open
         digest = ctypes.create_string_buffer(DIGEST_BUFSIZE)
         _call(session, "ocipush_push_run", self._ptr(), _text(repository, "repository"), digest,
-              sources=self._sources)
+              sources=[*self._sources, self])
         return digest.value.decode("ascii")
 
     def _release(self):
         self._sources = []
+        self._progress_fn = None
 
 
 def _src(source):
     if not isinstance(source, Source):
         raise TypeError(f"expected a Source, not {type(source).__name__}")
     return source._ptr()
+
+
+# ---------------------------------------------------------------------------
+# Helm charts
+# ---------------------------------------------------------------------------
+
+
+def chart_push(session, chart_path, repository_prefix=None):
+    """Push the Helm chart archive at `chart_path` (a .tgz as `helm package`
+    makes; CHART.prov beside it goes too) as `helm push` does, to the
+    repository `repository_prefix`/NAME (NAME alone for None or ""),
+    tagged with the chart's version ('+' made '_'). Returns (reference,
+    digest): "REPOSITORY:TAG" and the manifest digest.
+
+    A chart that is not a gzipped tar with a Chart.yaml naming the chart
+    and a semantic version is refused (E_INVALID) before anything is
+    pushed; E_IO when the archive cannot be read; E_UNSUPPORTED when the
+    library is built without Helm support. The "created" annotation is now,
+    or $SOURCE_DATE_EPOCH when set."""
+    reference = c_void_p()
+    digest = ctypes.create_string_buffer(DIGEST_BUFSIZE)
+    _call(session, "ocipush_chart_push", _path(chart_path, "chart_path"),
+          _text(repository_prefix, "repository_prefix"), ctypes.byref(reference), digest)
+    try:
+        return _decode(ctypes.string_at(reference.value)), digest.value.decode("ascii")
+    finally:
+        _lib.ocipush_free(reference)
+
+
+# ---------------------------------------------------------------------------
+# Docker's credential store
+# ---------------------------------------------------------------------------
+
+
+def credentials_store(registry, username, password):
+    """Save `username` and `password` for `registry` ("host[:port]") in
+    docker's config file ($DOCKER_CONFIG/config.json, else
+    ~/.docker/config.json) as auths[registry].auth, keeping the rest of the
+    file; written through a temporary file, mode 0600. Not checked against
+    the registry (see Session.ping). Session(..., load_credentials=True)
+    finds them."""
+    ctypes.set_errno(0)
+    rc = _lib.ocipush_credentials_store(_text(registry, "registry"), _text(username, "username"),
+                                        _text(password, "password"))
+    why = (": a registry \"host[:port]\", a non-empty username without ':' and a password "
+           "are needed, and a docker config that is JSON" if rc == E_INVALID else _errno_text(rc))
+    _check(rc, f"cannot store credentials for {registry!r}" + why)
+
+
+def credentials_erase(registry):
+    """Remove the credentials for `registry` from docker's config file, as
+    credentials_store() wrote them; returns whether there were any."""
+    found = c_int(0)
+    ctypes.set_errno(0)
+    rc = _lib.ocipush_credentials_erase(_text(registry, "registry"), ctypes.byref(found))
+    why = (": a registry \"host[:port]\" and a docker config that is JSON are needed"
+           if rc == E_INVALID else _errno_text(rc))
+    _check(rc, f"cannot erase credentials for {registry!r}" + why)
+    return bool(found.value)
 
 
 # ---------------------------------------------------------------------------

@@ -13,12 +13,18 @@ Prints "N passed, N failed" last; exits 1 on a failure, 77 (skipped) when the
 library is built with a sanitizer python cannot load.
 """
 
+import base64
 import gc
 import hashlib
+import io
 import json
 import os
 import random
+import re
+import stat
 import sys
+import tarfile
+import tempfile
 import threading
 import unittest
 import urllib.error
@@ -47,6 +53,9 @@ except OSError as exc:
 MANIFEST_ACCEPT = ", ".join([ocipush.MEDIA_TYPE_MANIFEST, ocipush.MEDIA_TYPE_INDEX])
 STRATEGIES = ("auto", "stream", "chunked", "monolithic")
 TITLE = "org.opencontainers.image.title"
+HERE = os.path.dirname(os.path.abspath(__file__))
+HELM_CONFIG = "application/vnd.cncf.helm.config.v1+json"
+HELM_CHART = "application/vnd.cncf.helm.chart.content.v1.tar+gzip"
 
 
 # ---- helpers ----
@@ -83,6 +92,25 @@ def head(repo, kind, ref):
     return http("HEAD", repo, kind, ref)[0]
 
 
+def scratch_dir():
+    """A new empty directory under the test servers' scratch directory."""
+    return tempfile.mkdtemp(prefix="python-", dir=TMP)
+
+
+def make_chart(directory, name, chart_yaml, files=None):
+    """DIRECTORY/NAME.tgz holding NAME/Chart.yaml (and NAME/<path> for each
+    of `files`), as `helm package` lays it out; returns its path."""
+    path = os.path.join(directory, f"{name}.tgz")
+    members = {"Chart.yaml": chart_yaml.encode()} if chart_yaml is not None else {}
+    members.update(files or {})
+    with tarfile.open(path, "w:gz") as tar:
+        for member, data in members.items():
+            info = tarfile.TarInfo(f"{name}/{member}")
+            info.size, info.mode, info.mtime = len(data), 0o644, 1700000000
+            tar.addfile(info, io.BytesIO(data))
+    return path
+
+
 class Stream:
     """A read(n) callable over `data`: at most `step` bytes a call, and once
     `fail_at` bytes were given, `error` raised. Counts what it gives."""
@@ -113,6 +141,13 @@ class Boom(Exception):
 
 
 class RegistryTest(unittest.TestCase):
+    def setenv(self, name, value):
+        """Set an environment variable (C's getenv sees it) for this test."""
+        old = os.environ.get(name)
+        os.environ[name] = value
+        self.addCleanup(lambda: os.environ.__setitem__(name, old) if old is not None
+                        else os.environ.pop(name, None))
+
     def session(self, host, **settings):
         """A plain-http session whose log lands in self.log."""
         self.log = []
@@ -318,6 +353,46 @@ class BlobTests(RegistryTest):
             ocipush.blob_push(s, "python/dead", src)
         self.assertIn("network error", "".join(cm.exception.__notes__))
 
+    def test_push_mount(self):
+        base, repo = "python/mount-from", "python/mount-to"
+        data = random_bytes(80001, seed=20)
+        digest = sha(data)
+        s = self.session(REG)
+        ocipush.blob_push(s, base, self.source(ocipush.Source.from_bytes(data)))
+        self.assertEqual(head(repo, "blobs", digest), 404)
+        # Mounted: the source is not read at all.
+        stream = Stream(data)
+        src = self.source(ocipush.Source.from_callback(stream, size=len(data)))
+        self.assertEqual(ocipush.blob_push_mount(s, repo, digest, base, src), (True, len(data)))
+        self.assertEqual(stream.given, 0)
+        self.assertTrue(any(m.startswith("mounted ") for _, m in self.log), self.log)
+        self.assertEqual(sha(served(repo, "blobs", digest)), digest)
+        # Already there: nothing to mount.
+        self.assertEqual(ocipush.blob_push_mount(s, repo, digest, base), (False, len(data)))
+        # Not in the repository mounted from, no source: nothing done.
+        other = random_bytes(5003, seed=21)
+        self.assertEqual(ocipush.blob_push_mount(s, repo, sha(other), base), (False, None))
+        self.assertEqual(head(repo, "blobs", sha(other)), 404)
+        # ... with a source: uploaded from it.
+        stream = Stream(other, step=1000)
+        src = self.source(ocipush.Source.from_callback(stream))
+        self.assertEqual(ocipush.blob_push_mount(s, repo, sha(other), base, src),
+                         (False, len(other)))
+        self.assertEqual(stream.given, len(other))
+        self.assertEqual(sha(served(repo, "blobs", sha(other))), sha(other))
+        # Content that is not what the digest says: nothing committed.
+        wrong = self.source(ocipush.Source.from_bytes(b"not the claimed bytes"))
+        with self.assertRaises(OcipushError) as cm:
+            ocipush.blob_push_mount(s, repo, sha(b"claimed"), base, wrong)
+        self.assertEqual(cm.exception.code, ocipush.E_DIGEST_MISMATCH)
+        self.assertEqual(head(repo, "blobs", sha(b"claimed")), 404)
+        self.assertEqual(head(repo, "blobs", sha(b"not the claimed bytes")), 404)
+        for bad_digest, bad_from in ((None, base), ("sha256:00", base), (digest, "Bad/Repo")):
+            with self.subTest(digest=bad_digest, from_repository=bad_from):
+                with self.assertRaises(OcipushError) as cm:
+                    ocipush.blob_push_mount(s, repo, bad_digest, bad_from)
+                self.assertEqual(cm.exception.code, ocipush.E_INVALID)
+
 
 # ---- manifests, indexes, whole artifacts ----
 
@@ -413,6 +488,451 @@ class ManifestTests(RegistryTest):
                 push.run(s, repo)
         self.assertEqual(head(repo, "manifests", "v1"), 404)
 
+    def referrers(self, repo, subject_digest):
+        """The referrers tag index of `subject_digest`, as served (checked
+        against its own digest), parsed."""
+        body = served(repo, "manifests", "sha256-" + subject_digest.removeprefix("sha256:"))
+        self.assertEqual(served(repo, "manifests", sha(body)), body)
+        doc = json.loads(body)
+        self.assertEqual(doc["mediaType"], ocipush.MEDIA_TYPE_INDEX)
+        return doc
+
+    def test_push_subject(self):
+        repo = "python/subject"
+        s = self.session(REG)
+        with ocipush.Push(tags=["v1"]) as push:
+            push.add_layer(self.source(ocipush.Source.from_bytes(b"the image")))
+            subject_digest = push.run(s, repo)
+        subject_body = served(repo, "manifests", "v1")
+        self.assertEqual(sha(subject_body), subject_digest)
+        # No referrers yet: no referrers tag.
+        tag = "sha256-" + subject_digest.removeprefix("sha256:")
+        self.assertEqual(head(repo, "manifests", tag), 404)
+
+        def push_referrer(subject, content, artifact_type, note):
+            with ocipush.Push(artifact_type=artifact_type, subject=subject,
+                              annotations={"org.example.note": note}) as push:
+                push.add_layer(self.source(ocipush.Source.from_bytes(content)),
+                               media_type=artifact_type + ".layer", title="sig")
+                return push.run(s, repo)
+
+        sig = push_referrer("v1", b"a signature", "application/vnd.example.sig", "by tag")
+        body = served(repo, "manifests", sig)
+        self.assertEqual(sha(body), sig)
+        self.assertEqual(json.loads(body)["subject"], {
+            "mediaType": ocipush.MEDIA_TYPE_MANIFEST, "digest": subject_digest,
+            "size": len(subject_body)})
+        self.assertEqual(sha(served(repo, "blobs", sha(b"a signature"))), sha(b"a signature"))
+        self.assertEqual(self.referrers(repo, subject_digest)["manifests"], [{
+            "mediaType": ocipush.MEDIA_TYPE_MANIFEST, "digest": sig, "size": len(body),
+            "artifactType": "application/vnd.example.sig",
+            "annotations": {"org.example.note": "by tag"}}])
+        # A second referrer, its subject given by digest, joins the first;
+        # the first pushed again is not listed twice.
+        sbom = push_referrer(subject_digest, b"an sbom", "application/spdx+json", "by digest")
+        self.assertEqual(push_referrer("v1", b"a signature", "application/vnd.example.sig",
+                                       "by tag"), sig)
+        entries = self.referrers(repo, subject_digest)["manifests"]
+        self.assertEqual([(e["digest"], e["artifactType"]) for e in entries],
+                         [(sig, "application/vnd.example.sig"),
+                          (sbom, "application/spdx+json")])
+        self.assertEqual(json.loads(served(repo, "manifests", sbom))["subject"]["digest"],
+                         subject_digest)
+        # A subject the repository does not have: refused, nothing tagged.
+        with ocipush.Push(tags=["orphan"], subject="no-such-tag") as push:
+            push.add_layer(self.source(ocipush.Source.from_bytes(b"orphan")))
+            with self.assertRaises(OcipushError) as cm:
+                push.run(s, repo)
+        self.assertEqual(cm.exception.code, ocipush.E_INVALID)
+        self.assertIn("no-such-tag", cm.exception.message)
+        self.assertEqual(head(repo, "manifests", "orphan"), 404)
+
+    def test_layer_digest_and_mount_source(self):
+        base, repo = "python/mount-base", "python/mount-app"
+        s = self.session(REG)
+        data = random_bytes(90001, seed=22)
+        fresh = random_bytes(1001, seed=23)
+        ocipush.blob_push(s, base, self.source(ocipush.Source.from_bytes(data)))
+        for concurrency in (1, 4):
+            with self.subTest(concurrency=concurrency):
+                tag = f"c{concurrency}"
+                self.log.clear()
+                stream, fresh_stream = Stream(data), Stream(fresh)
+                src = self.source(ocipush.Source.from_callback(stream, rewind=stream.rewind,
+                                                               size=len(data)))
+                src2 = self.source(ocipush.Source.from_callback(
+                    fresh_stream, rewind=fresh_stream.rewind, size=len(fresh)))
+                with ocipush.Push(tags=[tag], mount_source=base,
+                                  concurrency=concurrency) as push:
+                    push.add_layer(src, title="base.bin", digest=sha(data))
+                    push.add_layer(src2, title="fresh.bin", digest=sha(fresh))
+                    digest = push.run(s, f"{repo}{concurrency}")
+                # The base layer was mounted (never read); the fresh one not
+                # mountable, so uploaded.
+                self.assertEqual(stream.given, 0)
+                self.assertEqual(fresh_stream.given, len(fresh))
+                mounted = [m for _, m in self.log if m.startswith("mounted ")]
+                self.assertEqual(len(mounted), 1, self.log)
+                self.assertIn(sha(data), mounted[0])
+                body = served(f"{repo}{concurrency}", "manifests", tag)
+                self.assertEqual(sha(body), digest)
+                self.assertEqual([(d["digest"], d["size"], d["annotations"][TITLE])
+                                  for d in json.loads(body)["layers"]],
+                                 [(sha(data), len(data), "base.bin"),
+                                  (sha(fresh), len(fresh), "fresh.bin")])
+                for content in (data, fresh):
+                    self.assertEqual(sha(served(f"{repo}{concurrency}", "blobs", sha(content))),
+                                     sha(content))
+        # A layer that does not hash to its digest: nothing tagged.
+        with ocipush.Push(tags=["bad"]) as push:
+            push.add_layer(self.source(ocipush.Source.from_bytes(b"other content")),
+                           digest=sha(b"claimed content"))
+            with self.assertRaises(OcipushError) as cm:
+                push.run(s, repo)
+        self.assertEqual(cm.exception.code, ocipush.E_DIGEST_MISMATCH)
+        self.assertEqual(head(repo, "manifests", "bad"), 404)
+        self.assertEqual(head(repo, "blobs", sha(b"other content")), 404)
+
+
+class PushProgressTests(RegistryTest):
+    SIZES = (150001, 70003, 230005)  # distinct: a total names its layer
+
+    def layers(self, seed):
+        """Layer contents and their sources: bytes, a file, a callback."""
+        datas = [random_bytes(n, seed=seed + i) for i, n in enumerate(self.SIZES)]
+        path = os.path.join(scratch_dir(), "layer.bin")
+        with open(path, "wb") as f:
+            f.write(datas[1])
+        stream = Stream(datas[2], step=40000)
+        sources = [self.source(ocipush.Source.from_bytes(datas[0])),
+                   self.source(ocipush.Source.from_file(path)),
+                   self.source(ocipush.Source.from_callback(stream, rewind=stream.rewind,
+                                                            size=len(datas[2])))]
+        return datas, sources
+
+    def test_progress_totals(self):
+        caller = threading.get_ident()
+        for concurrency in (1, 4):
+            with self.subTest(concurrency=concurrency):
+                repo, calls, session_calls = f"python/progress{concurrency}", [], []
+
+                def progress(*args):
+                    calls.append((threading.get_ident(),) + args)
+
+                s = self.session(REG, progress=lambda done, total:
+                                 session_calls.append((done, total)))
+                datas, sources = self.layers(seed=40 + concurrency)
+                with ocipush.Push(tags=["v1"], concurrency=concurrency,
+                                  progress=progress) as push:
+                    for i, src in enumerate(sources):
+                        push.add_layer(src, title=f"l{i}")
+                    digest = push.run(s, repo)
+                body = served(repo, "manifests", "v1")
+                self.assertEqual(sha(body), digest)
+                for data in datas:
+                    self.assertEqual(sha(served(repo, "blobs", sha(data))), sha(data))
+                everything = sum(self.SIZES)
+                self.assertTrue(calls)
+                # The last call has every byte of every layer.
+                self.assertEqual(calls[-1][4:], (everything, everything))
+                for i, size in enumerate(self.SIZES):
+                    mine = [c for c in calls if c[1] == i]
+                    self.assertGreater(len(mine), 0, i)
+                    self.assertEqual({c[3] for c in mine}, {size})  # its total
+                    self.assertEqual(mine[-1][2], size)  # all its bytes
+                    self.assertEqual([c[2] for c in mine], sorted(c[2] for c in mine))
+                self.assertGreaterEqual(len([c for c in calls if c[1] == 2]), 6)  # 40000 a read
+                self.assertEqual([c[4] for c in calls], sorted(c[4] for c in calls))
+                self.assertEqual({c[5] for c in calls}, {everything})
+                threads = {c[0] for c in calls}
+                layer_totals = {t for _, t in session_calls if t in self.SIZES}
+                if concurrency == 1:
+                    # In the calling thread, and the session's callback too.
+                    self.assertEqual(threads, {caller})
+                    self.assertEqual(layer_totals, set(self.SIZES))
+                else:
+                    # On the library's threads; the session's callback is not
+                    # called for the layers.
+                    self.assertNotIn(caller, threads)
+                    self.assertEqual(layer_totals, set())
+
+    def test_progress_unknown_size(self):
+        data = random_bytes(120007, seed=50)
+        calls = []
+        s = self.session(REG)
+        src = self.source(ocipush.Source.from_callback(Stream(data, step=30000)))
+        with ocipush.Push(tags=["v1"], progress=lambda *a: calls.append(a)) as push:
+            push.add_layer(src)
+            digest = push.run(s, "python/progress-stream")
+        self.assertEqual(sha(served("python/progress-stream", "manifests", "v1")), digest)
+        self.assertEqual(sha(served("python/progress-stream", "blobs", sha(data))), sha(data))
+        self.assertEqual({(c[0], c[2], c[4]) for c in calls}, {(0, None, None)})
+        self.assertEqual(calls[-1][1], len(data))
+        self.assertEqual(calls[-1][3], len(data))
+
+    def test_progress_raises(self):
+        caller = threading.get_ident()
+        for concurrency in (1, 4):
+            with self.subTest(concurrency=concurrency):
+                repo = f"python/progress-raises{concurrency}"
+                error = Boom(f"stop the push ({concurrency})")
+                raised_in, after = [], []
+
+                def progress(index, done, total, all_done, all_total):
+                    if raised_in:
+                        after.append(index)  # must not happen: the push stopped
+                    elif done >= 40000:
+                        raised_in.append((threading.get_ident(), index))
+                        raise error
+
+                s = self.session(REG)
+                datas, sources = self.layers(seed=60 + concurrency)
+                with ocipush.Push(tags=["v1"], concurrency=concurrency,
+                                  progress=progress) as push:
+                    for src in sources:
+                        push.add_layer(src)
+                    with self.assertRaises(Boom) as cm:
+                        push.run(s, repo)
+                self.assertIs(cm.exception, error)
+                self.assertIn("aborted by callback", "".join(cm.exception.__notes__))
+                self.assertEqual(len(raised_in), 1)
+                self.assertEqual(after, [])
+                self.assertEqual(head(repo, "manifests", "v1"), 404)
+                thread, index = raised_in[0]
+                self.assertEqual(head(repo, "blobs", sha(datas[index])), 404)
+                if concurrency == 1:
+                    self.assertEqual((thread, index), (caller, 0))
+                    for data in datas:  # nothing after the first
+                        self.assertEqual(head(repo, "blobs", sha(data)), 404)
+                else:
+                    self.assertNotEqual(thread, caller)
+
+    def test_progress_true_aborts(self):
+        s = self.session(REG)
+        datas, sources = self.layers(seed=70)
+        with ocipush.Push(tags=["v1"], concurrency=2,
+                          progress=lambda i, done, *rest: done >= 40000) as push:
+            for src in sources:
+                push.add_layer(src)
+            with self.assertRaises(OcipushError) as cm:
+                push.run(s, "python/progress-abort")
+        self.assertEqual(cm.exception.code, ocipush.E_ABORTED)
+        self.assertEqual(head("python/progress-abort", "manifests", "v1"), 404)
+
+
+# ---- OCI layouts, Helm charts, credentials ----
+
+
+class LayoutTests(RegistryTest):
+    def push(self, session, a, b, config, tag="v1"):
+        with ocipush.Source.from_bytes(a) as la, ocipush.Source.from_bytes(b) as lb, \
+             ocipush.Source.from_bytes(config) as c, \
+             ocipush.Push(artifact_type="application/vnd.example", annotations={"k": "v"},
+                          tags=[tag]) as push:
+            push.set_config(c, "application/vnd.example.config+json")
+            push.add_layer(la, title="a.bin")
+            push.add_layer(lb, media_type="text/plain", title="b.txt")
+            return push.run(session, "python/layout")
+
+    def index_entries(self, lay, tag):
+        with open(os.path.join(lay, "index.json"), "rb") as f:
+            index = json.load(f)
+        self.assertEqual(index["schemaVersion"], 2)
+        return [m for m in index["manifests"]
+                if m.get("annotations", {}).get("org.opencontainers.image.ref.name") == tag]
+
+    def blobs(self, lay):
+        """{hex: bytes} of blobs/sha256, each checked to hash to its name."""
+        found = {}
+        directory = os.path.join(lay, "blobs", "sha256")
+        for name in os.listdir(directory):
+            self.assertFalse(name.startswith("."), f"temporary file {name} left")
+            with open(os.path.join(directory, name), "rb") as f:
+                data = f.read()
+            self.assertEqual(hashlib.sha256(data).hexdigest(), name)
+            found[name] = data
+        return found
+
+    def test_same_digests_as_registry(self):
+        lay = os.path.join(scratch_dir(), "layout")
+        a, b, config = random_bytes(300001, seed=30), b"notes\n", b'{"k":"v"}'
+        progress = []
+        with ocipush.Session.layout(lay, progress=lambda d, t: progress.append((d, t))) as ls:
+            self.assertIn("layout", repr(ls))
+            d_layout = self.push(ls, a, b, config)
+        d_reg = self.push(self.session(REG), a, b, config)
+        self.assertEqual(d_layout, d_reg)
+        self.assertIn((len(config), len(config)), progress)  # the config, read here
+        manifest = served("python/layout", "manifests", "v1")
+        self.assertEqual(sha(manifest), d_reg)
+        with open(os.path.join(lay, "oci-layout"), "rb") as f:
+            self.assertEqual(json.load(f), {"imageLayoutVersion": "1.0.0"})
+        entries = self.index_entries(lay, "v1")
+        self.assertEqual(len(entries), 1)
+        self.assertEqual((entries[0]["mediaType"], entries[0]["digest"], entries[0]["size"]),
+                         (ocipush.MEDIA_TYPE_MANIFEST, d_layout, len(manifest)))
+        blobs = self.blobs(lay)
+        self.assertEqual(set(blobs), {hashlib.sha256(x).hexdigest()
+                                      for x in (a, b, config, manifest)})
+        self.assertEqual(blobs[d_layout.removeprefix("sha256:")], manifest)
+        for x in (a, b, config):
+            self.assertEqual(served("python/layout", "blobs", sha(x)), x)
+
+        # A tag pushed again moves; the first manifest stays as a blob.
+        with ocipush.Session.layout(lay) as ls:
+            d2 = self.push(ls, a, b"other notes\n", config)
+        self.assertNotEqual(d2, d_layout)
+        self.assertEqual([e["digest"] for e in self.index_entries(lay, "v1")], [d2])
+        blobs = self.blobs(lay)
+        self.assertIn(d_layout.removeprefix("sha256:"), blobs)
+        self.assertEqual(sha(blobs[d2.removeprefix("sha256:")]), d2)
+        self.assertEqual(json.loads(blobs[d2.removeprefix("sha256:")])["layers"][1]["digest"],
+                         sha(b"other notes\n"))
+
+    def test_not_a_directory(self):
+        path = os.path.join(scratch_dir(), "afile")
+        with open(path, "wb") as f:
+            f.write(b"x")
+        with self.assertRaises(OcipushError) as cm:
+            ocipush.Session.layout(path)
+        self.assertEqual(cm.exception.code, ocipush.E_IO)
+        self.assertIn("Not a directory", cm.exception.message)
+        self.assertIn(path, cm.exception.message)
+
+
+class ChartTests(RegistryTest):
+    def chart_push(self, session, path, prefix):
+        try:
+            return ocipush.chart_push(session, path, prefix)
+        except OcipushError as err:
+            if err.code == ocipush.E_UNSUPPORTED:
+                self.skipTest("the library is built without Helm support")
+            raise
+
+    def test_chart_push(self):
+        self.setenv("SOURCE_DATE_EPOCH", "1700000000")
+        work = scratch_dir()
+        path = make_chart(work, "pychart", "apiVersion: v2\nname: pychart\nversion: 1.2.3\n"
+                          "description: A chart from Python\n",
+                          {"values.yaml": b"replicas: 1\n"})
+        with open(path, "rb") as f:
+            archive = f.read()
+        s = self.session(REG)
+        reference, digest = self.chart_push(s, path, "python/charts")
+        self.assertEqual(reference, "python/charts/pychart:1.2.3")
+        repo, tag = reference.rsplit(":", 1)
+        self.assertEqual(tag, "1.2.3")  # the tag is the version
+        body = served(repo, "manifests", tag)
+        self.assertEqual(sha(body), digest)
+        manifest = json.loads(body)
+        self.assertEqual(manifest["config"]["mediaType"], HELM_CONFIG)
+        config = served(repo, "blobs", manifest["config"]["digest"])
+        self.assertEqual(sha(config), manifest["config"]["digest"])
+        self.assertEqual(len(config), manifest["config"]["size"])
+        meta = json.loads(config)
+        self.assertEqual((meta["name"], meta["version"], meta["apiVersion"]),
+                         ("pychart", "1.2.3", "v2"))
+        self.assertEqual(meta["description"], "A chart from Python")
+        self.assertEqual([(d["mediaType"], d["digest"], d["size"]) for d in manifest["layers"]],
+                         [(HELM_CHART, sha(archive), len(archive))])
+        self.assertEqual(served(repo, "blobs", sha(archive)), archive)
+        self.assertEqual({k: manifest["annotations"][k] for k in (
+            TITLE, "org.opencontainers.image.version", "org.opencontainers.image.created")},
+            {TITLE: "pychart", "org.opencontainers.image.version": "1.2.3",
+             "org.opencontainers.image.created": "2023-11-14T22:13:20Z"})
+        # The same chart at the same SOURCE_DATE_EPOCH: the same manifest.
+        self.assertEqual(self.chart_push(s, path, "python/charts"), (reference, digest))
+
+        # '+' is not allowed in a tag: '_' instead. No prefix: NAME alone.
+        path = make_chart(work, "pychart2", "apiVersion: v2\nname: pychart2\n"
+                          "version: 0.1.0+build.7\n")
+        reference, digest = self.chart_push(s, path, None)
+        self.assertEqual(reference, "pychart2:0.1.0_build.7")
+        body = served("pychart2", "manifests", "0.1.0_build.7")
+        self.assertEqual(sha(body), digest)
+        self.assertEqual(json.loads(served("pychart2", "blobs",
+                                           json.loads(body)["config"]["digest"]))["version"],
+                         "0.1.0+build.7")
+
+    def test_bad_charts(self):
+        work = scratch_dir()
+        s = self.session(REG)
+        cases = [
+            (make_chart(work, "nochart", None, {"values.yaml": b"a: 1\n"}),
+             "has no Chart.yaml"),
+            (make_chart(work, "noversion", "apiVersion: v2\nname: noversion\n"),
+             "has no version"),
+            (make_chart(work, "badversion", "apiVersion: v2\nname: badversion\n"
+                        "version: one\n"), "not a semantic version"),
+        ]
+        notgz = os.path.join(work, "plain.tgz")
+        with open(notgz, "wb") as f:
+            f.write(b"not a gzip file at all")
+        cases.append((notgz, "is not a chart"))
+        for path, why in cases:
+            with self.subTest(chart=os.path.basename(path)):
+                with self.assertRaises(OcipushError) as cm:
+                    self.chart_push(s, path, "python/badcharts")
+                self.assertEqual(cm.exception.code, ocipush.E_INVALID)
+                self.assertIn(why, cm.exception.message)
+                self.assertIn(path, cm.exception.message)
+                # Checked before anything is pushed: not even the archive.
+                with open(path, "rb") as f:
+                    archive = f.read()
+                name = os.path.basename(path).removesuffix(".tgz")
+                self.assertEqual(head(f"python/badcharts/{name}", "blobs", sha(archive)), 404)
+        with self.assertRaises(OcipushError) as cm:
+            self.chart_push(s, os.path.join(work, "missing.tgz"), "python/badcharts")
+        self.assertEqual(cm.exception.code, ocipush.E_IO)
+
+
+class CredentialTests(RegistryTest):
+    def test_store_load_erase(self):
+        home = scratch_dir()
+        config_path = os.path.join(home, "config.json")
+        self.setenv("DOCKER_CONFIG", home)
+        self.setenv("HELM_REGISTRY_CONFIG", os.path.join(home, "no-helm.json"))
+        other = {"auth": base64.b64encode(b"x:y").decode()}
+        with open(config_path, "w") as f:
+            json.dump({"auths": {"other.example:5000": other}, "psFormat": "table"}, f)
+        with ocipush.Session(REG, plain_http=True, load_credentials=True) as s:
+            self.assertFalse(s.credentials_found)
+
+        ocipush.credentials_store(REG, "me", "pass:word")
+        with open(config_path, "rb") as f:
+            doc = json.load(f)
+        self.assertEqual(doc["auths"][REG], {"auth": base64.b64encode(b"me:pass:word").decode()})
+        self.assertEqual(doc["auths"]["other.example:5000"], other)
+        self.assertEqual(doc["psFormat"], "table")
+        self.assertEqual(stat.S_IMODE(os.stat(config_path).st_mode), 0o600)
+        with ocipush.Session(REG, plain_http=True, load_credentials=True) as s:
+            self.assertTrue(s.credentials_found)
+            s.ping("python/creds")  # an open registry takes them (or none)
+
+        self.assertTrue(ocipush.credentials_erase(REG))
+        with open(config_path, "rb") as f:
+            doc = json.load(f)
+        self.assertNotIn(REG, doc["auths"])
+        self.assertEqual(doc["auths"]["other.example:5000"], other)
+        self.assertFalse(ocipush.credentials_erase(REG))
+        with ocipush.Session(REG, plain_http=True, load_credentials=True) as s:
+            self.assertFalse(s.credentials_found)
+
+        for args in (("bad host", "me", "p"), (REG, "me:you", "p"), (REG, "", "p"),
+                     (REG, "me", None)):
+            with self.subTest(args=args):
+                with self.assertRaises(OcipushError) as cm:
+                    ocipush.credentials_store(*args)
+                self.assertEqual(cm.exception.code, ocipush.E_INVALID)
+        with open(config_path, "rb") as f:
+            self.assertNotIn(REG, json.load(f)["auths"])
+        # A config directory that cannot be made: the system's reason.
+        self.setenv("DOCKER_CONFIG", os.path.join(config_path, "sub"))
+        with self.assertRaises(OcipushError) as cm:
+            ocipush.credentials_store(REG, "me", "p")
+        self.assertEqual(cm.exception.code, ocipush.E_IO)
+        self.assertIn("Not a directory", cm.exception.message)
+
 
 # ---- handles, arguments, references ----
 
@@ -450,6 +970,85 @@ class HandleTests(unittest.TestCase):
                 ocipush.blob_push(s, "Bad/Repo", src)
             self.assertEqual(cm.exception.code, ocipush.E_INVALID)
             self.assertIn("Bad/Repo", cm.exception.message)
+
+    def test_push_arguments(self):
+        with ocipush.Push() as push, ocipush.Source.from_bytes(b"x") as src:
+            for bad in (0, 65, -1, 1 << 40):
+                with self.subTest(concurrency=bad):
+                    with self.assertRaises(OcipushError) as cm:
+                        push.set_concurrency(bad)
+                    self.assertEqual(cm.exception.code, ocipush.E_INVALID)
+            for bad in (True, 2.0, "4"):
+                with self.assertRaises(TypeError):
+                    push.set_concurrency(bad)
+            push.set_concurrency(1)
+            push.set_concurrency(64)
+            for call, arg in ((push.set_subject, "not a tag!"), (push.set_subject, ""),
+                              (push.set_mount_source, "Bad/Repo"),
+                              (lambda d: push.add_layer(src, digest=d), "sha256:00"),
+                              (lambda d: push.add_layer(src, digest=d), "SHA256:" + "a" * 64)):
+                with self.subTest(arg=arg):
+                    with self.assertRaises(OcipushError) as cm:
+                        call(arg)
+                    self.assertEqual(cm.exception.code, ocipush.E_INVALID)
+            push.set_subject("sha256:" + "a" * 64)
+            push.set_subject(None)
+            push.set_mount_source(None)
+            with self.assertRaises(TypeError):
+                push.set_progress_callback("not callable")
+            with ocipush.Session(REG) as s, self.assertRaises(TypeError):
+                ocipush.blob_push_mount(s, "a", sha(b""), "b", source=b"x")
+            with self.assertRaises(ValueError):
+                ocipush.Session.layout("bad\0dir")
+
+    def test_push_progress_released_with_its_handle(self):
+        class Progress:
+            def __call__(self, *args):
+                pass
+
+        progress = Progress()
+        ref = weakref.ref(progress)
+        push = ocipush.Push(progress=progress)
+        del progress
+        self.assertIsNotNone(ref())  # C may still call it
+        push.set_progress_callback(None)
+        self.assertIsNone(ref())
+        progress = Progress()
+        ref = weakref.ref(progress)
+        push.set_progress_callback(progress)
+        del progress
+        push.close()
+        self.assertIsNone(ref())
+
+    def test_every_c_function_bound_or_listed(self):
+        # Every OCIPUSH_API function of include/ocipush.h is called by
+        # ocipush.py, or named in README.md's "Not bound" section with why.
+        header_path = os.path.join(HERE, "..", "..", "include", "ocipush.h")
+        if not os.path.exists(header_path):
+            self.skipTest("no include/ocipush.h beside this copy of the binding")
+        with open(header_path) as f:
+            header = f.read()
+        declared = set(re.findall(r"OCIPUSH_API\s[^;(]*?\b(ocipush_\w+)\s*\(", header))
+        self.assertGreater(len(declared), 60)  # the pattern found them
+        with open(ocipush.__file__) as f:
+            source = f.read()
+        prototypes = {name for name, _, _ in ocipush._PROTOTYPES}
+        # Called: named somewhere besides its prototype.
+        called = {n for n in prototypes if len(re.findall(rf"\b{n}\b", source)) >= 2}
+        with open(os.path.join(HERE, "README.md")) as f:
+            readme = f.read()
+        section = readme.split("\n## Not bound\n", 1)
+        self.assertEqual(len(section), 2, "README.md has no '## Not bound' section")
+        section = section[1].split("\n## ", 1)[0]
+        # Each entry: "- `name`: why", the why not empty.
+        listed = dict(re.findall(r"^- `(ocipush_\w+)`:\s*(\S.*)$", section, re.M))
+        self.assertEqual(prototypes - declared, set(), "prototypes of no C function")
+        self.assertEqual(prototypes - called, set(), "declared to ctypes but never called")
+        self.assertEqual(set(listed) & prototypes, set(), "bound yet listed as not bound")
+        self.assertEqual(set(listed) - declared, set(), "listed but not in the header")
+        self.assertEqual(declared - prototypes - set(listed), set(),
+                         "neither bound nor listed in README.md as not bound")
+        self.assertIn("ocipush_set_allocator", listed)
 
     def test_close(self):
         s = ocipush.Session(REG, plain_http=True)
