@@ -13,13 +13,20 @@
  * - Out-parameters come first and are named `out`; they are written only on
  *   success. Strings passed in are copied unless said otherwise; nothing passed in
  *   is freed by ocipush unless said otherwise.
- * - Callbacks run on the caller's thread, inside the ocipush call that triggered
- *   them, and take a `void *user_data` as their last argument.
+ * - Callbacks take a `void *user_data` as their last argument and run inside
+ *   the ocipush call that triggered them, on the calling thread, with one
+ *   exception: ocipush_push_run() with a concurrency above 1 and more than one
+ *   distinct layer source uploads the layers on worker threads of its own,
+ *   and the layers' source callbacks, the session's log callback and the
+ *   push's progress callback then run on those threads (which of them may run
+ *   at the same time: see ocipush_push_set_concurrency()).
  * - Threads: a handle may be used by one thread at a time. Different sessions
  *   (and the sources, manifests and pushes used with them) may be used from
- *   different threads at once. Nothing in ocipush is process-global except the
+ *   different threads at once. The worker threads of ocipush_push_run() are
+ *   joined before it returns. Nothing in ocipush is process-global except the
  *   one-time initialisation of libcurl and of mbedTLS's PSA crypto, which ocipush
- *   does on the first ocipush_session_new().
+ *   does on the first ocipush_session_new(), and the allocator (which may be
+ *   called from several threads at once, see ocipush_set_allocator()).
  * - No call is variadic and no callback takes a va_list, so every function can be
  *   called through an FFI (ctypes, cgo, JNA, ...).
  */
@@ -77,6 +84,9 @@ extern "C" {
 /** This build of ocipush lacks the feature (Helm charts without libarchive
  *  and libyaml). */
 #define OCIPUSH_E_UNSUPPORTED (-12)
+/** ocipush_blob_push_mount() was given no source, and the blob is neither in
+ *  the repository nor mounted: nothing was done. */
+#define OCIPUSH_E_NOT_MOUNTED (-13)
 
 /**
  * Static English text naming a status code ("invalid argument", ...).
@@ -104,10 +114,12 @@ typedef void (*ocipush_free_fn)(void *ptr, void *user_data);
  * for themselves) go through these functions, with `user_data`; all three
  * NULL restore malloc, realloc and free. Process-wide: call it before any
  * other ocipush function and while no ocipush object exists, from one
- * thread. Memory ocipush hands out (ocipush_free) comes from them too. An
- * allocation that fails makes the call in progress fail with
- * OCIPUSH_E_NOMEM, leaking nothing. Returns OCIPUSH_OK, or
- * OCIPUSH_E_INVALID when some but not all are NULL.
+ * thread. The functions may then be called from several threads at once
+ * (sessions used from different threads, the worker threads of a parallel
+ * ocipush_push_run()), so they must be thread-safe. Memory ocipush hands out
+ * (ocipush_free) comes from them too. An allocation that fails makes the
+ * call in progress fail with OCIPUSH_E_NOMEM, leaking nothing. Returns
+ * OCIPUSH_OK, or OCIPUSH_E_INVALID when some but not all are NULL.
  */
 OCIPUSH_API int ocipush_set_allocator(ocipush_malloc_fn malloc_fn, ocipush_realloc_fn realloc_fn,
                                       ocipush_free_fn free_fn, void *user_data);
@@ -148,7 +160,9 @@ typedef enum ocipush_log_level {
 
 /**
  * Log callback. `message` is already formatted, has no trailing newline, never
- * contains credentials, and is valid only during the call.
+ * contains credentials, and is valid only during the call. Called on the
+ * calling thread, or, during a parallel ocipush_push_run(), on its worker
+ * threads, one call at a time (see ocipush_push_set_concurrency()).
  */
 typedef void (*ocipush_log_fn)(int level, const char *message, void *user_data);
 
@@ -156,7 +170,9 @@ typedef void (*ocipush_log_fn)(int level, const char *message, void *user_data);
  * Progress callback, called as body bytes are read for upload. `done` is the
  * number of bytes of the current blob read so far (it goes back to 0 when an
  * upload is started again), `total` its size or -1 when not known yet. Return 0
- * to go on, nonzero to abort the operation with OCIPUSH_E_ABORTED.
+ * to go on, nonzero to abort the operation with OCIPUSH_E_ABORTED. Always
+ * called on the calling thread: a parallel ocipush_push_run() does not call
+ * it for the layers (see ocipush_push_set_concurrency()).
  */
 typedef int (*ocipush_progress_fn)(uint64_t done, int64_t total, void *user_data);
 
@@ -172,17 +188,20 @@ OCIPUSH_API int ocipush_session_new(ocipush_session **out, const char *registry)
 
 /**
  * Make a session that pushes into the OCI image layout at `directory`
- * instead of a registry (made if missing, with its `oci-layout` file and
- * blobs/sha256/): blobs are written under blobs/sha256/ (through a temporary
- * file, checked, then renamed), manifests too, and a tag is an entry of
- * index.json named by org.opencontainers.image.ref.name (a tag pushed again
- * moves). The bytes are the ones a registry would get, so digests are the
- * same. Repository names given to the other calls are checked but not used
- * (a layout holds one image store); mounts upload instead; the network
- * settings are ignored. Not safe with another process writing the same
- * layout at the same time. Returns OCIPUSH_OK, OCIPUSH_E_INVALID,
- * OCIPUSH_E_IO (errno set), OCIPUSH_E_NOMEM. Free with
- * ocipush_session_free().
+ * instead of a registry. What is missing is made now: the directories above
+ * `directory`, as `mkdir -p` makes them (mode 0777 less the umask), then
+ * `directory` and its blobs/sha256/ (0755 less the umask), and its
+ * `oci-layout` file. Blobs are written under blobs/sha256/ (through a
+ * temporary file, checked, then renamed), manifests too, and a tag is an
+ * entry of index.json named by org.opencontainers.image.ref.name (a tag
+ * pushed again moves). The bytes are the ones a registry would get, so
+ * digests are the same. Repository names given to the other calls are
+ * checked but not used (a layout holds one image store); mounts upload
+ * instead (a mount with no source returns OCIPUSH_E_NOT_MOUNTED); the
+ * network settings are ignored. Not safe with another process writing the
+ * same layout at the same time. Returns OCIPUSH_OK, OCIPUSH_E_INVALID,
+ * OCIPUSH_E_IO (errno set: a directory that cannot be made, a file where a
+ * directory should be), OCIPUSH_E_NOMEM. Free with ocipush_session_free().
  */
 OCIPUSH_API int ocipush_session_new_layout(ocipush_session **out, const char *directory);
 
@@ -313,8 +332,8 @@ OCIPUSH_API int ocipush_session_set_timeouts(ocipush_session *session, long conn
 OCIPUSH_API int ocipush_session_set_log_callback(ocipush_session *session, ocipush_log_fn fn,
                                                  int max_level, void *user_data);
 
-/** Set (or clear, with NULL) the progress callback. Returns OCIPUSH_OK or
- *  OCIPUSH_E_INVALID. */
+/** Set (or clear, with NULL) the progress callback (ocipush_progress_fn).
+ *  Returns OCIPUSH_OK or OCIPUSH_E_INVALID. */
 OCIPUSH_API int ocipush_session_set_progress_callback(ocipush_session *session,
                                                       ocipush_progress_fn fn, void *user_data);
 
@@ -373,7 +392,9 @@ typedef struct ocipush_source ocipush_source;
  * Read callback: copy up to `capacity` bytes into `buffer`, set *out_len to
  * the number copied, and return 0. *out_len == 0 with return 0 means end of
  * data; a short read is fine. Any nonzero return is a failure: the upload in
- * progress is abandoned (not committed) with OCIPUSH_E_SOURCE.
+ * progress is abandoned (not committed) with OCIPUSH_E_SOURCE. The read and
+ * rewind callbacks of a layer of a parallel ocipush_push_run() run on one of
+ * its worker threads (see ocipush_push_set_concurrency()).
  */
 typedef int (*ocipush_source_read_fn)(void *user_data, uint8_t *buffer, size_t capacity,
                                       size_t *out_len);
@@ -466,21 +487,32 @@ OCIPUSH_API int ocipush_blob_push(ocipush_session *session, const char *reposito
                                   char *out_digest, uint64_t *out_size);
 
 /**
- * Push the blob `digest` to `repository` by mounting it from
+ * Put the blob `digest` into `repository` by mounting it from
  * `from_repository` on the same registry (the blob is then not uploaded at
  * all), uploading it from `source` when the registry cannot mount it.
  * A Bearer token is asked for with pull on `from_repository` too, in the same
- * exchange. When the registry already has the blob, nothing is done. When it
- * answers the mount with 202 (it could not mount, and opened an upload
- * session), the blob is uploaded in that session; when it refuses the mount
- * otherwise (400 and 404 are seen for a source on another registry or a
- * repository without it), the blob is uploaded in a new session, silently
- * but for a log line. With `source` NULL nothing is uploaded: *out_mounted
- * says whether the mount happened. The content is checked against `digest`
- * as in ocipush_blob_push(). *out_mounted is set to 1 when the blob was
- * mounted, else 0; *out_size (may be NULL) to its size. Returns the codes of
- * ocipush_blob_push(); OCIPUSH_E_INVALID also for a NULL digest or an invalid
- * `from_repository`.
+ * exchange. The registry is first asked (HEAD) whether it has the blob
+ * already; then nothing is done and the source is not read. When it answers
+ * the mount with 202 (it could not mount, and opened an upload session), the
+ * blob is uploaded in that session; when it refuses the mount otherwise (400
+ * and 404 are seen for a source on another registry or a repository without
+ * it), the blob is uploaded in a new session, silently but for a log line.
+ * The content uploaded is checked against `digest` as in ocipush_blob_push().
+ * A layout session (ocipush_session_new_layout()) has nothing to mount from:
+ * it uploads.
+ *
+ * OCIPUSH_OK means the blob is in `repository` now, and then always sets
+ * *out_mounted: 1 when this call mounted it, 0 when the registry had it
+ * already or it was uploaded from `source`; and *out_size (may be NULL) to
+ * its size. With `source` NULL nothing is ever uploaded: when the blob is
+ * neither there already nor mounted, the call returns OCIPUSH_E_NOT_MOUNTED
+ * (the session's errmsg says what the registry answered) and nothing is
+ * done. As for every call, neither output is written unless the call returns
+ * OCIPUSH_OK. Returns the codes of ocipush_blob_push(), and
+ * OCIPUSH_E_NOT_MOUNTED; OCIPUSH_E_INVALID also for a NULL digest or
+ * `out_mounted`, or an invalid `from_repository`; OCIPUSH_E_PROTOCOL also
+ * when the registry has the blob but does not say its size (no
+ * Content-Length) and no source of known size tells it.
  */
 OCIPUSH_API int ocipush_blob_push_mount(ocipush_session *session, const char *repository,
                                         ocipush_source *source, const char *digest,
@@ -683,22 +715,49 @@ OCIPUSH_API int ocipush_push_add_tag(ocipush_push *push, const char *tag);
 
 /**
  * How many blobs ocipush_push_run() uploads at once (1 to 64; default 4).
- * With more than 1 and more than one layer, the layers are uploaded by worker
- * threads, each with its own copy of the session (its own connections, the
- * session's settings and tokens): the layers' source callbacks then run on
- * those threads (each source on one thread), the session's log callback is
- * called from them one call at a time, and the session's progress callback
- * is not called (see ocipush_push_set_progress_callback()). With 1,
- * everything runs in the calling thread, in order. Returns OCIPUSH_OK or
- * OCIPUSH_E_INVALID.
+ * With 1, or when every layer has the same source, everything runs in the
+ * calling thread, one blob after another, and the session's progress
+ * callback is called for every blob read (before the push's progress
+ * callback, for the same bytes). Otherwise the push is parallel: the config
+ * blob is pushed first, in the calling thread; then the layers are uploaded
+ * by worker threads (as many as the concurrency, at most one per distinct
+ * layer source), each with its own copy of the session (its own
+ * connections, the session's settings and tokens), and ocipush_push_run()
+ * waits for them all. During that part:
+ * - a layer source's read and rewind callbacks run on a worker thread. A
+ *   source is read by one thread only (a source given for several layers is
+ *   read once), so calls to one source never overlap, but the callbacks of
+ *   different sources do run at the same time, on different threads, and at
+ *   the same time as the log and progress callbacks.
+ * - the session's log callback is called from the worker threads, one call
+ *   at a time (ocipush holds a lock around each call, the same lock as
+ *   around the push's progress callback, so the two never overlap either).
+ * - the push's progress callback (ocipush_push_set_progress_callback()) is
+ *   called from the worker threads, one call at a time.
+ * - the session's progress callback is not called for the layers (their
+ *   bytes interleave); it is called for the config blob only.
+ * Returns OCIPUSH_OK or OCIPUSH_E_INVALID.
  */
 OCIPUSH_API int ocipush_push_set_concurrency(ocipush_push *push, int concurrency);
 
 /**
- * Progress of a push, per layer and in all: layer `index` (in the order
- * added) has `done` of `total` bytes read (`total` -1 when not known), all
- * layers together `all_done` of `all_total` (-1 when not known). Called one
- * call at a time, from the thread uploading that layer (see
+ * Progress of a push's layers, each and in all: layer `index` (its position
+ * in the order the layers were added, from 0) has `done` of `total` bytes
+ * read (`total` -1 when not known), all layers together `all_done` of
+ * `all_total` (-1 while the size of some layer is not known: a stream's size
+ * is known once it has landed). `done` goes back when an upload is started
+ * again. A layer whose bytes are not read, because the registry has its blob
+ * already, or the blob was mounted, is reported once, with done == total ==
+ * its size, when it is known to be there; so is an empty layer. A source
+ * given for several layers is read once: its bytes are reported under the
+ * first of those layers, and each later one is reported once, with done ==
+ * total == its size, once the blob has landed; every layer counts in
+ * all_done and all_total, so such a source's size counts once per layer it
+ * backs. So when the push succeeds, each layer's last call has done equal to
+ * its size, and the last call of all has all_done == all_total, unless it
+ * reports a stream whose size was not declared (all_total is then -1).
+ * The config blob is not counted. Called one call at a time, on the calling
+ * thread or, in a parallel push, on its worker threads (see
  * ocipush_push_set_concurrency()). Return 0 to go on, nonzero to stop the
  * push with OCIPUSH_E_ABORTED.
  */
@@ -757,8 +816,9 @@ OCIPUSH_API int ocipush_push_run(ocipush_session *session, const ocipush_push *p
  * pushed and OCIPUSH_E_INVALID says which. *out_reference (may be NULL) is
  * set to "REPOSITORY:TAG" (free with ocipush_free), `out_digest` (may be
  * NULL) to the manifest digest. Returns the codes of ocipush_push_run(),
- * OCIPUSH_E_IO (the chart cannot be read), OCIPUSH_E_UNSUPPORTED (built
- * without Helm support).
+ * OCIPUSH_E_IO (the chart file cannot be read: missing, no permission, a
+ * directory, a read error; errno set, and the message names the path and
+ * the system's reason), OCIPUSH_E_UNSUPPORTED (built without Helm support).
  */
 OCIPUSH_API int ocipush_chart_push(ocipush_session *session, const char *chart_path,
                                    const char *repository_prefix, char **out_reference,

@@ -308,6 +308,44 @@ int ocipush_blob_push(ocipush_session *s, const char *repository, ocipush_source
     return upload_source(&u, source, expected_digest, out_digest, out_size);
 }
 
+/* The size of a blob the registry just mounted: its HEAD's, else what the
+ * source declares. */
+static int mounted_size(ocipush_session *s, const char *repository, const char *digest,
+                        const ocipush_source *source, uint64_t *out_size)
+{
+    int exists = 0;
+    int64_t size = -1;
+    int rc = head_blob(s, repository, digest, &exists, &size);
+    if (rc)
+        return rc;
+    if (!exists)
+        return op_fail(s, OCIPUSH_E_PROTOCOL, "%s said it mounted %s into %s, which lacks it",
+                       s->registry, digest, repository);
+    if (size < 0 && source)
+        size = source->size;
+    if (size < 0)
+        return op_fail(s, OCIPUSH_E_PROTOCOL, "%s mounted %s into %s but does not say its size",
+                       s->registry, digest, repository);
+    *out_size = (uint64_t)size;
+    return OCIPUSH_OK;
+}
+
+/* Mount-only (no source) and nothing mounted: a status of its own, so that
+ * OCIPUSH_OK always means the blob is in the repository. */
+static int not_mounted(op_upload *u, const char *digest, const char *from_repository)
+{
+    op_upload_cancel(u); /* the session a 202 opened */
+    if (u->s->layout_dir)
+        return op_fail(u->s, OCIPUSH_E_NOT_MOUNTED,
+                       "an OCI layout has nothing to mount %s from, and no source was given: "
+                       "nothing was done",
+                       digest);
+    return op_fail(u->s, OCIPUSH_E_NOT_MOUNTED,
+                   "%s did not mount %s from %s (HTTP %ld) and no source was given: nothing was "
+                   "done",
+                   u->s->registry, digest, from_repository, u->last_status);
+}
+
 int ocipush_blob_push_mount(ocipush_session *s, const char *repository, ocipush_source *source,
                             const char *digest, const char *from_repository, uint64_t *out_size,
                             int *out_mounted)
@@ -315,7 +353,6 @@ int ocipush_blob_push_mount(ocipush_session *s, const char *repository, ocipush_
     if (!s || !out_mounted)
         return OCIPUSH_E_INVALID;
     op_clear_error(s);
-    *out_mounted = 0;
     if (!digest)
         return op_fail(s, OCIPUSH_E_INVALID, "a mount needs the blob's digest");
     int rc = check_names(s, repository, digest);
@@ -330,24 +367,32 @@ int ocipush_blob_push_mount(ocipush_session *s, const char *repository, ocipush_
     int64_t size = -1;
     if ((rc = head_blob(s, repository, digest, &exists, &size)))
         return rc;
-    if (exists)
-        return already_there(s, repository, digest, size >= 0 ? size : 0, NULL, out_size);
+    if (exists && size < 0 && source)
+        size = source->size;
+    if (exists && size < 0 && !source)
+        return op_fail(s, OCIPUSH_E_PROTOCOL, "%s has %s but does not say its size", repository,
+                       digest);
+    if (exists && size >= 0) {
+        *out_mounted = 0;
+        return already_there(s, repository, digest, size, NULL, out_size);
+    }
     op_upload u = {.s = s, .repository = repository};
     int mounted = 0;
-    /* A layout holds no repositories: there is nothing to mount from. */
-    if (!s->layout_dir && (rc = op_upload_mount(&u, digest, from_repository, &mounted)))
+    /* A layout holds no repositories: there is nothing to mount from. A blob
+     * there of unknown size is uploaded again, as ocipush_blob_push() does. */
+    if (!exists && !s->layout_dir && (rc = op_upload_mount(&u, digest, from_repository, &mounted)))
         return rc;
     if (mounted) {
         op_log(s, OCIPUSH_LOG_INFO, "mounted %s into %s from %s", digest, repository,
                from_repository);
+        if (out_size && (rc = mounted_size(s, repository, digest, source, out_size)))
+            return rc;
         *out_mounted = 1;
-        if (out_size && (rc = head_blob(s, repository, digest, &exists, &size)) == 0)
-            *out_size = size >= 0 ? (uint64_t)size : 0;
-        return rc;
-    }
-    if (!source) {
-        op_upload_cancel(&u);
         return OCIPUSH_OK;
     }
-    return upload_source(&u, source, digest, NULL, out_size);
+    if (!source)
+        return not_mounted(&u, digest, from_repository);
+    if ((rc = upload_source(&u, source, digest, NULL, out_size)) == 0)
+        *out_mounted = 0;
+    return rc;
 }

@@ -5,11 +5,13 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "alloc.h"
 #include "buf.h"
@@ -25,52 +27,102 @@
 #define CHART_PROV_TYPE "application/vnd.cncf.helm.chart.provenance.v1.prov"
 #define MAX_CHART_YAML (1u << 20)
 
-/* Chart.yaml of the chart directory at the top of the tarball. */
-static int read_chart_yaml(ocipush_session *s, const char *path, op_buf *out)
+/* OCIPUSH_E_IO for a chart that cannot be read, errno left at `e`. */
+static int io_fail(ocipush_session *s, const char *path, int e)
 {
-    struct archive *a = archive_read_new();
-    if (!a)
-        return op_fail(s, OCIPUSH_E_NOMEM, "out of memory");
-    archive_read_support_filter_gzip(a);
-    archive_read_support_format_tar(a);
-    int rc = OCIPUSH_E_INVALID;
-    if (archive_read_open_filename(a, path, 64 * 1024) != ARCHIVE_OK) {
-        rc = op_fail(s, errno == ENOENT || errno == EACCES ? OCIPUSH_E_IO : OCIPUSH_E_INVALID,
-                     "%s is not a chart (a gzip'd tar archive): %s", path,
-                     archive_error_string(a) ? archive_error_string(a) : "cannot read it");
-        archive_read_free(a);
-        return rc;
+    op_fail(s, OCIPUSH_E_IO, "cannot read %s: %s", path, strerror(e));
+    errno = e;
+    return OCIPUSH_E_IO;
+}
+
+/* Why libarchive failed. A failed read carries the system's errno; a damaged
+ * or foreign archive carries libarchive's own codes (EILSEQ, or EFTYPE where
+ * there is one, for the format; EINVAL for misuse; -1 for the rest), which
+ * errno cannot be trusted to tell apart after libarchive's calls. */
+static int archive_fail(ocipush_session *s, struct archive *a, const char *path, const char *what)
+{
+    int e = archive_errno(a);
+    const char *why = archive_error_string(a) ? archive_error_string(a) : "unreadable";
+#ifdef EFTYPE
+    int format = e == EFTYPE;
+#else
+    int format = 0;
+#endif
+    if (e == ENOMEM)
+        return op_fail(s, OCIPUSH_E_NOMEM, "out of memory reading %s", path);
+    if (e > 0 && e != EILSEQ && e != EINVAL && !format)
+        return io_fail(s, path, e);
+    return op_fail(s, OCIPUSH_E_INVALID, "%s %s: %s", path, what, why);
+}
+
+/* The chart file, opened before libarchive sees it, so that one that cannot
+ * be read (missing, no permission, a directory) is OCIPUSH_E_IO with the
+ * system's reason, not taken for a file that is not a chart. */
+static int open_chart(ocipush_session *s, const char *path, int *out_fd)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return io_fail(s, path, errno);
+    struct stat st;
+    int e = fstat(fd, &st) != 0 ? errno : S_ISDIR(st.st_mode) ? EISDIR : 0;
+    if (e) {
+        close(fd);
+        return io_fail(s, path, e);
     }
+    *out_fd = fd;
+    return 0;
+}
+
+/* The Chart.yaml of the chart directory among the entries of `a`. */
+static int find_chart_yaml(ocipush_session *s, struct archive *a, const char *path, op_buf *out)
+{
     struct archive_entry *e;
-    int found = 0, r;
-    while (!found && (r = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
+    int r;
+    while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
         const char *name = archive_entry_pathname(e);
         const char *slash = name ? strchr(name, '/') : NULL;
         /* "<chart>/Chart.yaml", not a subchart's "<chart>/charts/x/Chart.yaml". */
         if (!slash || strcmp(slash + 1, "Chart.yaml") != 0)
             continue;
-        found = 1;
         char chunk[8192];
         la_ssize_t n;
         while ((n = archive_read_data(a, chunk, sizeof chunk)) > 0) {
-            if (out->len + (size_t)n > MAX_CHART_YAML || op_buf_append(out, chunk, (size_t)n)) {
-                n = -1;
-                break;
-            }
+            if (out->len + (size_t)n > MAX_CHART_YAML)
+                return op_fail(s, OCIPUSH_E_INVALID, "%s: its Chart.yaml is too large", path);
+            if (op_buf_append(out, chunk, (size_t)n))
+                return op_fail(s, OCIPUSH_E_NOMEM, "out of memory");
         }
-        r = n < 0 ? ARCHIVE_FATAL : ARCHIVE_OK;
+        return n < 0 ? archive_fail(s, a, path, "has a Chart.yaml that cannot be read") : 0;
     }
-    if (found && r == ARCHIVE_OK)
-        rc = 0;
-    else if (found)
-        rc = op_fail(s, OCIPUSH_E_INVALID, "%s: cannot read its Chart.yaml (%s)", path,
-                     archive_error_string(a) ? archive_error_string(a) : "too large");
-    else if (r != ARCHIVE_EOF)
-        rc = op_fail(s, OCIPUSH_E_INVALID, "%s is not a chart (a gzip'd tar archive): %s", path,
-                     archive_error_string(a) ? archive_error_string(a) : "unreadable");
+    if (r != ARCHIVE_EOF)
+        return archive_fail(s, a, path, "is not a chart (a gzip'd tar archive)");
+    return op_fail(s, OCIPUSH_E_INVALID, "%s has no Chart.yaml in its chart directory", path);
+}
+
+/* Chart.yaml of the chart directory at the top of the tarball. */
+static int read_chart_yaml(ocipush_session *s, const char *path, op_buf *out)
+{
+    int fd = -1;
+    int rc = open_chart(s, path, &fd);
+    if (rc)
+        return rc;
+    struct archive *a = archive_read_new();
+    if (a) {
+        /* WARN only says gzip may go through an outside program. */
+        archive_read_support_filter_gzip(a);
+        archive_read_support_format_tar(a);
+    }
+    if (!a)
+        rc = op_fail(s, OCIPUSH_E_NOMEM, "out of memory");
+    else if (archive_read_open_fd(a, fd, 64 * 1024) != ARCHIVE_OK)
+        rc = archive_fail(s, a, path, "is not a chart (a gzip'd tar archive)");
     else
-        rc = op_fail(s, OCIPUSH_E_INVALID, "%s has no Chart.yaml in its chart directory", path);
-    archive_read_free(a);
+        rc = find_chart_yaml(s, a, path, out);
+    int saved = errno;
+    if (a)
+        archive_read_free(a); /* leaves the descriptor open */
+    close(fd);
+    errno = saved;
     return rc;
 }
 

@@ -15,6 +15,75 @@
 
 #define MAX_INDEX_BYTES (8u << 20)
 
+/* mkdir that is fine when the directory is there (a file there is found
+ * out by the next step, with ENOTDIR). */
+static int make_dir(const char *path, mode_t mode)
+{
+    return mkdir(path, mode) == 0 || errno == EEXIST ? 0 : -1;
+}
+
+/* The missing directories above `path`, as mkdir -p makes them. */
+static int make_parents(const char *path)
+{
+    char *copy = op_strdup(path);
+    if (!copy)
+        return OCIPUSH_E_NOMEM;
+    int rc = 0;
+    /* Each '/' that ends a component and has another after it: not the
+     * root's, not the second of "//", not a trailing one. */
+    for (char *p = copy + 1; !rc && *p; p++) {
+        if (*p != '/' || p[-1] == '/' || p[strspn(p, "/")] == '\0')
+            continue;
+        *p = '\0';
+        rc = make_dir(copy, 0777) ? OCIPUSH_E_IO : 0;
+        *p = '/';
+    }
+    int saved = errno;
+    op_free(copy);
+    errno = saved;
+    return rc;
+}
+
+/* The oci-layout file, unless there is one. */
+static int write_marker(const char *path)
+{
+    if (access(path, F_OK) == 0)
+        return 0;
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return OCIPUSH_E_IO;
+    int bad = fputs("{\"imageLayoutVersion\":\"1.0.0\"}", f) < 0;
+    int saved = errno;
+    if (fclose(f) != 0 && !bad) {
+        bad = 1;
+        saved = errno;
+    }
+    errno = saved;
+    return bad ? OCIPUSH_E_IO : 0;
+}
+
+int op_layout_create(const char *directory)
+{
+    op_buf blobs = {0}, marker = {0};
+    int rc = op_buf_printf(&blobs, "%s/blobs", directory) ||
+                     op_buf_printf(&marker, "%s/oci-layout", directory)
+                 ? OCIPUSH_E_NOMEM
+                 : 0;
+    rc = rc ? rc : make_parents(directory);
+    if (!rc && (make_dir(directory, 0755) || make_dir(blobs.data, 0755)))
+        rc = OCIPUSH_E_IO;
+    if (!rc && op_buf_puts(&blobs, "/sha256"))
+        rc = OCIPUSH_E_NOMEM;
+    if (!rc && make_dir(blobs.data, 0755))
+        rc = OCIPUSH_E_IO;
+    rc = rc ? rc : write_marker(marker.data);
+    int saved = errno; /* the caller reports it */
+    op_buf_free(&blobs);
+    op_buf_free(&marker);
+    errno = saved;
+    return rc;
+}
+
 static int blob_path(op_buf *out, const ocipush_session *s, const char *digest)
 {
     return op_buf_printf(out, "%s/blobs/sha256/%s", s->layout_dir, digest + 7);

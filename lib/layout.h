@@ -10,6 +10,12 @@
 #include "reader.h"
 #include "session.h"
 
+/* Make the layout at `directory` where it is missing: its missing parents
+ * as mkdir -p makes them (0777 less the umask), the directory and blobs/sha256/
+ * (0755 less the umask), the oci-layout file. 0, OCIPUSH_E_IO with errno
+ * set, OCIPUSH_E_NOMEM. */
+int op_layout_create(const char *directory);
+
 /* Whether the blob is there, and its size. */
 int op_layout_blob_exists(ocipush_session *s, const char *digest, int *out_exists,
                           int64_t *out_size);

@@ -24,6 +24,7 @@ const char *ocipush_strerror(int code)
     case OCIPUSH_E_ABORTED: return "aborted by callback";
     case OCIPUSH_E_PROTOCOL: return "registry protocol violation";
     case OCIPUSH_E_UNSUPPORTED: return "not supported by this build";
+    case OCIPUSH_E_NOT_MOUNTED: return "blob not mounted";
     default: return "unknown error";
     }
 }

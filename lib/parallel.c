@@ -5,19 +5,87 @@
 
 #include "alloc.h"
 
+/* What the push's progress callback has been told of one layer. */
+typedef struct layer_tally {
+    uint64_t done; /* the bytes last reported */
+    uint64_t size; /* with `landed`: the blob's size */
+    int reported;
+    int landed;
+} layer_tally;
+
+/* Progress of the push, per layer in the order added. Not locked: the
+ * parallel push calls it under its lock. */
+typedef struct tally {
+    const op_blob_plan *plan;
+    layer_tally *layers;
+    op_push_progress_fn fn; /* NULL: nothing to tell */
+    void *user_data;
+} tally;
+
+/* A layer's size: the blob's once it landed (a stream's is known only
+ * then), else what its source declares. */
+static int64_t layer_total(const tally *t, size_t layer)
+{
+    const layer_tally *l = &t->layers[layer];
+    if (l->landed)
+        return (int64_t)l->size;
+    return ocipush_source_size(t->plan->jobs[t->plan->job_of[layer]].source);
+}
+
+/* Tell the callback that `layer` has `done` of `total` bytes. Nonzero: stop. */
+static int tally_report(tally *t, size_t layer, uint64_t done, int64_t total)
+{
+    if (!t->fn)
+        return 0;
+    t->layers[layer].done = done;
+    t->layers[layer].reported = 1;
+    uint64_t all_done = 0;
+    int64_t all_total = 0;
+    for (size_t i = 0; i < t->plan->layer_count; i++) {
+        all_done += t->layers[i].done;
+        int64_t size = layer_total(t, i);
+        all_total = all_total < 0 || size < 0 ? -1 : all_total + size;
+    }
+    return t->fn(layer, done, total, all_done, all_total, t->user_data);
+}
+
+/* Bytes of job `job` read: told under the first layer it backs. */
+static int tally_read(tally *t, size_t job, uint64_t done, int64_t total)
+{
+    return tally_report(t, t->plan->jobs[job].layer, done, total);
+}
+
+/* Job `job` landed with `size` bytes. Every layer it backs that was not told
+ * whole (the registry had the blob, it was mounted, it is a later layer of
+ * the same source, it is empty) is told once, whole, so that all_done ends
+ * at all_total. Nonzero: stop. */
+static int tally_landed(tally *t, size_t job, uint64_t size)
+{
+    const op_blob_plan *plan = t->plan;
+    for (size_t i = 0; i < plan->layer_count; i++)
+        if (plan->job_of[i] == job) {
+            t->layers[i].landed = 1;
+            t->layers[i].size = size;
+        }
+    int stop = 0;
+    for (size_t i = 0; !stop && i < plan->layer_count; i++) {
+        const layer_tally *l = &t->layers[i];
+        if (plan->job_of[i] == job && (!l->reported || l->done != size))
+            stop = tally_report(t, i, size, (int64_t)size);
+    }
+    return stop;
+}
+
 typedef struct shared {
     ocipush_session *parent;
     const char *repository;
-    op_blob_job *jobs;
-    size_t count;
-    op_push_progress_fn progress;
-    void *progress_user_data;
+    op_blob_plan *plan;
     pthread_mutex_t lock; /* everything below, and every callback call */
-    size_t next;          /* the next job to take */
-    int stop;             /* a blob failed or progress said stop */
+    tally *tally;
+    size_t next; /* the next job to take */
+    int stop;    /* a blob failed or progress said stop */
     int first_rc;
     char first_msg[sizeof((ocipush_session *)0)->errmsg];
-    uint64_t *done; /* per job */
     int stream_rejected;
 } shared;
 
@@ -38,34 +106,33 @@ static void worker_log(int level, const char *message, void *user_data)
     pthread_mutex_unlock(&sh->lock);
 }
 
-static int64_t total_of(const shared *sh, size_t i)
-{
-    return sh->jobs[i].source ? ocipush_source_size(sh->jobs[i].source) : -1;
-}
-
-/* Bytes read by one blob, reported for it and for all; stops the blob when
- * another failed or the callback says so. */
+/* Bytes read by one blob, reported for its layer and for all; stops the
+ * blob when another failed or the callback says so. */
 static int worker_progress(uint64_t done, int64_t total, void *user_data)
 {
     worker *w = user_data;
     shared *sh = w->sh;
     int stop;
     pthread_mutex_lock(&sh->lock);
-    sh->done[w->job] = done;
-    if (!sh->stop && sh->progress) {
-        uint64_t all_done = 0;
-        int64_t all_total = 0;
-        for (size_t i = 0; i < sh->count; i++) {
-            all_done += sh->done[i];
-            int64_t t = total_of(sh, i);
-            all_total = all_total < 0 || t < 0 ? -1 : all_total + t;
-        }
-        if (sh->progress(w->job, done, total, all_done, all_total, sh->progress_user_data))
-            sh->stop = 1;
-    }
+    if (!sh->stop && tally_read(sh->tally, w->job, done, total))
+        sh->stop = 1;
     stop = sh->stop;
     pthread_mutex_unlock(&sh->lock);
     return stop;
+}
+
+/* After a job, under the lock: keep its outcome, or its failure when it is
+ * the first (the cause, not the aborts it set off in the others). */
+static void job_ended(shared *sh, worker *w, int rc)
+{
+    const op_blob_job *job = &sh->plan->jobs[w->job];
+    sh->stream_rejected |= w->session->stream_rejected;
+    if (rc && (!sh->first_rc || sh->first_rc == OCIPUSH_E_ABORTED)) {
+        sh->first_rc = rc;
+        memcpy(sh->first_msg, w->session->errmsg, sizeof sh->first_msg);
+    }
+    if (rc || (!sh->stop && tally_landed(sh->tally, w->job, job->size)))
+        sh->stop = 1;
 }
 
 static void *work(void *arg)
@@ -74,22 +141,14 @@ static void *work(void *arg)
     shared *sh = w->sh;
     for (;;) {
         pthread_mutex_lock(&sh->lock);
-        int take = !sh->stop && sh->next < sh->count;
+        int take = !sh->stop && sh->next < sh->plan->count;
         w->job = sh->next++;
         pthread_mutex_unlock(&sh->lock);
         if (!take)
             break;
-        op_blob_job *job = &sh->jobs[w->job];
-        int rc = op_push_job(w->session, sh->repository, job);
+        int rc = op_push_job(w->session, sh->repository, &sh->plan->jobs[w->job]);
         pthread_mutex_lock(&sh->lock);
-        sh->stream_rejected |= w->session->stream_rejected;
-        if (rc && (!sh->first_rc || sh->first_rc == OCIPUSH_E_ABORTED)) {
-            /* The cause, not the aborts it set off in the others. */
-            sh->first_rc = rc;
-            memcpy(sh->first_msg, w->session->errmsg, sizeof sh->first_msg);
-        }
-        if (rc)
-            sh->stop = 1;
+        job_ended(sh, w, rc);
         pthread_mutex_unlock(&sh->lock);
     }
     return NULL;
@@ -110,14 +169,10 @@ int op_push_job(ocipush_session *s, const char *repository, op_blob_job *job)
 
 /* In order: the session's own progress callback, then the push's. */
 typedef struct in_order {
-    ocipush_session *s;
     ocipush_progress_fn session_fn;
     void *session_user_data;
-    op_push_progress_fn push_fn;
-    void *push_user_data;
-    op_blob_job *jobs;
-    size_t count, index;
-    uint64_t all_before; /* bytes of the blobs done before this one */
+    tally *tally;
+    size_t job; /* the job in hand */
 } in_order;
 
 static int in_order_progress(uint64_t done, int64_t total, void *user_data)
@@ -125,28 +180,23 @@ static int in_order_progress(uint64_t done, int64_t total, void *user_data)
     in_order *o = user_data;
     if (o->session_fn && o->session_fn(done, total, o->session_user_data))
         return 1;
-    int64_t all_total = 0;
-    for (size_t i = 0; i < o->count && all_total >= 0; i++) {
-        int64_t t = ocipush_source_size(o->jobs[i].source);
-        all_total = t < 0 ? -1 : all_total + t;
-    }
-    return o->push_fn(o->index, done, total, o->all_before + done, all_total, o->push_user_data);
+    return tally_read(o->tally, o->job, done, total);
 }
 
 /* One at a time, in the calling thread. */
-static int push_in_order(ocipush_session *s, const char *repository, op_blob_job *jobs,
-                         size_t count, op_push_progress_fn progress, void *user_data)
+static int push_in_order(ocipush_session *s, const char *repository, op_blob_plan *plan, tally *t)
 {
-    in_order o = {s, s->progress_fn, s->progress_user_data, progress, user_data, jobs, count, 0, 0};
-    if (progress)
+    in_order o = {s->progress_fn, s->progress_user_data, t, 0};
+    if (t->fn)
         ocipush_session_set_progress_callback(s, in_order_progress, &o);
     int rc = 0;
-    for (o.index = 0; !rc && o.index < count; o.index++) {
-        op_blob_job *j = &jobs[o.index];
+    for (o.job = 0; !rc && o.job < plan->count; o.job++) {
+        op_blob_job *j = &plan->jobs[o.job];
         rc = op_push_job(s, repository, j);
-        o.all_before += j->size;
+        if (!rc && tally_landed(t, o.job, j->size))
+            rc = op_fail(s, OCIPUSH_E_ABORTED, "the progress callback stopped the push");
     }
-    if (progress)
+    if (t->fn)
         ocipush_session_set_progress_callback(s, o.session_fn, o.session_user_data);
     return rc;
 }
@@ -160,6 +210,7 @@ static int start_workers(shared *sh, worker *ws, size_t n, size_t *started)
             return OCIPUSH_E_NOMEM;
         if (sh->parent->log_fn)
             ocipush_session_set_log_callback(w->session, worker_log, sh->parent->log_level, w);
+        /* Never the session's own callback: the blobs' bytes interleave. */
         ocipush_session_set_progress_callback(w->session, worker_progress, w);
         if (pthread_create(&w->thread, NULL, work, w)) {
             ocipush_session_free(w->session);
@@ -169,23 +220,15 @@ static int start_workers(shared *sh, worker *ws, size_t n, size_t *started)
     return 0;
 }
 
-int op_push_blobs(ocipush_session *s, const char *repository, op_blob_job *jobs, size_t count,
-                  int concurrency, op_push_progress_fn progress, void *user_data)
+/* Worker threads, each with its own copy of the session, taking jobs from
+ * a shared list. */
+static int push_in_parallel(ocipush_session *s, const char *repository, op_blob_plan *plan,
+                            size_t n, tally *t)
 {
-    if (concurrency <= 1 || count <= 1)
-        return push_in_order(s, repository, jobs, count, progress, user_data);
-    size_t n = (size_t)concurrency < count ? (size_t)concurrency : count;
-    shared sh = {.parent = s,
-                 .repository = repository,
-                 .jobs = jobs,
-                 .count = count,
-                 .progress = progress,
-                 .progress_user_data = user_data};
+    shared sh = {.parent = s, .repository = repository, .plan = plan, .tally = t};
     worker *ws = op_calloc(n, sizeof *ws);
-    sh.done = op_calloc(count, sizeof *sh.done);
-    if (!ws || !sh.done || pthread_mutex_init(&sh.lock, NULL)) {
+    if (!ws || pthread_mutex_init(&sh.lock, NULL)) {
         op_free(ws);
-        op_free(sh.done);
         return op_fail(s, OCIPUSH_E_NOMEM, "out of memory");
     }
     size_t started = 0;
@@ -208,6 +251,23 @@ int op_push_blobs(ocipush_session *s, const char *repository, op_blob_job *jobs,
     else if (sh.stop)
         rc = op_fail(s, OCIPUSH_E_ABORTED, "the progress callback stopped the push");
     op_free(ws);
-    op_free(sh.done);
+    return rc;
+}
+
+int op_push_blobs(ocipush_session *s, const char *repository, op_blob_plan *plan, int concurrency,
+                  op_push_progress_fn progress, void *user_data)
+{
+    tally t = {.plan = plan, .fn = progress, .user_data = user_data};
+    t.layers = op_calloc(plan->layer_count, sizeof *t.layers);
+    if (!t.layers)
+        return op_fail(s, OCIPUSH_E_NOMEM, "out of memory");
+    int rc;
+    if (concurrency <= 1 || plan->count <= 1)
+        rc = push_in_order(s, repository, plan, &t);
+    else
+        rc = push_in_parallel(s, repository, plan,
+                              (size_t)concurrency < plan->count ? (size_t)concurrency : plan->count,
+                              &t);
+    op_free(t.layers);
     return rc;
 }

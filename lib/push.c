@@ -291,7 +291,7 @@ static int push_layers(ocipush_session *s, const ocipush_push *p, const char *re
      * once (and never by two threads at once). */
     op_blob_job *jobs = op_calloc(p->layer_count, sizeof *jobs);
     size_t *job_of = op_calloc(p->layer_count, sizeof *job_of);
-    size_t count = 0;
+    op_blob_plan plan = {.jobs = jobs, .job_of = job_of, .layer_count = p->layer_count};
     if (!jobs || !job_of) {
         op_free(jobs);
         op_free(job_of);
@@ -299,17 +299,19 @@ static int push_layers(ocipush_session *s, const ocipush_push *p, const char *re
     }
     for (size_t i = 0; i < p->layer_count; i++) {
         size_t j = 0;
-        while (j < count && jobs[j].source != p->layers[i].source)
+        while (j < plan.count && jobs[j].source != p->layers[i].source)
             j++;
-        if (j == count) {
-            jobs[count].source = p->layers[i].source;
-            jobs[count].expected = p->layers[i].digest[0] ? p->layers[i].digest : NULL;
-            jobs[count++].mount_from = p->mount_from;
+        if (j == plan.count) {
+            jobs[j].source = p->layers[i].source;
+            jobs[j].expected = p->layers[i].digest[0] ? p->layers[i].digest : NULL;
+            jobs[j].mount_from = p->mount_from;
+            jobs[j].layer = i;
+            plan.count++;
         }
         job_of[i] = j;
     }
-    int rc = op_push_blobs(s, repository, jobs, count, p->concurrency, p->progress_fn,
-                           p->progress_user_data);
+    int rc =
+        op_push_blobs(s, repository, &plan, p->concurrency, p->progress_fn, p->progress_user_data);
     for (size_t i = 0; !rc && i < p->layer_count; i++) {
         const push_layer *l = &p->layers[i];
         const op_blob_job *job = &jobs[job_of[i]];

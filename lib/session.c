@@ -2,7 +2,6 @@
 #include "session.h"
 
 #include <errno.h>
-#include <sys/stat.h>
 #include <unistd.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -13,6 +12,7 @@
 #include "auth.h"
 #include "digest.h"
 #include "http.h"
+#include "layout.h"
 #include "reference.h"
 
 #define DEFAULT_CONNECT_MS 30000L
@@ -77,33 +77,11 @@ static int replace_string(char **slot, const char *value)
     return OCIPUSH_OK;
 }
 
-/* mkdir that is fine when the directory is there. */
-static int make_dir(const char *path)
-{
-    return mkdir(path, 0755) == 0 || errno == EEXIST ? 0 : -1;
-}
-
 int ocipush_session_new_layout(ocipush_session **out, const char *directory)
 {
     if (!out || !directory || !*directory)
         return OCIPUSH_E_INVALID;
-    op_buf blobs = {0}, marker = {0};
-    int rc = op_buf_printf(&blobs, "%s/blobs", directory) ||
-                     op_buf_printf(&marker, "%s/oci-layout", directory)
-                 ? OCIPUSH_E_NOMEM
-                 : 0;
-    if (!rc && (make_dir(directory) || make_dir(blobs.data) || op_buf_puts(&blobs, "/sha256") ||
-                make_dir(blobs.data)))
-        rc = OCIPUSH_E_IO;
-    if (!rc && access(marker.data, F_OK) != 0) {
-        FILE *f = fopen(marker.data, "w");
-        if (!f || fputs("{\"imageLayoutVersion\":\"1.0.0\"}", f) < 0)
-            rc = OCIPUSH_E_IO;
-        if (f && fclose(f) && !rc)
-            rc = OCIPUSH_E_IO;
-    }
-    op_buf_free(&blobs);
-    op_buf_free(&marker);
+    int rc = op_layout_create(directory);
     if (rc)
         return rc;
     ocipush_session *s = NULL;

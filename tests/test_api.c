@@ -504,14 +504,32 @@ static int test_mount(void)
     CHECK(strstr(log_text.data, "could not mount") != NULL);
     served_digest(served, "api/mount-dst2", digest);
     CHECK(strcmp(served, digest) == 0);
-    /* Mount only (no source): nothing uploaded, no error. */
+    /* Mount only (no source), the blob nowhere: a status of its own, nothing
+     * uploaded, the outputs not written. */
     char other[OCIPUSH_DIGEST_BUFSIZE];
     op_sha256_digest(other, "not anywhere", 12);
+    mounted = -1;
+    size = 12345;
     CHECK_RC(
-        ocipush_blob_push_mount(s, "api/mount-dst3", NULL, other, "api/mount-src", NULL, &mounted),
-        OCIPUSH_OK);
-    CHECK(mounted == 0);
+        ocipush_blob_push_mount(s, "api/mount-dst3", NULL, other, "api/mount-src", &size, &mounted),
+        OCIPUSH_E_NOT_MOUNTED);
+    CHECK(mounted == -1 && size == 12345);
+    CHECK(strstr(ocipush_session_errmsg(s), "no source was given") != NULL);
     CHECK(head_status("api/mount-dst3", "blobs", other) == 404);
+    /* Mount only, the blob there already: OK, not mounted, its size. */
+    CHECK_RC(
+        ocipush_blob_push_mount(s, "api/mount-dst", NULL, digest, "api/mount-src", &size, &mounted),
+        OCIPUSH_OK);
+    CHECK(mounted == 0 && size == 16);
+    /* Failures leave the outputs alone. */
+    mounted = -1;
+    size = 12345;
+    CHECK_RC(ocipush_blob_push_mount(s, "api/mount-dst3", NULL, "sha256:00", "api/mount-src", &size,
+                                     &mounted),
+             OCIPUSH_E_INVALID);
+    CHECK_RC(ocipush_blob_push_mount(s, "api/mount-dst3", NULL, other, "Bad/Repo", &size, &mounted),
+             OCIPUSH_E_INVALID);
+    CHECK(mounted == -1 && size == 12345);
     ocipush_source_free(src);
     ocipush_source_free(never);
     ocipush_session_free(s);
@@ -561,7 +579,7 @@ static int test_parallel_push(void)
     uint64_t total = 0;
     for (int i = 0; i < N; i++)
         total += 50000 + (uint64_t)i * 1001;
-    CHECK(pp.calls > 0 && pp.all_total == (int64_t)total && pp.last_all_done <= total);
+    CHECK(pp.calls > 0 && pp.all_total == (int64_t)total && pp.last_all_done == total);
     op_buf m = {0};
     CHECK(fetch(REG, "api/parallel", "manifests", "par", 0, &m) == 200);
     for (int i = 0; i < N; i++) { /* every layer in order, served whole */
@@ -614,6 +632,127 @@ static int test_parallel_failure_and_abort(void)
             ocipush_source_free(srcs[i]);
         ocipush_session_free(s);
     }
+    return 0;
+}
+
+/* What a push's progress callback was told, per layer index. */
+typedef struct layer_calls {
+    int calls[8];
+    uint64_t last_done[8];
+    int64_t last_total[8];
+    uint64_t all_done;
+    int64_t all_total;
+    int bad; /* an index out of range, or all_done went back or past all_total */
+} layer_calls;
+
+static int on_layer_progress(size_t index, uint64_t done, int64_t total, uint64_t all_done,
+                             int64_t all_total, void *ud)
+{
+    layer_calls *lc = ud;
+    if (index >= 8 || all_done < lc->all_done || (all_total >= 0 && all_done > (uint64_t)all_total))
+        lc->bad = 1;
+    if (index < 8) {
+        lc->calls[index]++;
+        lc->last_done[index] = done;
+        lc->last_total[index] = total;
+    }
+    lc->all_done = all_done;
+    lc->all_total = all_total;
+    return 0;
+}
+
+/* Layers [a, b, a, c]: each reported under its index in the order added;
+ * the second layer of `a` once, whole, when a's blob has landed; the last
+ * call has every byte of every layer. */
+static int test_push_progress_indexes(void)
+{
+    enum { A = 41001, B = 23002, C = 67003 };
+    for (int concurrency = 1; concurrency <= 4; concurrency += 3) {
+        ocipush_session *s = session_for(REG);
+        pattern_source ps[3];
+        ocipush_source *a = pattern_stream(&ps[0], A, A), *b = pattern_stream(&ps[1], B, B),
+                       *c = pattern_stream(&ps[2], C, C);
+        ocipush_push *p = NULL;
+        layer_calls lc = {0};
+        char repo[64];
+        snprintf(repo, sizeof repo, "api/progress-index%d", concurrency);
+        CHECK(s && a && b && c);
+        CHECK_RC(ocipush_push_new(&p), OCIPUSH_OK);
+        CHECK_RC(ocipush_push_add_layer(p, a, NULL, "a"), OCIPUSH_OK);
+        CHECK_RC(ocipush_push_add_layer(p, b, NULL, "b"), OCIPUSH_OK);
+        CHECK_RC(ocipush_push_add_layer(p, a, NULL, "a again"), OCIPUSH_OK);
+        CHECK_RC(ocipush_push_add_layer(p, c, NULL, "c"), OCIPUSH_OK);
+        CHECK_RC(ocipush_push_set_concurrency(p, concurrency), OCIPUSH_OK);
+        CHECK_RC(ocipush_push_set_progress_callback(p, on_layer_progress, &lc), OCIPUSH_OK);
+        CHECK_RC(ocipush_push_run(s, p, repo, NULL), OCIPUSH_OK);
+        CHECK(!lc.bad);
+        CHECK(lc.calls[0] > 0 && lc.last_done[0] == A && lc.last_total[0] == A);
+        CHECK(lc.calls[1] > 0 && lc.last_done[1] == B && lc.last_total[1] == B);
+        CHECK(lc.calls[2] == 1 && lc.last_done[2] == A && lc.last_total[2] == A);
+        CHECK(lc.calls[3] > 0 && lc.last_done[3] == C && lc.last_total[3] == C);
+        CHECK(lc.all_total == 2 * A + B + C && lc.all_done == (uint64_t)lc.all_total);
+        ocipush_push_free(p);
+        ocipush_source_free(a);
+        ocipush_source_free(b);
+        ocipush_source_free(c);
+        ocipush_session_free(s);
+    }
+    return 0;
+}
+
+/* [x of known digest, y]: x is skipped (the registry has it) or mounted,
+ * its source never read; it is still reported once, whole, and the last
+ * call has all_done == all_total. x's source declares `x_declared` bytes
+ * (-1: a size known only once x has landed). */
+static int push_progress_known(ocipush_session *s, const char *repo, const char *mount_from,
+                               int concurrency, int64_t x_declared)
+{
+    enum { X = 30011, Y = 20011 };
+    pattern_source px, py;
+    ocipush_source *x = pattern_stream(&px, X, x_declared), *y = pattern_stream(&py, Y, Y);
+    char digest[OCIPUSH_DIGEST_BUFSIZE];
+    ocipush_push *p = NULL;
+    layer_calls lc = {0};
+    CHECK(x && y);
+    px.fail_at = 0; /* reading it would fail the push */
+    pattern_digest(digest, X);
+    CHECK_RC(ocipush_push_new(&p), OCIPUSH_OK);
+    CHECK_RC(ocipush_push_add_layer_digest(p, x, NULL, NULL, digest), OCIPUSH_OK);
+    CHECK_RC(ocipush_push_add_layer(p, y, NULL, NULL), OCIPUSH_OK);
+    if (mount_from)
+        CHECK_RC(ocipush_push_set_mount_source(p, mount_from), OCIPUSH_OK);
+    CHECK_RC(ocipush_push_set_concurrency(p, concurrency), OCIPUSH_OK);
+    CHECK_RC(ocipush_push_set_progress_callback(p, on_layer_progress, &lc), OCIPUSH_OK);
+    CHECK_RC(ocipush_push_run(s, p, repo, NULL), OCIPUSH_OK);
+    CHECK(px.reads_after_fail == 0);
+    CHECK(!lc.bad);
+    CHECK(lc.calls[0] == 1 && lc.last_done[0] == X && lc.last_total[0] == X);
+    CHECK(lc.calls[1] > 0 && lc.last_done[1] == Y && lc.last_total[1] == Y);
+    CHECK(lc.all_total == X + Y && lc.all_done == (uint64_t)lc.all_total);
+    ocipush_push_free(p);
+    ocipush_source_free(x);
+    ocipush_source_free(y);
+    return 0;
+}
+
+static int test_push_progress_skipped_and_mounted(void)
+{
+    ocipush_session *s = session_for(REG);
+    pattern_source px;
+    ocipush_source *x = pattern_stream(&px, 30011, 30011);
+    CHECK(s && x);
+    CHECK_RC(ocipush_blob_push(s, "api/progress-skip", x, NULL, NULL, NULL), OCIPUSH_OK);
+    ocipush_source_free(x);
+    for (int concurrency = 1; concurrency <= 4; concurrency += 3) {
+        char repo[64];
+        snprintf(repo, sizeof repo, "api/progress-mount%d", concurrency);
+        if (push_progress_known(s, "api/progress-skip", NULL, concurrency, 30011) ||
+            push_progress_known(s, "api/progress-skip", NULL, concurrency, -1) ||
+            push_progress_known(s, repo, "api/progress-skip", concurrency, -1))
+            return 1;
+        CHECK(strstr(log_text.data, "mounted ") != NULL);
+    }
+    ocipush_session_free(s);
     return 0;
 }
 
@@ -709,6 +848,9 @@ int main(void)
     run("layers pushed in parallel, in order, with progress", test_parallel_push);
     run("parallel: a failing layer, a stop from progress", test_parallel_failure_and_abort);
     run("layers of known digest: skipped, mounted, checked", test_known_digests_skip_and_mount);
+    run("push progress: layer indexes, a source given twice", test_push_progress_indexes);
+    run("push progress: skipped and mounted layers end at all_total",
+        test_push_progress_skipped_and_mounted);
     op_buf_free(&log_text);
     curl_global_cleanup();
     printf("%d passed, %d failed\n", passes, failures);

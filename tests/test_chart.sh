@@ -105,9 +105,13 @@ case_bad_charts() {
     local d=$WORK/bad
     mkdir -p "$d"
     echo "not a chart at all" >"$d/text.tgz"
-    bad_chart "not gzip" "is not a chart" "$d/text.tgz"
+    bad_chart "not gzip" "invalid argument: $d/text.tgz is not a chart" "$d/text.tgz"
     echo "plain text, gzip'd" | gzip >"$d/notar.tgz"
-    bad_chart "not tar" "is not a chart" "$d/notar.tgz"
+    bad_chart "not tar" "invalid argument: $d/notar.tgz is not a chart" "$d/notar.tgz"
+    head -c 30 "$(make_chart "$d" cut 'apiVersion: v2
+name: cut
+version: 1.0.0')" >"$d/truncated.tgz"
+    bad_chart "truncated" "invalid argument: $d/truncated.tgz is not a chart" "$d/truncated.tgz"
     mkdir -p "$d/nochart/templates" && echo x >"$d/nochart/templates/a.yaml"
     tar -C "$d" -czf "$d/nochart.tgz" nochart
     bad_chart "no Chart.yaml" "has no Chart.yaml" "$d/nochart.tgz"
@@ -119,7 +123,16 @@ name: nover')"
 name: badver
 version: 1.0.0.0-x')"
     bad_chart "not YAML" "Chart.yaml" "$(make_chart "$d" broken 'name: [unclosed')"
-    bad_chart "missing file" "cannot read\|is not a chart" "$d/does-not-exist.tgz"
+    # A file that cannot be read is an I/O error with the system's reason,
+    # not taken for one that is not a chart.
+    bad_chart "missing file" "local I/O error: cannot read $d/does-not-exist.tgz: No such file or directory" \
+        "$d/does-not-exist.tgz"
+    bad_chart "a directory" "local I/O error: cannot read $d: Is a directory" "$d"
+    if [[ $(id -u) != 0 ]]; then # root reads it anyway
+        cp "$d/text.tgz" "$d/unreadable.tgz" && chmod 000 "$d/unreadable.tgz"
+        bad_chart "unreadable" "local I/O error: cannot read $d/unreadable.tgz: Permission denied" \
+            "$d/unreadable.tgz"
+    fi
     catalog | grep -q "^bad/" && fail "a bad chart left a repository" || true
 }
 

@@ -77,6 +77,31 @@ case_not_a_directory() {
     grep -q "cannot use '$WORK/afile' as an OCI layout" "$WORK/stderr" || fail "unclear: $(cat "$WORK/stderr")"
 }
 
+# A layout whose parents are missing: they are made, as mkdir -p makes them
+# (0777 less the umask); a file among them is an error that says so.
+case_nested_layout() {
+    local lay=$WORK/nested/deeper/lay f out want
+    f=$WORK/nested.bin
+    head -c 40001 /dev/urandom >"$f"
+    out=$(ocipush --oci-layout "$lay" push app:v1 "$f" 2>"$WORK/stderr") || fail "$(cat "$WORK/stderr")"
+    check_eq "pushed line" "Pushed: $lay:v1" "$(head -n 1 <<<"$out")"
+    layout_sound "$lay"
+    cmp -s "$f" "$lay/blobs/sha256/$(sha256sum "$f" | cut -d' ' -f1)" || fail "the layer file differs"
+    want=$(printf '%o' $((0777 & ~$(umask))))
+    check_eq "mode of a parent made" "$want" "$(stat -c %a "$WORK/nested/deeper")"
+    skopeo inspect --raw "oci:$lay:v1" >"$WORK/nested.json" 2>"$WORK/stderr" || fail "$(cat "$WORK/stderr")"
+    check_eq "skopeo inspect" "${out##*Digest: }" "$(sha_of "$WORK/nested.json")"
+    # Trailing and doubled slashes change nothing.
+    out=$(ocipush --oci-layout "$WORK/nested2//a/lay/" push app:v1 "$f" 2>"$WORK/stderr") || fail "$(cat "$WORK/stderr")"
+    layout_sound "$WORK/nested2/a/lay"
+    echo x >"$WORK/nested-file"
+    local rc=0
+    ocipush --oci-layout "$WORK/nested-file/sub/lay" push app:v1 "$f" >/dev/null 2>"$WORK/stderr" || rc=$?
+    check_eq "exit status (a file as a parent)" 1 "$rc"
+    grep -q "cannot use '$WORK/nested-file/sub/lay' as an OCI layout: Not a directory" "$WORK/stderr" ||
+        fail "unclear: $(cat "$WORK/stderr")"
+}
+
 # No registry named: the push goes into ./oci-layout, says so, and writes the
 # bytes a registry push gets; a reference with a host still goes out.
 case_no_registry_means_a_layout() {
@@ -128,6 +153,7 @@ command -v skopeo >/dev/null || { echo "skopeo not found; install the Debian pac
 run_case "the same bytes as a registry; skopeo reads the layout" case_same_bytes_as_a_registry
 run_case "a pipe into a layout; a tag that moves" case_pipe_and_tags_that_move
 run_case "a layout that is not a directory" case_not_a_directory
+run_case "a layout whose parents are missing" case_nested_layout
 run_case "no registry in the reference: ./oci-layout" case_no_registry_means_a_layout
 run_case "a chart with no destination: ./oci-layout" case_chart_without_destination
 finish

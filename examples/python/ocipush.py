@@ -24,10 +24,12 @@ ctypes.util.find_library("ocipush") finds, else as "libocipush.so.0".
 - Callbacks (a session's log and progress callbacks, a callback source's
   read and rewind, a push's progress callback) run inside the ocipush call
   that needs them, on the calling thread, except during Push.run() with a
-  concurrency above 1 and more than one layer: the layers are then uploaded
-  by threads of the library, which call the layers' sources (each source on
-  one thread), the session's log callback and the push's progress callback
-  (these two one call at a time) from there. Such a callback holds the GIL
+  concurrency above 1 and more than one distinct layer source: the layers
+  are then uploaded by threads of the library, which call the layers'
+  sources (each source on one thread), the session's log callback and the
+  push's progress callback (these two one call at a time) from there; the
+  session's progress callback is then not called for the layers (see
+  Push.set_concurrency). Such a callback holds the GIL
   (ctypes takes it) but is not on the thread that called run(). An
   exception raised in a callback is caught and makes the callback report
   failure to C (a read or rewind fails, a progress callback aborts), and
@@ -495,7 +497,8 @@ class Session(_Handle):
     @classmethod
     def layout(cls, directory, *, log=None, log_level=LogLevel.INFO, progress=None):
         """A session that pushes into the OCI image layout at `directory`
-        (made if missing; its parent must exist) instead of a registry.
+        (made if missing, with its missing parents, as mkdir -p does)
+        instead of a registry.
 
         Blobs and manifests become files under blobs/sha256/, a tag an entry
         of index.json (a tag pushed again moves); the bytes, and so the
@@ -805,7 +808,7 @@ def blob_push(session, repository, source, expected_digest=None):
     return digest.value.decode("ascii"), size.value
 
 
-_NO_SIZE = (1 << 64) - 1  # *out_size left untouched: nothing is in the repository
+_E_NOT_MOUNTED = -13  # OCIPUSH_E_NOT_MOUNTED: mount only, and nothing was done
 
 
 def blob_push_mount(session, repository, digest, from_repository, source=None):
@@ -822,12 +825,17 @@ def blob_push_mount(session, repository, digest, from_repository, source=None):
     The content uploaded must hash to `digest` (E_DIGEST_MISMATCH, nothing
     committed). A layout session has nothing to mount from: it uploads."""
     mounted = c_int(0)
-    size = c_uint64(_NO_SIZE)
-    _call(session, "ocipush_blob_push_mount", _text(repository, "repository"),
-          _src(source) if source is not None else None, _text(digest, "digest"),
-          _text(from_repository, "from_repository"), ctypes.byref(size), ctypes.byref(mounted),
-          sources=(source,) if source is not None else ())
-    return bool(mounted.value), None if size.value == _NO_SIZE else size.value
+    size = c_uint64(0)
+    try:
+        _call(session, "ocipush_blob_push_mount", _text(repository, "repository"),
+              _src(source) if source is not None else None, _text(digest, "digest"),
+              _text(from_repository, "from_repository"), ctypes.byref(size),
+              ctypes.byref(mounted), sources=(source,) if source is not None else ())
+    except OcipushError as err:
+        if err.code != _E_NOT_MOUNTED:
+            raise
+        return False, None
+    return bool(mounted.value), size.value
 
 
 def blob_exists(session, repository, digest):
@@ -1082,12 +1090,16 @@ class Push(_Handle):
     def set_concurrency(self, concurrency):
         """How many layers run() uploads at once, 1 to 64 (default 4).
 
-        Above 1, with more than one layer, the layers are uploaded by the
-        library's threads, each with its own copy of the session: the
-        layers' source callbacks, the session's log callback and this push's
-        progress callback are then called from those threads (not the
-        session's progress callback, which is not called for the layers).
-        With 1 everything runs in the calling thread, in order."""
+        Above 1, with more than one distinct layer source, the layers are
+        uploaded by the library's threads, each with its own copy of the
+        session: the layers' source callbacks (each source on one thread,
+        different sources at the same time), the session's log callback and
+        this push's progress callback (these two one call at a time, never
+        overlapping) are then called from those threads; the session's
+        progress callback is not called for the layers, only for the config.
+        With 1, or one source for every layer, everything runs in the
+        calling thread, in order, and the session's progress callback sees
+        every blob."""
         if isinstance(concurrency, bool) or not isinstance(concurrency, int):
             raise TypeError(f"concurrency must be an int, not {type(concurrency).__name__}")
         # ctypes would silently truncate an int beyond C's range; C judges the rest.
@@ -1099,14 +1111,18 @@ class Push(_Handle):
         """Call progress(index, done, total, all_done, all_total) as layer
         bytes are read: layer `index` (in the order added) has `done` of
         `total` bytes read, all layers together `all_done` of `all_total` (a
-        total is None when not known). A source given for several layers is
-        read once and counted once: `index` then counts distinct sources, in
-        the order first added. A layer the registry already has (a known
-        digest) is not read and reports nothing. A true result stops the push
-        (OcipushError E_ABORTED); an exception raised stops it too and is
-        raised from run(). Calls come one at a time, from the calling
-        thread, or from the library's upload threads when the push is
-        parallel (set_concurrency). None: stop."""
+        total is None when not known). A layer that is not read (a known
+        digest the registry already has, or that was mounted) is reported
+        once, with done == total. A source given for several layers is read
+        once, reported under the first of them; each later one is reported
+        once, with done == total, when the blob has landed, and counts in
+        all_done and all_total like any layer. So after a push that
+        succeeded the last call has all_done == all_total (unless all_total
+        is None: that call is about a stream of undeclared size). A true
+        result stops the push (OcipushError E_ABORTED); an exception raised
+        stops it too and is raised from run(). Calls come one at a time,
+        from the calling thread, or from the library's upload threads when
+        the push is parallel (set_concurrency). None: stop."""
         if progress is None:
             fn = _PUSH_PROGRESS_FN()  # NULL
         elif not callable(progress):

@@ -789,6 +789,20 @@ class LayoutTests(RegistryTest):
         self.assertEqual(json.loads(blobs[d2.removeprefix("sha256:")])["layers"][1]["digest"],
                          sha(b"other notes\n"))
 
+    def test_missing_parents_made(self):
+        lay = os.path.join(scratch_dir(), "missing", "parents", "layout")
+        a, b, config = random_bytes(5001, seed=31), b"more notes\n", b'{"k":"w"}'
+        with ocipush.Session.layout(lay) as ls:
+            digest = self.push(ls, a, b, config)
+        self.assertEqual([e["digest"] for e in self.index_entries(lay, "v1")], [digest])
+        self.assertIn(hashlib.sha256(a).hexdigest(), self.blobs(lay))
+        # Mount-only into a layout: nothing to mount from, nothing done.
+        with ocipush.Session.layout(lay) as ls:
+            self.assertEqual(ocipush.blob_push_mount(ls, "python/layout", sha(b"absent"),
+                                                     "python/base"), (False, None))
+            self.assertEqual(ocipush.blob_push_mount(ls, "python/layout", sha(a),
+                                                     "python/base"), (False, len(a)))
+
     def test_not_a_directory(self):
         path = os.path.join(scratch_dir(), "afile")
         with open(path, "wb") as f:
