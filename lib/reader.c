@@ -21,9 +21,15 @@ int op_reader_init(op_reader *r, ocipush_session *s, ocipush_source *src)
                        "the source is a stream that an earlier push already consumed");
     if (src->started && src->rewind(src->user_data) != 0)
         return op_fail(s, OCIPUSH_E_SOURCE, "rewinding the source for a new push failed");
-    /* A thread of its own hashes large or unknown-size blobs beside the send. */
+    /* A thread of its own hashes large or unknown-size blobs beside the send;
+     * a large regular file it reads itself. */
     int large = src->size < 0 || src->size >= (int64_t)THREADED_HASH_MIN;
-    int rc = op_hasher_new(&r->hash, large);
+    int rc = OCIPUSH_E_IO;
+    if (large && src->file_fd >= 0 && src->size >= 0)
+        rc = op_hasher_new_file(&r->hash, src->file_fd, src->file_start, src->size);
+    r->file_hashed = rc == 0;
+    if (rc)
+        rc = op_hasher_new(&r->hash, large);
     if (rc)
         return op_fail(s, rc, "cannot start a SHA-256 hash");
     if (!src->rewind && s->spool_enabled && (rc = op_spool_new(&r->spool, s->spool_memory_cap)))
@@ -39,6 +45,18 @@ void op_reader_clear(op_reader *r)
     r->spool = NULL;
 }
 
+/* The hash is final: the size is known and the digest written. */
+static int finish_hash(op_reader *r)
+{
+    int rc = op_hasher_finish(r->hash, r->digest);
+    if (rc == OCIPUSH_E_SOURCE)
+        return op_fail(r->s, rc, "%s", op_hasher_why(r->hash));
+    if (rc)
+        return op_fail(r->s, OCIPUSH_E_INVALID, "finishing the SHA-256 hash failed");
+    r->at_eof = 1;
+    return 0;
+}
+
 /* The source has ended at r->high: fix the size and the digest. */
 static int reached_eof(op_reader *r)
 {
@@ -47,10 +65,7 @@ static int reached_eof(op_reader *r)
                        "the source ended after %" PRIu64 " bytes but declared %" PRId64, r->high,
                        r->size);
     r->size = (int64_t)r->high;
-    r->at_eof = 1;
-    if (op_hasher_finish(r->hash, r->digest))
-        return op_fail(r->s, OCIPUSH_E_INVALID, "finishing the SHA-256 hash failed");
-    return 0;
+    return finish_hash(r);
 }
 
 /* Account for n fresh bytes at r->pos: hash and spool what passes the mark. */
@@ -120,6 +135,10 @@ int op_reader_read(void *ctx, uint8_t *buf, size_t cap, size_t *out_len)
         if ((rc = take_new_bytes(r, buf, n)))
             return rc;
     }
+    /* A file hashed by its own thread: the last bytes go out only if the
+     * file is as it was, so what was sent is what is hashed. */
+    if (r->file_hashed && r->pos + n == (uint64_t)r->size && op_hasher_check_file(r->hash))
+        return op_fail(r->s, OCIPUSH_E_SOURCE, "%s", op_hasher_why(r->hash));
     r->pos += n;
     *out_len = n;
     if (r->s->progress_fn && r->s->progress_fn(r->pos, r->size, r->s->progress_user_data))
@@ -184,6 +203,14 @@ int op_reader_drain(op_reader *r)
             r->s, OCIPUSH_E_NOT_REPLAYABLE,
             "the blob's size or digest must be known before sending, but its source is a "
             "stream that cannot rewind and the spool is off");
+    if (r->file_hashed && !r->at_eof) {
+        /* The hashing thread reads the file: wait for it instead of reading
+         * it here too. Everything counts as read; a rewind comes next. */
+        int rc = finish_hash(r);
+        if (rc == 0)
+            r->pos = r->high = (uint64_t)r->size;
+        return rc;
+    }
     do {
         int rc = op_reader_read(r, scratch, sizeof scratch, &n);
         if (rc)
@@ -194,6 +221,8 @@ int op_reader_drain(op_reader *r)
 
 int op_reader_finish(op_reader *r)
 {
+    if (r->at_eof && op_hasher_check_file(r->hash))
+        return op_fail(r->s, OCIPUSH_E_SOURCE, "%s", op_hasher_why(r->hash));
     if (r->at_eof)
         return 0;
     uint8_t probe[1];

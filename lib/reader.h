@@ -17,12 +17,13 @@ typedef struct op_reader {
     ocipush_source *src;
     op_spool *spool; /* a copy of a non-rewindable stream, or NULL */
     op_hasher *hash;
-    uint64_t pos;   /* offset of the next byte handed out */
-    uint64_t high;  /* bytes hashed (and spooled) so far */
-    uint64_t limit; /* reads stop here (one chunk); UINT64_MAX: no limit */
-    uint64_t mark;  /* where the body of the request in flight starts */
-    int64_t size;   /* declared or learned size; -1 until known */
-    int at_eof;     /* the source ended: size and digest are final */
+    uint64_t pos;    /* offset of the next byte handed out */
+    uint64_t high;   /* bytes hashed (and spooled) so far */
+    uint64_t limit;  /* reads stop here (one chunk); UINT64_MAX: no limit */
+    uint64_t mark;   /* where the body of the request in flight starts */
+    int64_t size;    /* declared or learned size; -1 until known */
+    int at_eof;      /* the source ended: size and digest are final */
+    int file_hashed; /* a thread hashes the source's file on its own */
     char digest[OCIPUSH_DIGEST_BUFSIZE];
 } op_reader;
 

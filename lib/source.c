@@ -24,6 +24,7 @@ int ocipush_source_new_callback(ocipush_source **out, ocipush_source_read_fn rea
     src->close = close;
     src->size = size;
     src->user_data = user_data;
+    src->file_fd = -1;
     *out = src;
     return OCIPUSH_OK;
 }

@@ -13,6 +13,11 @@ struct ocipush_source {
     int64_t size; /* -1: unknown */
     void *user_data;
     int started; /* a stream cannot be read twice: set once reading begins */
+    /* A regular file (the built-in file and descriptor sources): its
+     * descriptor and the offset its bytes start at, so a hashing thread can
+     * read it on its own with pread. -1 for every other source. */
+    int file_fd;
+    int64_t file_start;
 };
 
 #endif

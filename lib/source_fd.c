@@ -8,6 +8,7 @@
 
 #include "alloc.h"
 #include "ocipush.h"
+#include "source.h"
 
 typedef struct fd_source {
     int fd;
@@ -72,7 +73,12 @@ int ocipush_source_new_fd(ocipush_source **out, int fd, int take_ownership)
             rewind = fd_rewind;
         }
     }
-    return ocipush_source_new_callback(out, fd_read, rewind, fd_close, size, f);
+    int rc2 = ocipush_source_new_callback(out, fd_read, rewind, fd_close, size, f);
+    if (rc2 == 0 && rewind) {
+        (*out)->file_fd = fd;
+        (*out)->file_start = (int64_t)f->start;
+    }
+    return rc2;
 }
 
 int ocipush_source_new_file(ocipush_source **out, const char *path)

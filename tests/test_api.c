@@ -331,6 +331,73 @@ static int test_progress_abort(void)
     return 0;
 }
 
+/* A file that changes while it is pushed: the push fails, nothing lands
+ * (neither its old digest nor its new one), whatever the strategy. The file
+ * is changed from the progress callback, past its first MiB, in a part not
+ * sent yet. Large enough (6 MiB) to be hashed by a thread that reads the file
+ * itself. */
+typedef struct changer {
+    const char *path;
+    int done;
+} changer;
+
+static int change_file_once(uint64_t done, int64_t total, void *ud)
+{
+    changer *c = ud;
+    (void)total;
+    if (c->done || done < (1u << 20))
+        return 0;
+    FILE *f = fopen(c->path, "r+b");
+    if (!f || fseek(f, 5L << 20, SEEK_SET) != 0 || fputc('X', f) == EOF) {
+        if (f)
+            fclose(f);
+        return 1; /* abort: the test then fails on the status */
+    }
+    fclose(f);
+    c->done = 1;
+    return 0;
+}
+
+static int test_file_changed_while_pushed(void)
+{
+    int strategies[] = {OCIPUSH_STRATEGY_AUTO, OCIPUSH_STRATEGY_STREAM, OCIPUSH_STRATEGY_CHUNKED,
+                        OCIPUSH_STRATEGY_MONOLITHIC};
+    const char *tmp = getenv("OCIPUSH_TEST_TMP");
+    char path[4096], before[OCIPUSH_DIGEST_BUFSIZE], after[OCIPUSH_DIGEST_BUFSIZE];
+    const size_t len = 6u << 20;
+    uint8_t *data = malloc(len);
+    CHECK(data);
+    snprintf(path, sizeof path, "%s/changing.bin", tmp ? tmp : "/tmp");
+    for (size_t i = 0; i < 4; i++) {
+        for (size_t j = 0; j < len; j++)
+            data[j] = pattern_byte(j + i);
+        op_sha256_digest(before, data, len);
+        data[5u << 20] = 'X';
+        op_sha256_digest(after, data, len);
+        data[5u << 20] = pattern_byte((5u << 20) + i);
+        FILE *f = fopen(path, "wb");
+        CHECK(f && fwrite(data, 1, len, f) == len && fclose(f) == 0);
+        ocipush_session *s = session_for(REG);
+        ocipush_source *src = NULL;
+        changer c = {path, 0};
+        CHECK(s);
+        CHECK_RC(ocipush_source_new_file(&src, path), OCIPUSH_OK);
+        ocipush_session_set_strategy(s, strategies[i]);
+        ocipush_session_set_chunk_size(s, 2u << 20);
+        ocipush_session_set_progress_callback(s, change_file_once, &c);
+        CHECK_RC(ocipush_blob_push(s, "api/changing", src, NULL, NULL, NULL), OCIPUSH_E_SOURCE);
+        CHECK(c.done == 1);
+        CHECK(strstr(ocipush_session_errmsg(s), "changed while it was pushed") != NULL);
+        CHECK(head_status("api/changing", "blobs", before) == 404);
+        CHECK(head_status("api/changing", "blobs", after) == 404);
+        ocipush_source_free(src);
+        ocipush_session_free(s);
+    }
+    free(data);
+    remove(path);
+    return 0;
+}
+
 static int test_registry_not_running(void)
 {
     ocipush_session *s = session_for(DEAD);
@@ -840,6 +907,7 @@ int main(void)
     run("one-byte reads through the proxy", test_one_byte_reads_through_proxy);
     run("a size that lies", test_size_that_lies);
     run("progress callback aborts", test_progress_abort);
+    run("a file that changes while pushed fails, nothing lands", test_file_changed_while_pushed);
     run("registry not running", test_registry_not_running);
     run("manifest and index byte-identical", test_manifest_and_index);
     run("exists, and a known blob is skipped", test_exists_and_skip);

@@ -17,9 +17,40 @@ typedef struct job {
     char message[512];
 } job;
 
+/* A 5 MiB file pushed as a blob: large enough for a hashing thread that
+ * reads the file itself beside the sending one (through the proxy, the
+ * rejected stream is then sent again from the file while it hashes). */
+static int push_file(job *j)
+{
+    char path[4096];
+    const char *tmp = getenv("OCIPUSH_TEST_TMP");
+    snprintf(path, sizeof path, "%s/threads-%d.bin", tmp ? tmp : "/tmp", j->seed);
+    FILE *f = fopen(path, "wb");
+    for (size_t k = 0; f && k < (5u << 20); k++)
+        fputc((int)((k * 131 + (size_t)j->seed) & 0xff), f);
+    if (!f || fclose(f) != 0)
+        return OCIPUSH_E_IO;
+    ocipush_session *s = NULL;
+    ocipush_source *src = NULL;
+    char digest[OCIPUSH_DIGEST_BUFSIZE];
+    int rc = ocipush_session_new(&s, j->host);
+    rc = rc ? rc : ocipush_session_set_plain_http(s, 1);
+    rc = rc ? rc : ocipush_source_new_file(&src, path);
+    rc = rc ? rc : ocipush_blob_push(s, j->repo, src, NULL, digest, NULL);
+    if (rc)
+        snprintf(j->message, sizeof j->message, "file: %s: %s", ocipush_strerror(rc),
+                 s ? ocipush_session_errmsg(s) : "");
+    ocipush_source_free(src);
+    ocipush_session_free(s);
+    remove(path);
+    return rc;
+}
+
 static void *run(void *arg)
 {
     job *j = arg;
+    if (push_file(j))
+        j->failures++;
     for (int i = 0; i < 8 && !j->failures; i++) {
         ocipush_session *s = NULL;
         ocipush_source *src = NULL, *src2 = NULL, *src3 = NULL;
@@ -79,7 +110,7 @@ int main(void)
             printf("not ok - thread %d: %s\n", i + 1, jobs[i].message);
             failed++;
         } else {
-            printf("ok - thread %d pushed 8 artifacts\n", i + 1);
+            printf("ok - thread %d pushed a 5 MiB file and 8 artifacts\n", i + 1);
         }
     }
     printf("%d passed, %d failed\n", 2 - failed, failed);
