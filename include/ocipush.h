@@ -470,7 +470,11 @@ OCIPUSH_API void ocipush_source_free(ocipush_source *source);
  * nothing in the registry.
  *
  * The digest is computed while the source is read, and each byte is hashed
- * once even when an upload is sent again. When a streamed upload is rejected
+ * once even when an upload is sent again. A regular file of 4 MiB or more (a
+ * file or descriptor source) is hashed by a thread that reads it on its own
+ * beside the send; if the file changes while it is pushed (its size,
+ * modification or change time moves), the push fails with OCIPUSH_E_SOURCE
+ * before its last bytes are sent, so nothing is committed. When a streamed upload is rejected
  * (HTTP 400, 411, 413, 501, or the connection closed before any answer), the
  * blob is sent again, length-delimited, in a new upload session, from the
  * rewound source or the spool; the session then stays length-delimited for
