@@ -134,9 +134,13 @@ typedef struct ocipush_session ocipush_session;
 
 /** How blobs are uploaded (see ocipush_session_set_strategy). */
 typedef enum ocipush_strategy {
-    /** Length-delimited when the size is known (one PUT when the digest is
-     *  known too, else PATCH with Content-Range then PUT), streamed when the
-     *  size is not known. The default. */
+    /** Length-delimited when the size is known, streamed when it is not. A
+     *  blob of at most 4 MiB whose digest is known goes in one PUT; its
+     *  digest is known when given, and a rewindable source of known size up
+     *  to 4 MiB is hashed before anything is sent so that it is (and so that
+     *  a blob the registry has already is skipped, see ocipush_blob_push()).
+     *  A larger blob goes in a PATCH with Content-Range, hashed as it is
+     *  sent, then a PUT. The default. */
     OCIPUSH_STRATEGY_AUTO = 0,
     /** POST, then one PUT ?digest= carrying the whole body with a
      *  Content-Length. A source of unknown size or digest is read (and, if it
@@ -467,7 +471,12 @@ OCIPUSH_API void ocipush_source_free(ocipush_source *source);
  * registry is first asked (HEAD) whether it has that blob, in which case the
  * source is not read at all; and a mismatch is detected before the upload is
  * committed, which then fails with OCIPUSH_E_DIGEST_MISMATCH and leaves
- * nothing in the registry.
+ * nothing in the registry. Without it, with the auto strategy, a rewindable
+ * source of known size up to 4 MiB is read and hashed first and the
+ * registry asked the same way, so a blob it has is not sent again; if the
+ * source then reads back other bytes, the push fails with OCIPUSH_E_SOURCE
+ * before anything is committed. A larger blob's digest is known only once
+ * it is sent: pass `expected_digest` to skip it.
  *
  * The digest is computed while the source is read, and each byte is hashed
  * once even when an upload is sent again. A regular file of 4 MiB or more (a
@@ -678,8 +687,11 @@ OCIPUSH_API int ocipush_push_set_config(ocipush_push *push, ocipush_source *sour
 /** Append a layer read from `source` (borrowed; a source given for several
  *  layers is read once) with `media_type` (copied;
  *  NULL means OCIPUSH_MEDIA_TYPE_LAYER) and, if `title` is not NULL, the
- *  annotation org.opencontainers.image.title = title. Returns OCIPUSH_OK,
- *  OCIPUSH_E_INVALID, OCIPUSH_E_NOMEM. */
+ *  annotation org.opencontainers.image.title = title. It is pushed as
+ *  ocipush_blob_push() pushes: a layer (or config) of at most 4 MiB from a
+ *  rewindable source is hashed first and skipped when the registry has it;
+ *  for a larger one, give its digest (ocipush_push_add_layer_digest()) to
+ *  have it skipped. Returns OCIPUSH_OK, OCIPUSH_E_INVALID, OCIPUSH_E_NOMEM. */
 OCIPUSH_API int ocipush_push_add_layer(ocipush_push *push, ocipush_source *source,
                                        const char *media_type, const char *title);
 

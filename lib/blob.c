@@ -7,6 +7,7 @@
 
 #include "alloc.h"
 #include "auth.h"
+#include "digest.h"
 #include "http.h"
 #include "layout.h"
 #include "retry.h"
@@ -15,6 +16,13 @@
 #include "upload.h"
 
 #define DEFAULT_CHUNK (16u << 20)
+/* A rewindable source of known size up to this is hashed before anything is
+ * sent (a few milliseconds): with its digest known, a HEAD skips a blob the
+ * registry has already, and one PUT sends it otherwise, so a blob it lacks
+ * costs HEAD, POST, PUT: no more requests than POST, PATCH, PUT. Larger
+ * blobs are hashed while they are sent instead: hashing them first would
+ * add their whole hashing time to the push. */
+#define PREHASH_MAX (4u << 20)
 
 static int check_names(ocipush_session *s, const char *repository, const char *digest)
 {
@@ -69,11 +77,7 @@ int ocipush_blob_exists(ocipush_session *s, int *out_exists, const char *reposit
 /* Refuse to commit content that does not hash to what the caller expects. */
 static int check_expected(op_upload *u, const char *expected)
 {
-    if (!expected || strcmp(expected, u->reader->digest) == 0)
-        return 0;
-    return op_fail(u->s, OCIPUSH_E_DIGEST_MISMATCH,
-                   "the content hashes to %s, not the expected %s; the upload was not committed",
-                   u->reader->digest, expected);
+    return op_reader_check_expected(u->reader, expected, u->prehashed);
 }
 
 /* Size (and, for one PUT, digest) must be known before a length-delimited
@@ -90,7 +94,7 @@ static int learn_size_and_digest(op_upload *u)
  * 400 for a large body, a 413 cap): chunks may pass where it did not. */
 static int monolithic_refused(const op_upload *u, int rc)
 {
-    if (rc != OCIPUSH_E_HTTP)
+    if (rc != OCIPUSH_E_HTTP || !u->put_failed) /* not a refusal of the POST */
         return 0;
     if (u->last_status == 413)
         return 1;
@@ -104,15 +108,24 @@ static int monolithic_refused(const op_upload *u, int rc)
 static int send_once(op_upload *u, const char *expected, int monolithic, uint64_t *chunk)
 {
     int rc = 0;
-    if (monolithic || u->reader->size < 0)
+    /* One PUT names its digest before the body. Known already (given, or
+     * from a first read), it is checked as the last byte goes out, so the
+     * source is read once; else it is learned by reading the source first. */
+    int ahead = monolithic && expected && u->reader->size >= 0;
+    if ((monolithic && !ahead) || u->reader->size < 0)
         rc = learn_size_and_digest(u);
     else if (u->reader->pos != 0)
         rc = op_reader_rewind(u->reader);
-    if (rc == 0 && monolithic)
+    if (rc == 0 && monolithic && !ahead)
         rc = check_expected(u, expected);
     rc = rc ? rc : op_upload_start(u);
+    u->put_failed = 0;
     if (rc == 0 && monolithic) {
-        rc = op_upload_put_body(u, u->reader->digest);
+        u->reader->expected = ahead ? expected : NULL;
+        u->reader->expected_own = u->prehashed;
+        rc = op_upload_put_body(u, ahead ? expected : u->reader->digest);
+        u->reader->expected = NULL;
+        u->put_failed = rc != 0;
         return rc ? rc : op_reader_finish(u->reader);
     }
     rc = rc ? rc : op_upload_chunks(u, chunk);
@@ -232,8 +245,13 @@ static int push_blob(op_upload *u, const char *expected)
     case OCIPUSH_STRATEGY_CHUNKED:
         return send_length_delimited(u, expected, 0, s->chunk_size ? s->chunk_size : DEFAULT_CHUNK);
     case OCIPUSH_STRATEGY_AUTO:
+        /* One PUT for a small blob of known digest (checked before it is
+         * sent); a larger one is hashed as it goes out in a PATCH. */
         if (size_known)
-            return send_length_delimited(u, expected, 0, s->chunk_size);
+            return send_length_delimited(u, expected,
+                                         expected && s->chunk_size == 0 &&
+                                             u->reader->size <= (int64_t)PREHASH_MAX,
+                                         s->chunk_size);
         break;
     case OCIPUSH_STRATEGY_STREAM: break;
     }
@@ -283,6 +301,40 @@ static int upload_source(op_upload *u, ocipush_source *source, const char *expec
     return rc;
 }
 
+/* The digest of a small rewindable source of known size, read through once
+ * (no progress reported: nothing is sent) and rewound. 1 when it is not
+ * worth it or the source does not read back as declared: the upload then
+ * goes on without it and reports what is wrong. */
+static int prehash(ocipush_session *s, ocipush_source *src, char *out)
+{
+    if (!src->rewind || src->size < 0 || src->size > (int64_t)PREHASH_MAX ||
+        s->strategy != OCIPUSH_STRATEGY_AUTO)
+        return 1;
+    if (src->started && src->rewind(src->user_data) != 0)
+        return 1;
+    src->started = 1;
+    op_sha256 *sha = NULL;
+    if (op_sha256_new(&sha))
+        return 1;
+    uint8_t buf[16 * 1024];
+    uint64_t total = 0;
+    size_t n = 0;
+    int rc = 0;
+    do {
+        rc = src->read(src->user_data, buf, sizeof buf, &n) != 0 || n > sizeof buf ||
+             op_sha256_update(sha, buf, n) != 0;
+        total += rc ? 0 : n;
+    } while (rc == 0 && n > 0 && total <= (uint64_t)src->size);
+    if (rc == 0 && total == (uint64_t)src->size)
+        rc = op_sha256_finish(sha, out) != 0;
+    else
+        rc = 1;
+    op_sha256_free(sha);
+    if (src->rewind(src->user_data) != 0)
+        return 1;
+    return rc;
+}
+
 int ocipush_blob_push(ocipush_session *s, const char *repository, ocipush_source *source,
                       const char *expected_digest, char *out_digest, uint64_t *out_size)
 {
@@ -294,6 +346,10 @@ int ocipush_blob_push(ocipush_session *s, const char *repository, ocipush_source
         return rc;
     if (!source)
         return op_fail(s, OCIPUSH_E_INVALID, "no source given");
+    char known[OCIPUSH_DIGEST_BUFSIZE];
+    int prehashed = !expected_digest && prehash(s, source, known) == 0;
+    if (prehashed)
+        expected_digest = known;
     if (expected_digest) {
         int exists = 0;
         int64_t size = -1;
@@ -301,10 +357,10 @@ int ocipush_blob_push(ocipush_session *s, const char *repository, ocipush_source
             return rc;
         if (exists && size < 0)
             size = source->size;
-        if (exists && size >= 0) /* the source is not read at all */
+        if (exists && size >= 0) /* the source is not read (again) */
             return already_there(s, repository, expected_digest, size, out_digest, out_size);
     }
-    op_upload u = {.s = s, .repository = repository};
+    op_upload u = {.s = s, .repository = repository, .prehashed = prehashed};
     return upload_source(&u, source, expected_digest, out_digest, out_size);
 }
 

@@ -137,8 +137,15 @@ int op_reader_read(void *ctx, uint8_t *buf, size_t cap, size_t *out_len)
     }
     /* A file hashed by its own thread: the last bytes go out only if the
      * file is as it was, so what was sent is what is hashed. */
-    if (r->file_hashed && r->pos + n == (uint64_t)r->size && op_hasher_check_file(r->hash))
+    int last = r->size >= 0 && r->pos + n == (uint64_t)r->size;
+    if (last && r->file_hashed && op_hasher_check_file(r->hash))
         return op_fail(r->s, OCIPUSH_E_SOURCE, "%s", op_hasher_why(r->hash));
+    if (last && r->expected) {
+        if (!r->at_eof && r->high == (uint64_t)r->size && (rc = finish_hash(r)))
+            return rc;
+        if ((rc = op_reader_check_expected(r, r->expected, r->expected_own)))
+            return rc;
+    }
     r->pos += n;
     *out_len = n;
     if (r->s->progress_fn && r->s->progress_fn(r->pos, r->size, r->s->progress_user_data))
@@ -217,6 +224,22 @@ int op_reader_drain(op_reader *r)
             return rc;
     } while (n > 0);
     return 0;
+}
+
+int op_reader_check_expected(op_reader *r, const char *expected, int own)
+{
+    if (!expected || (r->at_eof && strcmp(expected, r->digest) == 0))
+        return 0;
+    if (!r->at_eof)
+        return op_fail(r->s, OCIPUSH_E_INVALID, "the digest is not known yet");
+    if (own)
+        return op_fail(r->s, OCIPUSH_E_SOURCE,
+                       "the source gave other bytes when read again (they hash to %s, first to "
+                       "%s); the upload was not committed",
+                       r->digest, expected);
+    return op_fail(r->s, OCIPUSH_E_DIGEST_MISMATCH,
+                   "the content hashes to %s, not the expected %s; the upload was not committed",
+                   r->digest, expected);
 }
 
 int op_reader_finish(op_reader *r)

@@ -24,6 +24,11 @@ typedef struct op_reader {
     int64_t size;    /* declared or learned size; -1 until known */
     int at_eof;      /* the source ended: size and digest are final */
     int file_hashed; /* a thread hashes the source's file on its own */
+    /* When set, the last byte goes out only once the content is known to
+     * hash to it: a one-PUT upload names its digest up front and commits
+     * with its last byte. */
+    const char *expected;
+    int expected_own; /* `expected` came from ocipush's own first read */
     char digest[OCIPUSH_DIGEST_BUFSIZE];
 } op_reader;
 
@@ -50,6 +55,11 @@ int op_reader_to_mark(void *ctx);
 /* Read on to the end of the source (spooling or discarding), so size and
  * digest are known; the position is left at the end. */
 int op_reader_drain(op_reader *r);
+
+/* Fail unless the final digest is `expected` (NULL: anything goes):
+ * OCIPUSH_E_DIGEST_MISMATCH, or OCIPUSH_E_SOURCE when `own` says ocipush
+ * learned `expected` by reading the source before (which has changed). */
+int op_reader_check_expected(op_reader *r, const char *expected, int own);
 
 /* After an upload of exactly r->size bytes: confirm the source has nothing
  * more, so the digest is final. OCIPUSH_E_SOURCE if it has. */

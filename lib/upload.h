@@ -20,6 +20,8 @@ typedef struct op_upload {
     int restart_cause;         /* with OP_E_RESTART: the failure that led to it */
     char last_retry_after[64]; /* the Retry-After of the last answer, "" if none */
     int preopened;             /* `location` is a session a mount opened: the next start uses it */
+    int prehashed;  /* the expected digest is ocipush's own, from a first read of the source */
+    int put_failed; /* the last failure was of the PUT carrying the whole body */
 } op_upload;
 
 /* Outcomes of op_upload_* that blob.c acts on; never returned to callers of

@@ -520,6 +520,65 @@ static int test_exists_and_skip(void)
     return 0;
 }
 
+/* A rewindable source whose bytes differ at each reading (its generation
+ * moves at each rewind). */
+typedef struct fickle {
+    uint64_t pos, len;
+    int generation;
+} fickle;
+
+static int fickle_read(void *ud, uint8_t *buf, size_t cap, size_t *out_len)
+{
+    fickle *f = ud;
+    size_t n = f->len - f->pos < cap ? (size_t)(f->len - f->pos) : cap;
+    for (size_t i = 0; i < n; i++)
+        buf[i] = (uint8_t)('a' + f->generation % 26);
+    f->pos += n;
+    *out_len = n;
+    return 0;
+}
+
+static int fickle_rewind(void *ud)
+{
+    fickle *f = ud;
+    f->pos = 0;
+    f->generation++;
+    return 0;
+}
+
+/* Without a digest from the caller, a small rewindable blob is hashed first:
+ * pushed again, it is found (HEAD) and not sent; and a source that reads
+ * back other bytes the second time fails the push before anything lands. */
+static int test_small_blob_hashed_first(void)
+{
+    ocipush_session *s = session_for(REG);
+    char first[OCIPUSH_DIGEST_BUFSIZE], again[OCIPUSH_DIGEST_BUFSIZE];
+    CHECK(s);
+    CHECK_RC(push_memory(s, "api/prehash", "hashed before it is sent", first), OCIPUSH_OK);
+    CHECK(!log_text.data || strstr(log_text.data, "already has") == NULL);
+    CHECK_RC(push_memory(s, "api/prehash", "hashed before it is sent", again), OCIPUSH_OK);
+    CHECK(strcmp(first, again) == 0);
+    CHECK(log_text.data && strstr(log_text.data, "api/prehash already has") != NULL);
+
+    fickle f = {.len = 5000};
+    ocipush_source *src = NULL;
+    char a[OCIPUSH_DIGEST_BUFSIZE], b[OCIPUSH_DIGEST_BUFSIZE];
+    uint8_t bytes[5000];
+    memset(bytes, 'a', sizeof bytes);
+    op_sha256_digest(a, bytes, sizeof bytes);
+    memset(bytes, 'b', sizeof bytes);
+    op_sha256_digest(b, bytes, sizeof bytes);
+    CHECK_RC(ocipush_source_new_callback(&src, fickle_read, fickle_rewind, NULL, 5000, &f),
+             OCIPUSH_OK);
+    CHECK_RC(ocipush_blob_push(s, "api/prehash", src, NULL, NULL, NULL), OCIPUSH_E_SOURCE);
+    CHECK(strstr(ocipush_session_errmsg(s), "other bytes when read again") != NULL);
+    CHECK(head_status("api/prehash", "blobs", a) == 404);
+    CHECK(head_status("api/prehash", "blobs", b) == 404);
+    ocipush_source_free(src);
+    ocipush_session_free(s);
+    return 0;
+}
+
 static int test_source_reuse(void)
 {
     ocipush_session *s = session_for(REG);
@@ -911,6 +970,7 @@ int main(void)
     run("registry not running", test_registry_not_running);
     run("manifest and index byte-identical", test_manifest_and_index);
     run("exists, and a known blob is skipped", test_exists_and_skip);
+    run("a small blob is hashed first, skipped when there", test_small_blob_hashed_first);
     run("source reuse", test_source_reuse);
     run("cross-repository mount: 201, 202, mount only", test_mount);
     run("layers pushed in parallel, in order, with progress", test_parallel_push);

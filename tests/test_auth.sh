@@ -287,7 +287,7 @@ case_302_not_followed_for_patch() {
     f=$(make_file evil3 5000)
     : >"$RECORDED"
     expect_failure 1 "refusing to follow a 302 redirect for PATCH" \
-        ocipush --plain-http -u "$USER_" -p "$PASS" blob push "$OCIPUSH_TEST_EVIL_PROXY/evil/found/app" "$f"
+        ocipush --plain-http -u "$USER_" -p "$PASS" --strategy chunked blob push "$OCIPUSH_TEST_EVIL_PROXY/evil/found/app" "$f"
     [[ ! -s $RECORDED ]] || fail "the 302 was followed: $(cat "$RECORDED")"
 }
 

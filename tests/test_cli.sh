@@ -217,6 +217,24 @@ case_push_artifact() {
     skopeo_verify "$REG" art/demo:1.0 "$digest" "$WORK/skopeo-art"
 }
 
+# Pushed again, an artifact of small files sends no blob: each is hashed
+# first and found (HEAD) in the registry; only the manifest goes.
+case_second_push_skips_blobs() {
+    local a b out
+    a=$(make_file skip1.bin 300000)
+    b=$(make_file skip2.txt 42)
+    ocipush push "$REG/skip/app:1" "$a" "$b" >/dev/null 2>"$WORK/stderr" || fail "$(cat "$WORK/stderr")"
+    out=$(ocipush -vv push "$REG/skip/app:2" "$a" "$b" 2>"$WORK/stderr") || fail "$(cat "$WORK/stderr")"
+    check_eq "uploads in the second push" 0 "$(grep -c -e '> POST' -e '> PATCH' "$WORK/stderr")"
+    check_eq "blobs found there" 3 "$(grep -c 'skip/app already has' "$WORK/stderr")"
+    registry_manifest_get "$REG" skip/app 2 "$WORK/skip.json"
+    check_eq "manifest digest" "${out##*Digest: }" "$(sha_of "$WORK/skip.json")"
+    check_eq "layer 0 served" "$(sha_of "$a")" \
+        "$(registry_blob_sha256 "$REG" skip/app "$(jq -r '.layers[0].digest' "$WORK/skip.json")")"
+    check_eq "layer 1 served" "$(sha_of "$b")" \
+        "$(registry_blob_sha256 "$REG" skip/app "$(jq -r '.layers[1].digest' "$WORK/skip.json")")"
+}
+
 case_push_config_and_stdin_layer() {
     local cfg l out
     cfg=$WORK/config.json && echo -n '{"k":1}' >"$cfg"
@@ -339,6 +357,7 @@ run_case "manifest and index round trip" case_manifest_and_index_roundtrip
 run_case "manifest with a missing blob leaves no tag" case_manifest_missing_blob_leaves_no_tag
 run_case "push an artifact through the proxy" case_push_artifact
 run_case "push with a config and a stdin layer" case_push_config_and_stdin_layer
+run_case "a second push of small files sends no blob" case_second_push_skips_blobs
 run_case "referrers: subject and the tag schema index" case_referrers_tag_schema
 run_case "fifty layers in parallel" case_fifty_layers_in_parallel
 run_case "a progress line on a terminal, none without" case_progress_on_a_terminal_only
