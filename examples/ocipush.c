@@ -74,7 +74,8 @@ static const char usage_text[] =
     "  --subject TAG|DIGEST     push: the manifest it refers to, in the same repository\n"
     "  --concurrency N          push: layers uploaded at once (default 4)\n"
     "  --annotation KEY=VALUE   push: a manifest annotation (repeatable)\n"
-    "  -v, --verbose            say more (twice: every HTTP request)\n"
+    "  -v, --verbose            say what happens, and each HTTP exchange (method,\n"
+    "                           URL, status; credentials never shown)\n"
     "  -h, --help               show this help\n";
 
 static int usage_error(const char *msg)
@@ -262,9 +263,7 @@ static int make_session(const cli *c, const char *registry, ocipush_session **ou
         return rc;
     }
     ocipush_session_set_log_callback(s, on_log,
-                                     c->verbose >= 2   ? OCIPUSH_LOG_DEBUG
-                                     : c->verbose == 1 ? OCIPUSH_LOG_INFO
-                                                       : OCIPUSH_LOG_WARN,
+                                     c->verbose ? OCIPUSH_LOG_DEBUG : OCIPUSH_LOG_WARN,
                                      NULL);
     ocipush_session_set_plain_http(s, c->plain_http);
     ocipush_session_set_insecure(s, c->insecure);

@@ -448,6 +448,8 @@ int ocipush_blob_push_mount(ocipush_session *s, const char *repository, ocipush_
     }
     if (!source)
         return not_mounted(&u, digest, from_repository);
+    if (!s->layout_dir)
+        op_log(s, OCIPUSH_LOG_INFO, "uploading %s to %s instead", digest, repository);
     if ((rc = upload_source(&u, source, digest, NULL, out_size)) == 0)
         *out_mounted = 0;
     return rc;

@@ -73,30 +73,53 @@ static int open_chart(ocipush_session *s, const char *path, int *out_fd)
     return 0;
 }
 
-/* The Chart.yaml of the chart directory among the entries of `a`. */
+static int read_entry(ocipush_session *s, struct archive *a, const char *path, op_buf *out)
+{
+    char chunk[8192];
+    la_ssize_t n;
+    while ((n = archive_read_data(a, chunk, sizeof chunk)) > 0) {
+        if (out->len + (size_t)n > MAX_CHART_YAML)
+            return op_fail(s, OCIPUSH_E_INVALID, "%s: its Chart.yaml is too large", path);
+        if (op_buf_append(out, chunk, (size_t)n))
+            return op_fail(s, OCIPUSH_E_NOMEM, "out of memory");
+    }
+    return n < 0 ? archive_fail(s, a, path, "has a Chart.yaml that cannot be read") : 0;
+}
+
+/* The Chart.yaml of the chart directory among the entries of `a`. The whole
+ * archive is read, as helm reads it: one cut short or damaged after its
+ * Chart.yaml is refused too, not pushed. */
 static int find_chart_yaml(ocipush_session *s, struct archive *a, const char *path, op_buf *out)
 {
     struct archive_entry *e;
-    int r;
+    int r, found = 0;
     while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
         const char *name = archive_entry_pathname(e);
         const char *slash = name ? strchr(name, '/') : NULL;
         /* "<chart>/Chart.yaml", not a subchart's "<chart>/charts/x/Chart.yaml". */
-        if (!slash || strcmp(slash + 1, "Chart.yaml") != 0)
+        if (found || !slash || strcmp(slash + 1, "Chart.yaml") != 0)
             continue;
-        char chunk[8192];
-        la_ssize_t n;
-        while ((n = archive_read_data(a, chunk, sizeof chunk)) > 0) {
-            if (out->len + (size_t)n > MAX_CHART_YAML)
-                return op_fail(s, OCIPUSH_E_INVALID, "%s: its Chart.yaml is too large", path);
-            if (op_buf_append(out, chunk, (size_t)n))
-                return op_fail(s, OCIPUSH_E_NOMEM, "out of memory");
-        }
-        return n < 0 ? archive_fail(s, a, path, "has a Chart.yaml that cannot be read") : 0;
+        int rc = read_entry(s, a, path, out);
+        if (rc)
+            return rc;
+        found = 1;
     }
     if (r != ARCHIVE_EOF)
-        return archive_fail(s, a, path, "is not a chart (a gzip'd tar archive)");
-    return op_fail(s, OCIPUSH_E_INVALID, "%s has no Chart.yaml in its chart directory", path);
+        return archive_fail(s, a, path,
+                            found ? "is damaged or cut short"
+                                  : "is not a chart (a gzip'd tar archive)");
+    return found
+               ? 0
+               : op_fail(s, OCIPUSH_E_INVALID, "%s has no Chart.yaml in its chart directory", path);
+}
+
+/* Whether libarchive found gzip under the tar: helm loads only gzip'd charts. */
+static int gzipped(struct archive *a)
+{
+    for (int i = 0; i < archive_filter_count(a); i++)
+        if (archive_filter_code(a, i) == ARCHIVE_FILTER_GZIP)
+            return 1;
+    return 0;
 }
 
 /* Chart.yaml of the chart directory at the top of the tarball. */
@@ -116,6 +139,9 @@ static int read_chart_yaml(ocipush_session *s, const char *path, op_buf *out)
         rc = op_fail(s, OCIPUSH_E_NOMEM, "out of memory");
     else if (archive_read_open_fd(a, fd, 64 * 1024) != ARCHIVE_OK)
         rc = archive_fail(s, a, path, "is not a chart (a gzip'd tar archive)");
+    else if (!gzipped(a))
+        rc = op_fail(s, OCIPUSH_E_INVALID,
+                     "%s is not a chart (a gzip'd tar archive): it is not gzip-compressed", path);
     else
         rc = find_chart_yaml(s, a, path, out);
     int saved = errno;

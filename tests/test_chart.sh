@@ -112,6 +112,17 @@ case_bad_charts() {
 name: cut
 version: 1.0.0')" >"$d/truncated.tgz"
     bad_chart "truncated" "invalid argument: $d/truncated.tgz is not a chart" "$d/truncated.tgz"
+    # A tar that is not gzip'd: helm refuses it, so does ocipush.
+    mkdir -p "$d/plain" && printf 'apiVersion: v2\nname: plain\nversion: 1.0.0\n' >"$d/plain/Chart.yaml"
+    tar -C "$d" -cf "$d/plain.tgz" plain
+    bad_chart "a tar not gzip'd" "$d/plain.tgz is not a chart (a gzip'd tar archive): it is not gzip-compressed" \
+        "$d/plain.tgz"
+    # Cut short after its Chart.yaml: the rest of the archive is read too.
+    mkdir -p "$d/cutlate/templates" && printf 'apiVersion: v2\nname: cutlate\nversion: 1.0.0\n' >"$d/cutlate/Chart.yaml"
+    head -c 300000 /dev/urandom >"$d/cutlate/templates/blob.bin"
+    tar -C "$d" -czf "$d/cutlate-full.tgz" cutlate/Chart.yaml cutlate/templates/blob.bin
+    head -c 200000 "$d/cutlate-full.tgz" >"$d/cutlate.tgz"
+    bad_chart "cut short after Chart.yaml" "$d/cutlate.tgz is damaged or cut short" "$d/cutlate.tgz"
     mkdir -p "$d/nochart/templates" && echo x >"$d/nochart/templates/a.yaml"
     tar -C "$d" -czf "$d/nochart.tgz" nochart
     bad_chart "no Chart.yaml" "has no Chart.yaml" "$d/nochart.tgz"
