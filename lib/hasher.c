@@ -31,10 +31,11 @@ struct op_hasher {
     /* File mode: the thread preads file_size bytes of file_fd itself. */
     int file_fd; /* -1: fed by op_hasher_update */
     int64_t file_start, file_size;
-    struct stat file_st;  /* as hashing began, to see the file change */
-    int file_running;     /* the thread is to be joined */
-    atomic_int file_stop; /* op_hasher_free before the end: stop reading */
-    const char *why;
+    struct stat file_st;   /* as hashing began, to see the file change */
+    int file_running;      /* the thread is to be joined */
+    atomic_int file_stop;  /* op_hasher_free before the end: stop reading */
+    const char *why;       /* the file thread's failure: read only once it is joined */
+    const char *check_why; /* op_hasher_check_file's, on the caller's thread */
 };
 
 static void *hash_thread(void *arg)
@@ -217,14 +218,14 @@ int op_hasher_check_file(op_hasher *h)
     if (h->file_fd < 0)
         return 0;
     if (fstat(h->file_fd, &now) != 0) {
-        h->why = "the file could not be examined after it was read";
+        h->check_why = "the file could not be examined after it was read";
         return OCIPUSH_E_SOURCE;
     }
     if (now.st_size != h->file_st.st_size || now.st_mtim.tv_sec != h->file_st.st_mtim.tv_sec ||
         now.st_mtim.tv_nsec != h->file_st.st_mtim.tv_nsec ||
         now.st_ctim.tv_sec != h->file_st.st_ctim.tv_sec ||
         now.st_ctim.tv_nsec != h->file_st.st_ctim.tv_nsec) {
-        h->why = "the file changed while it was pushed (its size or times moved)";
+        h->check_why = "the file changed while it was pushed (its size or times moved)";
         return OCIPUSH_E_SOURCE;
     }
     return 0;
@@ -232,7 +233,9 @@ int op_hasher_check_file(op_hasher *h)
 
 const char *op_hasher_why(const op_hasher *h)
 {
-    return h->why;
+    if (h->check_why)
+        return h->check_why;
+    return h->file_running ? "" : h->why;
 }
 
 static void join_file_thread(op_hasher *h)
