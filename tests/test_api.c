@@ -2,10 +2,13 @@
  * chunk-rejecting proxy started by tests/registry-env.sh. What the registry
  * serves is read back with libcurl and re-hashed. */
 #include <curl/curl.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include "buf.h"
 #include "digest.h"
@@ -377,6 +380,14 @@ static int test_file_changed_while_pushed(void)
         data[5u << 20] = pattern_byte((5u << 20) + i);
         FILE *f = fopen(path, "wb");
         CHECK(f && fwrite(data, 1, len, f) == len && fclose(f) == 0);
+        /* Its times an hour back, so the change made during the push moves
+         * them even where timestamps are coarse (a kernel tick): the test is
+         * of ocipush, not of the clock. */
+        struct timespec old[2];
+        clock_gettime(CLOCK_REALTIME, &old[0]);
+        old[0].tv_sec -= 3600;
+        old[1] = old[0];
+        CHECK(utimensat(AT_FDCWD, path, old, 0) == 0);
         ocipush_session *s = session_for(REG);
         ocipush_source *src = NULL;
         changer c = {path, 0};
