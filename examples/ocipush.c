@@ -262,8 +262,7 @@ static int make_session(const cli *c, const char *registry, ocipush_session **ou
         fprintf(stderr, "ocipush: invalid registry '%s': %s\n", registry, ocipush_strerror(rc));
         return rc;
     }
-    ocipush_session_set_log_callback(s, on_log,
-                                     c->verbose ? OCIPUSH_LOG_DEBUG : OCIPUSH_LOG_WARN,
+    ocipush_session_set_log_callback(s, on_log, c->verbose ? OCIPUSH_LOG_DEBUG : OCIPUSH_LOG_WARN,
                                      NULL);
     ocipush_session_set_plain_http(s, c->plain_http);
     ocipush_session_set_insecure(s, c->insecure);

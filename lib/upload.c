@@ -92,11 +92,11 @@ int op_upload_mount(op_upload *u, const char *digest, const char *from, int *out
             *out_mounted = 1;
     } else if (rc == 0 && resp.status == 202 && follow_location(u, &req, &resp, 1) == 0) {
         u->preopened = 1; /* the spec lets the client go on in this session */
-        op_log(u->s, OCIPUSH_LOG_INFO, "%s could not mount %s from %s (HTTP 202)",
-               u->s->registry, digest, from);
+        op_log(u->s, OCIPUSH_LOG_INFO, "%s could not mount %s from %s (HTTP 202)", u->s->registry,
+               digest, from);
     } else if (rc == 0 || rc == OCIPUSH_E_PROTOCOL) {
-        op_log(u->s, OCIPUSH_LOG_INFO, "mounting %s from %s was refused (HTTP %ld)", digest,
-               from, resp.status);
+        op_log(u->s, OCIPUSH_LOG_INFO, "mounting %s from %s was refused (HTTP %ld)", digest, from,
+               resp.status);
         rc = 0;
     }
     op_response_clear(&resp);
