@@ -479,10 +479,21 @@ typedef struct opened {
     size_t count;
 } opened;
 
-static int add_file(opened *o, const char *arg, const char **media_type)
+/* 0, -1 (a file that cannot be read), or EXIT_USAGE when the media type
+ * given with it, named `what` (it is not echoed: it may hold anything), is
+ * not one. */
+static int add_file(opened *o, const char *arg, const char *what, const char **media_type)
 {
     char *path = NULL;
     split_file_arg(arg, &path, media_type);
+    if (path && *media_type && ocipush_media_type_validate(*media_type)) {
+        fprintf(stderr,
+                "ocipush: %s is not a media type (type/subtype[+suffix][; name=value], "
+                "printable ASCII)\n",
+                what);
+        free(path);
+        return EXIT_USAGE;
+    }
     ocipush_source *src = NULL;
     if (!path || open_source(path, &src)) {
         free(path);
@@ -497,18 +508,20 @@ static int build_push(const cli *c, char **files, int nfiles, const char *tag, o
                       ocipush_push *p)
 {
     const char *mt = NULL;
-    int stdin_used = 0;
+    int stdin_used = 0, rc;
     if (c->config) {
-        if (add_file(o, c->config, &mt))
-            return -1;
+        if ((rc = add_file(o, c->config, "--config's media type", &mt)))
+            return rc;
         stdin_used |= strcmp(o->paths[o->count - 1], "-") == 0;
         if (ocipush_push_set_config(p, o->sources[o->count - 1],
                                     mt ? mt : "application/vnd.unknown.config.v1+json"))
             return -1;
     }
     for (int i = 0; i < nfiles; i++) {
-        if (add_file(o, files[i], &mt))
-            return -1;
+        char what[64];
+        snprintf(what, sizeof what, "layer %d's media type", i + 1);
+        if ((rc = add_file(o, files[i], what, &mt)))
+            return rc;
         const char *path = o->paths[o->count - 1];
         int is_stdin = strcmp(path, "-") == 0;
         if (is_stdin && stdin_used) {
@@ -517,9 +530,9 @@ static int build_push(const cli *c, char **files, int nfiles, const char *tag, o
         }
         stdin_used |= is_stdin;
         char *copy = strdup(path);
-        int rc = copy ? ocipush_push_add_layer(p, o->sources[o->count - 1], mt,
-                                               is_stdin ? NULL : basename(copy))
-                      : OCIPUSH_E_NOMEM;
+        rc = copy ? ocipush_push_add_layer(p, o->sources[o->count - 1], mt,
+                                           is_stdin ? NULL : basename(copy))
+                  : OCIPUSH_E_NOMEM;
         free(copy);
         if (rc) {
             fprintf(stderr, "ocipush: cannot add layer '%s': %s\n", files[i], ocipush_strerror(rc));
@@ -542,7 +555,7 @@ static int build_push(const cli *c, char **files, int nfiles, const char *tag, o
         const char *kv = c->annotations[i];
         const char *eq = strchr(kv, '=');
         char *key = eq ? strndup(kv, (size_t)(eq - kv)) : NULL;
-        int rc = key ? ocipush_push_add_annotation(p, key, eq + 1) : OCIPUSH_E_INVALID;
+        rc = key ? ocipush_push_add_annotation(p, key, eq + 1) : OCIPUSH_E_INVALID;
         free(key);
         if (rc) {
             fprintf(stderr, "ocipush: invalid annotation '%s' (want KEY=VALUE)\n", kv);
@@ -557,7 +570,7 @@ static int cmd_push(const cli *c, const char *ref, char **files, int nfiles)
     char *registry, *repository, *tag, *digest;
     if (split_reference(c, ref, 1, &registry, &repository, &tag, &digest))
         return EXIT_USAGE;
-    int status = 1;
+    int status = 1, built = -1;
     ocipush_push *p = NULL;
     ocipush_session *s = NULL;
     opened o = {calloc((size_t)nfiles + 1, sizeof *o.sources),
@@ -566,7 +579,7 @@ static int cmd_push(const cli *c, const char *ref, char **files, int nfiles)
         fprintf(stderr, "ocipush: push takes a tag, not a digest: the digest is the result\n");
         status = EXIT_USAGE;
     } else if (o.sources && o.paths && ocipush_push_new(&p) == 0 &&
-               build_push(c, files, nfiles, tag, &o, p) == 0 &&
+               (built = build_push(c, files, nfiles, tag, &o, p)) == 0 &&
                make_session(c, registry, &s) == 0) {
         char out[OCIPUSH_DIGEST_BUFSIZE];
         progress pr;
@@ -583,6 +596,8 @@ static int cmd_push(const cli *c, const char *ref, char **files, int nfiles)
             status = 0;
         }
     }
+    if (built == EXIT_USAGE)
+        status = EXIT_USAGE;
     for (size_t i = 0; i < o.count; i++) {
         ocipush_source_free(o.sources[i]);
         free(o.paths[i]);
@@ -704,6 +719,19 @@ enum {
     OPT_LAYOUT
 };
 
+/* KEY=VALUE whose key the library takes: not empty, no control character.
+ * The value goes into JSON only, escaped. */
+static int annotation_key_ok(const char *kv)
+{
+    const char *eq = strchr(kv, '=');
+    if (!eq || eq == kv)
+        return 0;
+    for (const char *k = kv; k < eq; k++)
+        if ((unsigned char)*k < 0x20 || *k == 0x7f)
+            return 0;
+    return 1;
+}
+
 static long *number_option(cli *c, int opt)
 {
     switch (opt) {
@@ -775,10 +803,20 @@ static int parse_options(cli *c, int argc, char **argv)
             break;
         case OPT_NOSPOOL: c->no_spool = 1; break;
         case OPT_CONFIG: c->config = optarg; break;
-        case OPT_ATYPE: c->artifact_type = optarg; break;
+        case OPT_ATYPE:
+            if (ocipush_media_type_validate(optarg))
+                return usage_error("--artifact-type takes a media type: type/subtype[+suffix]"
+                                   "[; name=value], printable ASCII");
+            c->artifact_type = optarg;
+            break;
         case OPT_SUBJECT: c->subject = optarg; break;
         case OPT_LAYOUT: c->layout = optarg; break;
-        case OPT_ANNOT: c->annotations[c->annotation_count++] = optarg; break;
+        case OPT_ANNOT:
+            if (!annotation_key_ok(optarg))
+                return usage_error("--annotation takes KEY=VALUE, the key not empty and without "
+                                   "control characters");
+            c->annotations[c->annotation_count++] = optarg;
+            break;
         case 'v': c->verbose++; break;
         case 'h': fputs(usage_text, stdout); exit(0);
         default: return usage_error("unknown option");

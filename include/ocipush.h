@@ -240,7 +240,8 @@ OCIPUSH_API int ocipush_session_set_insecure(ocipush_session *session, int enabl
  * Bearer challenge they are sent only to its token realm (over https, or
  * over http when the session is plain http), to get a token for the
  * repository being pushed ("repository:NAME:push,pull"); without credentials
- * an anonymous token is asked for. Tokens are cached per scope until they
+ * an anonymous token is asked for. A token that is not an RFC 6750 b64token
+ * is refused (OCIPUSH_E_PROTOCOL), never sent. Tokens are cached per scope until they
  * expire, and a 401 in the middle of an upload gets a new one and the request
  * is sent again (from the rewound source or the spool). Credentials and
  * tokens never appear in log messages or error messages. NULL username
@@ -319,7 +320,9 @@ OCIPUSH_API int ocipush_credentials_erase(const char *registry, int *out_found);
 OCIPUSH_API int ocipush_session_ping(ocipush_session *session, const char *repository);
 
 /** The User-Agent header (copied); NULL restores "ocipush/VERSION".
- *  Returns OCIPUSH_OK, OCIPUSH_E_INVALID, OCIPUSH_E_NOMEM. */
+ *  Returns OCIPUSH_OK, OCIPUSH_E_INVALID (empty, or holding a control
+ *  character: CR, LF, NUL, tab, ...; the session's errmsg says so),
+ *  OCIPUSH_E_NOMEM. */
 OCIPUSH_API int ocipush_session_set_user_agent(ocipush_session *session, const char *user_agent);
 
 /**
@@ -556,8 +559,9 @@ typedef struct ocipush_descriptor ocipush_descriptor;
 
 /**
  * Make a descriptor. `media_type` and `digest` are checked and copied; `size`
- * is the content's size in bytes. Returns OCIPUSH_OK, OCIPUSH_E_INVALID (NULL
- * or empty media type, malformed digest), OCIPUSH_E_NOMEM.
+ * is the content's size in bytes. Returns OCIPUSH_OK, OCIPUSH_E_INVALID (a
+ * media type that ocipush_media_type_validate() refuses, a malformed digest),
+ * OCIPUSH_E_NOMEM.
  */
 OCIPUSH_API int ocipush_descriptor_new(ocipush_descriptor **out, const char *media_type,
                                        const char *digest, uint64_t size);
@@ -565,13 +569,15 @@ OCIPUSH_API int ocipush_descriptor_new(ocipush_descriptor **out, const char *med
 /** Free a descriptor. NULL does nothing. */
 OCIPUSH_API void ocipush_descriptor_free(ocipush_descriptor *desc);
 
-/** Add (or replace) the annotation `key` = `value` (both copied, non-empty
- *  key). Returns OCIPUSH_OK, OCIPUSH_E_INVALID, OCIPUSH_E_NOMEM. */
+/** Add (or replace) the annotation `key` = `value` (both copied; the key
+ *  non-empty, without control characters; the value is JSON-escaped).
+ *  Returns OCIPUSH_OK, OCIPUSH_E_INVALID, OCIPUSH_E_NOMEM. */
 OCIPUSH_API int ocipush_descriptor_add_annotation(ocipush_descriptor *desc, const char *key,
                                                   const char *value);
 
-/** Set the descriptor's artifactType (copied; NULL clears). Returns
- *  OCIPUSH_OK, OCIPUSH_E_INVALID, OCIPUSH_E_NOMEM. */
+/** Set the descriptor's artifactType (copied, checked as
+ *  ocipush_media_type_validate() does; NULL clears). Returns OCIPUSH_OK,
+ *  OCIPUSH_E_INVALID, OCIPUSH_E_NOMEM. */
 OCIPUSH_API int ocipush_descriptor_set_artifact_type(ocipush_descriptor *desc,
                                                      const char *artifact_type);
 
@@ -617,13 +623,14 @@ OCIPUSH_API int ocipush_manifest_add_manifest(ocipush_manifest *index,
 OCIPUSH_API int ocipush_manifest_set_subject(ocipush_manifest *manifest,
                                              const ocipush_descriptor *subject);
 
-/** Set the artifactType (copied; NULL clears). Returns OCIPUSH_OK,
- *  OCIPUSH_E_INVALID, OCIPUSH_E_NOMEM. */
+/** Set the artifactType (copied, checked as ocipush_media_type_validate()
+ *  does; NULL clears). Returns OCIPUSH_OK, OCIPUSH_E_INVALID, OCIPUSH_E_NOMEM. */
 OCIPUSH_API int ocipush_manifest_set_artifact_type(ocipush_manifest *manifest,
                                                    const char *artifact_type);
 
-/** Add (or replace) a top-level annotation (copied). Returns OCIPUSH_OK,
- *  OCIPUSH_E_INVALID, OCIPUSH_E_NOMEM. */
+/** Add (or replace) a top-level annotation (copied; the key non-empty,
+ *  without control characters). Returns OCIPUSH_OK, OCIPUSH_E_INVALID,
+ *  OCIPUSH_E_NOMEM. */
 OCIPUSH_API int ocipush_manifest_add_annotation(ocipush_manifest *manifest, const char *key,
                                                 const char *value);
 
@@ -654,7 +661,11 @@ OCIPUSH_API int ocipush_manifest_push(ocipush_session *session, const char *repo
  * digest). A NULL `media_type` means the document's own "mediaType" field,
  * or, without one, the type its shape implies ("manifests": an index;
  * "config" or "layers": an image manifest). The digest of the bytes is
- * written into `out_digest` (may be NULL). Returns the same codes as
+ * written into `out_digest` (may be NULL). The media type used, given or
+ * the document's own, is the request's Content-Type: one that
+ * ocipush_media_type_validate() refuses fails the call with
+ * OCIPUSH_E_INVALID before anything is sent, the message naming it ("the
+ * manifest's mediaType", "the media type given"). Returns the same codes as
  * ocipush_manifest_push(); OCIPUSH_E_INVALID also when `media_type` is NULL
  * and the data is not such a JSON object.
  */
@@ -679,14 +690,14 @@ OCIPUSH_API int ocipush_push_new(ocipush_push **out);
 OCIPUSH_API void ocipush_push_free(ocipush_push *push);
 
 /** Use `source` (borrowed: it must outlive the push) with `media_type`
- *  (copied) as the config blob. Returns OCIPUSH_OK, OCIPUSH_E_INVALID,
- *  OCIPUSH_E_NOMEM. */
+ *  (copied, checked as ocipush_media_type_validate() does) as the config
+ *  blob. Returns OCIPUSH_OK, OCIPUSH_E_INVALID, OCIPUSH_E_NOMEM. */
 OCIPUSH_API int ocipush_push_set_config(ocipush_push *push, ocipush_source *source,
                                         const char *media_type);
 
 /** Append a layer read from `source` (borrowed; a source given for several
- *  layers is read once) with `media_type` (copied;
- *  NULL means OCIPUSH_MEDIA_TYPE_LAYER) and, if `title` is not NULL, the
+ *  layers is read once) with `media_type` (copied, checked as
+ *  ocipush_media_type_validate() does; NULL means OCIPUSH_MEDIA_TYPE_LAYER) and, if `title` is not NULL, the
  *  annotation org.opencontainers.image.title = title. It is pushed as
  *  ocipush_blob_push() pushes: a layer (or config) of at most 4 MiB from a
  *  rewindable source is hashed first and skipped when the registry has it;
@@ -716,12 +727,13 @@ OCIPUSH_API int ocipush_push_add_layer_digest(ocipush_push *push, ocipush_source
  */
 OCIPUSH_API int ocipush_push_set_mount_source(ocipush_push *push, const char *repository);
 
-/** Set the manifest's artifactType (copied; NULL clears). Returns OCIPUSH_OK,
+/** Set the manifest's artifactType (copied, checked as
+ *  ocipush_media_type_validate() does; NULL clears). Returns OCIPUSH_OK,
  *  OCIPUSH_E_INVALID, OCIPUSH_E_NOMEM. */
 OCIPUSH_API int ocipush_push_set_artifact_type(ocipush_push *push, const char *artifact_type);
 
-/** Add a manifest annotation (copied). Returns OCIPUSH_OK, OCIPUSH_E_INVALID,
- *  OCIPUSH_E_NOMEM. */
+/** Add a manifest annotation (copied; the key non-empty, without control
+ *  characters). Returns OCIPUSH_OK, OCIPUSH_E_INVALID, OCIPUSH_E_NOMEM. */
 OCIPUSH_API int ocipush_push_add_annotation(ocipush_push *push, const char *key, const char *value);
 
 /** Add a tag (copied, checked) to give the manifest; with none, the manifest
@@ -858,6 +870,18 @@ OCIPUSH_API int ocipush_tag_validate(const char *tag);
 /** Check a digest "sha256:<64 lowercase hex>". Returns OCIPUSH_OK or
  *  OCIPUSH_E_INVALID. Thread-safe. */
 OCIPUSH_API int ocipush_digest_validate(const char *digest);
+
+/**
+ * Check a media type as every call that takes one does: RFC 6838
+ * `type/subtype` (each an ASCII letter or digit, then at most 126 of letters,
+ * digits and `!#$&-^_.+`, so `+suffix` and `vnd.` facets are in), then any
+ * number of `; name=value` parameters (a token name, a token or quoted-string
+ * value), with spaces only around the `;`; at most 1024 bytes, printable ASCII
+ * only (no control character, tab or byte above 0x7e), so a media type can
+ * never add a header to a request. Returns OCIPUSH_OK or OCIPUSH_E_INVALID
+ * (also for NULL). Thread-safe.
+ */
+OCIPUSH_API int ocipush_media_type_validate(const char *media_type);
 
 /**
  * Split a reference "host[:port]/repository[:tag][@digest]" and check each

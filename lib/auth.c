@@ -11,6 +11,7 @@
 #include "http.h"
 #include "json.h"
 #include "url.h"
+#include "validate.h"
 
 typedef struct op_token {
     char *scope;
@@ -216,6 +217,9 @@ static int fetch_token(ocipush_session *s, const char *scope, const char *extra)
         rc = op_http_fail(s, "getting a token", &req, &resp);
     else if (rc == 0 && (rc = op_json_token(&token, &expires_in, resp.body.data, resp.body.len)))
         rc = op_fail(s, rc, "the token server %s answered without a token", s->bearer_realm);
+    else if (rc == 0 && op_b64token_check(token)) /* it becomes a header */
+        rc = op_fail(s, OCIPUSH_E_PROTOCOL, "the token server %s answered a malformed token",
+                     s->bearer_realm);
     if (rc == 0 && store_token(s, scope, token, expires_in))
         rc = op_fail(s, OCIPUSH_E_NOMEM, "out of memory");
     free_secret(token);

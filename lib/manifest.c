@@ -13,6 +13,7 @@
 #include "layout.h"
 #include "reference.h"
 #include "upload.h"
+#include "validate.h"
 
 int op_annotations_set(op_annotations *a, const char *key, const char *value)
 {
@@ -68,7 +69,7 @@ int op_annotations_copy(op_annotations *dst, const op_annotations *src)
 int ocipush_descriptor_new(ocipush_descriptor **out, const char *media_type, const char *digest,
                            uint64_t size)
 {
-    if (!out || !media_type || !*media_type || ocipush_digest_validate(digest))
+    if (!out || op_media_type_check(media_type) || ocipush_digest_validate(digest))
         return OCIPUSH_E_INVALID;
     ocipush_descriptor *d = op_calloc(1, sizeof *d);
     if (!d)
@@ -100,16 +101,16 @@ void ocipush_descriptor_free(ocipush_descriptor *d)
 
 int ocipush_descriptor_add_annotation(ocipush_descriptor *d, const char *key, const char *value)
 {
-    if (!d || !key || !*key || !value)
+    if (!d || op_header_text_check(key) || !value)
         return OCIPUSH_E_INVALID;
     return op_annotations_set(&d->annotations, key, value);
 }
 
-/* Replace an optional string field; NULL clears it. */
-static int set_optional(char **slot, const char *value)
+/* Replace an optional media type field; NULL clears it. */
+static int set_optional_type(char **slot, const char *value)
 {
     char *copy = NULL;
-    if (value && !*value)
+    if (value && op_media_type_check(value))
         return OCIPUSH_E_INVALID;
     if (value && !(copy = op_strdup(value)))
         return OCIPUSH_E_NOMEM;
@@ -120,7 +121,7 @@ static int set_optional(char **slot, const char *value)
 
 int ocipush_descriptor_set_artifact_type(ocipush_descriptor *d, const char *artifact_type)
 {
-    return d ? set_optional(&d->artifact_type, artifact_type) : OCIPUSH_E_INVALID;
+    return d ? set_optional_type(&d->artifact_type, artifact_type) : OCIPUSH_E_INVALID;
 }
 
 int ocipush_descriptor_set_platform(ocipush_descriptor *d, const char *os, const char *architecture,
@@ -243,12 +244,12 @@ int ocipush_manifest_set_subject(ocipush_manifest *m, const ocipush_descriptor *
 
 int ocipush_manifest_set_artifact_type(ocipush_manifest *m, const char *artifact_type)
 {
-    return m ? set_optional(&m->artifact_type, artifact_type) : OCIPUSH_E_INVALID;
+    return m ? set_optional_type(&m->artifact_type, artifact_type) : OCIPUSH_E_INVALID;
 }
 
 int ocipush_manifest_add_annotation(ocipush_manifest *m, const char *key, const char *value)
 {
-    if (!m || !key || !*key || !value)
+    if (!m || op_header_text_check(key) || !value)
         return OCIPUSH_E_INVALID;
     return op_annotations_set(&m->annotations, key, value);
 }
@@ -285,7 +286,11 @@ int op_manifest_put(ocipush_session *s, const char *repository, const char *targ
     rc = op_http_perform(s, &req, &resp);
     if (rc == 0 && resp.status != 201)
         rc = op_http_fail(s, "pushing the manifest", &req, &resp);
-    if (rc == 0 && resp.content_digest && strcmp(resp.content_digest, digest) != 0)
+    if (rc == 0 && resp.content_digest && ocipush_digest_validate(resp.content_digest))
+        rc = op_fail(s, OCIPUSH_E_PROTOCOL,
+                     "the registry answered the manifest with a malformed "
+                     "Docker-Content-Digest");
+    else if (rc == 0 && resp.content_digest && strcmp(resp.content_digest, digest) != 0)
         rc = op_fail(s, OCIPUSH_E_PROTOCOL, "the registry stored the manifest as %s, not %s",
                      resp.content_digest, digest);
     if (out_keeps_referrers)
@@ -332,9 +337,17 @@ int op_manifest_get(ocipush_session *s, const char *repository, const char *refe
     if (rc == 0) {
         /* Content-Type may carry parameters ("; charset=..."): keep the type. */
         size_t n = strcspn(resp.content_type, "; ");
-        *out_media_type = op_strndup(resp.content_type, n);
-        if (!*out_media_type)
+        char *type = op_strndup(resp.content_type, n);
+        if (!type)
             rc = op_fail(s, OCIPUSH_E_NOMEM, "out of memory");
+        else if (op_media_type_check(type))
+            rc = op_fail(s, OCIPUSH_E_PROTOCOL,
+                         "the manifest %s of %s came with a Content-Type that is not a media type",
+                         reference, repository);
+        if (rc)
+            op_free(type);
+        else
+            *out_media_type = type;
     }
     if (rc == 0) {
         *body = resp.body;
@@ -371,6 +384,14 @@ int ocipush_manifest_push_raw(ocipush_session *s, const char *repository, const 
                                                  : "the manifest is not a JSON object with a "
                                                    "mediaType, and no media type was given");
         media_type = detected;
+    }
+    /* It becomes the Content-Type header: nothing may ride along. */
+    if (op_media_type_check(media_type)) {
+        const char *field = detected ? "the manifest's mediaType" : "the media type given";
+        op_free(detected);
+        return op_fail(s, OCIPUSH_E_INVALID,
+                       "%s is not a media type (RFC 6838 type/subtype[+suffix], printable ASCII)",
+                       field);
     }
     char digest[OCIPUSH_DIGEST_BUFSIZE];
     int rc = op_sha256_digest(digest, data, len);

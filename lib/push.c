@@ -13,6 +13,7 @@
 #include "manifest.h"
 #include "parallel.h"
 #include "session.h"
+#include "validate.h"
 
 typedef struct push_layer {
     ocipush_source *source;
@@ -71,7 +72,7 @@ void ocipush_push_free(ocipush_push *p)
 
 int ocipush_push_set_config(ocipush_push *p, ocipush_source *source, const char *media_type)
 {
-    if (!p || !source || !media_type || !*media_type)
+    if (!p || !source || op_media_type_check(media_type))
         return OCIPUSH_E_INVALID;
     char *copy = op_strdup(media_type);
     if (!copy)
@@ -91,7 +92,7 @@ int ocipush_push_add_layer(ocipush_push *p, ocipush_source *source, const char *
 int ocipush_push_add_layer_digest(ocipush_push *p, ocipush_source *source, const char *media_type,
                                   const char *title, const char *digest)
 {
-    if (!p || !source || (media_type && !*media_type) ||
+    if (!p || !source || (media_type && op_media_type_check(media_type)) ||
         (digest && ocipush_digest_validate(digest)))
         return OCIPUSH_E_INVALID;
     push_layer l = {.source = source,
@@ -126,7 +127,7 @@ int ocipush_push_set_mount_source(ocipush_push *p, const char *repository)
 
 int ocipush_push_set_artifact_type(ocipush_push *p, const char *artifact_type)
 {
-    if (!p || (artifact_type && !*artifact_type))
+    if (!p || (artifact_type && op_media_type_check(artifact_type)))
         return OCIPUSH_E_INVALID;
     char *copy = op_strdup(artifact_type);
     if (artifact_type && !copy)
@@ -138,7 +139,7 @@ int ocipush_push_set_artifact_type(ocipush_push *p, const char *artifact_type)
 
 int ocipush_push_add_annotation(ocipush_push *p, const char *key, const char *value)
 {
-    if (!p || !key || !*key || !value)
+    if (!p || op_header_text_check(key) || !value)
         return OCIPUSH_E_INVALID;
     return op_annotations_set(&p->annotations, key, value);
 }

@@ -14,6 +14,7 @@
 #include "http.h"
 #include "layout.h"
 #include "reference.h"
+#include "validate.h"
 
 #define DEFAULT_CONNECT_MS 30000L
 #define DEFAULT_IDLE_MS 300000L
@@ -240,6 +241,11 @@ int ocipush_session_set_user_agent(ocipush_session *s, const char *user_agent)
 {
     if (!s)
         return OCIPUSH_E_INVALID;
+    op_clear_error(s);
+    /* curl sends it as it is: a CR or LF would end the header early. */
+    if (user_agent && op_header_text_check(user_agent))
+        return op_fail(s, OCIPUSH_E_INVALID,
+                       "the user agent is empty or holds a control character (CR, LF, NUL, ...)");
     return replace_string(&s->user_agent, user_agent);
 }
 

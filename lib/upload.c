@@ -85,7 +85,11 @@ int op_upload_mount(op_upload *u, const char *digest, const char *from, int *out
     op_request req = {.method = "POST", .url = url, .idempotent = 1};
     rc = exchange(u, &req, &resp);
     if (rc == 0 && resp.status == 201) {
-        if (resp.content_digest && strcmp(resp.content_digest, digest) != 0)
+        if (resp.content_digest && ocipush_digest_validate(resp.content_digest))
+            rc = op_fail(u->s, OCIPUSH_E_PROTOCOL,
+                         "the registry answered a malformed "
+                         "Docker-Content-Digest");
+        else if (resp.content_digest && strcmp(resp.content_digest, digest) != 0)
             rc = op_fail(u->s, OCIPUSH_E_PROTOCOL, "the registry mounted %s, not %s",
                          resp.content_digest, digest);
         else
@@ -314,7 +318,10 @@ static int put_digest(op_upload *u, const char *digest, int with_body)
     rc = exchange(u, &req, &resp);
     if (rc == 0 && resp.status != 201)
         rc = op_http_fail(u->s, "committing the blob", &req, &resp);
-    if (rc == 0 && resp.content_digest && strcmp(resp.content_digest, digest) != 0)
+    if (rc == 0 && resp.content_digest && ocipush_digest_validate(resp.content_digest))
+        rc = op_fail(u->s, OCIPUSH_E_PROTOCOL,
+                     "the registry answered the commit with a malformed Docker-Content-Digest");
+    else if (rc == 0 && resp.content_digest && strcmp(resp.content_digest, digest) != 0)
         rc = op_fail(u->s, OCIPUSH_E_PROTOCOL, "the registry stored the blob as %s, not %s",
                      resp.content_digest, digest);
     if (rc == 0) {

@@ -58,7 +58,7 @@ __all__ = [
     "Reference", "blob_push", "blob_push_mount", "blob_exists", "manifest_push",
     "manifest_push_raw", "chart_push", "credentials_store", "credentials_erase",
     "reference_parse", "strerror", "version", "is_valid_repository", "is_valid_tag",
-    "is_valid_digest",
+    "is_valid_digest", "is_valid_media_type",
     "OK", "E_INVALID", "E_NOMEM", "E_IO", "E_NETWORK", "E_HTTP", "E_AUTH",
     "E_DIGEST_MISMATCH", "E_SOURCE", "E_NOT_REPLAYABLE", "E_ABORTED", "E_PROTOCOL",
     "E_UNSUPPORTED", "DIGEST_BUFSIZE", "MEDIA_TYPE_MANIFEST", "MEDIA_TYPE_INDEX",
@@ -242,6 +242,7 @@ _PROTOTYPES = [
     ("ocipush_repository_validate", c_int, [c_char_p]),
     ("ocipush_tag_validate", c_int, [c_char_p]),
     ("ocipush_digest_validate", c_int, [c_char_p]),
+    ("ocipush_media_type_validate", c_int, [c_char_p]),
     ("ocipush_reference_parse", c_int,
      [_P(c_void_p), _P(c_void_p), _P(c_void_p), _P(c_void_p), _P(c_char_p), c_char_p]),
 ]
@@ -1270,3 +1271,8 @@ def is_valid_tag(tag):
 
 def is_valid_digest(digest):
     return _lib.ocipush_digest_validate(_text(digest, "digest")) == OK
+
+
+def is_valid_media_type(media_type):
+    """RFC 6838 type/subtype[+suffix] with optional parameters, printable ASCII."""
+    return _lib.ocipush_media_type_validate(_text(media_type, "media_type")) == OK
