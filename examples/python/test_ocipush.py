@@ -985,6 +985,19 @@ class HandleTests(unittest.TestCase):
             self.assertEqual(cm.exception.code, ocipush.E_INVALID)
             self.assertIn("Bad/Repo", cm.exception.message)
 
+    def test_header_bound_text_checked(self):
+        # Media types and the user agent go into headers: CR LF is refused.
+        self.assertTrue(ocipush.is_valid_media_type("application/vnd.oci.image.manifest.v1+json"))
+        self.assertTrue(ocipush.is_valid_media_type('text/plain; charset="utf-8"'))
+        for bad in ("text/plain\r\nX-Injected: 1", "text", "text/plain ", ""):
+            self.assertFalse(ocipush.is_valid_media_type(bad), bad)
+        with self.assertRaises(OcipushError) as cm:
+            ocipush.Session(REG, user_agent="tool/1\r\nX-Injected: 1")
+        self.assertEqual(cm.exception.code, ocipush.E_INVALID)
+        with self.assertRaises(OcipushError) as cm:
+            ocipush.Descriptor("application/x\r\nX-Injected: 1", "sha256:" + "a" * 64, 1)
+        self.assertEqual(cm.exception.code, ocipush.E_INVALID)
+
     def test_push_arguments(self):
         with ocipush.Push() as push, ocipush.Source.from_bytes(b"x") as src:
             for bad in (0, 65, -1, 1 << 40):
