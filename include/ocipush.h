@@ -241,10 +241,10 @@ OCIPUSH_API int ocipush_session_set_insecure(ocipush_session *session, int enabl
  * over http when the session is plain http), to get a token for the
  * repository being pushed ("repository:NAME:push,pull"); without credentials
  * an anonymous token is asked for. A token that is not an RFC 6750 b64token
- * is refused (OCIPUSH_E_PROTOCOL), never sent. Tokens are cached per scope until they
- * expire, and a 401 in the middle of an upload gets a new one and the request
- * is sent again (from the rewound source or the spool). Credentials and
- * tokens never appear in log messages or error messages. NULL username
+ * is refused (OCIPUSH_E_PROTOCOL), never sent. Tokens are cached per scope
+ * until they expire, and a 401 in the middle of an upload gets a new one and
+ * the request is sent again (from the rewound source or the spool).
+ * Credentials and tokens never appear in log messages or error messages. NULL username
  * clears them. Returns OCIPUSH_OK, OCIPUSH_E_INVALID (empty username,
  * password NULL with a username, or a username containing ':'),
  * OCIPUSH_E_NOMEM.
@@ -697,8 +697,9 @@ OCIPUSH_API int ocipush_push_set_config(ocipush_push *push, ocipush_source *sour
 
 /** Append a layer read from `source` (borrowed; a source given for several
  *  layers is read once) with `media_type` (copied, checked as
- *  ocipush_media_type_validate() does; NULL means OCIPUSH_MEDIA_TYPE_LAYER) and, if `title` is not NULL, the
- *  annotation org.opencontainers.image.title = title. It is pushed as
+ *  ocipush_media_type_validate() does; NULL means OCIPUSH_MEDIA_TYPE_LAYER)
+ *  and, if `title` is not NULL, the annotation
+ *  org.opencontainers.image.title = title. It is pushed as
  *  ocipush_blob_push() pushes: a layer (or config) of at most 4 MiB from a
  *  rewindable source is hashed first and skipped when the registry has it;
  *  for a larger one, give its digest (ocipush_push_add_layer_digest()) to
