@@ -186,6 +186,16 @@ case_location_escape() {
     no_manifest_put
 }
 
+case_subject_content_type_escape() {
+    local f rc
+    f=$(make_file cte.bin 100)
+    run_ocipush rc --plain-http --retries 0 --subject v0 push "$H/hostile/contenttypeesc/app:v1" "$f"
+    check_eq "exit status" 1 "$rc"
+    no_manifest_put
+    stderr_says "Content-Type that is not a media type"
+    no_escape_on_stderr
+}
+
 run_case "a manifest file whose mediaType holds CR LF is refused, nothing sent" case_manifest_file_media_type_crlf
 run_case "--artifact-type with CR LF is a usage error, nothing sent" case_artifact_type_crlf
 run_case "--artifact-type that is not a media type is a usage error" case_artifact_type_not_a_media_type
@@ -198,5 +208,6 @@ run_case "a token with a space from the token server is refused" case_token_spac
 run_case "a token of every b64token character is sent as it is" case_token_good
 run_case "a blob commit's Docker-Content-Digest with escapes is refused, not printed" case_blob_digest_header_escape
 run_case "a manifest PUT's Docker-Content-Digest with escapes is refused, not printed" case_manifest_digest_header_escape
+run_case "a subject served with a Content-Type holding an escape is refused" case_subject_content_type_escape
 run_case "an upload Location with a space and escapes is refused (guard)" case_location_escape
 finish

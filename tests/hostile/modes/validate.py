@@ -73,6 +73,17 @@ def locationesc(h, route):
     return False
 
 
+def contenttypeesc(h, route):
+    """Every manifest GET or HEAD is answered with a manifest whose
+    Content-Type holds an escape (what a --subject is read from)."""
+    if route.kind == "manifests" and h.command in ("GET", "HEAD"):
+        h.body()
+        h.answer(200, {"Content-Type": "application/vnd.oci.image.manifest.v1+json\x1b[31m"},
+                 b'{"schemaVersion":2,"layers":[]}')
+        return True
+    return False
+
+
 MODES = {name: bearer_mode(name) for name in TOKENS}
 MODES.update({"digestesc": digestesc, "manifestdigestesc": manifestdigestesc,
-              "locationesc": locationesc})
+              "locationesc": locationesc, "contenttypeesc": contenttypeesc})
