@@ -472,6 +472,32 @@ static void split_file_arg(const char *arg, char **path, const char **media_type
     }
 }
 
+/* The media types of FILE:MEDIATYPE arguments and --config go into the
+ * manifest: each is checked before anything is opened or sent, and named by
+ * its place, not echoed (it may hold anything). */
+static int check_media_types(const cli *c, char **files, int nfiles)
+{
+    for (int i = c->config ? -1 : 0; i < nfiles; i++) {
+        char *path = NULL;
+        const char *mt = NULL;
+        split_file_arg(i < 0 ? c->config : files[i], &path, &mt);
+        free(path);
+        if (mt && ocipush_media_type_validate(mt)) {
+            char what[64];
+            if (i < 0)
+                snprintf(what, sizeof what, "--config's media type");
+            else
+                snprintf(what, sizeof what, "layer %d's media type", i + 1);
+            fprintf(stderr,
+                    "ocipush: %s is not a media type (type/subtype[+suffix][; name=value], "
+                    "printable ASCII)\n",
+                    what);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* Sources stay open until the push is done: the push borrows them. */
 typedef struct opened {
     ocipush_source **sources;
@@ -479,21 +505,10 @@ typedef struct opened {
     size_t count;
 } opened;
 
-/* 0, -1 (a file that cannot be read), or EXIT_USAGE when the media type
- * given with it, named `what` (it is not echoed: it may hold anything), is
- * not one. */
-static int add_file(opened *o, const char *arg, const char *what, const char **media_type)
+static int add_file(opened *o, const char *arg, const char **media_type)
 {
     char *path = NULL;
     split_file_arg(arg, &path, media_type);
-    if (path && *media_type && ocipush_media_type_validate(*media_type)) {
-        fprintf(stderr,
-                "ocipush: %s is not a media type (type/subtype[+suffix][; name=value], "
-                "printable ASCII)\n",
-                what);
-        free(path);
-        return EXIT_USAGE;
-    }
     ocipush_source *src = NULL;
     if (!path || open_source(path, &src)) {
         free(path);
@@ -508,20 +523,18 @@ static int build_push(const cli *c, char **files, int nfiles, const char *tag, o
                       ocipush_push *p)
 {
     const char *mt = NULL;
-    int stdin_used = 0, rc;
+    int stdin_used = 0;
     if (c->config) {
-        if ((rc = add_file(o, c->config, "--config's media type", &mt)))
-            return rc;
+        if (add_file(o, c->config, &mt))
+            return -1;
         stdin_used |= strcmp(o->paths[o->count - 1], "-") == 0;
         if (ocipush_push_set_config(p, o->sources[o->count - 1],
                                     mt ? mt : "application/vnd.unknown.config.v1+json"))
             return -1;
     }
     for (int i = 0; i < nfiles; i++) {
-        char what[64];
-        snprintf(what, sizeof what, "layer %d's media type", i + 1);
-        if ((rc = add_file(o, files[i], what, &mt)))
-            return rc;
+        if (add_file(o, files[i], &mt))
+            return -1;
         const char *path = o->paths[o->count - 1];
         int is_stdin = strcmp(path, "-") == 0;
         if (is_stdin && stdin_used) {
@@ -530,9 +543,9 @@ static int build_push(const cli *c, char **files, int nfiles, const char *tag, o
         }
         stdin_used |= is_stdin;
         char *copy = strdup(path);
-        rc = copy ? ocipush_push_add_layer(p, o->sources[o->count - 1], mt,
-                                           is_stdin ? NULL : basename(copy))
-                  : OCIPUSH_E_NOMEM;
+        int rc = copy ? ocipush_push_add_layer(p, o->sources[o->count - 1], mt,
+                                               is_stdin ? NULL : basename(copy))
+                      : OCIPUSH_E_NOMEM;
         free(copy);
         if (rc) {
             fprintf(stderr, "ocipush: cannot add layer '%s': %s\n", files[i], ocipush_strerror(rc));
@@ -555,7 +568,7 @@ static int build_push(const cli *c, char **files, int nfiles, const char *tag, o
         const char *kv = c->annotations[i];
         const char *eq = strchr(kv, '=');
         char *key = eq ? strndup(kv, (size_t)(eq - kv)) : NULL;
-        rc = key ? ocipush_push_add_annotation(p, key, eq + 1) : OCIPUSH_E_INVALID;
+        int rc = key ? ocipush_push_add_annotation(p, key, eq + 1) : OCIPUSH_E_INVALID;
         free(key);
         if (rc) {
             fprintf(stderr, "ocipush: invalid annotation '%s' (want KEY=VALUE)\n", kv);
@@ -570,7 +583,7 @@ static int cmd_push(const cli *c, const char *ref, char **files, int nfiles)
     char *registry, *repository, *tag, *digest;
     if (split_reference(c, ref, 1, &registry, &repository, &tag, &digest))
         return EXIT_USAGE;
-    int status = 1, built = -1;
+    int status = 1;
     ocipush_push *p = NULL;
     ocipush_session *s = NULL;
     opened o = {calloc((size_t)nfiles + 1, sizeof *o.sources),
@@ -578,8 +591,10 @@ static int cmd_push(const cli *c, const char *ref, char **files, int nfiles)
     if (digest) {
         fprintf(stderr, "ocipush: push takes a tag, not a digest: the digest is the result\n");
         status = EXIT_USAGE;
+    } else if (check_media_types(c, files, nfiles)) {
+        status = EXIT_USAGE;
     } else if (o.sources && o.paths && ocipush_push_new(&p) == 0 &&
-               (built = build_push(c, files, nfiles, tag, &o, p)) == 0 &&
+               build_push(c, files, nfiles, tag, &o, p) == 0 &&
                make_session(c, registry, &s) == 0) {
         char out[OCIPUSH_DIGEST_BUFSIZE];
         progress pr;
@@ -596,8 +611,6 @@ static int cmd_push(const cli *c, const char *ref, char **files, int nfiles)
             status = 0;
         }
     }
-    if (built == EXIT_USAGE)
-        status = EXIT_USAGE;
     for (size_t i = 0; i < o.count; i++) {
         ocipush_source_free(o.sources[i]);
         free(o.paths[i]);
