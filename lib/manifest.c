@@ -288,8 +288,7 @@ int op_manifest_put(ocipush_session *s, const char *repository, const char *targ
         rc = op_http_fail(s, "pushing the manifest", &req, &resp);
     if (rc == 0 && resp.content_digest && ocipush_digest_validate(resp.content_digest))
         rc = op_fail(s, OCIPUSH_E_PROTOCOL,
-                     "the registry answered the manifest with a malformed "
-                     "Docker-Content-Digest");
+                     "the registry answered the manifest with a malformed Docker-Content-Digest");
     else if (rc == 0 && resp.content_digest && strcmp(resp.content_digest, digest) != 0)
         rc = op_fail(s, OCIPUSH_E_PROTOCOL, "the registry stored the manifest as %s, not %s",
                      resp.content_digest, digest);

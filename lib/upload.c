@@ -87,8 +87,7 @@ int op_upload_mount(op_upload *u, const char *digest, const char *from, int *out
     if (rc == 0 && resp.status == 201) {
         if (resp.content_digest && ocipush_digest_validate(resp.content_digest))
             rc = op_fail(u->s, OCIPUSH_E_PROTOCOL,
-                         "the registry answered a malformed "
-                         "Docker-Content-Digest");
+                         "the registry answered the mount with a malformed Docker-Content-Digest");
         else if (resp.content_digest && strcmp(resp.content_digest, digest) != 0)
             rc = op_fail(u->s, OCIPUSH_E_PROTOCOL, "the registry mounted %s, not %s",
                          resp.content_digest, digest);
