@@ -76,6 +76,7 @@ void op_response_clear(op_response *r)
     op_buf_free(&r->body);
     r->status = 0;
     r->transport_transient = 0;
+    r->authorization_withheld = 0;
 }
 
 /* State shared with curl's callbacks during one exchange. */
@@ -255,16 +256,28 @@ static void set_method_and_body(CURL *c, const op_request *req, exchange *x)
     }
 }
 
+/* http and https only, for the request and for any redirect curl would
+ * follow (it follows none: op_http_perform does), so a URL naming file://,
+ * ftp:// or gopher:// is never fetched even past a missed check. A libcurl
+ * that refuses the setting fails the request rather than going on without
+ * it. */
+static CURLcode restrict_protocols(CURL *c)
+{
+#if LIBCURL_VERSION_NUM >= 0x075500
+    CURLcode cc = curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    return cc != CURLE_OK ? cc : curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+#else
+    const long http = (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS);
+    CURLcode cc = curl_easy_setopt(c, CURLOPT_PROTOCOLS, http);
+    return cc != CURLE_OK ? cc : curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS, http);
+#endif
+}
+
 static void set_transport(ocipush_session *s, CURL *c, exchange *x, char *errbuf)
 {
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
     curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-#if LIBCURL_VERSION_NUM >= 0x075500
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-#else
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-#endif
     /* HTTP/1.1: the chunked-body path and its fallback are what ocipush is
      * about, and HTTP/2 has no Transfer-Encoding. */
     curl_easy_setopt(c, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
@@ -337,6 +350,12 @@ static int perform_once(ocipush_session *s, const op_request *req, const char *u
 
     /* Reset clears options but keeps the connection cache. */
     curl_easy_reset(c);
+    CURLcode pc = restrict_protocols(c);
+    if (pc != CURLE_OK) {
+        curl_slist_free_all(headers);
+        return op_fail(s, OCIPUSH_E_NETWORK, "%s: libcurl cannot limit it to http and https: %s",
+                       what, curl_easy_strerror(pc));
+    }
     set_transport(s, c, &x, errbuf);
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
@@ -380,16 +399,37 @@ static int replay_body(const op_request *req)
 
 /* The Authorization for `url`: the request's own, else the session's, which
  * only ever goes to the registry's own origin (an upload Location or a
- * redirect may point anywhere). */
+ * redirect may point anywhere). The request's own goes only to the origin it
+ * was made for, as curl does without CURLOPT_UNRESTRICTED_AUTH: a token realm
+ * that redirects elsewhere gets the request without it (*withheld says so). */
 static int authorization_for(ocipush_session *s, const op_request *req, const char *url,
-                             const char **out)
+                             const char **out, int *withheld)
 {
     *out = NULL;
+    *withheld = 0;
     if (req->authorization) {
-        *out = req->authorization;
+        if (op_url_same_origin(url, req->url))
+            *out = req->authorization;
+        else
+            *withheld = *req->authorization != '\0';
         return 0;
     }
     return op_url_same_origin(url, s->base_url) ? op_auth_header(s, out) : 0;
+}
+
+/* The scheme of a URL that is not http(s), for a message: quoted only when
+ * it is made of the characters a scheme may hold. */
+static int refuse_scheme(ocipush_session *s, const char *doing, const char *url)
+{
+    size_t n = strcspn(url, ":");
+    int quotable = n > 0 && n <= 32 && url[n] == ':';
+    for (size_t i = 0; quotable && i < n; i++)
+        quotable = (url[i] >= 'a' && url[i] <= 'z') || (url[i] >= 'A' && url[i] <= 'Z') ||
+                   (url[i] >= '0' && url[i] <= '9') || strchr("+-.", url[i]);
+    return op_fail(s, OCIPUSH_E_PROTOCOL,
+                   "refusing %s to a URL that is not http or https%s%.*s%s: ocipush only "
+                   "follows http and https",
+                   doing, quotable ? " (" : "", quotable ? (int)n : 0, url, quotable ? ":)" : "");
 }
 
 #define MAX_REDIRECTS 5
@@ -406,12 +446,24 @@ static int redirect_target(ocipush_session *s, const op_request *req, const char
                        req->method);
     if (!resp->location || op_url_resolve(next, url, resp->location))
         return op_fail(s, OCIPUSH_E_PROTOCOL, "a %ld redirect without a usable Location", st);
-    if (strncasecmp(url, "https:", 6) == 0 && strncasecmp(*next, "https:", 6) != 0) {
+    int rc = 0;
+    char doing[64];
+    snprintf(doing, sizeof doing, "a %ld redirect of %s", st, req->method);
+    if (!op_url_is_http(*next))
+        rc = refuse_scheme(s, doing, *next);
+    else if (strncasecmp(url, "https:", 6) == 0 && strncasecmp(*next, "https:", 6) != 0)
+        rc = op_fail(s, OCIPUSH_E_PROTOCOL, "refusing a redirect from https to plain http");
+    else if (req->secret_body && !op_url_same_origin(*next, req->url))
+        /* Refused, not sent without its body: the form is the request (a
+         * refresh token's exchange), and an empty one to a host the user
+         * never named could only fail, later and less clearly. */
+        rc = op_fail(s, OCIPUSH_E_PROTOCOL,
+                     "refusing %s to another origin: its body holds a secret", doing);
+    if (rc) {
         op_free(*next);
         *next = NULL;
-        return op_fail(s, OCIPUSH_E_PROTOCOL, "refusing a redirect from https to plain http");
     }
-    return 0;
+    return rc;
 }
 
 /* Worth another try, the retry policy allowing? Then wait and say so. */
@@ -436,10 +488,14 @@ int op_http_perform(ocipush_session *s, const op_request *req, op_response *resp
 {
     char *url = op_strdup(req->url);
     const char *sent = NULL;
-    int retried_auth = 0, retries = 0, hops = 0;
+    int retried_auth = 0, retries = 0, hops = 0, withheld = 0;
     int rc = url ? 0 : op_fail(s, OCIPUSH_E_NOMEM, "out of memory");
+    if (rc == 0 && !op_url_is_http(url)) {
+        op_response_clear(resp); /* no answer: nothing was sent */
+        rc = refuse_scheme(s, req->method, url);
+    }
     while (rc == 0) {
-        rc = authorization_for(s, req, url, &sent);
+        rc = authorization_for(s, req, url, &sent, &withheld);
         if (rc)
             break;
         rc = perform_once(s, req, url, sent, resp);
@@ -474,6 +530,7 @@ int op_http_perform(ocipush_session *s, const op_request *req, op_response *resp
                              "a %ld redirect needs the body sent again, and it cannot be", st);
         }
     }
+    resp->authorization_withheld = rc == 0 && withheld;
     op_free(url);
     return rc;
 }
