@@ -172,6 +172,11 @@ scheme_refused() {
     run_ocipush rc --plain-http --retries 1 -vv -u "$USER_" -p "$PASS" push "$H/hostile/$mode/$key/app:v1" "$f"
     check_eq "exit status" 1 "$rc"
     grep -q "registry protocol violation: $why" "$WORK/err" || fail "unclear: $(cat "$WORK/err")"
+    # Refused before a request: -vv shows none was started (no "> PUT ftp:...").
+    if grep -q '^ocipush: debug: > [A-Z]* [a-z]*:' "$WORK/err" &&
+        grep '^ocipush: debug: > [A-Z]* [a-z]*:' "$WORK/err" | grep -qv '> [A-Z]* https\?:'; then
+        fail "a request to another scheme was started: $(cat "$WORK/err")"
+    fi
     check_eq "requests at the other origin" 0 "$(recorder_requests)"
     not_tagged "$H" "hostile/$mode/$key/app" v1
     no_secrets
