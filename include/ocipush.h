@@ -238,11 +238,15 @@ OCIPUSH_API int ocipush_session_set_insecure(ocipush_session *session, int enabl
  * are sent as Basic, only to the registry's own scheme, host and port, never
  * to an upload Location or redirect elsewhere. With one that answers a
  * Bearer challenge they are sent only to its token realm (over https, or
- * over http when the session is plain http), to get a token for the
- * repository being pushed ("repository:NAME:push,pull"); without credentials
- * an anonymous token is asked for. Tokens are cached per scope until they
- * expire, and a 401 in the middle of an upload gets a new one and the request
- * is sent again (from the rewound source or the spool). Credentials and
+ * over http when the session is plain http; an https registry's plain-http
+ * realm gets an anonymous request, and the error says the credentials were
+ * withheld), and only to the realm's own origin: a realm that redirects to
+ * another scheme, host or port is followed without them. They are sent to
+ * get a token for the repository being pushed ("repository:NAME:push,pull");
+ * without credentials an anonymous token is asked for. Tokens are cached
+ * per scope until they expire, and a 401 in the middle of an upload gets a
+ * new one and the request is sent again (from the rewound source or the
+ * spool). Credentials and
  * tokens never appear in log messages or error messages. NULL username
  * clears them. Returns OCIPUSH_OK, OCIPUSH_E_INVALID (empty username,
  * password NULL with a username, or a username containing ':'),
@@ -254,7 +258,9 @@ OCIPUSH_API int ocipush_session_set_basic_auth(ocipush_session *session, const c
 /**
  * Use an identity token (an OAuth2 refresh token, as `docker login` stores
  * for some registries) instead of a password: Bearer tokens are then asked
- * for with a refresh-token POST to the registry's token realm. NULL clears
+ * for with a refresh-token POST to the registry's token realm, under the
+ * rules for credentials above; a redirect of that POST to another origin is
+ * refused (OCIPUSH_E_PROTOCOL), as its body holds the token. NULL clears
  * it. Returns OCIPUSH_OK, OCIPUSH_E_INVALID (empty string), OCIPUSH_E_NOMEM.
  */
 OCIPUSH_API int ocipush_session_set_identity_token(ocipush_session *session, const char *token);
