@@ -246,11 +246,10 @@ OCIPUSH_API int ocipush_session_set_insecure(ocipush_session *session, int enabl
  * without credentials an anonymous token is asked for. Tokens are cached
  * per scope until they expire, and a 401 in the middle of an upload gets a
  * new one and the request is sent again (from the rewound source or the
- * spool). Credentials and
- * tokens never appear in log messages or error messages. NULL username
- * clears them. Returns OCIPUSH_OK, OCIPUSH_E_INVALID (empty username,
- * password NULL with a username, or a username containing ':'),
- * OCIPUSH_E_NOMEM.
+ * spool). Credentials and tokens never appear in log messages or error
+ * messages. NULL username clears them. Returns OCIPUSH_OK,
+ * OCIPUSH_E_INVALID (empty username, password NULL with a username, or a
+ * username containing ':'), OCIPUSH_E_NOMEM.
  */
 OCIPUSH_API int ocipush_session_set_basic_auth(ocipush_session *session, const char *username,
                                                const char *password);
