@@ -65,18 +65,19 @@ static int read_file(const char *path, op_buf *out)
         errno = EFBIG;
         rc = OCIPUSH_E_IO;
     }
-    rc = rc ? rc : grow_secret(out, (size_t)st.st_size);
+    /* A byte more than its size: the read that finds the end needs room. */
+    rc = rc ? rc : grow_secret(out, (size_t)st.st_size + 1);
     while (!rc) {
-        if (out->len == MAX_CONFIG_BYTES) {
+        if (out->len > MAX_CONFIG_BYTES) { /* it grew past the cap */
             errno = EFBIG;
             rc = OCIPUSH_E_IO;
             break;
         }
-        if ((rc = grow_secret(out, 4096)))
+        if (out->len + 1 == out->cap && (rc = grow_secret(out, 4096)))
             break;
         size_t room = out->cap - out->len - 1;
-        if (room > MAX_CONFIG_BYTES - out->len)
-            room = MAX_CONFIG_BYTES - out->len;
+        if (room > MAX_CONFIG_BYTES + 1 - out->len)
+            room = MAX_CONFIG_BYTES + 1 - out->len;
         ssize_t n = read(fd, out->data + out->len, room);
         if (n < 0 && errno == EINTR)
             continue;

@@ -83,8 +83,9 @@ static int make_channels(int in[2], int out[2])
     return in[0] < 0 || in[1] < 0 || out[0] < 0 || out[1] < 0 ? -1 : 0;
 }
 
-/* The child: its 0 and 1 ours, SIGPIPE at its default and no signal blocked
- * whatever the calling thread has, the rest of its environment inherited. */
+/* The child: its 0 and 1 ours, 2 inherited and no other descriptor, SIGPIPE
+ * at its default and no signal blocked whatever the calling thread has, the
+ * environment inherited. */
 static int spawn(pid_t *pid, const char *prog, int in, int out)
 {
     posix_spawn_file_actions_t fa;
@@ -101,6 +102,11 @@ static int spawn(pid_t *pid, const char *prog, int in, int out)
     }
     int rc = posix_spawn_file_actions_adddup2(&fa, in, 0);
     rc = rc ? rc : posix_spawn_file_actions_adddup2(&fa, out, 1);
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
+    /* Nor what others left inheritable: the host's, or libcurl's sockets
+     * (close-on-exec only in recent versions). */
+    rc = rc ? rc : posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+#endif
     rc = rc ? rc : posix_spawnattr_setsigmask(&attr, &none);
     rc = rc ? rc : posix_spawnattr_setsigdefault(&attr, &pipe_default);
     rc = rc ? rc : posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);

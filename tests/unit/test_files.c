@@ -244,6 +244,46 @@ static void test_helper_inherits_nothing(void)
     CHECK(no_child());
 }
 
+/* O_CLOEXEC in /proc/self/fdinfo's octal flags. */
+static int fd_is_cloexec(int fd)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/self/fdinfo/%d", fd);
+    FILE *f = fopen(path, "re");
+    unsigned long flags = 0;
+    int found = 0;
+    while (f && !found && fgets(line, sizeof line, f))
+        found = sscanf(line, "flags: %lo", &flags) == 1;
+    if (f)
+        fclose(f);
+    return found && (flags & O_CLOEXEC);
+}
+
+/* Whatever the host's other threads start inherits nothing of ocipush's
+ * either: with the spool on disk, every descriptor past 2 that this
+ * process holds is close-on-exec (main made the inherited ones so). */
+static void test_spool_is_close_on_exec(void)
+{
+    op_spool *sp = NULL;
+    CHECK_EQ_INT(op_spool_new(&sp, 4), 0);
+    CHECK_EQ_INT(op_spool_append(sp, "more than four", 14), 0);
+    CHECK(op_spool_on_disk(sp));
+    DIR *d = opendir("/proc/self/fd");
+    int listing = d ? dirfd(d) : -1, seen = 0;
+    for (struct dirent *e; d && (e = readdir(d));) {
+        int fd = atoi(e->d_name);
+        if (e->d_name[0] == '.' || fd <= 2 || fd == listing)
+            continue;
+        seen++;
+        if (!CHECK(fd_is_cloexec(fd)))
+            fprintf(stderr, "    descriptor %d is inheritable\n", fd);
+    }
+    if (d)
+        closedir(d);
+    CHECK(seen >= 1);
+    op_spool_free(sp);
+}
+
 /* A helper that never answers: the lookup fails after the timeout, naming
  * the helper, and the helper is killed and reaped. */
 static void test_helper_that_hangs(void)
@@ -510,6 +550,10 @@ static void test_layout_failed_write_closes(void)
         return;
     size_t pad = 200 * 1024;
     char *m = malloc(sizeof manifest_head + pad + 64);
+    if (!CHECK(m != NULL)) {
+        ocipush_session_free(s);
+        return;
+    }
     int n = sprintf(m, "%s,\"annotations\":{\"pad\":\"", manifest_head);
     memset(m + n, 'x', pad);
     strcpy(m + n + pad, "\"}}");
@@ -541,6 +585,12 @@ static void test_layout_hashes_what_it_writes(void)
         return;
     size_t len = 5u << 20;
     unsigned char *a = malloc(len), *b = malloc(len);
+    if (!CHECK(a && b)) {
+        free(a);
+        free(b);
+        ocipush_session_free(s);
+        return;
+    }
     for (size_t i = 0; i < len; i++)
         a[i] = (unsigned char)(i * 2654435761u >> 13);
     memcpy(b, a, len);
@@ -607,6 +657,7 @@ int main(int argc, char **argv)
         void (*fn)(void);
     } tests[] = {
         {"helper-fds", test_helper_inherits_nothing},
+        {"spool-cloexec", test_spool_is_close_on_exec},
         {"helper-hangs", test_helper_that_hangs},
         {"helper-floods", test_helper_that_floods},
         {"helper-no-read", test_helper_that_does_not_read},
