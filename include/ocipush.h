@@ -25,8 +25,18 @@
  *   different threads at once. The worker threads of ocipush_push_run() are
  *   joined before it returns. Nothing in ocipush is process-global except the
  *   one-time initialisation of libcurl and of mbedTLS's PSA crypto, which ocipush
- *   does on the first ocipush_session_new(), and the allocator (which may be
- *   called from several threads at once, see ocipush_set_allocator()).
+ *   does on the first ocipush_session_new(), the allocator (which may be
+ *   called from several threads at once, see ocipush_set_allocator()), and
+ *   the environment, which ocipush reads and never changes: HOME,
+ *   DOCKER_CONFIG, HELM_REGISTRY_CONFIG and PATH (credential lookup),
+ *   TMPDIR (the spool), SOURCE_DATE_EPOCH (a chart's timestamps), and what
+ *   libcurl reads itself (the proxy variables: http_proxy, https_proxy,
+ *   no_proxy, ...). ocipush never changes a signal disposition or the signal
+ *   mask of a thread it did not start. Every file, pipe and socket ocipush
+ *   opens itself is close-on-exec from the moment it is made, so a child
+ *   process another thread starts inherits none of them (the connections
+ *   libcurl opens are as libcurl makes them: older versions, such as 7.88,
+ *   leave them inheritable).
  * - No call is variadic and no callback takes a va_list, so every function can be
  *   called through an FFI (ctypes, cgo, JNA, ...).
  */
@@ -285,13 +295,33 @@ OCIPUSH_API int ocipush_session_set_client_cert(ocipush_session *session, const 
  * ($HELM_REGISTRY_CONFIG, else ~/.config/helm/registry/config.json), read
  * the same way. Keys match "host:port" with or without a scheme and path.
  * Sets *out_found to 1 when credentials were found, else 0 (an absent file
- * is not an error). Not thread-safe with respect to other threads changing
- * the environment; the helper runs as a child process.
+ * is not an error, nor is a helper that cannot be started or that exits
+ * non-zero, "not found": a warning is logged for the first).
+ * The helper runs as a child process (posix_spawnp) with SIGPIPE at its
+ * default and no signal blocked; it inherits the environment and standard
+ * error, and no other descriptor of ocipush. It must finish within the
+ * session's helper timeout (ocipush_session_set_helper_timeout(), default
+ * 30 s) and print at most 64 KiB; otherwise it is killed (SIGKILL) and
+ * reaped, and the lookup fails. The process's signal dispositions are not
+ * touched. Secrets read (the files' text, `auth`, `identitytoken`, a
+ * helper's answer) are wiped before their memory is freed. Reads HOME,
+ * DOCKER_CONFIG, HELM_REGISTRY_CONFIG and PATH: not thread-safe with respect
+ * to other threads changing the environment.
  * Returns OCIPUSH_OK, OCIPUSH_E_INVALID (a config that is not JSON, an entry
- * that cannot be decoded), OCIPUSH_E_IO (a file that cannot be read, a helper
- * that cannot be started), OCIPUSH_E_NOMEM.
+ * that cannot be decoded, a helper's unreadable or over-long answer),
+ * OCIPUSH_E_IO (a file that cannot be read, no pipe for a helper, a helper
+ * that did not finish in time), OCIPUSH_E_NOMEM.
  */
 OCIPUSH_API int ocipush_session_load_credentials(ocipush_session *session, int *out_found);
+
+/**
+ * How long ocipush_session_load_credentials() waits for a credential helper
+ * (docker-credential-NAME) to answer and exit, in milliseconds; 0 restores
+ * the default, 30000. A helper that takes longer (one that waits for a
+ * password prompt nobody answers, say) is killed. Returns OCIPUSH_OK, or
+ * OCIPUSH_E_INVALID (a NULL session, a negative value).
+ */
+OCIPUSH_API int ocipush_session_set_helper_timeout(ocipush_session *session, int64_t timeout_ms);
 
 /**
  * Save credentials for `registry` ("host[:port]") in docker's config file

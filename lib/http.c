@@ -43,6 +43,9 @@ int op_http_new(op_http **out)
         op_free(h);
         return OCIPUSH_E_NOMEM;
     }
+    /* From the start: without it, curl_easy_cleanup() of a handle that made
+     * no request sets SIGPIPE's disposition, process-wide, and back. */
+    curl_easy_setopt(h->easy, CURLOPT_NOSIGNAL, 1L);
     *out = h;
     return OCIPUSH_OK;
 }

@@ -363,6 +363,7 @@ int op_session_clone(ocipush_session **out, const ocipush_session *s)
     c->warned_insecure = s->warned_insecure;
     c->connect_ms = s->connect_ms;
     c->idle_ms = s->idle_ms;
+    c->helper_timeout_ms = s->helper_timeout_ms;
     c->log_fn = s->log_fn;
     c->log_level = s->log_level;
     c->log_user_data = s->log_user_data;

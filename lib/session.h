@@ -24,6 +24,7 @@ struct ocipush_session {
     char *client_key;
     long connect_ms;
     long idle_ms;
+    int64_t helper_timeout_ms; /* a credential helper's deadline; 0: the default */
 
     ocipush_log_fn log_fn;
     int log_level;

@@ -180,6 +180,7 @@ _PROTOTYPES = [
     ("ocipush_session_set_identity_token", c_int, [_SESSION, c_char_p]),
     ("ocipush_session_set_client_cert", c_int, [_SESSION, c_char_p, c_char_p]),
     ("ocipush_session_load_credentials", c_int, [_SESSION, _P(c_int)]),
+    ("ocipush_session_set_helper_timeout", c_int, [_SESSION, c_int64]),
     ("ocipush_credentials_store", c_int, [c_char_p, c_char_p, c_char_p]),
     ("ocipush_credentials_erase", c_int, [c_char_p, _P(c_int)]),
     ("ocipush_session_ping", c_int, [_SESSION, c_char_p]),
@@ -452,6 +453,7 @@ class Session(_Handle):
     load_credentials
                    True: look the registry up in docker's and helm's stores;
                    `credentials_found` then says whether something was found
+    helper_timeout seconds (float) a docker-credential helper may take (30)
     user_agent     the User-Agent header
     connect_timeout, idle_timeout
                    seconds (float) to connect, and for a transfer moving no byte
@@ -477,7 +479,8 @@ class Session(_Handle):
                  identity_token=None, load_credentials=False, user_agent=None,
                  connect_timeout=None, idle_timeout=None, strategy="auto", chunk_size=None,
                  spool=True, retries=None, retry_delay=None, retry_max_delay=None,
-                 retry_jitter=None, log=None, log_level=LogLevel.INFO, progress=None):
+                 retry_jitter=None, log=None, log_level=LogLevel.INFO, progress=None,
+                 helper_timeout=None):
         self._start(registry, None)
         handle = _SESSION()
         _check(_lib.ocipush_session_new(ctypes.byref(handle), _text(registry, "registry")),
@@ -486,6 +489,9 @@ class Session(_Handle):
         try:
             self.set_log_callback(log, log_level)
             self.set_progress_callback(progress)
+            if helper_timeout is not None:
+                _check(_lib.ocipush_session_set_helper_timeout(handle, _ms(helper_timeout)),
+                       "helper_timeout must not be negative")
             self._configure(plain_http, insecure, ca_file, client_cert, client_key, username,
                             password, identity_token, load_credentials, user_agent,
                             connect_timeout, idle_timeout, strategy, chunk_size, spool, retries,
