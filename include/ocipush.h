@@ -331,6 +331,23 @@ OCIPUSH_API int ocipush_session_set_user_agent(ocipush_session *session, const c
 OCIPUSH_API int ocipush_session_set_timeouts(ocipush_session *session, long connect_ms,
                                              long idle_ms);
 
+/**
+ * The deadline of every call made with this session: the longest one call
+ * (ocipush_push_run(), ocipush_blob_push(), ocipush_session_ping(), ...)
+ * may take in all, `total_ms` milliseconds, across every request, retry and
+ * wait it makes, the calls it makes itself and the worker threads of a
+ * parallel push included. A request still running when it passes is ended,
+ * a retry whose wait would outlast it is not made, and the call fails with
+ * OCIPUSH_E_NETWORK, its message saying that the deadline passed; an upload
+ * in progress is not committed. So a registry that answers slowly, or with
+ * a body that never ends, cannot hold a call for ever. 0 means no deadline.
+ * Default: one hour, a bound that a large blob on a slow link still fits in
+ * (4 GiB at 10 Mbit/s); raise it for more. A change takes effect at the next
+ * call. Returns OCIPUSH_OK or OCIPUSH_E_INVALID (NULL session, negative
+ * value).
+ */
+OCIPUSH_API int ocipush_session_set_timeout(ocipush_session *session, int64_t total_ms);
+
 /** Set (or clear, with NULL) the log callback; `max_level` filters messages
  *  above it. Returns OCIPUSH_OK or OCIPUSH_E_INVALID. */
 OCIPUSH_API int ocipush_session_set_log_callback(ocipush_session *session, ocipush_log_fn fn,
