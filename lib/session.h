@@ -81,6 +81,6 @@ int op_session_clone(ocipush_session **out, const ocipush_session *s);
  * starts the call's deadline, which ends when the function returns, on
  * every path (the cleanup attribute of GCC and Clang). */
 #define op_clear_error(s)                                                                          \
-    op_call op_call_scope_ __attribute__((cleanup(op_call_end))) = op_call_begin(s)
+    op_call op_call_scope_ __attribute__((cleanup(op_call_end), unused)) = op_call_begin(s)
 
 #endif
