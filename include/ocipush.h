@@ -62,7 +62,9 @@ extern "C" {
  *  not be written. errno is left as the failing system call set it. */
 #define OCIPUSH_E_IO (-3)
 /** The registry could not be reached or the connection failed (DNS, refused,
- *  reset, timeout, TLS handshake). */
+ *  reset, timeout, TLS handshake), an answer was cut short (its body shorter
+ *  than its Content-Length, the connection closed in the middle), or the
+ *  call's deadline passed (ocipush_session_set_timeout()). */
 #define OCIPUSH_E_NETWORK (-4)
 /** The registry answered with an error status the operation cannot recover
  *  from. The message names the request, the status and the registry's error. */
@@ -79,7 +81,8 @@ extern "C" {
 /** The progress callback asked to stop. */
 #define OCIPUSH_E_ABORTED (-10)
 /** The registry answered something the protocol does not allow (a missing
- *  Location, a wrong digest in a response). */
+ *  Location, a wrong digest in a response, an error body over 64 KiB or a
+ *  manifest or token over 4 MiB). */
 #define OCIPUSH_E_PROTOCOL (-11)
 /** This build of ocipush lacks the feature (Helm charts without libarchive
  *  and libyaml). */
@@ -164,7 +167,9 @@ typedef enum ocipush_log_level {
 
 /**
  * Log callback. `message` is already formatted, has no trailing newline, never
- * contains credentials, and is valid only during the call. Called on the
+ * contains credentials, and is valid only during the call. It is one line
+ * with no control character: what servers sent (error messages, header
+ * values, URLs) is escaped there as \xNN, as in ocipush_session_errmsg(). Called on the
  * calling thread, or, during a parallel ocipush_push_run(), on its worker
  * threads, one call at a time (see ocipush_push_set_concurrency()).
  */
@@ -214,7 +219,10 @@ OCIPUSH_API void ocipush_session_free(ocipush_session *session);
 
 /**
  * The detail message of the last failing call made with this session (or
- * with an object used through it), "" if none failed. Valid until the next
+ * with an object used through it), "" if none failed. One line of at most
+ * 1023 bytes: what a server sent is quoted sanitized, control characters,
+ * DEL, bytes that are not UTF-8, C1 and bidirectional controls escaped as
+ * \xNN, each of its fields cut at 300 bytes with "...". Valid until the next
  * call on the session. Never NULL for a non-NULL session.
  */
 OCIPUSH_API const char *ocipush_session_errmsg(const ocipush_session *session);
