@@ -72,7 +72,9 @@ extern "C" {
  *  not be written. errno is left as the failing system call set it. */
 #define OCIPUSH_E_IO (-3)
 /** The registry could not be reached or the connection failed (DNS, refused,
- *  reset, timeout, TLS handshake). */
+ *  reset, timeout, TLS handshake), an answer was cut short (its body shorter
+ *  than its Content-Length, the connection closed in the middle), or the
+ *  call's deadline passed (ocipush_session_set_timeout()). */
 #define OCIPUSH_E_NETWORK (-4)
 /** The registry answered with an error status the operation cannot recover
  *  from. The message names the request, the status and the registry's error. */
@@ -89,7 +91,8 @@ extern "C" {
 /** The progress callback asked to stop. */
 #define OCIPUSH_E_ABORTED (-10)
 /** The registry answered something the protocol does not allow (a missing
- *  Location, a wrong digest in a response). */
+ *  Location, a wrong digest in a response, an error body over 64 KiB or a
+ *  manifest or token over 4 MiB). */
 #define OCIPUSH_E_PROTOCOL (-11)
 /** This build of ocipush lacks the feature (Helm charts without libarchive
  *  and libyaml). */
@@ -174,7 +177,9 @@ typedef enum ocipush_log_level {
 
 /**
  * Log callback. `message` is already formatted, has no trailing newline, never
- * contains credentials, and is valid only during the call. Called on the
+ * contains credentials, and is valid only during the call. It is one line
+ * with no control character: what servers sent (error messages, header
+ * values, URLs) is escaped there as \xNN, as in ocipush_session_errmsg(). Called on the
  * calling thread, or, during a parallel ocipush_push_run(), on its worker
  * threads, one call at a time (see ocipush_push_set_concurrency()).
  */
@@ -224,7 +229,10 @@ OCIPUSH_API void ocipush_session_free(ocipush_session *session);
 
 /**
  * The detail message of the last failing call made with this session (or
- * with an object used through it), "" if none failed. Valid until the next
+ * with an object used through it), "" if none failed. One line of at most
+ * 1023 bytes: what a server sent is quoted sanitized, control characters,
+ * DEL, bytes that are not UTF-8, C1 and bidirectional controls escaped as
+ * \xNN, each of its fields cut at 300 bytes with "...". Valid until the next
  * call on the session. Never NULL for a non-NULL session.
  */
 OCIPUSH_API const char *ocipush_session_errmsg(const ocipush_session *session);
@@ -365,6 +373,23 @@ OCIPUSH_API int ocipush_session_set_user_agent(ocipush_session *session, const c
  */
 OCIPUSH_API int ocipush_session_set_timeouts(ocipush_session *session, long connect_ms,
                                              long idle_ms);
+
+/**
+ * The deadline of every call made with this session: the longest one call
+ * (ocipush_push_run(), ocipush_blob_push(), ocipush_session_ping(), ...)
+ * may take in all, `total_ms` milliseconds, across every request, retry and
+ * wait it makes, the calls it makes itself and the worker threads of a
+ * parallel push included. A request still running when it passes is ended,
+ * a retry whose wait would outlast it is not made, and the call fails with
+ * OCIPUSH_E_NETWORK, its message saying that the deadline passed; an upload
+ * in progress is not committed. So a registry that answers slowly, or with
+ * a body that never ends, cannot hold a call for ever. 0 means no deadline.
+ * Default: one hour, a bound that a large blob on a slow link still fits in
+ * (4 GiB at 10 Mbit/s); raise it for more. A change takes effect at the next
+ * call. Returns OCIPUSH_OK or OCIPUSH_E_INVALID (NULL session, negative
+ * value).
+ */
+OCIPUSH_API int ocipush_session_set_timeout(ocipush_session *session, int64_t total_ms);
 
 /** Set (or clear, with NULL) the log callback; `max_level` filters messages
  *  above it. Returns OCIPUSH_OK or OCIPUSH_E_INVALID. */

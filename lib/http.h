@@ -77,11 +77,14 @@ void op_response_clear(op_response *r);
  * http from https, without credentials to another origin, never with a
  * secret body to another origin; 301/302/303 only for GET and HEAD). Only
  * http and https URLs are requested. Returns OCIPUSH_OK when a final
- * response arrived (whatever its status); OCIPUSH_E_NETWORK when the
- * transport failed (resp->status stays 0 if nothing came back);
+ * response arrived whole (whatever its status), or, its body dropped, while
+ * the request body was still being sent (an early refusal);
+ * OCIPUSH_E_NETWORK when the transport failed, the answer was cut short, or
+ * the call's deadline passed (resp is then cleared: status 0);
  * OCIPUSH_E_AUTH when authentication cannot go on; OCIPUSH_E_PROTOCOL for a
- * redirect refused or a URL that is not http(s) (nothing is sent to it); the
- * reader's code when the body reader failed. The session's errmsg says why.
+ * redirect refused, a URL that is not http(s) (nothing is sent to it) or a
+ * body past its cap (64 KiB for an error, 4 MiB for a success); the reader's
+ * code when the body reader failed. The session's errmsg says why.
  */
 int op_http_perform(ocipush_session *s, const op_request *req, op_response *resp);
 

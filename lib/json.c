@@ -10,30 +10,50 @@
 #include <cjson/cJSON.h>
 
 #include "ocipush.h"
+#include "sanitize.h"
 #include "yaml_tree.h"
+
+/* Past this, a summary ends with "...": errmsg has room for one request's
+ * errors, not a registry's whole list. */
+#define ERRORS_SUMMARY_MAX 600
+
+/* A registry's words go into messages and logs: each field sanitized
+ * (sanitize.h), so it is one line, shows no control, and is bounded. */
+static void put_field(op_buf *out, const char *text)
+{
+    op_buf_put_sanitized(out, text, strlen(text), OP_SANITIZE_FIELD_MAX);
+}
 
 void op_json_registry_errors(op_buf *out, const char *body, size_t len)
 {
     if (!body || len == 0)
         return;
+    size_t start = out->len;
     cJSON *root = cJSON_ParseWithLength(body, len);
     const cJSON *errors = root ? cJSON_GetObjectItemCaseSensitive(root, "errors") : NULL;
     if (cJSON_IsArray(errors)) {
         const cJSON *e;
         cJSON_ArrayForEach(e, errors)
         {
+            if (out->len - start > ERRORS_SUMMARY_MAX) {
+                op_buf_puts(out, "; ...");
+                break;
+            }
             const cJSON *code = cJSON_GetObjectItemCaseSensitive(e, "code");
             const cJSON *msg = cJSON_GetObjectItemCaseSensitive(e, "message");
-            op_buf_printf(out, "%s%s%s%s", out->len ? "; " : "",
-                          cJSON_IsString(code) ? code->valuestring : "?",
-                          cJSON_IsString(msg) ? ": " : "",
-                          cJSON_IsString(msg) ? msg->valuestring : "");
+            if (out->len > start)
+                op_buf_puts(out, "; ");
+            put_field(out, cJSON_IsString(code) ? code->valuestring : "?");
+            if (cJSON_IsString(msg)) {
+                op_buf_puts(out, ": ");
+                put_field(out, msg->valuestring);
+            }
         }
         cJSON_Delete(root);
         return;
     }
     cJSON_Delete(root);
-    /* Not registry JSON: keep a short printable line, e.g. an HTML title. */
+    /* Not registry JSON: its first line, e.g. an HTML title, sanitized. */
     const char *title = NULL;
     for (size_t i = 0; i + 7 <= len; i++)
         if (strncmp(body + i, "<title>", 7) == 0) {
@@ -43,11 +63,9 @@ void op_json_registry_errors(op_buf *out, const char *body, size_t len)
     const char *p = title ? title : body;
     const char *end = body + len;
     size_t n = 0;
-    while (p + n < end && n < 160 && p[n] != '\n' && p[n] != '\r' && p[n] != '<' &&
-           (unsigned char)p[n] >= 0x20)
+    while (p + n < end && p[n] != '\n' && p[n] != '\r' && p[n] != '<')
         n++;
-    if (n)
-        op_buf_append(out, p, n);
+    op_buf_put_sanitized(out, p, n, OP_SANITIZE_FIELD_MAX);
 }
 
 void op_json_registry_first_code(char *out, size_t cap, const char *body, size_t len)

@@ -186,6 +186,7 @@ _PROTOTYPES = [
     ("ocipush_session_ping", c_int, [_SESSION, c_char_p]),
     ("ocipush_session_set_user_agent", c_int, [_SESSION, c_char_p]),
     ("ocipush_session_set_timeouts", c_int, [_SESSION, c_long, c_long]),
+    ("ocipush_session_set_timeout", c_int, [_SESSION, c_int64]),
     ("ocipush_session_set_log_callback", c_int, [_SESSION, _LOG_FN, c_int, c_void_p]),
     ("ocipush_session_set_progress_callback", c_int, [_SESSION, _PROGRESS_FN, c_void_p]),
     ("ocipush_session_set_strategy", c_int, [_SESSION, c_int]),
@@ -457,6 +458,8 @@ class Session(_Handle):
     user_agent     the User-Agent header
     connect_timeout, idle_timeout
                    seconds (float) to connect, and for a transfer moving no byte
+    timeout        seconds (float) one call may take in all, every request,
+                   retry and wait included (default 3600; 0: no limit)
     strategy       "auto" (default), "monolithic", "stream" or "chunked"
     chunk_size     bytes per request for "chunked" and length-delimited uploads
     spool          True (default: 1 MiB in memory, then a temporary file),
@@ -480,7 +483,7 @@ class Session(_Handle):
                  connect_timeout=None, idle_timeout=None, strategy="auto", chunk_size=None,
                  spool=True, retries=None, retry_delay=None, retry_max_delay=None,
                  retry_jitter=None, log=None, log_level=LogLevel.INFO, progress=None,
-                 helper_timeout=None):
+                 helper_timeout=None, timeout=None):
         self._start(registry, None)
         handle = _SESSION()
         _check(_lib.ocipush_session_new(ctypes.byref(handle), _text(registry, "registry")),
@@ -496,6 +499,8 @@ class Session(_Handle):
                             password, identity_token, load_credentials, user_agent,
                             connect_timeout, idle_timeout, strategy, chunk_size, spool, retries,
                             retry_delay, retry_max_delay, retry_jitter)
+            if timeout is not None:
+                self.set_timeout(timeout)
         except BaseException:
             self.close()
             raise
@@ -588,6 +593,13 @@ class Session(_Handle):
             _check(_lib.ocipush_session_set_retry(h, attempts, base, cap, jitter),
                    "invalid retry settings: retries >= 0, 0 <= retry_delay <= retry_max_delay, "
                    "0 <= retry_jitter <= 100")
+
+    def set_timeout(self, seconds):
+        """The longest one call on this session may take, in seconds (float),
+        every request, retry and wait included; 0: no limit. A call still
+        running then fails with E_NETWORK, its message saying so."""
+        _check(_lib.ocipush_session_set_timeout(self._ptr(), _ms(seconds)),
+               "the timeout must not be negative")
 
     @property
     def errmsg(self):

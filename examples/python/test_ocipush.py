@@ -985,6 +985,18 @@ class HandleTests(unittest.TestCase):
             self.assertEqual(cm.exception.code, ocipush.E_INVALID)
             self.assertIn("Bad/Repo", cm.exception.message)
 
+    def test_timeout_setting(self):
+        with ocipush.Session(REG, timeout=0) as s:
+            s.set_timeout(2.5)
+            with self.assertRaises(OcipushError) as cm:
+                s.set_timeout(-1)
+            self.assertEqual(cm.exception.code, ocipush.E_INVALID)
+            with self.assertRaises(TypeError):
+                s.set_timeout("5")
+        with self.assertRaises(OcipushError) as cm:
+            ocipush.Session(REG, timeout=-0.5)
+        self.assertEqual(cm.exception.code, ocipush.E_INVALID)
+
     def test_push_arguments(self):
         with ocipush.Push() as push, ocipush.Source.from_bytes(b"x") as src:
             for bad in (0, 65, -1, 1 << 40):

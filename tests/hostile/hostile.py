@@ -166,10 +166,22 @@ class Handler(BaseHTTPRequestHandler):
         with LOG_LOCK, open(LOGFILE, "a") as f:
             f.write(json.dumps(entry) + "\n")
 
+    # The log line goes out before the answer's first byte, so a client that
+    # has its answer finds its request logged.
+    def send_response(self, code, message=None):
+        self.log_once()
+        super().send_response(code, message)
+
+    def log_once(self):
+        if not getattr(self, "_logged", True):  # (False: a request of handle_any)
+            self._logged = True
+            self.log_request_line(self._route)
+
     def handle_any(self):
         # One handler serves every request of a keep-alive connection.
         self.__dict__.pop("_body", None)
-        route = Route(self.path)
+        route = self._route = Route(self.path)
+        self._logged = False
         try:
             for hook in HOOKS:
                 if hook(self, route):
@@ -184,7 +196,7 @@ class Handler(BaseHTTPRequestHandler):
                     return
             self.registry(route)
         finally:
-            self.log_request_line(route)
+            self.log_once()
 
     # --- a correct registry ----------------------------------------------
     def registry(self, r):
