@@ -264,10 +264,10 @@ int ocipush_manifest_serialize(char **out, size_t *out_len, const ocipush_manife
 
 int op_manifest_put(ocipush_session *s, const char *repository, const char *target,
                     const char *media_type, const void *data, size_t len, const char *digest,
-                    int *out_keeps_referrers)
+                    op_manifest_answer *out)
 {
-    if (out_keeps_referrers)
-        *out_keeps_referrers = 0;
+    if (out)
+        *out = (op_manifest_answer){0};
     if (s->layout_dir)
         return op_layout_put_manifest(s, strcmp(target, digest) == 0 ? NULL : target, media_type,
                                       data, len, digest);
@@ -283,13 +283,17 @@ int op_manifest_put(ocipush_session *s, const char *repository, const char *targ
                       .body_len = len,
                       .idempotent = 1};
     rc = op_http_perform(s, &req, &resp);
+    static const char *const blob_unknown[] = {"MANIFEST_BLOB_UNKNOWN", NULL};
+    if (rc == 0 && resp.status != 201 && out)
+        out->blob_unknown = resp.status == 400 &&
+                            op_json_registry_has_code(resp.body.data, resp.body.len, blob_unknown);
     if (rc == 0 && resp.status != 201)
         rc = op_http_fail(s, "pushing the manifest", &req, &resp);
     if (rc == 0 && resp.content_digest && strcmp(resp.content_digest, digest) != 0)
         rc = op_fail(s, OCIPUSH_E_PROTOCOL, "the registry stored the manifest as %s, not %s",
                      resp.content_digest, digest);
-    if (out_keeps_referrers)
-        *out_keeps_referrers = resp.oci_subject != NULL;
+    if (out)
+        out->keeps_referrers = resp.oci_subject != NULL;
     op_response_clear(&resp);
     op_free(url);
     return rc;
