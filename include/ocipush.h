@@ -644,12 +644,16 @@ OCIPUSH_API int ocipush_manifest_serialize(char **out, size_t *out_len,
                                            const ocipush_manifest *manifest);
 
 /**
- * Serialize and push `manifest` to `repository` under `reference`: a tag, or
- * NULL to push by digest only. Writes the manifest's digest into `out_digest`
- * (OCIPUSH_DIGEST_BUFSIZE bytes; may be NULL). The registry must already have
- * every blob the manifest names. Returns OCIPUSH_OK, OCIPUSH_E_INVALID,
- * OCIPUSH_E_NOMEM, OCIPUSH_E_NETWORK, OCIPUSH_E_HTTP, OCIPUSH_E_AUTH,
- * OCIPUSH_E_PROTOCOL.
+ * Serialize and push `manifest` to `repository` under `reference`: a tag
+ * ("v1"), a digest ("sha256:<hex>"), both ("v1@sha256:<hex>"), or NULL to
+ * push by digest only. A digest given is the one the bytes must have: it is
+ * checked before anything is sent, and a mismatch returns
+ * OCIPUSH_E_DIGEST_MISMATCH with nothing pushed and no tag moved. Writes the
+ * manifest's digest into `out_digest` (OCIPUSH_DIGEST_BUFSIZE bytes; may be
+ * NULL). The registry must already have every blob the manifest names.
+ * Returns OCIPUSH_OK, OCIPUSH_E_INVALID (also a malformed tag or digest in
+ * `reference`), OCIPUSH_E_NOMEM, OCIPUSH_E_NETWORK, OCIPUSH_E_HTTP,
+ * OCIPUSH_E_AUTH, OCIPUSH_E_PROTOCOL, OCIPUSH_E_DIGEST_MISMATCH.
  */
 OCIPUSH_API int ocipush_manifest_push(ocipush_session *session, const char *repository,
                                       const char *reference, const ocipush_manifest *manifest,
@@ -657,10 +661,12 @@ OCIPUSH_API int ocipush_manifest_push(ocipush_session *session, const char *repo
 
 /**
  * Push `len` bytes of manifest `data` exactly as they are, with Content-Type
- * `media_type`, to `repository` under `reference` (a tag, or NULL to push by
- * digest). A NULL `media_type` means the document's own "mediaType" field,
- * or, without one, the type its shape implies ("manifests": an index;
- * "config" or "layers": an image manifest). The digest of the bytes is
+ * `media_type`, to `repository` under `reference` (a tag, a digest, both as
+ * "TAG@sha256:<hex>", or NULL to push by digest; a digest given is checked
+ * before anything is sent, as in ocipush_manifest_push()). A NULL
+ * `media_type` means the document's own "mediaType" field, or, without one,
+ * the type its shape implies ("manifests": an index; "config" or "layers":
+ * an image manifest). The digest of the bytes is
  * written into `out_digest` (may be NULL). Returns the same codes as
  * ocipush_manifest_push(); OCIPUSH_E_INVALID also when `media_type` is NULL
  * and the data is not such a JSON object.

@@ -14,6 +14,9 @@
 #include "reference.h"
 #include "upload.h"
 
+/* A tag is at most 128 characters (distribution spec). */
+#define OP_TAG_BUFSIZE 129
+
 int op_annotations_set(op_annotations *a, const char *key, const char *value)
 {
     char *v = op_strdup(value);
@@ -350,6 +353,33 @@ int op_manifest_get(ocipush_session *s, const char *repository, const char *refe
     return rc;
 }
 
+/* A manifest reference: "TAG", "sha256:<hex>" or "TAG@sha256:<hex>" (NULL:
+ * neither). The tag goes into `tag` ("" if none), the digest the bytes must
+ * hash to into `digest` ("" if none). */
+static int split_manifest_reference(ocipush_session *s, const char *reference,
+                                    char tag[OP_TAG_BUFSIZE], char digest[OCIPUSH_DIGEST_BUFSIZE])
+{
+    tag[0] = digest[0] = '\0';
+    if (!reference)
+        return 0;
+    const char *at = strchr(reference, '@');
+    const char *d = at ? at + 1 : strncmp(reference, "sha256:", 7) == 0 ? reference : NULL;
+    size_t tag_len = at ? (size_t)(at - reference) : d ? 0 : strlen(reference);
+    if (d && ocipush_digest_validate(d))
+        return op_fail(s, OCIPUSH_E_INVALID, "invalid digest '%s' (want sha256:<64 hex>)", d);
+    if (at || !d) {
+        if (tag_len >= OP_TAG_BUFSIZE)
+            return op_fail(s, OCIPUSH_E_INVALID, "invalid tag '%.*s...': too long", 40, reference);
+        memcpy(tag, reference, tag_len);
+        tag[tag_len] = '\0';
+        if (ocipush_tag_validate(tag))
+            return op_fail(s, OCIPUSH_E_INVALID, "invalid tag '%s'", tag);
+    }
+    if (d)
+        memcpy(digest, d, OCIPUSH_DIGEST_BUFSIZE);
+    return 0;
+}
+
 int ocipush_manifest_push_raw(ocipush_session *s, const char *repository, const char *reference,
                               const char *media_type, const void *data, size_t len,
                               char *out_digest)
@@ -360,8 +390,9 @@ int ocipush_manifest_push_raw(ocipush_session *s, const char *repository, const 
     if (ocipush_repository_validate(repository))
         return op_fail(s, OCIPUSH_E_INVALID, "invalid repository name '%s'",
                        repository ? repository : "(null)");
-    if (reference && ocipush_tag_validate(reference))
-        return op_fail(s, OCIPUSH_E_INVALID, "invalid tag '%s'", reference);
+    char tag[OP_TAG_BUFSIZE], want[OCIPUSH_DIGEST_BUFSIZE];
+    if (split_manifest_reference(s, reference, tag, want))
+        return OCIPUSH_E_INVALID;
     if (op_auth_set_repository(s, repository))
         return OCIPUSH_E_NOMEM;
     if (!data || len == 0)
@@ -380,12 +411,17 @@ int ocipush_manifest_push_raw(ocipush_session *s, const char *repository, const 
     int rc = op_sha256_digest(digest, data, len);
     if (rc)
         rc = op_fail(s, rc, "hashing the manifest failed");
+    /* Before anything is sent: a tag must never move to bytes that are not
+     * the ones the caller named. */
+    else if (want[0] && strcmp(want, digest) != 0)
+        rc = op_fail(s, OCIPUSH_E_DIGEST_MISMATCH,
+                     "the manifest's digest is %s, not %s: nothing was pushed", digest, want);
     else
-        rc = op_manifest_put(s, repository, reference ? reference : digest, media_type, data, len,
-                             digest, NULL);
+        rc = op_manifest_put(s, repository, tag[0] ? tag : digest, media_type, data, len, digest,
+                             NULL);
     if (rc == 0) {
         op_log(s, OCIPUSH_LOG_INFO, "pushed manifest %s to %s%s%s", digest, repository,
-               reference ? ":" : "", reference ? reference : "");
+               tag[0] ? ":" : "", tag);
         if (out_digest)
             memcpy(out_digest, digest, sizeof digest);
     }
