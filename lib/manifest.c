@@ -365,15 +365,17 @@ static int split_manifest_reference(ocipush_session *s, const char *reference,
     const char *at = strchr(reference, '@');
     const char *d = at ? at + 1 : strncmp(reference, "sha256:", 7) == 0 ? reference : NULL;
     size_t tag_len = at ? (size_t)(at - reference) : d ? 0 : strlen(reference);
+    /* Neither is echoed: it is not known to be printable. */
     if (d && ocipush_digest_validate(d))
-        return op_fail(s, OCIPUSH_E_INVALID, "invalid digest '%s' (want sha256:<64 hex>)", d);
+        return op_fail(s, OCIPUSH_E_INVALID,
+                       "invalid digest in the manifest reference (want sha256:<64 hex>)");
     if (at || !d) {
         if (tag_len >= OP_TAG_BUFSIZE)
-            return op_fail(s, OCIPUSH_E_INVALID, "invalid tag '%.*s...': too long", 40, reference);
+            return op_fail(s, OCIPUSH_E_INVALID, "invalid tag: longer than 128 characters");
         memcpy(tag, reference, tag_len);
         tag[tag_len] = '\0';
         if (ocipush_tag_validate(tag))
-            return op_fail(s, OCIPUSH_E_INVALID, "invalid tag '%s'", tag);
+            return op_fail(s, OCIPUSH_E_INVALID, "invalid tag in the manifest reference");
     }
     if (d)
         memcpy(digest, d, OCIPUSH_DIGEST_BUFSIZE);
