@@ -536,7 +536,11 @@ OCIPUSH_API void ocipush_source_free(ocipush_source *source);
  * registry asked the same way, so a blob it has is not sent again; if the
  * source then reads back other bytes, the push fails with OCIPUSH_E_SOURCE
  * before anything is committed. A larger blob's digest is known only once
- * it is sent: pass `expected_digest` to skip it.
+ * it is sent: pass `expected_digest` to skip it. A HEAD is not trusted when
+ * the size it gives is not the source's (or, for a source of unknown size,
+ * is 0 for a digest that is not the empty blob's): the blob is then
+ * uploaded, logged at OCIPUSH_LOG_WARN, so *out_size is never a size the
+ * registry made up.
  *
  * The digest is computed while the source is read, and each byte is hashed
  * once even when an upload is sent again. A regular file of 4 MiB or more (a
@@ -584,8 +588,11 @@ OCIPUSH_API int ocipush_blob_push(ocipush_session *session, const char *reposito
  * OCIPUSH_OK. Returns the codes of ocipush_blob_push(), and
  * OCIPUSH_E_NOT_MOUNTED; OCIPUSH_E_INVALID also for a NULL digest or
  * `out_mounted`, or an invalid `from_repository`; OCIPUSH_E_PROTOCOL also
- * when the registry has the blob but does not say its size (no
- * Content-Length) and no source of known size tells it.
+ * when the registry has (or mounted) the blob but does not say a size to
+ * trust for it (no Content-Length, or 0 for a blob that is not empty) and no
+ * source of known size tells it. A HEAD whose size is not the source's is
+ * not trusted, as in ocipush_blob_push(): the blob is uploaded from the
+ * source.
  */
 OCIPUSH_API int ocipush_blob_push_mount(ocipush_session *session, const char *repository,
                                         ocipush_source *source, const char *digest,
@@ -697,12 +704,16 @@ OCIPUSH_API int ocipush_manifest_serialize(char **out, size_t *out_len,
                                            const ocipush_manifest *manifest);
 
 /**
- * Serialize and push `manifest` to `repository` under `reference`: a tag, or
- * NULL to push by digest only. Writes the manifest's digest into `out_digest`
- * (OCIPUSH_DIGEST_BUFSIZE bytes; may be NULL). The registry must already have
- * every blob the manifest names. Returns OCIPUSH_OK, OCIPUSH_E_INVALID,
- * OCIPUSH_E_NOMEM, OCIPUSH_E_NETWORK, OCIPUSH_E_HTTP, OCIPUSH_E_AUTH,
- * OCIPUSH_E_PROTOCOL.
+ * Serialize and push `manifest` to `repository` under `reference`: a tag
+ * ("v1"), a digest ("sha256:<hex>"), both ("v1@sha256:<hex>"), or NULL to
+ * push by digest only. A digest given is the one the bytes must have: it is
+ * checked before anything is sent, and a mismatch returns
+ * OCIPUSH_E_DIGEST_MISMATCH with nothing pushed and no tag moved. Writes the
+ * manifest's digest into `out_digest` (OCIPUSH_DIGEST_BUFSIZE bytes; may be
+ * NULL). The registry must already have every blob the manifest names.
+ * Returns OCIPUSH_OK, OCIPUSH_E_INVALID (also a malformed tag or digest in
+ * `reference`), OCIPUSH_E_NOMEM, OCIPUSH_E_NETWORK, OCIPUSH_E_HTTP,
+ * OCIPUSH_E_AUTH, OCIPUSH_E_PROTOCOL, OCIPUSH_E_DIGEST_MISMATCH.
  */
 OCIPUSH_API int ocipush_manifest_push(ocipush_session *session, const char *repository,
                                       const char *reference, const ocipush_manifest *manifest,
@@ -710,10 +721,12 @@ OCIPUSH_API int ocipush_manifest_push(ocipush_session *session, const char *repo
 
 /**
  * Push `len` bytes of manifest `data` exactly as they are, with Content-Type
- * `media_type`, to `repository` under `reference` (a tag, or NULL to push by
- * digest). A NULL `media_type` means the document's own "mediaType" field,
- * or, without one, the type its shape implies ("manifests": an index;
- * "config" or "layers": an image manifest). The digest of the bytes is
+ * `media_type`, to `repository` under `reference` (a tag, a digest, both as
+ * "TAG@sha256:<hex>", or NULL to push by digest; a digest given is checked
+ * before anything is sent, as in ocipush_manifest_push()). A NULL
+ * `media_type` means the document's own "mediaType" field, or, without one,
+ * the type its shape implies ("manifests": an index; "config" or "layers":
+ * an image manifest). The digest of the bytes is
  * written into `out_digest` (may be NULL). Returns the same codes as
  * ocipush_manifest_push(); OCIPUSH_E_INVALID also when `media_type` is NULL
  * and the data is not such a JSON object.
@@ -863,9 +876,15 @@ OCIPUSH_API int ocipush_push_set_subject(ocipush_push *push, const char *referen
  * Push the artifact to `repository`: the config and every layer as blobs,
  * then the manifest, under the first tag (or by digest), then the other tags.
  * Nothing is tagged unless every blob landed, so a failure never leaves a tag
- * on incomplete content. Writes the manifest digest into `out_digest` (may be
- * NULL). Returns the codes of ocipush_blob_push() and ocipush_manifest_push(),
- * and OCIPUSH_E_INVALID for a layer-less artifact.
+ * on incomplete content. A first manifest PUT refused with
+ * MANIFEST_BLOB_UNKNOWN (distribution answers so when other pushers commit
+ * the same blobs at that moment) has every blob checked again with HEAD,
+ * after the wait of a first retry, and is sent once more when all are there; a blob the HEAD finds missing fails
+ * the push with OCIPUSH_E_HTTP, the blob named in the errmsg (a retry
+ * policy of no retries, ocipush_session_set_retry(), sends nothing again).
+ * Writes the manifest digest into `out_digest` (may be NULL). Returns the
+ * codes of ocipush_blob_push() and ocipush_manifest_push(), and
+ * OCIPUSH_E_INVALID for a layer-less artifact.
  */
 OCIPUSH_API int ocipush_push_run(ocipush_session *session, const ocipush_push *push,
                                  const char *repository, char *out_digest);

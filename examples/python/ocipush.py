@@ -995,8 +995,9 @@ def _desc(descriptor):
 
 
 def manifest_push(session, repository, manifest, tag=None):
-    """Serialize and push `manifest` under `tag` (None: by digest only);
-    returns its digest. The registry must have every blob it names."""
+    """Serialize and push `manifest` under `tag` (None: by digest only; a
+    digest or "TAG@DIGEST" is what it must hash to, checked before anything
+    is sent); returns its digest. The registry must have every blob it names."""
     if not isinstance(manifest, Manifest):
         raise TypeError(f"expected a Manifest, not {type(manifest).__name__}")
     digest = ctypes.create_string_buffer(DIGEST_BUFSIZE)
@@ -1007,7 +1008,8 @@ def manifest_push(session, repository, manifest, tag=None):
 
 def manifest_push_raw(session, repository, data, media_type=None, tag=None):
     """Push manifest bytes exactly as they are; returns their digest.
-    media_type None: the document's own mediaType, or what its shape says."""
+    media_type None: the document's own mediaType, or what its shape says.
+    `tag` as in manifest_push()."""
     if not isinstance(data, bytes):
         data = bytes(memoryview(data))
     digest = ctypes.create_string_buffer(DIGEST_BUFSIZE)

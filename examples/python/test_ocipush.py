@@ -438,6 +438,21 @@ class ManifestTests(RegistryTest):
         self.assertEqual(ocipush.manifest_push_raw(s, repo, image, tag="raw"), digest)
         self.check_served(repo, image, digest, "raw")
 
+        # A digest in the reference is what the bytes must hash to, checked
+        # before anything is sent: a mismatch moves no tag.
+        with self.assertRaises(OcipushError) as cm:
+            ocipush.manifest_push_raw(s, repo, index, tag="raw@" + digest)
+        self.assertEqual(cm.exception.code, ocipush.E_DIGEST_MISMATCH)
+        self.check_served(repo, image, digest, "raw")
+        self.assertEqual(ocipush.manifest_push_raw(s, repo, index, tag="raw@" + index_digest),
+                         index_digest)
+        self.check_served(repo, index, index_digest, "raw")
+        # A digest alone pushes by digest, checked the same way.
+        self.assertEqual(ocipush.manifest_push_raw(s, repo, image, tag=digest), digest)
+        with self.assertRaises(OcipushError) as cm:
+            ocipush.manifest_push_raw(s, repo, image, tag=index_digest)
+        self.assertEqual(cm.exception.code, ocipush.E_DIGEST_MISMATCH)
+
     def test_push_artifact(self):
         repo = "python/artifact"
         a = b"first layer\n"
