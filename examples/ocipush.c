@@ -32,6 +32,7 @@ typedef struct cli {
     ocipush_strategy strategy;
     uint64_t chunk_size;
     long retries, retry_delay, retry_max_delay, connect_timeout, idle_timeout, concurrency;
+    int64_t timeout_ms; /* -1: the library's default */
     const char **annotations;
     size_t annotation_count;
 } cli;
@@ -68,6 +69,8 @@ static const char usage_text[] =
     "  --retry-max-delay MS     longest wait between tries (default 10000)\n"
     "  --connect-timeout MS     give up connecting after MS (default 30000)\n"
     "  --idle-timeout MS        give up on a transfer idle for MS (default 300000)\n"
+    "  --timeout DURATION       give up on a push (every request, retry and wait) after\n"
+    "                           DURATION: 90, 90s, 5m, 1h; 0 for never (default 1h)\n"
     "  --oci-layout DIR         push into the OCI image layout DIR, not to a registry\n"
     "  --config FILE[:TYPE]     push: the config blob (default: the empty config {})\n"
     "  --artifact-type TYPE     push: the manifest's artifactType\n"
@@ -224,6 +227,27 @@ static int parse_size(const char *s, uint64_t *out)
     return 0;
 }
 
+/* --timeout: seconds, or a number with s, m or h; at most 10^9 seconds. */
+static int parse_duration(const char *s, int64_t *out_ms)
+{
+    char *end = NULL;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || end == s || *s < '0' || *s > '9' || v > 1000000000LL)
+        return -1;
+    long long unit = 1000;
+    if (*end == 'm')
+        unit = 60 * 1000, end++;
+    else if (*end == 'h')
+        unit = 3600 * 1000, end++;
+    else if (*end == 's')
+        end++;
+    if (*end || v > 1000000000LL * 1000 / unit)
+        return -1;
+    *out_ms = (int64_t)(v * unit);
+    return 0;
+}
+
 /* A non-negative decimal number, at most 10^9. */
 static int parse_count(const char *s, long *out)
 {
@@ -269,6 +293,8 @@ static int make_session(const cli *c, const char *registry, ocipush_session **ou
     ocipush_session_set_strategy(s, c->strategy);
     ocipush_session_set_chunk_size(s, c->chunk_size);
     ocipush_session_set_timeouts(s, c->connect_timeout, c->idle_timeout);
+    if (c->timeout_ms >= 0)
+        ocipush_session_set_timeout(s, c->timeout_ms);
     if ((rc = ocipush_session_set_retry(s, (int)c->retries + 1, c->retry_delay, c->retry_max_delay,
                                         20))) {
         fprintf(stderr, "ocipush: invalid retry settings (the longest wait below the first?)\n");
@@ -437,13 +463,17 @@ static int cmd_manifest_push(const cli *c, const char *ref, const char *path)
     size_t len = 0;
     ocipush_session *s = NULL;
     int status = 1;
+    /* TAG@DIGEST as one reference: the library checks the digest before it
+     * sends anything, so a mismatch moves no tag. */
+    char target[256];
+    snprintf(target, sizeof target, "%s%s%s", tag ? tag : "", tag && digest ? "@" : "",
+             digest ? digest : "");
     if (read_whole_file(path, &data, &len) == 0 && make_session(c, registry, &s) == 0) {
         char out[OCIPUSH_DIGEST_BUFSIZE];
-        int rc = ocipush_manifest_push_raw(s, repository, tag, NULL, data, len, out);
+        int rc = ocipush_manifest_push_raw(s, repository, target[0] ? target : NULL, NULL, data,
+                                           len, out);
         if (rc)
             status = fail(s, rc, "manifest push");
-        else if (digest && strcmp(digest, out) != 0)
-            fprintf(stderr, "ocipush: the manifest's digest is %s, not %s\n", out, digest);
         else {
             printf("Pushed: %s\nDigest: %s\n", ref, out);
             status = 0;
@@ -729,7 +759,8 @@ enum {
     OPT_IDLE_TIMEOUT,
     OPT_SUBJECT,
     OPT_CONCURRENCY,
-    OPT_LAYOUT
+    OPT_LAYOUT,
+    OPT_TIMEOUT
 };
 
 /* KEY=VALUE whose key the library takes: not empty, no control character.
@@ -770,6 +801,7 @@ static int parse_options(cli *c, int argc, char **argv)
         {"retry-max-delay", required_argument, NULL, OPT_RETRY_MAX},
         {"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
         {"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
+        {"timeout", required_argument, NULL, OPT_TIMEOUT},
         {"username", required_argument, NULL, 'u'},
         {"password", required_argument, NULL, 'p'},
         {"password-stdin", no_argument, NULL, OPT_PWSTDIN},
@@ -802,6 +834,11 @@ static int parse_options(cli *c, int argc, char **argv)
             if (parse_count(optarg, number_option(c, opt)))
                 return usage_error("--retries, --retry-delay, --retry-max-delay and the timeouts "
                                    "take a number");
+            break;
+        case OPT_TIMEOUT:
+            if (parse_duration(optarg, &c->timeout_ms))
+                return usage_error("--timeout takes a duration: seconds, or 90s, 5m, 1h; 0 for "
+                                   "none");
             break;
         case 'u': c->username = optarg; break;
         case 'p': c->password = optarg; break;
@@ -852,7 +889,8 @@ int main(int argc, char **argv)
              .retries = 3,
              .retry_delay = 500,
              .retry_max_delay = 10000,
-             .concurrency = 4};
+             .concurrency = 4,
+             .timeout_ms = -1};
     c.annotations = calloc((size_t)argc, sizeof *c.annotations);
     if (!c.annotations)
         return 1;

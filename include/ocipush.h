@@ -25,8 +25,18 @@
  *   different threads at once. The worker threads of ocipush_push_run() are
  *   joined before it returns. Nothing in ocipush is process-global except the
  *   one-time initialisation of libcurl and of mbedTLS's PSA crypto, which ocipush
- *   does on the first ocipush_session_new(), and the allocator (which may be
- *   called from several threads at once, see ocipush_set_allocator()).
+ *   does on the first ocipush_session_new(), the allocator (which may be
+ *   called from several threads at once, see ocipush_set_allocator()), and
+ *   the environment, which ocipush reads and never changes: HOME,
+ *   DOCKER_CONFIG, HELM_REGISTRY_CONFIG and PATH (credential lookup),
+ *   TMPDIR (the spool), SOURCE_DATE_EPOCH (a chart's timestamps), and what
+ *   libcurl reads itself (the proxy variables: http_proxy, https_proxy,
+ *   no_proxy, ...). ocipush never changes a signal disposition or the signal
+ *   mask of a thread it did not start. Every file, pipe and socket ocipush
+ *   opens itself is close-on-exec from the moment it is made, so a child
+ *   process another thread starts inherits none of them (the connections
+ *   libcurl opens are as libcurl makes them: older versions, such as 7.88,
+ *   leave them inheritable).
  * - No call is variadic and no callback takes a va_list, so every function can be
  *   called through an FFI (ctypes, cgo, JNA, ...).
  */
@@ -62,7 +72,9 @@ extern "C" {
  *  not be written. errno is left as the failing system call set it. */
 #define OCIPUSH_E_IO (-3)
 /** The registry could not be reached or the connection failed (DNS, refused,
- *  reset, timeout, TLS handshake). */
+ *  reset, timeout, TLS handshake), an answer was cut short (its body shorter
+ *  than its Content-Length, the connection closed in the middle), or the
+ *  call's deadline passed (ocipush_session_set_timeout()). */
 #define OCIPUSH_E_NETWORK (-4)
 /** The registry answered with an error status the operation cannot recover
  *  from. The message names the request, the status and the registry's error. */
@@ -79,7 +91,8 @@ extern "C" {
 /** The progress callback asked to stop. */
 #define OCIPUSH_E_ABORTED (-10)
 /** The registry answered something the protocol does not allow (a missing
- *  Location, a wrong digest in a response). */
+ *  Location, a wrong digest in a response, an error body over 64 KiB or a
+ *  manifest or token over 4 MiB). */
 #define OCIPUSH_E_PROTOCOL (-11)
 /** This build of ocipush lacks the feature (Helm charts without libarchive
  *  and libyaml). */
@@ -164,7 +177,9 @@ typedef enum ocipush_log_level {
 
 /**
  * Log callback. `message` is already formatted, has no trailing newline, never
- * contains credentials, and is valid only during the call. Called on the
+ * contains credentials, and is valid only during the call. It is one line
+ * with no control character: what servers sent (error messages, header
+ * values, URLs) is escaped there as \xNN, as in ocipush_session_errmsg(). Called on the
  * calling thread, or, during a parallel ocipush_push_run(), on its worker
  * threads, one call at a time (see ocipush_push_set_concurrency()).
  */
@@ -214,7 +229,10 @@ OCIPUSH_API void ocipush_session_free(ocipush_session *session);
 
 /**
  * The detail message of the last failing call made with this session (or
- * with an object used through it), "" if none failed. Valid until the next
+ * with an object used through it), "" if none failed. One line of at most
+ * 1023 bytes: what a server sent is quoted sanitized, control characters,
+ * DEL, bytes that are not UTF-8, C1 and bidirectional controls escaped as
+ * \xNN, each of its fields cut at 300 bytes with "...". Valid until the next
  * call on the session. Never NULL for a non-NULL session.
  */
 OCIPUSH_API const char *ocipush_session_errmsg(const ocipush_session *session);
@@ -238,16 +256,19 @@ OCIPUSH_API int ocipush_session_set_insecure(ocipush_session *session, int enabl
  * are sent as Basic, only to the registry's own scheme, host and port, never
  * to an upload Location or redirect elsewhere. With one that answers a
  * Bearer challenge they are sent only to its token realm (over https, or
- * over http when the session is plain http), to get a token for the
- * repository being pushed ("repository:NAME:push,pull"); without credentials
- * an anonymous token is asked for. A token that is not an RFC 6750 b64token
- * is refused (OCIPUSH_E_PROTOCOL), never sent. Tokens are cached per scope
- * until they expire, and a 401 in the middle of an upload gets a new one and
- * the request is sent again (from the rewound source or the spool).
- * Credentials and tokens never appear in log messages or error messages. NULL username
- * clears them. Returns OCIPUSH_OK, OCIPUSH_E_INVALID (empty username,
- * password NULL with a username, or a username containing ':'),
- * OCIPUSH_E_NOMEM.
+ * over http when the session is plain http; an https registry's plain-http
+ * realm gets an anonymous request, and the error says the credentials were
+ * withheld), and only to the realm's own origin: a realm that redirects to
+ * another scheme, host or port is followed without them. They are sent to
+ * get a token for the repository being pushed ("repository:NAME:push,pull");
+ * without credentials an anonymous token is asked for. A token that is not
+ * an RFC 6750 b64token is refused (OCIPUSH_E_PROTOCOL), never sent. Tokens
+ * are cached per scope until they expire, and a 401 in the middle of an
+ * upload gets a new one and the request is sent again (from the rewound
+ * source or the spool). Credentials and tokens never appear in log messages
+ * or error messages. NULL username clears them. Returns OCIPUSH_OK,
+ * OCIPUSH_E_INVALID (empty username, password NULL with a username, or a
+ * username containing ':'), OCIPUSH_E_NOMEM.
  */
 OCIPUSH_API int ocipush_session_set_basic_auth(ocipush_session *session, const char *username,
                                                const char *password);
@@ -255,7 +276,9 @@ OCIPUSH_API int ocipush_session_set_basic_auth(ocipush_session *session, const c
 /**
  * Use an identity token (an OAuth2 refresh token, as `docker login` stores
  * for some registries) instead of a password: Bearer tokens are then asked
- * for with a refresh-token POST to the registry's token realm. NULL clears
+ * for with a refresh-token POST to the registry's token realm, under the
+ * rules for credentials above; a redirect of that POST to another origin is
+ * refused (OCIPUSH_E_PROTOCOL), as its body holds the token. NULL clears
  * it. Returns OCIPUSH_OK, OCIPUSH_E_INVALID (empty string), OCIPUSH_E_NOMEM.
  */
 OCIPUSH_API int ocipush_session_set_identity_token(ocipush_session *session, const char *token);
@@ -281,13 +304,33 @@ OCIPUSH_API int ocipush_session_set_client_cert(ocipush_session *session, const 
  * ($HELM_REGISTRY_CONFIG, else ~/.config/helm/registry/config.json), read
  * the same way. Keys match "host:port" with or without a scheme and path.
  * Sets *out_found to 1 when credentials were found, else 0 (an absent file
- * is not an error). Not thread-safe with respect to other threads changing
- * the environment; the helper runs as a child process.
+ * is not an error, nor is a helper that cannot be started or that exits
+ * non-zero, "not found": a warning is logged for the first).
+ * The helper runs as a child process (posix_spawnp) with SIGPIPE at its
+ * default and no signal blocked; it inherits the environment and standard
+ * error, and no other descriptor of ocipush. It must finish within the
+ * session's helper timeout (ocipush_session_set_helper_timeout(), default
+ * 30 s) and print at most 64 KiB; otherwise it is killed (SIGKILL) and
+ * reaped, and the lookup fails. The process's signal dispositions are not
+ * touched. Secrets read (the files' text, `auth`, `identitytoken`, a
+ * helper's answer) are wiped before their memory is freed. Reads HOME,
+ * DOCKER_CONFIG, HELM_REGISTRY_CONFIG and PATH: not thread-safe with respect
+ * to other threads changing the environment.
  * Returns OCIPUSH_OK, OCIPUSH_E_INVALID (a config that is not JSON, an entry
- * that cannot be decoded), OCIPUSH_E_IO (a file that cannot be read, a helper
- * that cannot be started), OCIPUSH_E_NOMEM.
+ * that cannot be decoded, a helper's unreadable or over-long answer),
+ * OCIPUSH_E_IO (a file that cannot be read, no pipe for a helper, a helper
+ * that did not finish in time), OCIPUSH_E_NOMEM.
  */
 OCIPUSH_API int ocipush_session_load_credentials(ocipush_session *session, int *out_found);
+
+/**
+ * How long ocipush_session_load_credentials() waits for a credential helper
+ * (docker-credential-NAME) to answer and exit, in milliseconds; 0 restores
+ * the default, 30000. A helper that takes longer (one that waits for a
+ * password prompt nobody answers, say) is killed. Returns OCIPUSH_OK, or
+ * OCIPUSH_E_INVALID (a NULL session, a negative value).
+ */
+OCIPUSH_API int ocipush_session_set_helper_timeout(ocipush_session *session, int64_t timeout_ms);
 
 /**
  * Save credentials for `registry` ("host[:port]") in docker's config file
@@ -333,6 +376,23 @@ OCIPUSH_API int ocipush_session_set_user_agent(ocipush_session *session, const c
  */
 OCIPUSH_API int ocipush_session_set_timeouts(ocipush_session *session, long connect_ms,
                                              long idle_ms);
+
+/**
+ * The deadline of every call made with this session: the longest one call
+ * (ocipush_push_run(), ocipush_blob_push(), ocipush_session_ping(), ...)
+ * may take in all, `total_ms` milliseconds, across every request, retry and
+ * wait it makes, the calls it makes itself and the worker threads of a
+ * parallel push included. A request still running when it passes is ended,
+ * a retry whose wait would outlast it is not made, and the call fails with
+ * OCIPUSH_E_NETWORK, its message saying that the deadline passed; an upload
+ * in progress is not committed. So a registry that answers slowly, or with
+ * a body that never ends, cannot hold a call for ever. 0 means no deadline.
+ * Default: one hour, a bound that a large blob on a slow link still fits in
+ * (4 GiB at 10 Mbit/s); raise it for more. A change takes effect at the next
+ * call. Returns OCIPUSH_OK or OCIPUSH_E_INVALID (NULL session, negative
+ * value).
+ */
+OCIPUSH_API int ocipush_session_set_timeout(ocipush_session *session, int64_t total_ms);
 
 /** Set (or clear, with NULL) the log callback; `max_level` filters messages
  *  above it. Returns OCIPUSH_OK or OCIPUSH_E_INVALID. */
@@ -479,7 +539,11 @@ OCIPUSH_API void ocipush_source_free(ocipush_source *source);
  * registry asked the same way, so a blob it has is not sent again; if the
  * source then reads back other bytes, the push fails with OCIPUSH_E_SOURCE
  * before anything is committed. A larger blob's digest is known only once
- * it is sent: pass `expected_digest` to skip it.
+ * it is sent: pass `expected_digest` to skip it. A HEAD is not trusted when
+ * the size it gives is not the source's (or, for a source of unknown size,
+ * is 0 for a digest that is not the empty blob's): the blob is then
+ * uploaded, logged at OCIPUSH_LOG_WARN, so *out_size is never a size the
+ * registry made up.
  *
  * The digest is computed while the source is read, and each byte is hashed
  * once even when an upload is sent again. A regular file of 4 MiB or more (a
@@ -527,8 +591,11 @@ OCIPUSH_API int ocipush_blob_push(ocipush_session *session, const char *reposito
  * OCIPUSH_OK. Returns the codes of ocipush_blob_push(), and
  * OCIPUSH_E_NOT_MOUNTED; OCIPUSH_E_INVALID also for a NULL digest or
  * `out_mounted`, or an invalid `from_repository`; OCIPUSH_E_PROTOCOL also
- * when the registry has the blob but does not say its size (no
- * Content-Length) and no source of known size tells it.
+ * when the registry has (or mounted) the blob but does not say a size to
+ * trust for it (no Content-Length, or 0 for a blob that is not empty) and no
+ * source of known size tells it. A HEAD whose size is not the source's is
+ * not trusted, as in ocipush_blob_push(): the blob is uploaded from the
+ * source.
  */
 OCIPUSH_API int ocipush_blob_push_mount(ocipush_session *session, const char *repository,
                                         ocipush_source *source, const char *digest,
@@ -644,12 +711,16 @@ OCIPUSH_API int ocipush_manifest_serialize(char **out, size_t *out_len,
                                            const ocipush_manifest *manifest);
 
 /**
- * Serialize and push `manifest` to `repository` under `reference`: a tag, or
- * NULL to push by digest only. Writes the manifest's digest into `out_digest`
- * (OCIPUSH_DIGEST_BUFSIZE bytes; may be NULL). The registry must already have
- * every blob the manifest names. Returns OCIPUSH_OK, OCIPUSH_E_INVALID,
- * OCIPUSH_E_NOMEM, OCIPUSH_E_NETWORK, OCIPUSH_E_HTTP, OCIPUSH_E_AUTH,
- * OCIPUSH_E_PROTOCOL.
+ * Serialize and push `manifest` to `repository` under `reference`: a tag
+ * ("v1"), a digest ("sha256:<hex>"), both ("v1@sha256:<hex>"), or NULL to
+ * push by digest only. A digest given is the one the bytes must have: it is
+ * checked before anything is sent, and a mismatch returns
+ * OCIPUSH_E_DIGEST_MISMATCH with nothing pushed and no tag moved. Writes the
+ * manifest's digest into `out_digest` (OCIPUSH_DIGEST_BUFSIZE bytes; may be
+ * NULL). The registry must already have every blob the manifest names.
+ * Returns OCIPUSH_OK, OCIPUSH_E_INVALID (also a malformed tag or digest in
+ * `reference`), OCIPUSH_E_NOMEM, OCIPUSH_E_NETWORK, OCIPUSH_E_HTTP,
+ * OCIPUSH_E_AUTH, OCIPUSH_E_PROTOCOL, OCIPUSH_E_DIGEST_MISMATCH.
  */
 OCIPUSH_API int ocipush_manifest_push(ocipush_session *session, const char *repository,
                                       const char *reference, const ocipush_manifest *manifest,
@@ -657,17 +728,18 @@ OCIPUSH_API int ocipush_manifest_push(ocipush_session *session, const char *repo
 
 /**
  * Push `len` bytes of manifest `data` exactly as they are, with Content-Type
- * `media_type`, to `repository` under `reference` (a tag, or NULL to push by
- * digest). A NULL `media_type` means the document's own "mediaType" field,
- * or, without one, the type its shape implies ("manifests": an index;
- * "config" or "layers": an image manifest). The digest of the bytes is
- * written into `out_digest` (may be NULL). The media type used, given or
- * the document's own, is the request's Content-Type: one that
- * ocipush_media_type_validate() refuses fails the call with
- * OCIPUSH_E_INVALID before anything is sent, the message naming it ("the
- * manifest's mediaType", "the media type given"). Returns the same codes as
- * ocipush_manifest_push(); OCIPUSH_E_INVALID also when `media_type` is NULL
- * and the data is not such a JSON object.
+ * `media_type`, to `repository` under `reference` (a tag, a digest, both as
+ * "TAG@sha256:<hex>", or NULL to push by digest; a digest given is checked
+ * before anything is sent, as in ocipush_manifest_push()). A NULL
+ * `media_type` means the document's own "mediaType" field, or, without one,
+ * the type its shape implies ("manifests": an index; "config" or "layers":
+ * an image manifest). The digest of the bytes is written into `out_digest`
+ * (may be NULL). The media type used, given or the document's own, is the
+ * request's Content-Type: one that ocipush_media_type_validate() refuses
+ * fails the call with OCIPUSH_E_INVALID before anything is sent, the message
+ * naming it ("the manifest's mediaType", "the media type given"). Returns the
+ * same codes as ocipush_manifest_push(); OCIPUSH_E_INVALID also when
+ * `media_type` is NULL and the data is not such a JSON object.
  */
 OCIPUSH_API int ocipush_manifest_push_raw(ocipush_session *session, const char *repository,
                                           const char *reference, const char *media_type,
@@ -816,9 +888,15 @@ OCIPUSH_API int ocipush_push_set_subject(ocipush_push *push, const char *referen
  * Push the artifact to `repository`: the config and every layer as blobs,
  * then the manifest, under the first tag (or by digest), then the other tags.
  * Nothing is tagged unless every blob landed, so a failure never leaves a tag
- * on incomplete content. Writes the manifest digest into `out_digest` (may be
- * NULL). Returns the codes of ocipush_blob_push() and ocipush_manifest_push(),
- * and OCIPUSH_E_INVALID for a layer-less artifact.
+ * on incomplete content. A first manifest PUT refused with
+ * MANIFEST_BLOB_UNKNOWN (distribution answers so when other pushers commit
+ * the same blobs at that moment) has every blob checked again with HEAD,
+ * after the wait of a first retry, and is sent once more when all are there; a blob the HEAD finds missing fails
+ * the push with OCIPUSH_E_HTTP, the blob named in the errmsg (a retry
+ * policy of no retries, ocipush_session_set_retry(), sends nothing again).
+ * Writes the manifest digest into `out_digest` (may be NULL). Returns the
+ * codes of ocipush_blob_push() and ocipush_manifest_push(), and
+ * OCIPUSH_E_INVALID for a layer-less artifact.
  */
 OCIPUSH_API int ocipush_push_run(ocipush_session *session, const ocipush_push *push,
                                  const char *repository, char *out_digest);

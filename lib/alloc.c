@@ -53,3 +53,11 @@ void op_free(void *ptr)
     else
         free(ptr);
 }
+
+void op_free_secret(void *ptr, size_t len)
+{
+    if (!ptr)
+        return;
+    explicit_bzero(ptr, len);
+    op_free(ptr);
+}

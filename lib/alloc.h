@@ -11,5 +11,8 @@ void *op_malloc(size_t size);
 void *op_calloc(size_t count, size_t size);
 void *op_realloc(void *ptr, size_t size);
 void op_free(void *ptr);
+/* op_free of what held a secret, its `len` bytes wiped first (explicit_bzero:
+ * a store the compiler may not drop as dead). */
+void op_free_secret(void *ptr, size_t len);
 
 #endif

@@ -1,6 +1,7 @@
 #include "alloc.h"
 #include "auth.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -131,7 +132,7 @@ static int realm_may_get_credentials(ocipush_session *s)
  * repository (registries list its actions in either order). */
 static int token_request_url(ocipush_session *s, const char *scope, const char *extra, char **out)
 {
-    if (s->identity_token)
+    if (s->identity_token && realm_may_get_credentials(s))
         return (*out = op_strdup(s->bearer_realm)) ? 0 : OCIPUSH_E_NOMEM;
     op_buf all = {0};
     const char *colon = strrchr(scope, ':');
@@ -176,13 +177,39 @@ static int refresh_form(ocipush_session *s, const char *scope, op_buf *form)
     return rc ? rc : op_url_encode(form, s->identity_token);
 }
 
+/* Whose credentials, for a message: "the credentials of USER" (were), "the
+ * identity token" (was). */
+static void credentials_name(const ocipush_session *s, char *out, size_t cap, const char *verb)
+{
+    if (s->identity_token)
+        snprintf(out, cap, "the identity token%s%s", verb ? " was" : "", verb ? verb : "");
+    else
+        snprintf(out, cap, "the credentials%s%.200s%s%s", s->username ? " of " : "",
+                 s->username ? s->username : "", verb ? " were" : "", verb ? verb : "");
+}
+
+/* The realm said no. Blame the credentials only when they were sent: they
+ * are withheld from a plain-http realm of an https registry, and from
+ * another origin a realm redirects to. */
 static int token_refused(ocipush_session *s, const op_response *resp)
 {
-    if (s->identity_token || s->username)
+    char whose[256], withheld[256];
+    credentials_name(s, whose, sizeof whose, NULL);
+    credentials_name(s, withheld, sizeof withheld, " withheld");
+    int given = s->identity_token || s->basic_auth;
+    if (given && !realm_may_get_credentials(s))
         return op_fail(s, OCIPUSH_E_AUTH,
-                       "the token server %s refused the credentials%s%s (HTTP %ld)",
-                       s->bearer_realm, s->username ? " of " : "", s->username ? s->username : "",
-                       resp->status);
+                       "the token server %s refused an anonymous token (HTTP %ld): %s from it, "
+                       "as that realm is plain http and the registry https",
+                       s->bearer_realm, resp->status, withheld);
+    if (given && resp->authorization_withheld)
+        return op_fail(s, OCIPUSH_E_AUTH,
+                       "the token server %s redirected to another origin, which refused an "
+                       "anonymous token (HTTP %ld): %s from it",
+                       s->bearer_realm, resp->status, withheld);
+    if (given)
+        return op_fail(s, OCIPUSH_E_AUTH, "the token server %s refused %s (HTTP %ld)",
+                       s->bearer_realm, whose, resp->status);
     return op_fail(s, OCIPUSH_E_AUTH,
                    "the token server %s refused an anonymous token (HTTP %ld); give credentials",
                    s->bearer_realm, resp->status);
@@ -197,14 +224,20 @@ static int fetch_token(ocipush_session *s, const char *scope, const char *extra)
     if (rc)
         return op_fail(s, rc == OCIPUSH_E_NOMEM ? rc : OCIPUSH_E_PROTOCOL,
                        "cannot build the token request for realm %s", s->bearer_realm);
+    /* Credentials (Basic in the header, or a refresh token in the body) go
+     * to the realm's own origin only: http.c drops the header on a redirect
+     * elsewhere and refuses to carry the secret body there. */
     op_request req = {.method = "GET", .url = url, .authorization = "", .idempotent = 1};
-    if (s->identity_token) {
+    if (!realm_may_get_credentials(s)) {
+        /* an anonymous GET; token_refused says what was withheld */
+    } else if (s->identity_token) {
         rc = refresh_form(s, scope, &form);
         req.method = "POST";
         req.body = form.data;
         req.body_len = form.len;
         req.content_type = "application/x-www-form-urlencoded";
-    } else if (s->basic_auth && realm_may_get_credentials(s)) {
+        req.secret_body = 1;
+    } else if (s->basic_auth) {
         req.authorization = s->basic_auth;
     }
     op_log(s, OCIPUSH_LOG_DEBUG, "getting a token for %s", scope);
@@ -261,11 +294,13 @@ static int replace(char **slot, const char *value)
 
 static int on_bearer(ocipush_session *s, const op_challenge *c)
 {
+    /* Checked before it is kept, and quoted only once it is known to be
+     * printable: it comes from the registry. */
+    if (!op_url_is_http(c->realm))
+        return op_fail(s, OCIPUSH_E_PROTOCOL,
+                       "the registry named a token realm that is not an http or https URL");
     if (replace(&s->bearer_realm, c->realm) || replace(&s->bearer_service, c->service))
         return op_fail(s, OCIPUSH_E_NOMEM, "out of memory");
-    if (strncasecmp(c->realm, "https://", 8) != 0 && strncasecmp(c->realm, "http://", 7) != 0)
-        return op_fail(s, OCIPUSH_E_PROTOCOL, "the registry named an unusable token realm '%s'",
-                       c->realm);
     op_buf scope = {0};
     int rc = current_scope(s, &scope);
     /* Whatever token was used was refused (expired, or too narrow): a new one. */

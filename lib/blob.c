@@ -74,6 +74,40 @@ int ocipush_blob_exists(ocipush_session *s, int *out_exists, const char *reposit
     return rc ? rc : head_blob(s, repository, digest, out_exists, &size);
 }
 
+/* The digest of the empty blob: the only one a registry may rightly say is
+ * 0 bytes long. */
+#define EMPTY_BLOB_DIGEST "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+/* The size to describe a blob by that a HEAD found, or -1 when the HEAD is
+ * not to be trusted and the blob goes up again. `known` is the size ocipush
+ * knows (the source's, -1 if none), `head` the HEAD's Content-Length (-1 if
+ * none). What ocipush knows wins: a HEAD that gives another size (0 from a
+ * proxy that rewrites HEAD answers, or a registry that lies) is not
+ * describing these bytes, and a manifest must never carry its size. Upload,
+ * not OCIPUSH_E_PROTOCOL: the commit has the registry check the bytes
+ * against the digest, so the push still lands on a registry whose HEAD alone
+ * is wrong. With nothing known, the HEAD's size stands, unless it is 0 for a
+ * digest that is not the empty blob's. */
+static int64_t trusted_size(ocipush_session *s, const char *repository, const char *digest,
+                            int64_t head, int64_t known)
+{
+    if (known >= 0 && (head < 0 || head == known))
+        return known;
+    if (known < 0 && (head > 0 || (head == 0 && strcmp(digest, EMPTY_BLOB_DIGEST) == 0)))
+        return head;
+    if (known >= 0)
+        op_log(s, OCIPUSH_LOG_WARN,
+               "%s says %s has %s with %" PRId64 " bytes, not %" PRId64
+               ": not trusted, the blob is sent",
+               s->registry, repository, digest, head, known);
+    else if (head == 0)
+        op_log(s, OCIPUSH_LOG_WARN,
+               "%s says %s has %s with 0 bytes, which only the empty blob has: not trusted, the "
+               "blob is sent",
+               s->registry, repository, digest);
+    return -1;
+}
+
 /* Refuse to commit content that does not hash to what the caller expects. */
 static int check_expected(op_upload *u, const char *expected)
 {
@@ -355,8 +389,8 @@ int ocipush_blob_push(ocipush_session *s, const char *repository, ocipush_source
         int64_t size = -1;
         if ((rc = head_blob(s, repository, expected_digest, &exists, &size)))
             return rc;
-        if (exists && size < 0)
-            size = source->size;
+        if (exists)
+            size = trusted_size(s, repository, expected_digest, size, source->size);
         if (exists && size >= 0) /* the source is not read (again) */
             return already_there(s, repository, expected_digest, size, out_digest, out_size);
     }
@@ -377,11 +411,11 @@ static int mounted_size(ocipush_session *s, const char *repository, const char *
     if (!exists)
         return op_fail(s, OCIPUSH_E_PROTOCOL, "%s said it mounted %s into %s, which lacks it",
                        s->registry, digest, repository);
-    if (size < 0 && source)
-        size = source->size;
+    size = trusted_size(s, repository, digest, size, source ? source->size : -1);
     if (size < 0)
-        return op_fail(s, OCIPUSH_E_PROTOCOL, "%s mounted %s into %s but does not say its size",
-                       s->registry, digest, repository);
+        return op_fail(s, OCIPUSH_E_PROTOCOL,
+                       "%s mounted %s into %s but does not say a size to trust for it", s->registry,
+                       digest, repository);
     *out_size = (uint64_t)size;
     return OCIPUSH_OK;
 }
@@ -423,11 +457,11 @@ int ocipush_blob_push_mount(ocipush_session *s, const char *repository, ocipush_
     int64_t size = -1;
     if ((rc = head_blob(s, repository, digest, &exists, &size)))
         return rc;
-    if (exists && size < 0 && source)
-        size = source->size;
+    if (exists)
+        size = trusted_size(s, repository, digest, size, source ? source->size : -1);
     if (exists && size < 0 && !source)
-        return op_fail(s, OCIPUSH_E_PROTOCOL, "%s has %s but does not say its size", repository,
-                       digest);
+        return op_fail(s, OCIPUSH_E_PROTOCOL, "%s has %s but does not say a size to trust for it",
+                       repository, digest);
     if (exists && size >= 0) {
         *out_mounted = 0;
         return already_there(s, repository, digest, size, NULL, out_size);

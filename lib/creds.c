@@ -1,48 +1,95 @@
 /* Credentials from the stores docker and helm keep: config.json files and
- * docker-credential-* helpers. Also `login`/`logout` writing docker's format. */
+ * docker-credential-* helpers (run by helper.c). Also `login`/`logout`
+ * writing docker's format. Whatever holds a secret (a config file's text, a
+ * helper's answer) is wiped before it is freed. */
+/* mkostemp (POSIX.1-2024): glibc declares it for _GNU_SOURCE. */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "alloc.h"
 #include "buf.h"
 #include "digest.h"
+#include "helper.h"
 #include "json.h"
 #include "reference.h"
 #include "session.h"
 
-extern char **environ;
-
 #define MAX_CONFIG_BYTES (4u << 20)
 
-/* Read a whole small file; 0, or OCIPUSH_E_IO with errno (ENOENT: absent). */
+/* A secret file's text: room for `need` more bytes, moved (never realloc'd,
+ * which would leave a copy behind) and the old block wiped. */
+static int grow_secret(op_buf *b, size_t need)
+{
+    if (b->len + need + 1 <= b->cap)
+        return 0;
+    size_t cap = b->cap ? b->cap * 2 : 8192;
+    while (cap < b->len + need + 1)
+        cap *= 2;
+    char *data = op_malloc(cap);
+    if (!data)
+        return OCIPUSH_E_NOMEM;
+    if (b->len)
+        memcpy(data, b->data, b->len);
+    op_free_secret(b->data, b->cap);
+    b->data = data;
+    b->cap = cap;
+    return 0;
+}
+
+static void free_text(op_buf *b)
+{
+    op_free_secret(b->data, b->cap);
+    b->data = NULL;
+    b->len = b->cap = 0;
+}
+
+/* Read a whole small file into `out` (sized from fstat, so it is read in
+ * one piece); free it with free_text(). 0, CONFIG_ABSENT (open() said
+ * ENOENT: nothing else counts as absent), OCIPUSH_E_IO with errno set by the
+ * call that failed, OCIPUSH_E_NOMEM. */
+#define CONFIG_ABSENT 1
 static int read_file(const char *path, op_buf *out)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
     if (fd < 0)
-        return OCIPUSH_E_IO;
-    char chunk[8192];
-    ssize_t n;
-    int rc = 0;
-    while ((n = read(fd, chunk, sizeof chunk)) != 0) {
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 || out->len + (size_t)n > MAX_CONFIG_BYTES) {
+        return errno == ENOENT ? CONFIG_ABSENT : OCIPUSH_E_IO;
+    struct stat st;
+    int rc = fstat(fd, &st) != 0 ? OCIPUSH_E_IO : 0;
+    if (!rc && (st.st_size < 0 || st.st_size > MAX_CONFIG_BYTES)) {
+        errno = EFBIG;
+        rc = OCIPUSH_E_IO;
+    }
+    /* A byte more than its size: the read that finds the end needs room. */
+    rc = rc ? rc : grow_secret(out, (size_t)st.st_size + 1);
+    while (!rc) {
+        if (out->len > MAX_CONFIG_BYTES) { /* it grew past the cap */
+            errno = EFBIG;
             rc = OCIPUSH_E_IO;
             break;
         }
-        if (op_buf_append(out, chunk, (size_t)n)) {
-            rc = OCIPUSH_E_NOMEM;
+        if (out->len + 1 == out->cap && (rc = grow_secret(out, 4096)))
             break;
-        }
+        size_t room = out->cap - out->len - 1;
+        if (room > MAX_CONFIG_BYTES + 1 - out->len)
+            room = MAX_CONFIG_BYTES + 1 - out->len;
+        ssize_t n = read(fd, out->data + out->len, room);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            rc = OCIPUSH_E_IO;
+        else if (n == 0)
+            break;
+        else
+            out->len += (size_t)n;
     }
+    if (!rc)
+        out->data[out->len] = '\0';
     int saved = errno;
     close(fd);
     errno = saved;
@@ -73,86 +120,6 @@ static int helm_config_path(op_buf *out)
     return op_buf_printf(out, "%s/.config/helm/registry/config.json", home);
 }
 
-/* A pipe whose ends are not inherited by the helper except as dup'ed. */
-static int cloexec_pipe(int fds[2])
-{
-    if (pipe(fds))
-        return -1;
-    fcntl(fds[0], F_SETFD, FD_CLOEXEC);
-    fcntl(fds[1], F_SETFD, FD_CLOEXEC);
-    return 0;
-}
-
-/* Run `docker-credential-NAME get` with the registry on its standard input
- * and read its answer. 0 with *found; a helper that says "not found" (exit
- * status non-zero) is not an error. */
-static int run_helper(ocipush_session *s, const char *name, op_buf *answer, int *found)
-{
-    int in[2] = {-1, -1}, out[2] = {-1, -1};
-    op_buf prog = {0};
-    *found = 0;
-    for (const char *c = name; *c; c++)
-        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
-              *c == '-' || *c == '_' || *c == '.'))
-            return op_fail(s, OCIPUSH_E_INVALID, "invalid credential helper name '%s'", name);
-    if (op_buf_printf(&prog, "docker-credential-%s", name) || cloexec_pipe(in) ||
-        cloexec_pipe(out)) {
-        op_buf_free(&prog);
-        for (int i = 0; i < 2; i++) {
-            if (in[i] >= 0)
-                close(in[i]);
-            if (out[i] >= 0)
-                close(out[i]);
-        }
-        return op_fail(s, OCIPUSH_E_IO, "cannot start a credential helper");
-    }
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, in[0], 0);
-    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-    char *argv[] = {prog.data, "get", NULL};
-    pid_t pid;
-    int spawn_rc = posix_spawnp(&pid, prog.data, &fa, NULL, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    close(in[0]);
-    close(out[1]);
-    int rc = 0;
-    if (spawn_rc != 0) {
-        /* As with no entry: a missing helper must not stop a push that
-         * needs no credentials. */
-        op_log(s, OCIPUSH_LOG_WARN, "cannot run %s (%s); going on without its credentials",
-               prog.data, strerror(spawn_rc));
-    } else {
-        /* The helper reads one line; a write to a helper that died must not
-         * kill us with SIGPIPE, hence MSG_NOSIGNAL-like care: ignore EPIPE. */
-        struct sigaction ign = {.sa_handler = SIG_IGN}, old;
-        sigaction(SIGPIPE, &ign, &old);
-        ssize_t w = write(in[1], s->registry, strlen(s->registry));
-        (void)w;
-        close(in[1]);
-        in[1] = -1;
-        sigaction(SIGPIPE, &old, NULL);
-        char chunk[4096];
-        ssize_t n;
-        while ((n = read(out[0], chunk, sizeof chunk)) != 0) {
-            if (n < 0 && errno == EINTR)
-                continue;
-            if (n < 0 || answer->len > 65536 || op_buf_append(answer, chunk, (size_t)n))
-                break;
-        }
-        int status = 0;
-        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-            ;
-        *found = WIFEXITED(status) && WEXITSTATUS(status) == 0;
-        op_log(s, OCIPUSH_LOG_DEBUG, "%s get: %s", prog.data, *found ? "found" : "not found");
-    }
-    if (in[1] >= 0)
-        close(in[1]);
-    close(out[0]);
-    op_buf_free(&prog);
-    return rc;
-}
-
 static int use_user_secret(ocipush_session *s, const char *user, const char *secret)
 {
     /* "<token>" as the user name marks an identity (refresh) token. */
@@ -163,23 +130,19 @@ static int use_user_secret(ocipush_session *s, const char *user, const char *sec
 
 static int from_helper(ocipush_session *s, const char *helper, int *found)
 {
-    op_buf answer = {0};
-    char *user = NULL, *secret = NULL;
-    int rc = run_helper(s, helper, &answer, found);
+    char *answer = NULL, *user = NULL, *secret = NULL;
+    size_t len = 0;
+    int rc = op_helper_get(s, helper, s->registry, &answer, &len, found);
     if (!rc && *found) {
-        if (op_json_helper_answer(&user, &secret, answer.data ? answer.data : "", answer.len))
+        if (op_json_helper_answer(&user, &secret, answer, len))
             rc = op_fail(s, OCIPUSH_E_INVALID, "docker-credential-%s gave an unreadable answer",
                          helper);
         else if ((rc = use_user_secret(s, user, secret)))
             rc = op_fail(s, rc, "docker-credential-%s gave unusable credentials", helper);
     }
-    if (answer.data)
-        memset(answer.data, 0, answer.len);
-    op_buf_free(&answer);
+    op_free_secret(answer, len);
     op_free(user);
-    if (secret)
-        memset(secret, 0, strlen(secret));
-    op_free(secret);
+    op_free_secret(secret, secret ? strlen(secret) : 0);
     return rc;
 }
 
@@ -196,8 +159,7 @@ static int from_auth_field(ocipush_session *s, const op_docker_entry *e, const c
         *colon = '\0';
         rc = ocipush_session_set_basic_auth(s, pair, colon + 1);
     }
-    memset(pair, 0, len);
-    op_free(pair);
+    op_free_secret(pair, len);
     return rc ? op_fail(s, rc, "%s: the auth entry for %s is not user:password", path, s->registry)
               : 0;
 }
@@ -209,16 +171,18 @@ static int from_config(ocipush_session *s, const char *path, int *found)
     op_docker_entry e;
     *found = 0;
     int rc = read_file(path, &text);
-    if (rc == OCIPUSH_E_IO && errno == ENOENT) {
-        op_buf_free(&text);
+    if (rc == CONFIG_ABSENT) {
+        free_text(&text);
         return 0;
     }
     if (rc) {
-        op_buf_free(&text);
-        return op_fail(s, rc, "cannot read %s: %s", path, strerror(errno));
+        int saved = errno;
+        free_text(&text);
+        return op_fail(s, rc, "cannot read %s: %s", path,
+                       rc == OCIPUSH_E_NOMEM ? "out of memory" : strerror(saved));
     }
     rc = op_json_docker_lookup(&e, text.data ? text.data : "", text.len, s->registry);
-    op_buf_free(&text);
+    free_text(&text);
     if (rc)
         return op_fail(s, rc, "%s is not a docker config file (JSON)", path);
     if (e.helper)
@@ -238,6 +202,14 @@ static int from_config(ocipush_session *s, const char *path, int *found)
                e.helper ? " via docker-credential-" : "", e.helper ? e.helper : "");
     op_docker_entry_clear(&e);
     return rc;
+}
+
+int ocipush_session_set_helper_timeout(ocipush_session *s, int64_t timeout_ms)
+{
+    if (!s || timeout_ms < 0)
+        return OCIPUSH_E_INVALID;
+    s->helper_timeout_ms = timeout_ms ? timeout_ms : OP_HELPER_TIMEOUT_MS;
+    return OCIPUSH_OK;
 }
 
 int ocipush_session_load_credentials(ocipush_session *s, int *out_found)
@@ -270,7 +242,7 @@ static int write_private(const char *path, const char *text)
         op_buf_free(&tmp);
         return OCIPUSH_E_NOMEM;
     }
-    int fd = mkstemp(tmp.data);
+    int fd = mkostemp(tmp.data, O_CLOEXEC);
     int rc = fd < 0 ? OCIPUSH_E_IO : 0;
     size_t len = strlen(text);
     for (size_t done = 0; !rc && done < len;) {
@@ -310,17 +282,19 @@ static int update_docker_config(const char *registry, const char *auth_b64, int 
             rc = OCIPUSH_E_IO;
         *slash = '/';
     }
-    if (!rc && (rc = read_file(path.data, &text)) == OCIPUSH_E_IO && errno == ENOENT)
+    int absent = 0;
+    if (!rc && (rc = read_file(path.data, &text)) == CONFIG_ABSENT) {
+        absent = 1;
         rc = 0;
+    }
     if (!rc)
-        rc = op_json_docker_update(&updated, found, text.data, text.len, registry, auth_b64);
+        rc = op_json_docker_update(&updated, found, absent || !text.len ? NULL : text.data,
+                                   text.len, registry, auth_b64);
     if (!rc)
         rc = write_private(path.data, updated);
-    if (updated)
-        memset(updated, 0, strlen(updated));
-    op_free(updated);
+    op_free_secret(updated, updated ? strlen(updated) : 0);
     op_buf_free(&path);
-    op_buf_free(&text);
+    free_text(&text);
     return rc;
 }
 
@@ -334,12 +308,8 @@ int ocipush_credentials_store(const char *registry, const char *username, const 
     int rc = op_buf_printf(&pair, "%s:%s", username, password);
     rc = rc ? rc : op_base64_encode(&b64, pair.data, pair.len);
     rc = rc ? rc : update_docker_config(registry, b64, NULL);
-    if (pair.data)
-        memset(pair.data, 0, pair.len);
-    op_buf_free(&pair);
-    if (b64)
-        memset(b64, 0, strlen(b64));
-    op_free(b64);
+    op_free_secret(pair.data, pair.cap);
+    op_free_secret(b64, b64 ? strlen(b64) : 0);
     return rc;
 }
 

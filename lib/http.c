@@ -1,6 +1,8 @@
 #include "alloc.h"
 #include "http.h"
 
+#include <errno.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,12 +13,17 @@
 #include <curl/curl.h>
 
 #include "auth.h"
+#include "deadline.h"
 #include "json.h"
 #include "retry.h"
 #include "url.h"
 
-/* Error and manifest bodies are small; anything past this is dropped. */
-#define RESPONSE_BODY_CAP (8u << 20)
+/* A registry's error body is a few hundred bytes, and a success body that
+ * is read (a manifest, a token) at most 4 MiB, distribution's manifest
+ * limit. A body past its cap ends the request, so an endless one cannot hold
+ * it and a manifest is never taken cut. */
+#define ERROR_BODY_CAP ((size_t)64 << 10)
+#define SUCCESS_BODY_CAP ((size_t)4 << 20)
 
 struct op_http {
     CURL *easy; /* kept for the session's life so connections are reused */
@@ -43,6 +50,9 @@ int op_http_new(op_http **out)
         op_free(h);
         return OCIPUSH_E_NOMEM;
     }
+    /* From the start: without it, curl_easy_cleanup() of a handle that made
+     * no request sets SIGPIPE's disposition, process-wide, and back. */
+    curl_easy_setopt(h->easy, CURLOPT_NOSIGNAL, 1L);
     *out = h;
     return OCIPUSH_OK;
 }
@@ -76,6 +86,7 @@ void op_response_clear(op_response *r)
     op_buf_free(&r->body);
     r->status = 0;
     r->transport_transient = 0;
+    r->authorization_withheld = 0;
 }
 
 /* State shared with curl's callbacks during one exchange. */
@@ -83,8 +94,10 @@ typedef struct exchange {
     ocipush_session *s;
     const op_request *req;
     op_response *resp;
-    int reader_rc; /* the body reader's failure, if any */
+    int reader_rc;  /* the body reader's failure, if any */
+    int reader_eof; /* the reader gave its last byte */
     int nomem;
+    size_t too_large; /* the cap a response body went past, or 0 */
 } exchange;
 
 static int keep_header(char **slot, const char *value, size_t len)
@@ -157,9 +170,14 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *userdata)
 {
     exchange *x = userdata;
     size_t len = size * nmemb;
-    size_t room = RESPONSE_BODY_CAP - x->resp->body.len;
-    size_t keep = len < room ? len : room;
-    if (keep && op_buf_append(&x->resp->body, data, keep)) {
+    long status = 0;
+    curl_easy_getinfo(x->s->http->easy, CURLINFO_RESPONSE_CODE, &status);
+    size_t cap = status >= 200 && status < 300 ? SUCCESS_BODY_CAP : ERROR_BODY_CAP;
+    if (len > cap - x->resp->body.len) {
+        x->too_large = cap;
+        return 0;
+    }
+    if (len && op_buf_append(&x->resp->body, data, len)) {
         x->nomem = 1;
         return 0;
     }
@@ -175,6 +193,7 @@ static size_t on_read(char *buffer, size_t size, size_t nitems, void *userdata)
         x->reader_rc = rc;
         return CURL_READFUNC_ABORT;
     }
+    x->reader_eof |= got == 0;
     return got;
 }
 
@@ -255,16 +274,28 @@ static void set_method_and_body(CURL *c, const op_request *req, exchange *x)
     }
 }
 
+/* http and https only, for the request and for any redirect curl would
+ * follow (it follows none: op_http_perform does), so a URL naming file://,
+ * ftp:// or gopher:// is never fetched even past a missed check. A libcurl
+ * that refuses the setting fails the request rather than going on without
+ * it. */
+static CURLcode restrict_protocols(CURL *c)
+{
+#if LIBCURL_VERSION_NUM >= 0x075500
+    CURLcode cc = curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    return cc != CURLE_OK ? cc : curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+#else
+    const long http = (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS);
+    CURLcode cc = curl_easy_setopt(c, CURLOPT_PROTOCOLS, http);
+    return cc != CURLE_OK ? cc : curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS, http);
+#endif
+}
+
 static void set_transport(ocipush_session *s, CURL *c, exchange *x, char *errbuf)
 {
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
     curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-#if LIBCURL_VERSION_NUM >= 0x075500
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-#else
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-#endif
     /* HTTP/1.1: the chunked-body path and its fallback are what ocipush is
      * about, and HTTP/2 has no Transfer-Encoding. */
     curl_easy_setopt(c, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
@@ -288,6 +319,10 @@ static void set_transport(ocipush_session *s, CURL *c, exchange *x, char *errbuf
     curl_easy_setopt(c, CURLOPT_HEADERDATA, x);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, x);
+    /* What is left of the call's deadline bounds the whole exchange. */
+    int64_t left = op_deadline_left_ms(s);
+    if (left > 0)
+        curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, left < LONG_MAX ? (long)left : LONG_MAX);
 }
 
 /* "PATCH http://host:port/v2/name/blobs/uploads/ID": the query is left out,
@@ -316,6 +351,76 @@ static int transient_transport_error(CURLcode cc)
     }
 }
 
+/* Did the whole answer arrive: a body as long as its Content-Length, or
+ * none to wait for? */
+static int answer_complete(const op_request *req, const op_response *r)
+{
+    if (strcmp(req->method, "HEAD") == 0 || r->status == 204 || r->status == 304)
+        return 1;
+    const char *v = r->content_length;
+    if (!v || *v < '0' || *v > '9')
+        return 0;
+    char *end = NULL;
+    errno = 0;
+    unsigned long long n = strtoull(v, &end, 10);
+    return errno == 0 && *end == '\0' && n == r->body.len;
+}
+
+/* Had the request's whole body gone out when the transfer failed? */
+static int request_sent(CURL *c, const op_request *req, const exchange *x)
+{
+    if (req->reader && req->reader_len < 0)
+        return x->reader_eof;
+    int none = strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0 ||
+               strcmp(req->method, "DELETE") == 0;
+    int64_t want = req->reader ? req->reader_len : none ? 0 : (int64_t)req->body_len;
+    curl_off_t sent = 0;
+    curl_easy_getinfo(c, CURLINFO_SIZE_UPLOAD_T, &sent);
+    return sent >= want;
+}
+
+/* The transfer failed. An answer that came whole counts (a registry that
+ * refuses a body early answers, then closes while the body is still going
+ * out: the fallback of a streamed upload depends on it), and so does the
+ * status of one that came while the request was still being sent, without
+ * its body. An answer cut short once the request was sent is a failure, as
+ * is a body past its cap: what a fragment says is not trusted. */
+static int transfer_failed(ocipush_session *s, const op_request *req, const exchange *x,
+                           CURLcode cc, const char *why, const char *what)
+{
+    op_response *resp = x->resp;
+    long status = resp->status;
+    size_t got = resp->body.len;
+    if (x->too_large) {
+        op_response_clear(resp);
+        return op_fail(s, OCIPUSH_E_PROTOCOL,
+                       "%s answered HTTP %ld with a body of more than %zu bytes: not read further",
+                       what, status, x->too_large);
+    }
+    if (op_deadline_left_ms(s) == 0) {
+        op_response_clear(resp);
+        return op_deadline_fail(s, "during", what, why);
+    }
+    if (status >= 200 && answer_complete(req, resp)) {
+        op_log(s, OCIPUSH_LOG_DEBUG, "< %ld (then: %s)", status, why);
+        return OCIPUSH_OK;
+    }
+    if (status >= 200 && (cc == CURLE_SEND_ERROR || !request_sent(s->http->easy, req, x))) {
+        op_log(s, OCIPUSH_LOG_DEBUG, "< %ld (then, while sending: %s; its body is dropped)", status,
+               why);
+        op_buf_free(&resp->body);
+        return OCIPUSH_OK;
+    }
+    int transient = transient_transport_error(cc);
+    op_response_clear(resp);
+    resp->transport_transient = transient;
+    if (status >= 200)
+        return op_fail(s, OCIPUSH_E_NETWORK,
+                       "%s: the answer (HTTP %ld) was cut short after %zu bytes of its body: %s",
+                       what, status, got, why);
+    return op_fail(s, OCIPUSH_E_NETWORK, "%s: %s", what, why);
+}
+
 /* One request and its answer, nothing more. */
 static int perform_once(ocipush_session *s, const op_request *req, const char *url,
                         const char *authorization, op_response *resp)
@@ -328,6 +433,8 @@ static int perform_once(ocipush_session *s, const op_request *req, const char *u
 
     op_response_clear(resp);
     describe(what, sizeof what, req->method, url);
+    if (op_deadline_left_ms(s) == 0)
+        return op_deadline_fail(s, "before", what, NULL);
     if (build_headers(req, authorization, &headers))
         return op_fail(s, OCIPUSH_E_NOMEM, "out of memory building %s", what);
     if (s->insecure && !s->warned_insecure && strncmp(url, "https:", 6) == 0) {
@@ -337,6 +444,12 @@ static int perform_once(ocipush_session *s, const op_request *req, const char *u
 
     /* Reset clears options but keeps the connection cache. */
     curl_easy_reset(c);
+    CURLcode pc = restrict_protocols(c);
+    if (pc != CURLE_OK) {
+        curl_slist_free_all(headers);
+        return op_fail(s, OCIPUSH_E_NETWORK, "%s: libcurl cannot limit it to http and https: %s",
+                       what, curl_easy_strerror(pc));
+    }
     set_transport(s, c, &x, errbuf);
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
@@ -353,19 +466,8 @@ static int perform_once(ocipush_session *s, const op_request *req, const char *u
         return x.reader_rc; /* the reader already said why */
     if (x.nomem)
         return op_fail(s, OCIPUSH_E_NOMEM, "out of memory reading the answer to %s", what);
-    if (cc != CURLE_OK && status >= 200) {
-        /* The server answered, then the connection failed (typically it
-         * refused the body early and closed): the answer is what counts. */
-        op_log(s, OCIPUSH_LOG_DEBUG, "< %ld (then: %s)", status,
-               errbuf[0] ? errbuf : curl_easy_strerror(cc));
-        return OCIPUSH_OK;
-    }
-    if (cc != CURLE_OK) {
-        resp->status = 0;
-        resp->transport_transient = transient_transport_error(cc);
-        return op_fail(s, OCIPUSH_E_NETWORK, "%s: %s", what,
-                       errbuf[0] ? errbuf : curl_easy_strerror(cc));
-    }
+    if (cc != CURLE_OK)
+        return transfer_failed(s, req, &x, cc, errbuf[0] ? errbuf : curl_easy_strerror(cc), what);
     op_log(s, OCIPUSH_LOG_DEBUG, "< %ld", status);
     return OCIPUSH_OK;
 }
@@ -380,16 +482,37 @@ static int replay_body(const op_request *req)
 
 /* The Authorization for `url`: the request's own, else the session's, which
  * only ever goes to the registry's own origin (an upload Location or a
- * redirect may point anywhere). */
+ * redirect may point anywhere). The request's own goes only to the origin it
+ * was made for, as curl does without CURLOPT_UNRESTRICTED_AUTH: a token realm
+ * that redirects elsewhere gets the request without it (*withheld says so). */
 static int authorization_for(ocipush_session *s, const op_request *req, const char *url,
-                             const char **out)
+                             const char **out, int *withheld)
 {
     *out = NULL;
+    *withheld = 0;
     if (req->authorization) {
-        *out = req->authorization;
+        if (op_url_same_origin(url, req->url))
+            *out = req->authorization;
+        else
+            *withheld = *req->authorization != '\0';
         return 0;
     }
     return op_url_same_origin(url, s->base_url) ? op_auth_header(s, out) : 0;
+}
+
+/* The scheme of a URL that is not http(s), for a message: quoted only when
+ * it is made of the characters a scheme may hold. */
+static int refuse_scheme(ocipush_session *s, const char *doing, const char *url)
+{
+    size_t n = strcspn(url, ":");
+    int quotable = n > 0 && n <= 32 && url[n] == ':';
+    for (size_t i = 0; quotable && i < n; i++)
+        quotable = (url[i] >= 'a' && url[i] <= 'z') || (url[i] >= 'A' && url[i] <= 'Z') ||
+                   (url[i] >= '0' && url[i] <= '9') || strchr("+-.", url[i]);
+    return op_fail(s, OCIPUSH_E_PROTOCOL,
+                   "refusing %s to a URL that is not http or https%s%.*s%s: ocipush only "
+                   "follows http and https",
+                   doing, quotable ? " (" : "", quotable ? (int)n : 0, url, quotable ? ":)" : "");
 }
 
 #define MAX_REDIRECTS 5
@@ -406,44 +529,64 @@ static int redirect_target(ocipush_session *s, const op_request *req, const char
                        req->method);
     if (!resp->location || op_url_resolve(next, url, resp->location))
         return op_fail(s, OCIPUSH_E_PROTOCOL, "a %ld redirect without a usable Location", st);
-    if (strncasecmp(url, "https:", 6) == 0 && strncasecmp(*next, "https:", 6) != 0) {
+    int rc = 0;
+    char doing[64];
+    snprintf(doing, sizeof doing, "a %ld redirect of %s", st, req->method);
+    if (!op_url_is_http(*next))
+        rc = refuse_scheme(s, doing, *next);
+    else if (strncasecmp(url, "https:", 6) == 0 && strncasecmp(*next, "https:", 6) != 0)
+        rc = op_fail(s, OCIPUSH_E_PROTOCOL, "refusing a redirect from https to plain http");
+    else if (req->secret_body && !op_url_same_origin(*next, req->url))
+        /* Refused, not sent without its body: the form is the request (a
+         * refresh token's exchange), and an empty one to a host the user
+         * never named could only fail, later and less clearly. */
+        rc = op_fail(s, OCIPUSH_E_PROTOCOL,
+                     "refusing %s to another origin: its body holds a secret", doing);
+    if (rc) {
         op_free(*next);
         *next = NULL;
-        return op_fail(s, OCIPUSH_E_PROTOCOL, "refusing a redirect from https to plain http");
     }
-    return 0;
+    return rc;
 }
 
-/* Worth another try, the retry policy allowing? Then wait and say so. */
-static int retry_after_failure(ocipush_session *s, const op_request *req, int rc,
+/* Worth another try, the retry policy allowing? Then wait and say so. A
+ * wait the call's deadline does not leave time for fails it (*rc). */
+static int retry_after_failure(ocipush_session *s, const op_request *req, int *rc,
                                const op_response *resp, int *retries)
 {
     if (!req->idempotent || *retries + 1 >= s->retry_attempts || !replay_body(req))
         return 0;
     char why[sizeof s->errmsg + 64];
-    if (rc == OCIPUSH_E_NETWORK && resp->transport_transient)
+    if (*rc == OCIPUSH_E_NETWORK && resp->transport_transient)
         snprintf(why, sizeof why, "%s failed: %s", req->method, s->errmsg);
-    else if (rc == 0 && op_retry_transient_status(resp->status, resp->body.data, resp->body.len))
+    else if (*rc == 0 && op_retry_transient_status(resp->status, resp->body.data, resp->body.len))
         snprintf(why, sizeof why, "%s answered HTTP %ld", req->method, resp->status);
     else
         return 0;
     ++*retries;
-    op_retry_wait(s, op_retry_delay_ms(s, *retries, rc ? NULL : resp->retry_after), why, *retries);
-    return 1;
+    int waited = op_retry_wait(s, op_retry_delay_ms(s, *retries, *rc ? NULL : resp->retry_after),
+                               why, *retries);
+    if (waited)
+        *rc = waited;
+    return waited == 0;
 }
 
 int op_http_perform(ocipush_session *s, const op_request *req, op_response *resp)
 {
     char *url = op_strdup(req->url);
     const char *sent = NULL;
-    int retried_auth = 0, retries = 0, hops = 0;
+    int retried_auth = 0, retries = 0, hops = 0, withheld = 0;
     int rc = url ? 0 : op_fail(s, OCIPUSH_E_NOMEM, "out of memory");
+    if (rc == 0 && !op_url_is_http(url)) {
+        op_response_clear(resp); /* no answer: nothing was sent */
+        rc = refuse_scheme(s, req->method, url);
+    }
     while (rc == 0) {
-        rc = authorization_for(s, req, url, &sent);
+        rc = authorization_for(s, req, url, &sent, &withheld);
         if (rc)
             break;
         rc = perform_once(s, req, url, sent, resp);
-        if (retry_after_failure(s, req, rc, resp, &retries)) {
+        if (retry_after_failure(s, req, &rc, resp, &retries)) {
             rc = 0;
             continue;
         }
@@ -474,6 +617,7 @@ int op_http_perform(ocipush_session *s, const op_request *req, op_response *resp
                              "a %ld redirect needs the body sent again, and it cannot be", st);
         }
     }
+    resp->authorization_withheld = rc == 0 && withheld;
     op_free(url);
     return rc;
 }

@@ -37,8 +37,12 @@ typedef struct op_request {
      * sent again after a 401 or a 307/308; NULL: it cannot be. */
     int (*rewind)(void *ctx);
     /* An Authorization value for this request only (the token fetch); the
-     * session's own credentials are then not used. */
+     * session's own credentials are then not used. It goes to the origin of
+     * `url` only: a redirect to another origin is sent without it. */
     const char *authorization;
+    /* The body holds a secret (a refresh token): a redirect to another
+     * origin is refused (OCIPUSH_E_PROTOCOL) rather than followed. */
+    int secret_body;
     /* Sending it again changes nothing (HEAD, GET, DELETE, starting an
      * upload, a manifest PUT, a commit): transient failures are retried here.
      * Requests that move upload bytes are retried by the upload layer, which
@@ -58,7 +62,10 @@ typedef struct op_response {
     char *content_type;
     char *oci_subject;       /* OCI-Subject: the registry keeps referrers itself */
     int transport_transient; /* no answer, for a reason worth another try */
-    op_buf body;             /* up to a cap, for error messages and manifests */
+    /* The request's own Authorization was not sent: a redirect led to
+     * another origin, and this answer is that origin's. */
+    int authorization_withheld;
+    op_buf body; /* up to a cap, for error messages and manifests */
 } op_response;
 
 void op_response_clear(op_response *r);
@@ -67,12 +74,17 @@ void op_response_clear(op_response *r);
  * Perform one exchange, with its steps: the Authorization the registry wants
  * (a 401 is answered once: a token fetched or credentials checked, the body
  * replayed), and 307/308 redirects (followed with method and body, never to
- * http from https, without credentials to another origin; 301/302/303 only
- * for GET and HEAD). Returns OCIPUSH_OK when a final response arrived
- * (whatever its status); OCIPUSH_E_NETWORK when the transport failed
- * (resp->status stays 0 if nothing came back); OCIPUSH_E_AUTH when
- * authentication cannot go on; OCIPUSH_E_PROTOCOL for a redirect refused; the
- * reader's code when the body reader failed. The session's errmsg says why.
+ * http from https, without credentials to another origin, never with a
+ * secret body to another origin; 301/302/303 only for GET and HEAD). Only
+ * http and https URLs are requested. Returns OCIPUSH_OK when a final
+ * response arrived whole (whatever its status), or, its body dropped, while
+ * the request body was still being sent (an early refusal);
+ * OCIPUSH_E_NETWORK when the transport failed, the answer was cut short, or
+ * the call's deadline passed (resp is then cleared: status 0);
+ * OCIPUSH_E_AUTH when authentication cannot go on; OCIPUSH_E_PROTOCOL for a
+ * redirect refused, a URL that is not http(s) (nothing is sent to it) or a
+ * body past its cap (64 KiB for an error, 4 MiB for a success); the reader's
+ * code when the body reader failed. The session's errmsg says why.
  */
 int op_http_perform(ocipush_session *s, const op_request *req, op_response *resp);
 

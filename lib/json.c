@@ -2,6 +2,7 @@
 #include "json.h"
 
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,30 +10,50 @@
 #include <cjson/cJSON.h>
 
 #include "ocipush.h"
+#include "sanitize.h"
 #include "yaml_tree.h"
+
+/* Past this, a summary ends with "...": errmsg has room for one request's
+ * errors, not a registry's whole list. */
+#define ERRORS_SUMMARY_MAX 600
+
+/* A registry's words go into messages and logs: each field sanitized
+ * (sanitize.h), so it is one line, shows no control, and is bounded. */
+static void put_field(op_buf *out, const char *text)
+{
+    op_buf_put_sanitized(out, text, strlen(text), OP_SANITIZE_FIELD_MAX);
+}
 
 void op_json_registry_errors(op_buf *out, const char *body, size_t len)
 {
     if (!body || len == 0)
         return;
+    size_t start = out->len;
     cJSON *root = cJSON_ParseWithLength(body, len);
     const cJSON *errors = root ? cJSON_GetObjectItemCaseSensitive(root, "errors") : NULL;
     if (cJSON_IsArray(errors)) {
         const cJSON *e;
         cJSON_ArrayForEach(e, errors)
         {
+            if (out->len - start > ERRORS_SUMMARY_MAX) {
+                op_buf_puts(out, "; ...");
+                break;
+            }
             const cJSON *code = cJSON_GetObjectItemCaseSensitive(e, "code");
             const cJSON *msg = cJSON_GetObjectItemCaseSensitive(e, "message");
-            op_buf_printf(out, "%s%s%s%s", out->len ? "; " : "",
-                          cJSON_IsString(code) ? code->valuestring : "?",
-                          cJSON_IsString(msg) ? ": " : "",
-                          cJSON_IsString(msg) ? msg->valuestring : "");
+            if (out->len > start)
+                op_buf_puts(out, "; ");
+            put_field(out, cJSON_IsString(code) ? code->valuestring : "?");
+            if (cJSON_IsString(msg)) {
+                op_buf_puts(out, ": ");
+                put_field(out, msg->valuestring);
+            }
         }
         cJSON_Delete(root);
         return;
     }
     cJSON_Delete(root);
-    /* Not registry JSON: keep a short printable line, e.g. an HTML title. */
+    /* Not registry JSON: its first line, e.g. an HTML title, sanitized. */
     const char *title = NULL;
     for (size_t i = 0; i + 7 <= len; i++)
         if (strncmp(body + i, "<title>", 7) == 0) {
@@ -42,11 +63,9 @@ void op_json_registry_errors(op_buf *out, const char *body, size_t len)
     const char *p = title ? title : body;
     const char *end = body + len;
     size_t n = 0;
-    while (p + n < end && n < 160 && p[n] != '\n' && p[n] != '\r' && p[n] != '<' &&
-           (unsigned char)p[n] >= 0x20)
+    while (p + n < end && p[n] != '\n' && p[n] != '\r' && p[n] != '<')
         n++;
-    if (n)
-        op_buf_append(out, p, n);
+    op_buf_put_sanitized(out, p, n, OP_SANITIZE_FIELD_MAX);
 }
 
 void op_json_registry_first_code(char *out, size_t cap, const char *body, size_t len)
@@ -272,14 +291,61 @@ static int copy_string(char **slot, const cJSON *item)
     return (*slot = op_strdup(item->valuestring)) ? 0 : OCIPUSH_E_NOMEM;
 }
 
+static void free_secret_string(char *p)
+{
+    op_free_secret(p, p ? strlen(p) : 0);
+}
+
 void op_docker_entry_clear(op_docker_entry *e)
 {
     op_free(e->helper);
-    op_free(e->auth);
-    op_free(e->username);
-    op_free(e->password);
-    op_free(e->identity_token);
+    free_secret_string(e->auth);
+    free_secret_string(e->username);
+    free_secret_string(e->password);
+    free_secret_string(e->identity_token);
     memset(e, 0, sizeof *e);
+}
+
+/* Every string of a tree wiped, then the tree deleted: a config file's tree
+ * holds the secrets of every registry in it. cJSON frees through its own
+ * hooks, which belong to the host, so the wipe must come first. */
+static void wipe_strings(cJSON *item)
+{
+    if (item->valuestring && !(item->type & cJSON_IsReference))
+        explicit_bzero(item->valuestring, strlen(item->valuestring));
+    if (item->string && !(item->type & cJSON_StringIsConst))
+        explicit_bzero(item->string, strlen(item->string));
+    if (item->type & cJSON_IsReference)
+        return;
+    for (cJSON *c = item->child; c; c = c->next)
+        wipe_strings(c);
+}
+
+static void delete_secret_tree(cJSON *item)
+{
+    if (item)
+        wipe_strings(item);
+    cJSON_Delete(item);
+}
+
+/* A tree that holds secrets as text, printed into a buffer of ours (cJSON's
+ * own printing grows its buffer by realloc, leaving copies behind). */
+static int print_secret_tree(char **out, const cJSON *root, size_t hint)
+{
+    for (size_t cap = hint + 256; cap <= ((size_t)-1) / 4; cap *= 2) {
+        char *buf = op_malloc(cap);
+        if (!buf)
+            return OCIPUSH_E_NOMEM;
+        if (cJSON_PrintPreallocated((cJSON *)root, buf, (int)(cap > INT32_MAX ? INT32_MAX : cap),
+                                    1)) {
+            *out = buf;
+            return 0;
+        }
+        op_free_secret(buf, cap);
+        if (cap > INT32_MAX)
+            break;
+    }
+    return OCIPUSH_E_NOMEM;
 }
 
 /* A key may stand more than once in a config file; as Go's decoder (docker's
@@ -304,7 +370,7 @@ int op_json_docker_lookup(op_docker_entry *out, const char *text, size_t len, co
     memset(out, 0, sizeof *out);
     cJSON *root = cJSON_ParseWithLength(text, len);
     if (!cJSON_IsObject(root)) {
-        cJSON_Delete(root);
+        delete_secret_tree(root);
         return OCIPUSH_E_INVALID;
     }
     const cJSON *helper = last_entry(root, "credHelpers", registry);
@@ -318,7 +384,7 @@ int op_json_docker_lookup(op_docker_entry *out, const char *text, size_t len, co
     rc = rc ? rc
             : copy_string(&out->identity_token,
                           cJSON_GetObjectItemCaseSensitive(entry, "identitytoken"));
-    cJSON_Delete(root);
+    delete_secret_tree(root);
     if (rc)
         op_docker_entry_clear(out);
     return rc;
@@ -331,12 +397,12 @@ int op_json_helper_answer(char **out_username, char **out_secret, const char *te
     int rc = cJSON_IsObject(root) ? 0 : OCIPUSH_E_INVALID;
     rc = rc ? rc : copy_string(&user, cJSON_GetObjectItemCaseSensitive(root, "Username"));
     rc = rc ? rc : copy_string(&secret, cJSON_GetObjectItemCaseSensitive(root, "Secret"));
-    cJSON_Delete(root);
+    delete_secret_tree(root);
     if (!rc && !secret)
         rc = OCIPUSH_E_INVALID;
     if (rc) {
         op_free(user);
-        op_free(secret);
+        free_secret_string(secret);
         return rc;
     }
     *out_username = user;
@@ -349,7 +415,7 @@ int op_json_docker_update(char **out, int *out_found, const char *text, size_t l
 {
     cJSON *root = text ? cJSON_ParseWithLength(text, len) : cJSON_CreateObject();
     if (!cJSON_IsObject(root)) {
-        cJSON_Delete(root);
+        delete_secret_tree(root);
         return text ? OCIPUSH_E_INVALID : OCIPUSH_E_NOMEM;
     }
     /* Every "auths" member becomes one, later entries over earlier ones (as
@@ -363,17 +429,17 @@ int op_json_docker_update(char **out, int *out_found, const char *text, size_t l
         cJSON *member = cJSON_DetachItemViaPointer(root, m);
         for (cJSON *e = cJSON_IsObject(member) ? member->child : NULL, *n; !rc && e; e = n) {
             n = e->next;
-            cJSON_DeleteItemFromObjectCaseSensitive(auths, e->string);
+            delete_secret_tree(cJSON_DetachItemFromObjectCaseSensitive(auths, e->string));
             cJSON *moved = cJSON_DetachItemViaPointer(member, e);
             if (!cJSON_AddItemToObject(auths, moved->string, moved)) {
-                cJSON_Delete(moved);
+                delete_secret_tree(moved);
                 rc = OCIPUSH_E_NOMEM;
             }
         }
-        cJSON_Delete(member);
+        delete_secret_tree(member);
     }
     if (rc || !cJSON_AddItemToObject(root, "auths", auths)) {
-        cJSON_Delete(auths);
+        delete_secret_tree(auths);
         auths = NULL;
         rc = OCIPUSH_E_NOMEM;
     }
@@ -381,7 +447,7 @@ int op_json_docker_update(char **out, int *out_found, const char *text, size_t l
     /* Every key naming this registry goes ("host" and "https://host/"). */
     for (const cJSON *e = find_registry(auths, registry); !rc && e;
          e = find_registry(auths, registry)) {
-        cJSON_Delete(cJSON_DetachItemViaPointer(auths, (cJSON *)e));
+        delete_secret_tree(cJSON_DetachItemViaPointer(auths, (cJSON *)e));
         found = 1;
     }
     if (!rc && auth_b64) {
@@ -389,19 +455,13 @@ int op_json_docker_update(char **out, int *out_found, const char *text, size_t l
         if (!entry || !cJSON_AddStringToObject(entry, "auth", auth_b64))
             rc = OCIPUSH_E_NOMEM;
     }
-    char *printed = rc ? NULL : cJSON_Print(root);
-    cJSON_Delete(root);
-    if (rc)
-        return rc;
-    if (!printed)
-        return OCIPUSH_E_NOMEM;
-    *out = op_strdup(printed);
-    cJSON_free(printed);
-    if (!*out)
-        return OCIPUSH_E_NOMEM;
-    if (out_found)
+    /* Indented output runs longer than its input: a tab per level a line. */
+    size_t hint = 2 * len + (auth_b64 ? strlen(auth_b64) : 0) + 2 * strlen(registry);
+    rc = rc ? rc : print_secret_tree(out, root, hint);
+    delete_secret_tree(root);
+    if (!rc && out_found)
         *out_found = found;
-    return 0;
+    return rc;
 }
 
 int op_json_referrers_add(char **out, size_t *out_len, int *out_present, const char *text,

@@ -8,8 +8,10 @@
 #include "manifest.h"
 
 /* Summarise a registry error body ({"errors":[{"code","message"}]}) as
- * "CODE: message; CODE: message" into out. A body that is not such JSON
- * yields its first line (a proxy's HTML title, say), trimmed. */
+ * "CODE: message; CODE: message" into out, each field sanitized and bounded
+ * (sanitize.h), the whole bounded too ("; ..." when errors are left out).
+ * A body that is not such JSON yields its first line (a proxy's HTML title,
+ * say), sanitized and bounded the same way. */
 void op_json_registry_errors(op_buf *out, const char *body, size_t len);
 
 /* The first registry error code of the body into out ("" if none). */

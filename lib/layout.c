@@ -1,6 +1,9 @@
+/* mkostemp (POSIX.1-2024; glibc declares it for _GNU_SOURCE). */
+#define _GNU_SOURCE
 #include "layout.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +16,13 @@
 #include "digest.h"
 #include "manifest.h"
 
-#define MAX_INDEX_BYTES (8u << 20)
+/* Caps on what is read whole, against a file that would take all memory:
+ * far above a real index (60,000 tags make 13 MB) or manifest. */
+#define MAX_INDEX_BYTES ((int64_t)256 << 20)
+#define MAX_MANIFEST_BYTES ((int64_t)8 << 20)
+
+/* read_whole(): the file is not there. */
+#define FILE_ABSENT 1
 
 /* mkdir that is fine when the directory is there (a file there is found
  * out by the next step, with ENOTDIR). */
@@ -44,20 +53,39 @@ static int make_parents(const char *path)
     return rc;
 }
 
-/* The oci-layout file, unless there is one. */
+static int write_all(int fd, const void *data, size_t len)
+{
+    const char *p = data;
+    while (len) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n == 0)
+            errno = EIO; /* write() set none: do not report a stale one */
+        if (n <= 0)
+            return -1;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* The oci-layout file, unless there is one (O_EXCL: one that is there is
+ * never truncated). */
 static int write_marker(const char *path)
 {
-    if (access(path, F_OK) == 0)
-        return 0;
-    FILE *f = fopen(path, "w");
-    if (!f)
-        return OCIPUSH_E_IO;
-    int bad = fputs("{\"imageLayoutVersion\":\"1.0.0\"}", f) < 0;
+    static const char text[] = "{\"imageLayoutVersion\":\"1.0.0\"}";
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return errno == EEXIST ? 0 : OCIPUSH_E_IO;
+    int bad = write_all(fd, text, sizeof text - 1);
     int saved = errno;
-    if (fclose(f) != 0 && !bad) {
+    if (close(fd) != 0 && !bad) {
         bad = 1;
         saved = errno;
     }
+    if (bad)
+        unlink(path);
     errno = saved;
     return bad ? OCIPUSH_E_IO : 0;
 }
@@ -102,27 +130,12 @@ int op_layout_blob_exists(ocipush_session *s, const char *digest, int *out_exist
     return 0;
 }
 
-static int write_all(int fd, const void *data, size_t len)
-{
-    const char *p = data;
-    while (len) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 /* A temporary file beside its final place, so the rename is atomic. */
 static int open_temp(op_buf *path, const ocipush_session *s, const char *dir)
 {
     if (op_buf_printf(path, "%s/%s/.ocipush-XXXXXX", s->layout_dir, dir))
         return -1;
-    return mkstemp(path->data);
+    return mkostemp(path->data, O_CLOEXEC);
 }
 
 /* fsync, close and rename into place; the temporary file goes on failure. */
@@ -170,33 +183,72 @@ int op_layout_put_blob(ocipush_session *s, op_reader *r, const char *expected)
     return rc;
 }
 
+/* `data` into `final` through a temporary file beside it: fsync'd, then
+ * renamed over it, so a reader sees the old file or the new one, whole. */
 static int put_bytes(ocipush_session *s, const char *dir, const char *final, const void *data,
                      size_t len)
 {
     op_buf temp = {0};
     int fd = open_temp(&temp, s, dir);
-    int rc = 0;
-    if (fd < 0 || write_all(fd, data, len) || publish(fd, temp.data, final)) {
-        if (fd >= 0 && temp.data)
-            unlink(temp.data);
-        rc = op_fail(s, OCIPUSH_E_IO, "cannot write %s: %s", final, strerror(errno));
+    int bad = fd < 0;
+    if (!bad && write_all(fd, data, len)) {
+        int saved = errno;
+        close(fd);
+        unlink(temp.data);
+        errno = saved;
+        bad = 1;
+    } else if (!bad) {
+        bad = publish(fd, temp.data, final) != 0;
     }
+    int rc = bad ? op_fail(s, OCIPUSH_E_IO, "cannot write %s: %s", final, strerror(errno)) : 0;
     op_buf_free(&temp);
     return rc;
 }
 
-static int read_small(const char *path, op_buf *out, size_t cap)
+/* The rest of an open file into `out`, failing (not stopping) past `cap`. */
+static int read_rest(ocipush_session *s, int fd, const char *path, int64_t cap, op_buf *out)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return -1;
-    char chunk[8192];
-    size_t n;
+    char chunk[64 * 1024];
+    for (;;) {
+        ssize_t n = read(fd, chunk, sizeof chunk);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return op_fail(s, OCIPUSH_E_IO, "cannot read %s: %s", path, strerror(errno));
+        if (n == 0)
+            return 0;
+        if ((int64_t)(out->len + (size_t)n) > cap)
+            return op_fail(s, OCIPUSH_E_IO, "cannot read %s: it grew past %" PRId64 " bytes", path,
+                           cap);
+        if (op_buf_append(out, chunk, (size_t)n))
+            return op_fail(s, OCIPUSH_E_NOMEM, "out of memory reading %s", path);
+    }
+}
+
+/* The whole of a layout file: 0, FILE_ABSENT when there is none, or the
+ * failure recorded on the session. Only open() saying ENOENT means absent:
+ * a file that is there and cannot be read (not a regular file, too large,
+ * an I/O error, no memory) is an error, whatever errno an earlier call left. */
+static int read_whole(ocipush_session *s, const char *path, int64_t cap, op_buf *out)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0)
+        return errno == ENOENT
+                   ? FILE_ABSENT
+                   : op_fail(s, OCIPUSH_E_IO, "cannot read %s: %s", path, strerror(errno));
+    struct stat st;
     int rc = 0;
-    while (!rc && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        rc = out->len + n > cap || op_buf_append(out, chunk, n) ? -1 : 0;
-    rc |= ferror(f);
-    fclose(f);
+    if (fstat(fd, &st) != 0)
+        rc = op_fail(s, OCIPUSH_E_IO, "cannot read %s: %s", path, strerror(errno));
+    else if (!S_ISREG(st.st_mode))
+        rc = op_fail(s, OCIPUSH_E_IO, "cannot read %s: not a regular file", path);
+    else if ((int64_t)st.st_size > cap)
+        rc = op_fail(s, OCIPUSH_E_IO,
+                     "cannot read %s: it has %" PRId64 " bytes, more than the %" PRId64
+                     " ocipush reads",
+                     path, (int64_t)st.st_size, cap);
+    rc = rc ? rc : read_rest(s, fd, path, cap, out);
+    close(fd);
     return rc;
 }
 
@@ -210,12 +262,16 @@ int op_layout_put_manifest(ocipush_session *s, const char *tag, const char *medi
             ? op_fail(s, OCIPUSH_E_NOMEM, "out of memory")
             : 0;
     rc = rc ? rc : put_bytes(s, "blobs/sha256", blob.data, data, len);
-    /* index.json lists what the layout holds: tagged, or by digest. */
-    int have_index = rc ? 0 : read_small(index_path.data, &index, MAX_INDEX_BYTES) == 0;
-    if (!rc && !have_index && errno != ENOENT)
-        rc = op_fail(s, OCIPUSH_E_IO, "cannot read %s: %s", index_path.data, strerror(errno));
+    /* index.json lists what the layout holds: tagged, or by digest. One that
+     * cannot be read fails the push, so it is never replaced by an index
+     * that lost its entries. */
+    int absent = 0;
+    if (!rc && (rc = read_whole(s, index_path.data, MAX_INDEX_BYTES, &index)) == FILE_ABSENT) {
+        absent = 1;
+        rc = 0;
+    }
     if (!rc &&
-        (rc = op_json_layout_index_put(&updated, have_index ? (index.data ? index.data : "") : NULL,
+        (rc = op_json_layout_index_put(&updated, absent ? NULL : (index.data ? index.data : ""),
                                        index.len, media_type, digest, len, tag)))
         rc = op_fail(s, rc, rc == OCIPUSH_E_NOMEM ? "out of memory" : "%s is not an index",
                      index_path.data);
@@ -227,26 +283,38 @@ int op_layout_put_manifest(ocipush_session *s, const char *tag, const char *medi
     return rc;
 }
 
+/* The digest `tag` names in index.json: 0 with *out_found. */
+static int find_tag(ocipush_session *s, const char *tag, char *out_digest, int *out_found)
+{
+    op_buf path = {0}, index = {0};
+    int rc = op_buf_printf(&path, "%s/index.json", s->layout_dir)
+                 ? op_fail(s, OCIPUSH_E_NOMEM, "out of memory")
+                 : read_whole(s, path.data, MAX_INDEX_BYTES, &index);
+    if (rc == FILE_ABSENT)
+        rc = 0;
+    else if (!rc)
+        *out_found = op_json_layout_index_find(out_digest, index.data ? index.data : "", index.len,
+                                               tag) == 0;
+    op_buf_free(&path);
+    op_buf_free(&index);
+    return rc;
+}
+
 int op_layout_get_manifest(ocipush_session *s, const char *reference, op_buf *body,
                            char **out_media_type, char *out_digest, int *out_found)
 {
-    op_buf path = {0}, index = {0};
+    op_buf path = {0};
+    int listed = 1, rc = 0;
     *out_found = 0;
-    int rc = 0;
-    if (strncmp(reference, "sha256:", 7) == 0) {
+    if (strncmp(reference, "sha256:", 7) == 0)
         snprintf(out_digest, OCIPUSH_DIGEST_BUFSIZE, "%s", reference);
-    } else {
-        if (op_buf_printf(&path, "%s/index.json", s->layout_dir))
-            rc = op_fail(s, OCIPUSH_E_NOMEM, "out of memory");
-        int none = rc || read_small(path.data, &index, MAX_INDEX_BYTES) ||
-                   op_json_layout_index_find(out_digest, index.data ? index.data : "", index.len,
-                                             reference);
-        op_buf_free(&path);
-        op_buf_free(&index);
-        if (none)
-            return rc;
-    }
-    if (blob_path(&path, s, out_digest) == 0 && read_small(path.data, body, MAX_INDEX_BYTES) == 0) {
+    else if ((rc = find_tag(s, reference, out_digest, &listed)) || !listed)
+        return rc;
+    if (blob_path(&path, s, out_digest))
+        rc = op_fail(s, OCIPUSH_E_NOMEM, "out of memory");
+    else if ((rc = read_whole(s, path.data, MAX_MANIFEST_BYTES, body)) == FILE_ABSENT)
+        rc = 0;
+    else if (!rc) {
         char check[OCIPUSH_DIGEST_BUFSIZE];
         if (op_sha256_digest(check, body->data ? body->data : "", body->len) ||
             strcmp(check, out_digest) != 0)

@@ -15,6 +15,9 @@
 #include "upload.h"
 #include "validate.h"
 
+/* A tag is at most 128 characters (distribution spec). */
+#define OP_TAG_BUFSIZE 129
+
 int op_annotations_set(op_annotations *a, const char *key, const char *value)
 {
     char *v = op_strdup(value);
@@ -265,10 +268,10 @@ int ocipush_manifest_serialize(char **out, size_t *out_len, const ocipush_manife
 
 int op_manifest_put(ocipush_session *s, const char *repository, const char *target,
                     const char *media_type, const void *data, size_t len, const char *digest,
-                    int *out_keeps_referrers)
+                    op_manifest_answer *out)
 {
-    if (out_keeps_referrers)
-        *out_keeps_referrers = 0;
+    if (out)
+        *out = (op_manifest_answer){0};
     if (s->layout_dir)
         return op_layout_put_manifest(s, strcmp(target, digest) == 0 ? NULL : target, media_type,
                                       data, len, digest);
@@ -284,6 +287,10 @@ int op_manifest_put(ocipush_session *s, const char *repository, const char *targ
                       .body_len = len,
                       .idempotent = 1};
     rc = op_http_perform(s, &req, &resp);
+    static const char *const blob_unknown[] = {"MANIFEST_BLOB_UNKNOWN", NULL};
+    if (rc == 0 && resp.status != 201 && out)
+        out->blob_unknown = resp.status == 400 &&
+                            op_json_registry_has_code(resp.body.data, resp.body.len, blob_unknown);
     if (rc == 0 && resp.status != 201)
         rc = op_http_fail(s, "pushing the manifest", &req, &resp);
     if (rc == 0 && resp.content_digest && ocipush_digest_validate(resp.content_digest))
@@ -292,8 +299,8 @@ int op_manifest_put(ocipush_session *s, const char *repository, const char *targ
     else if (rc == 0 && resp.content_digest && strcmp(resp.content_digest, digest) != 0)
         rc = op_fail(s, OCIPUSH_E_PROTOCOL, "the registry stored the manifest as %s, not %s",
                      resp.content_digest, digest);
-    if (out_keeps_referrers)
-        *out_keeps_referrers = resp.oci_subject != NULL;
+    if (out)
+        out->keeps_referrers = resp.oci_subject != NULL;
     op_response_clear(&resp);
     op_free(url);
     return rc;
@@ -358,6 +365,35 @@ int op_manifest_get(ocipush_session *s, const char *repository, const char *refe
     return rc;
 }
 
+/* A manifest reference: "TAG", "sha256:<hex>" or "TAG@sha256:<hex>" (NULL:
+ * neither). The tag goes into `tag` ("" if none), the digest the bytes must
+ * hash to into `digest` ("" if none). */
+static int split_manifest_reference(ocipush_session *s, const char *reference,
+                                    char tag[OP_TAG_BUFSIZE], char digest[OCIPUSH_DIGEST_BUFSIZE])
+{
+    tag[0] = digest[0] = '\0';
+    if (!reference)
+        return 0;
+    const char *at = strchr(reference, '@');
+    const char *d = at ? at + 1 : strncmp(reference, "sha256:", 7) == 0 ? reference : NULL;
+    size_t tag_len = at ? (size_t)(at - reference) : d ? 0 : strlen(reference);
+    /* Neither is echoed: it is not known to be printable. */
+    if (d && ocipush_digest_validate(d))
+        return op_fail(s, OCIPUSH_E_INVALID,
+                       "invalid digest in the manifest reference (want sha256:<64 hex>)");
+    if (at || !d) {
+        if (tag_len >= OP_TAG_BUFSIZE)
+            return op_fail(s, OCIPUSH_E_INVALID, "invalid tag: longer than 128 characters");
+        memcpy(tag, reference, tag_len);
+        tag[tag_len] = '\0';
+        if (ocipush_tag_validate(tag))
+            return op_fail(s, OCIPUSH_E_INVALID, "invalid tag in the manifest reference");
+    }
+    if (d)
+        memcpy(digest, d, OCIPUSH_DIGEST_BUFSIZE);
+    return 0;
+}
+
 int ocipush_manifest_push_raw(ocipush_session *s, const char *repository, const char *reference,
                               const char *media_type, const void *data, size_t len,
                               char *out_digest)
@@ -368,8 +404,9 @@ int ocipush_manifest_push_raw(ocipush_session *s, const char *repository, const 
     if (ocipush_repository_validate(repository))
         return op_fail(s, OCIPUSH_E_INVALID, "invalid repository name '%s'",
                        repository ? repository : "(null)");
-    if (reference && ocipush_tag_validate(reference))
-        return op_fail(s, OCIPUSH_E_INVALID, "invalid tag '%s'", reference);
+    char tag[OP_TAG_BUFSIZE], want[OCIPUSH_DIGEST_BUFSIZE];
+    if (split_manifest_reference(s, reference, tag, want))
+        return OCIPUSH_E_INVALID;
     if (op_auth_set_repository(s, repository))
         return OCIPUSH_E_NOMEM;
     if (!data || len == 0)
@@ -396,12 +433,17 @@ int ocipush_manifest_push_raw(ocipush_session *s, const char *repository, const 
     int rc = op_sha256_digest(digest, data, len);
     if (rc)
         rc = op_fail(s, rc, "hashing the manifest failed");
+    /* Before anything is sent: a tag must never move to bytes that are not
+     * the ones the caller named. */
+    else if (want[0] && strcmp(want, digest) != 0)
+        rc = op_fail(s, OCIPUSH_E_DIGEST_MISMATCH,
+                     "the manifest's digest is %s, not %s: nothing was pushed", digest, want);
     else
-        rc = op_manifest_put(s, repository, reference ? reference : digest, media_type, data, len,
-                             digest, NULL);
+        rc = op_manifest_put(s, repository, tag[0] ? tag : digest, media_type, data, len, digest,
+                             NULL);
     if (rc == 0) {
         op_log(s, OCIPUSH_LOG_INFO, "pushed manifest %s to %s%s%s", digest, repository,
-               reference ? ":" : "", reference ? reference : "");
+               tag[0] ? ":" : "", tag);
         if (out_digest)
             memcpy(out_digest, digest, sizeof digest);
     }

@@ -41,12 +41,17 @@ struct ocipush_manifest {
     op_annotations annotations;
 };
 
+/* What a manifest PUT's answer said besides its status. */
+typedef struct op_manifest_answer {
+    int keeps_referrers; /* OCI-Subject: the registry keeps the referrers itself */
+    int blob_unknown;    /* refused with MANIFEST_BLOB_UNKNOWN */
+} op_manifest_answer;
+
 /* PUT a manifest's bytes to repository/manifests/target (a tag or its
- * digest). *out_keeps_referrers (may be NULL) says whether the registry
- * answered with OCI-Subject, i.e. keeps the referrers of a subject itself. */
+ * digest). *out (may be NULL) is set whatever the outcome. */
 int op_manifest_put(ocipush_session *s, const char *repository, const char *target,
                     const char *media_type, const void *data, size_t len, const char *digest,
-                    int *out_keeps_referrers);
+                    op_manifest_answer *out);
 
 /* GET a manifest (any OCI or docker type). *out_found 0 on 404, else its
  * bytes in *body, its media type (malloc'd) and digest (checked against a

@@ -22,10 +22,11 @@ int op_reader_init(op_reader *r, ocipush_session *s, ocipush_source *src)
     if (src->started && src->rewind(src->user_data) != 0)
         return op_fail(s, OCIPUSH_E_SOURCE, "rewinding the source for a new push failed");
     /* A thread of its own hashes large or unknown-size blobs beside the send;
-     * a large regular file it reads itself. */
+     * a large regular file it reads itself, except into a layout, where the
+     * bytes written must be the bytes hashed, not a second read of them. */
     int large = src->size < 0 || src->size >= (int64_t)THREADED_HASH_MIN;
     int rc = OCIPUSH_E_IO;
-    if (large && src->file_fd >= 0 && src->size >= 0)
+    if (large && src->file_fd >= 0 && src->size >= 0 && !s->layout_dir)
         rc = op_hasher_new_file(&r->hash, src->file_fd, src->file_start, src->size);
     r->file_hashed = rc == 0;
     if (rc)

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "deadline.h"
 #include "json.h"
 
 static int parse_http_date(time_t *out, const char *s)
@@ -119,11 +120,22 @@ long op_retry_delay_ms(ocipush_session *s, int retry, const char *retry_after)
     return ms < 0 ? 0 : ms;
 }
 
-void op_retry_wait(ocipush_session *s, long ms, const char *why, int retry)
+int op_retry_wait(ocipush_session *s, long ms, const char *why, int retry)
 {
+    int64_t left = op_deadline_left_ms(s);
+    if (left >= 0 && ms >= left) {
+        /* Not worth waiting for a try there is no time left for; whatever
+         * the caller does next fails on the deadline too. */
+        op_deadline_expire(s);
+        return op_fail(s, OCIPUSH_E_NETWORK,
+                       "%s; no retry: the call's deadline (%lld ms) would pass during the %ld ms "
+                       "wait before retry %d",
+                       why, (long long)s->timeout_ms, ms, retry);
+    }
     op_log(s, OCIPUSH_LOG_INFO, "%s; retry %d of %d in %ld ms", why, retry, s->retry_attempts - 1,
            ms);
     struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
         ;
+    return 0;
 }

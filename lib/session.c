@@ -14,10 +14,14 @@
 #include "http.h"
 #include "layout.h"
 #include "reference.h"
+#include "sanitize.h"
 #include "validate.h"
 
 #define DEFAULT_CONNECT_MS 30000L
 #define DEFAULT_IDLE_MS 300000L
+/* An hour: a bound on a registry that never lets a call end, which a large
+ * blob on a slow link (4 GiB at 10 Mbit/s) still fits in; callers raise it. */
+#define DEFAULT_TIMEOUT_MS (3600LL * 1000)
 #define DEFAULT_SPOOL_CAP (1u << 20)
 /* A layout session's registry: a name that resolves nowhere (RFC 6761). */
 #define LAYOUT_PLACEHOLDER "oci-layout.invalid"
@@ -53,6 +57,7 @@ int ocipush_session_new(ocipush_session **out, const char *registry)
     s->registry = op_strdup(registry);
     s->connect_ms = DEFAULT_CONNECT_MS;
     s->idle_ms = DEFAULT_IDLE_MS;
+    s->timeout_ms = DEFAULT_TIMEOUT_MS;
     s->strategy = OCIPUSH_STRATEGY_AUTO;
     s->spool_enabled = 1;
     s->spool_memory_cap = DEFAULT_SPOOL_CAP;
@@ -121,17 +126,17 @@ const char *ocipush_session_errmsg(const ocipush_session *s)
     return s ? s->errmsg : "no session";
 }
 
-void op_clear_error(ocipush_session *s)
-{
-    s->errmsg[0] = '\0';
-}
-
+/* Messages quote what servers sent (error texts, header values, URLs):
+ * whatever got through unescaped, a message is one line with nothing a
+ * terminal acts on. */
 int op_fail(ocipush_session *s, int code, const char *fmt, ...)
 {
+    char raw[2 * sizeof s->errmsg];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(s->errmsg, sizeof s->errmsg, fmt, ap);
+    vsnprintf(raw, sizeof raw, fmt, ap);
     va_end(ap);
+    op_sanitize(s->errmsg, sizeof s->errmsg, raw, strlen(raw));
     op_log(s, OCIPUSH_LOG_DEBUG, "error: %s", s->errmsg);
     return code;
 }
@@ -140,11 +145,12 @@ void op_log(ocipush_session *s, int level, const char *fmt, ...)
 {
     if (!s->log_fn || level > s->log_level)
         return;
-    char msg[1024];
+    char raw[2048], msg[1024];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    vsnprintf(raw, sizeof raw, fmt, ap);
     va_end(ap);
+    op_sanitize(msg, sizeof msg, raw, strlen(raw));
     s->log_fn(level, msg, s->log_user_data);
 }
 
@@ -255,6 +261,14 @@ int ocipush_session_set_timeouts(ocipush_session *s, long connect_ms, long idle_
         return OCIPUSH_E_INVALID;
     s->connect_ms = connect_ms ? connect_ms : DEFAULT_CONNECT_MS;
     s->idle_ms = idle_ms ? idle_ms : DEFAULT_IDLE_MS;
+    return OCIPUSH_OK;
+}
+
+int ocipush_session_set_timeout(ocipush_session *s, int64_t total_ms)
+{
+    if (!s || total_ms < 0)
+        return OCIPUSH_E_INVALID;
+    s->timeout_ms = total_ms;
     return OCIPUSH_OK;
 }
 
@@ -369,6 +383,11 @@ int op_session_clone(ocipush_session **out, const ocipush_session *s)
     c->warned_insecure = s->warned_insecure;
     c->connect_ms = s->connect_ms;
     c->idle_ms = s->idle_ms;
+    c->helper_timeout_ms = s->helper_timeout_ms;
+    /* A worker works inside its parent's call, to the same deadline. */
+    c->timeout_ms = s->timeout_ms;
+    c->in_call = s->in_call;
+    c->deadline_ms = s->deadline_ms;
     c->log_fn = s->log_fn;
     c->log_level = s->log_level;
     c->log_user_data = s->log_user_data;

@@ -5,6 +5,7 @@
 
 #include <stdint.h>
 
+#include "deadline.h"
 #include "ocipush.h"
 
 struct op_http;
@@ -24,6 +25,10 @@ struct ocipush_session {
     char *client_key;
     long connect_ms;
     long idle_ms;
+    int64_t helper_timeout_ms; /* a credential helper's deadline; 0: the default */
+    int64_t timeout_ms;  /* the longest one public call may take; 0: no limit */
+    int in_call;         /* a public call is in progress (deadline.c) */
+    int64_t deadline_ms; /* when it must end (CLOCK_MONOTONIC), 0: never */
 
     ocipush_log_fn log_fn;
     int log_level;
@@ -72,7 +77,11 @@ void op_log(ocipush_session *s, int level, const char *fmt, ...)
  * authentication learned, for a worker thread. 0 or OCIPUSH_E_NOMEM. */
 int op_session_clone(ocipush_session **out, const ocipush_session *s);
 
-/* Reset the error message at the start of a public call. */
-void op_clear_error(ocipush_session *s);
+/* The first statement of every public call on a session, in the function's
+ * outermost block: clears the error message and, for the outermost call,
+ * starts the call's deadline, which ends when the function returns, on
+ * every path (the cleanup attribute of GCC and Clang). */
+#define op_clear_error(s)                                                                          \
+    op_call op_call_scope_ __attribute__((cleanup(op_call_end), unused)) = op_call_begin(s)
 
 #endif

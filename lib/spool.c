@@ -1,7 +1,10 @@
+/* mkostemp (POSIX.1-2024) and O_TMPFILE: glibc declares them for _GNU_SOURCE. */
+#define _GNU_SOURCE
 #include "alloc.h"
 #include "spool.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,16 +52,27 @@ int op_spool_on_disk(const op_spool *sp)
     return sp->fd >= 0;
 }
 
-/* The file is unlinked at once: nothing is left behind on any exit path. */
+/* A file with no name (O_TMPFILE), else one unlinked at once: nothing is
+ * left behind on any exit path. Close-on-exec, so no child process (a
+ * credential helper, the host's own) holds the blob's bytes. */
 static int open_spool_file(op_spool *sp)
 {
     const char *dir = getenv("TMPDIR");
     char path[4096];
-    snprintf(path, sizeof path, "%s/ocipush-spool-XXXXXX", dir && *dir ? dir : "/tmp");
-    int fd = mkstemp(path);
-    if (fd < 0)
-        return OCIPUSH_E_IO;
-    unlink(path);
+    dir = dir && *dir ? dir : "/tmp";
+    int fd = -1;
+#ifdef O_TMPFILE
+    fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+#endif
+    if (fd < 0) {
+        int n = snprintf(path, sizeof path, "%s/ocipush-spool-XXXXXX", dir);
+        if (n < 0 || (size_t)n >= sizeof path)
+            return OCIPUSH_E_IO;
+        fd = mkostemp(path, O_CLOEXEC);
+        if (fd < 0)
+            return OCIPUSH_E_IO;
+        unlink(path);
+    }
     sp->fd = fd;
     return 0;
 }

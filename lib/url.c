@@ -181,6 +181,21 @@ int op_url_same_origin(const char *a, const char *b)
     return la == lb && strncasecmp(ha, hb, la) == 0 && porta == portb && porta >= 0;
 }
 
+int op_url_is_http(const char *url)
+{
+    url_parts p;
+    if (!url || url_split(&p, url))
+        return 0;
+    int http = (p.scheme_len == 4 && strncasecmp(p.scheme, "http", 4) == 0) ||
+               (p.scheme_len == 5 && strncasecmp(p.scheme, "https", 5) == 0);
+    /* Printable ASCII only: what reaches curl's request line, and what an
+     * error message may quote. */
+    for (const char *c = url; http && *c; c++)
+        if ((unsigned char)*c <= 0x20 || (unsigned char)*c >= 0x7f)
+            http = 0;
+    return http;
+}
+
 static int parse_u64(const char **p, uint64_t *out)
 {
     const char *c = *p;

@@ -23,6 +23,11 @@ int op_url_add_query(char **out, const char *url, const char *key, const char *v
  * ports made explicit, host compared case-insensitively), else 0. */
 int op_url_same_origin(const char *a, const char *b);
 
+/* 1 when `url` is an absolute http or https URL with a host, all of it
+ * printable ASCII (no space, control or non-ASCII byte), else 0: the only
+ * URLs ocipush ever requests (upload Locations, redirects, token realms). */
+int op_url_is_http(const char *url);
+
 /* Parse an upload Range header: "0-N", "bytes=0-N", and Quay's "0--1" or
  * "bytes=0--1" for an empty upload. On success *out_next is the offset of
  * the next byte the registry expects (N+1, or 0 for an empty upload).

@@ -180,11 +180,13 @@ _PROTOTYPES = [
     ("ocipush_session_set_identity_token", c_int, [_SESSION, c_char_p]),
     ("ocipush_session_set_client_cert", c_int, [_SESSION, c_char_p, c_char_p]),
     ("ocipush_session_load_credentials", c_int, [_SESSION, _P(c_int)]),
+    ("ocipush_session_set_helper_timeout", c_int, [_SESSION, c_int64]),
     ("ocipush_credentials_store", c_int, [c_char_p, c_char_p, c_char_p]),
     ("ocipush_credentials_erase", c_int, [c_char_p, _P(c_int)]),
     ("ocipush_session_ping", c_int, [_SESSION, c_char_p]),
     ("ocipush_session_set_user_agent", c_int, [_SESSION, c_char_p]),
     ("ocipush_session_set_timeouts", c_int, [_SESSION, c_long, c_long]),
+    ("ocipush_session_set_timeout", c_int, [_SESSION, c_int64]),
     ("ocipush_session_set_log_callback", c_int, [_SESSION, _LOG_FN, c_int, c_void_p]),
     ("ocipush_session_set_progress_callback", c_int, [_SESSION, _PROGRESS_FN, c_void_p]),
     ("ocipush_session_set_strategy", c_int, [_SESSION, c_int]),
@@ -453,9 +455,12 @@ class Session(_Handle):
     load_credentials
                    True: look the registry up in docker's and helm's stores;
                    `credentials_found` then says whether something was found
+    helper_timeout seconds (float) a docker-credential helper may take (30)
     user_agent     the User-Agent header
     connect_timeout, idle_timeout
                    seconds (float) to connect, and for a transfer moving no byte
+    timeout        seconds (float) one call may take in all, every request,
+                   retry and wait included (default 3600; 0: no limit)
     strategy       "auto" (default), "monolithic", "stream" or "chunked"
     chunk_size     bytes per request for "chunked" and length-delimited uploads
     spool          True (default: 1 MiB in memory, then a temporary file),
@@ -478,7 +483,8 @@ class Session(_Handle):
                  identity_token=None, load_credentials=False, user_agent=None,
                  connect_timeout=None, idle_timeout=None, strategy="auto", chunk_size=None,
                  spool=True, retries=None, retry_delay=None, retry_max_delay=None,
-                 retry_jitter=None, log=None, log_level=LogLevel.INFO, progress=None):
+                 retry_jitter=None, log=None, log_level=LogLevel.INFO, progress=None,
+                 helper_timeout=None, timeout=None):
         self._start(registry, None)
         handle = _SESSION()
         _check(_lib.ocipush_session_new(ctypes.byref(handle), _text(registry, "registry")),
@@ -487,10 +493,15 @@ class Session(_Handle):
         try:
             self.set_log_callback(log, log_level)
             self.set_progress_callback(progress)
+            if helper_timeout is not None:
+                _check(_lib.ocipush_session_set_helper_timeout(handle, _ms(helper_timeout)),
+                       "helper_timeout must not be negative")
             self._configure(plain_http, insecure, ca_file, client_cert, client_key, username,
                             password, identity_token, load_credentials, user_agent,
                             connect_timeout, idle_timeout, strategy, chunk_size, spool, retries,
                             retry_delay, retry_max_delay, retry_jitter)
+            if timeout is not None:
+                self.set_timeout(timeout)
         except BaseException:
             self.close()
             raise
@@ -583,6 +594,13 @@ class Session(_Handle):
             _check(_lib.ocipush_session_set_retry(h, attempts, base, cap, jitter),
                    "invalid retry settings: retries >= 0, 0 <= retry_delay <= retry_max_delay, "
                    "0 <= retry_jitter <= 100")
+
+    def set_timeout(self, seconds):
+        """The longest one call on this session may take, in seconds (float),
+        every request, retry and wait included; 0: no limit. A call still
+        running then fails with E_NETWORK, its message saying so."""
+        _check(_lib.ocipush_session_set_timeout(self._ptr(), _ms(seconds)),
+               "the timeout must not be negative")
 
     @property
     def errmsg(self):
@@ -978,8 +996,9 @@ def _desc(descriptor):
 
 
 def manifest_push(session, repository, manifest, tag=None):
-    """Serialize and push `manifest` under `tag` (None: by digest only);
-    returns its digest. The registry must have every blob it names."""
+    """Serialize and push `manifest` under `tag` (None: by digest only; a
+    digest or "TAG@DIGEST" is what it must hash to, checked before anything
+    is sent); returns its digest. The registry must have every blob it names."""
     if not isinstance(manifest, Manifest):
         raise TypeError(f"expected a Manifest, not {type(manifest).__name__}")
     digest = ctypes.create_string_buffer(DIGEST_BUFSIZE)
@@ -990,7 +1009,8 @@ def manifest_push(session, repository, manifest, tag=None):
 
 def manifest_push_raw(session, repository, data, media_type=None, tag=None):
     """Push manifest bytes exactly as they are; returns their digest.
-    media_type None: the document's own mediaType, or what its shape says."""
+    media_type None: the document's own mediaType, or what its shape says.
+    `tag` as in manifest_push()."""
     if not isinstance(data, bytes):
         data = bytes(memoryview(data))
     digest = ctypes.create_string_buffer(DIGEST_BUFSIZE)

@@ -438,6 +438,21 @@ class ManifestTests(RegistryTest):
         self.assertEqual(ocipush.manifest_push_raw(s, repo, image, tag="raw"), digest)
         self.check_served(repo, image, digest, "raw")
 
+        # A digest in the reference is what the bytes must hash to, checked
+        # before anything is sent: a mismatch moves no tag.
+        with self.assertRaises(OcipushError) as cm:
+            ocipush.manifest_push_raw(s, repo, index, tag="raw@" + digest)
+        self.assertEqual(cm.exception.code, ocipush.E_DIGEST_MISMATCH)
+        self.check_served(repo, image, digest, "raw")
+        self.assertEqual(ocipush.manifest_push_raw(s, repo, index, tag="raw@" + index_digest),
+                         index_digest)
+        self.check_served(repo, index, index_digest, "raw")
+        # A digest alone pushes by digest, checked the same way.
+        self.assertEqual(ocipush.manifest_push_raw(s, repo, image, tag=digest), digest)
+        with self.assertRaises(OcipushError) as cm:
+            ocipush.manifest_push_raw(s, repo, image, tag=index_digest)
+        self.assertEqual(cm.exception.code, ocipush.E_DIGEST_MISMATCH)
+
     def test_push_artifact(self):
         repo = "python/artifact"
         a = b"first layer\n"
@@ -985,6 +1000,16 @@ class HandleTests(unittest.TestCase):
             self.assertEqual(cm.exception.code, ocipush.E_INVALID)
             self.assertIn("Bad/Repo", cm.exception.message)
 
+    def test_timeout_setting(self):
+        with ocipush.Session(REG, timeout=0) as s:
+            s.set_timeout(2.5)
+            with self.assertRaises(OcipushError) as cm:
+                s.set_timeout(-1)
+            self.assertEqual(cm.exception.code, ocipush.E_INVALID)
+            with self.assertRaises(TypeError):
+                s.set_timeout("5")
+        with self.assertRaises(OcipushError) as cm:
+            ocipush.Session(REG, timeout=-0.5)
     def test_header_bound_text_checked(self):
         # Media types and the user agent go into headers: CR LF is refused.
         self.assertTrue(ocipush.is_valid_media_type("application/vnd.oci.image.manifest.v1+json"))

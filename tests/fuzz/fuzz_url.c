@@ -1,6 +1,7 @@
 /* Upload URLs and headers: the input is "base\nlocation" (or NUL-separated).
  * Resolves the location against the base, adds a query parameter, compares
- * origins and parses both halves as a Range header. */
+ * origins, checks both halves are http(s) URLs and parses both as a Range
+ * header. */
 #include <strings.h>
 
 #include "fuzz.h"
@@ -27,6 +28,15 @@ static int is_http_url(const char *s)
         if ((unsigned char)*s <= 0x20 || *s == 0x7f)
             return 0;
     return 1;
+}
+
+/* is_http_url, and nothing but printable ASCII. */
+static void check_is_http(const char *s)
+{
+    int want = is_http_url(s);
+    for (const char *c = s; want && *c; c++)
+        want = (unsigned char)*c < 0x7f;
+    FUZZ_CHECK(op_url_is_http(s) == want);
 }
 
 static void check_same_origin(const char *a, const char *b)
@@ -140,6 +150,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         ocipush_free(out);
         FUZZ_CHECK(!"absolute http(s) location refused");
     }
+    check_is_http(base);
+    check_is_http(loc);
     check_same_origin(base, loc);
     check_add_query(base, loc);
     check_range(base);

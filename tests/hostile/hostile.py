@@ -1,11 +1,14 @@
 #!/usr/bin/python3
 """A small registry that misbehaves on purpose (Debian's /usr/bin/python3, stdlib only).
 
-Usage: hostile.py PORT OTHER_ORIGIN LOGFILE
+Usage: hostile.py PORT OTHER_ORIGIN LOGFILE [CERT:KEY]
 
 OTHER_ORIGIN is "127.0.0.1:PORT" of a recorder (tests/auth/recorder.py): a
 server standing for another origin, to which hostile modes redirect, so a
 test can see what ocipush would have handed to a foreign host.
+
+With CERT:KEY (PEM files) it serves https instead of http (h.scheme says
+which), so modes can test what an https registry hands to plain-http hosts.
 
 Without a mode it is a correct, in-memory registry (distribution's answers,
 no referrers API): uploads (POST, PATCH with Content-Length or chunked,
@@ -33,6 +36,7 @@ import importlib.util
 import json
 import os
 import re
+import ssl
 import sys
 import threading
 import uuid
@@ -40,6 +44,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 PORT, OTHER, LOGFILE = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+TLS = sys.argv[4].split(":", 1) if len(sys.argv) > 4 else None
 LOG_LOCK = threading.Lock()
 LOCK = threading.Lock()
 STATE = {}  # for the modes
@@ -98,6 +103,7 @@ class Handler(BaseHTTPRequestHandler):
     lock = LOCK
     other_origin = OTHER
     own_origin = f"127.0.0.1:{PORT}"
+    scheme = "https" if TLS else "http"
 
     def log_message(self, *args):
         pass
@@ -160,10 +166,22 @@ class Handler(BaseHTTPRequestHandler):
         with LOG_LOCK, open(LOGFILE, "a") as f:
             f.write(json.dumps(entry) + "\n")
 
+    # The log line goes out before the answer's first byte, so a client that
+    # has its answer finds its request logged.
+    def send_response(self, code, message=None):
+        self.log_once()
+        super().send_response(code, message)
+
+    def log_once(self):
+        if not getattr(self, "_logged", True):  # (False: a request of handle_any)
+            self._logged = True
+            self.log_request_line(self._route)
+
     def handle_any(self):
         # One handler serves every request of a keep-alive connection.
         self.__dict__.pop("_body", None)
-        route = Route(self.path)
+        route = self._route = Route(self.path)
+        self._logged = False
         try:
             for hook in HOOKS:
                 if hook(self, route):
@@ -178,7 +196,7 @@ class Handler(BaseHTTPRequestHandler):
                     return
             self.registry(route)
         finally:
-            self.log_request_line(route)
+            self.log_once()
 
     # --- a correct registry ----------------------------------------------
     def registry(self, r):
@@ -264,4 +282,10 @@ class Handler(BaseHTTPRequestHandler):
 
 server = ThreadingHTTPServer(("127.0.0.1", PORT), Handler)
 server.daemon_threads = True
+if TLS:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(TLS[0], TLS[1])
+    # The handshake happens in the handler's thread, so a client that never
+    # completes one holds up no one else.
+    server.socket = context.wrap_socket(server.socket, server_side=True, do_handshake_on_connect=False)
 server.serve_forever()

@@ -193,8 +193,43 @@ static void test_range(void)
     expect_range_fails("bytes 0-99");
 }
 
+static void expect_http(const char *url, int want)
+{
+    if (!CHECK_EQ_INT(op_url_is_http(url), want))
+        fprintf(stderr, "    op_url_is_http(\"%s\")\n", url ? url : "(null)");
+}
+
+/* Only http and https are ever requested; anything else a registry names is
+ * refused before a request is made. */
+static void test_is_http(void)
+{
+    expect_http("http://h/v2/", 1);
+    expect_http("https://h:5000/v2/r/blobs/uploads/u?_state=a%20b", 1);
+    expect_http("HTTPS://H", 1);
+    expect_http("http://[::1]:5000/token", 1);
+
+    expect_http(NULL, 0);
+    expect_http("", 0);
+    expect_http("file:///etc/passwd", 0);
+    expect_http("file://localhost/etc/passwd", 0);
+    expect_http("ftp://127.0.0.1:21/", 0);
+    expect_http("gopher://127.0.0.1:70/_x", 0);
+    expect_http("dict://127.0.0.1:2628/d:x", 0);
+    expect_http("httpx://h/", 0);
+    expect_http("htt://h/", 0);
+    expect_http("http:/h/", 0);
+    expect_http("http:///p", 0);
+    expect_http("/v2/r/blobs/uploads/u", 0);
+    expect_http("http://h/a b", 0);
+    expect_http("http://h/\r\nX-Evil: 1", 0);
+    expect_http("http://h/\x1b[31m", 0);
+    expect_http("http://h/\x7f", 0);
+    expect_http("http://h/\xc3\xa9", 0);
+}
+
 int main(void)
 {
+    test_is_http();
     test_resolve();
     test_add_query();
     test_same_origin();
