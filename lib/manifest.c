@@ -268,6 +268,8 @@ int op_manifest_put(ocipush_session *s, const char *repository, const char *targ
 {
     if (out_keeps_referrers)
         *out_keeps_referrers = 0;
+    if (op_session_check_cancel(s)) /* a layout has no request to stop */
+        return OCIPUSH_E_ABORTED;
     if (s->layout_dir)
         return op_layout_put_manifest(s, strcmp(target, digest) == 0 ? NULL : target, media_type,
                                       data, len, digest);

@@ -23,8 +23,9 @@ int op_retry_transient_status(long status, const char *body, size_t len);
  * capped at OP_RETRY_AFTER_MAX_MS). */
 long op_retry_delay_ms(ocipush_session *s, int retry, const char *retry_after);
 
-/* Wait, logging why. */
-void op_retry_wait(ocipush_session *s, long ms, const char *why, int retry);
+/* Wait, logging why. OCIPUSH_E_ABORTED when the session was cancelled
+ * (the wait then ends early), else 0. */
+int op_retry_wait(ocipush_session *s, long ms, const char *why, int retry);
 
 #define OP_RETRY_AFTER_MAX_MS (600L * 1000)
 

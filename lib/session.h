@@ -3,6 +3,7 @@
 #ifndef OP_SESSION_H
 #define OP_SESSION_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "ocipush.h"
@@ -55,6 +56,17 @@ struct ocipush_session {
     struct op_token *tokens;
     size_t token_count;
 
+    /* ocipush_session_cancel() stores to *cancelled, which is cancel_flag
+     * of the session the caller made, shared by pointer with the copies a
+     * parallel push makes (op_session_clone), so that one store from a
+     * signal handler stops every worker. The copies are freed before their
+     * parent returns. cleaning_up: this session is undoing what a cancelled
+     * call started (the DELETE of an upload session), which still goes out,
+     * within OP_CLEANUP_MS. */
+    atomic_int cancel_flag;
+    atomic_int *cancelled;
+    int cleaning_up;
+
     struct op_http *http; /* created on first use */
     char errmsg[1024];
 };
@@ -71,6 +83,20 @@ void op_log(ocipush_session *s, int level, const char *fmt, ...)
 /* A new session with the same registry, settings, callbacks and what
  * authentication learned, for a worker thread. 0 or OCIPUSH_E_NOMEM. */
 int op_session_clone(ocipush_session **out, const ocipush_session *s);
+
+/* How long a request that cleans up after a cancel may take, in all. */
+#define OP_CLEANUP_MS 5000L
+
+/* Whether ocipush_session_cancel() was called and the call in progress
+ * should stop now (never while it cleans up). Any thread. */
+int op_session_cancelled(const ocipush_session *s);
+
+/* Whether the session cleans up after a cancel: its requests then get
+ * OP_CLEANUP_MS in all. */
+int op_session_cleaning_up_after_cancel(const ocipush_session *s);
+
+/* OCIPUSH_E_ABORTED with a message when op_session_cancelled(), else 0. */
+int op_session_check_cancel(ocipush_session *s);
 
 /* Reset the error message at the start of a public call. */
 void op_clear_error(ocipush_session *s);
