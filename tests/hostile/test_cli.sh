@@ -92,8 +92,8 @@ case_sigint_during_upload() {
     start_ocipush --plain-http push "$H/hostile/stallbody/int:v1" "$f"
     wait_lines "$STARTED" stalled 1
     signal_and_wait INT 130
-    grep -q "cancelled by SIGINT" "$WORK/err" || fail "stderr: $(cat "$WORK/err")"
     check_cancelled hostile/stallbody/int "$f"
+    grep -q "cancelled by SIGINT" "$WORK/err" || fail "stderr: $(cat "$WORK/err")"
 }
 
 case_sigterm_parallel_push() {
@@ -102,8 +102,8 @@ case_sigterm_parallel_push() {
     start_ocipush --plain-http --concurrency 3 push "$H/hostile/stallbody/term:v1" "$a" "$b" "$c"
     wait_lines "$STARTED" stalled 3 # one upload on each worker thread
     signal_and_wait TERM 143
-    grep -q "cancelled by SIGTERM" "$WORK/err" || fail "stderr: $(cat "$WORK/err")"
     check_cancelled hostile/stallbody/term "$a" "$b" "$c"
+    grep -q "cancelled by SIGTERM" "$WORK/err" || fail "stderr: $(cat "$WORK/err")"
 }
 
 case_sigint_during_retry_wait() {
