@@ -458,6 +458,7 @@ class Session(_Handle):
                    seconds (float) to connect, and for a transfer moving no byte
     strategy       "auto" (default), "monolithic", "stream" or "chunked"
     chunk_size     bytes per request for "chunked" and length-delimited uploads
+                   (0: the default; else at least 65536, E_INVALID below)
     spool          True (default: 1 MiB in memory, then a temporary file),
                    False (off: a rejected stream cannot be replayed), or an
                    int: on, with that many bytes kept in memory
