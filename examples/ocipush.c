@@ -326,7 +326,7 @@ static int make_session(const cli *c, const char *registry, ocipush_session **ou
     if (rc && c->layout) {
         fprintf(stderr, "ocipush: cannot use '%s' as an OCI layout: %s\n", c->layout,
                 rc == OCIPUSH_E_IO ? strerror(errno) : ocipush_strerror(rc));
-        return 1;
+        return rc == OCIPUSH_E_INVALID ? EXIT_USAGE : 1; /* an empty --oci-layout */
     }
     if (rc) {
         fprintf(stderr, "ocipush: invalid registry '%s': %s\n", registry, ocipush_strerror(rc));

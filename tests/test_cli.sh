@@ -401,6 +401,9 @@ case_usage_errors() {
     expect_failure 2 "invalid TLS or credential" ocipush -u 'us:er' -p pass push "$DEAD/u/r:v1" "$f"
     expect_failure 2 "invalid TLS or credential" ocipush --ca-file '' push "$DEAD/u/r:v1" "$f"
     expect_failure 2 "not an oci:// reference" ocipush chart push "$f" "$DEAD/u"
+    expect_failure 2 "invalid registry ''" ocipush chart push "$f" oci:///u
+    expect_failure 2 "cannot use '' as an OCI layout" ocipush --oci-layout '' push u/r:v1 "$f"
+    expect_failure 2 "invalid TLS or credential" ocipush --cert-file '' push "$DEAD/u/r:v1" "$f"
     expect_failure 2 "unknown command" ocipush blob push "$DEAD/u/r"
     expect_failure 2 "unknown command" ocipush frobnicate
 }
