@@ -206,6 +206,7 @@ static int fail(ocipush_session *s, int rc, const char *doing)
  * A second signal does not wait for the cleanup either. */
 static _Atomic(ocipush_session *) working;
 static volatile sig_atomic_t caught;
+_Static_assert(ATOMIC_POINTER_LOCK_FREE == 2, "the signal handler needs a lock-free pointer");
 
 static void on_signal(int sig)
 {
