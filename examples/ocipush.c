@@ -4,12 +4,16 @@
  *   ocipush [OPTIONS] manifest push REFERENCE FILE
  *   ocipush [OPTIONS] push REFERENCE FILE[:MEDIATYPE]...
  *
- * Exit status: 0 success, 1 failure (one line on stderr), 2 usage error.
+ * Exit status: 0 success, 1 failure (one line on stderr; also when the
+ * result cannot be written to standard output), 2 usage error, 130 and 143
+ * when SIGINT or SIGTERM cancelled the push.
  */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <libgen.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +28,7 @@
 #define DEFAULT_LAYOUT "oci-layout"
 
 typedef struct cli {
-    int plain_http, insecure, no_spool, verbose, password_stdin;
+    int plain_http, insecure, no_spool, verbose, password_stdin, help;
     const char *ca_file, *cert_file, *key_file, *username, *password, *config, *artifact_type;
     const char *subject;
     const char *layout; /* --oci-layout DIR: push there instead of a registry */
@@ -63,6 +67,7 @@ static const char usage_text[] =
     "  --password-stdin         read the password from standard input\n"
     "  --strategy S             auto|monolithic|stream|chunked (default auto)\n"
     "  --chunk-size BYTES       chunk size for chunked and length-delimited uploads\n"
+    "                           (at least 64K)\n"
     "  --no-spool               do not keep a copy of a stream to send it again\n"
     "  --retries N              tries after the first for a failed request (default 3)\n"
     "  --retry-delay MS         wait before the first retry, doubling after (default 500)\n"
@@ -85,6 +90,14 @@ static int usage_error(const char *msg)
 {
     fprintf(stderr, "ocipush: %s\n%s", msg, usage_text);
     return EXIT_USAGE;
+}
+
+/* usage_error() with the argument at fault. */
+static int usage_error_about(const char *what, const char *arg)
+{
+    char msg[512];
+    snprintf(msg, sizeof msg, "%s: '%.200s'", what, arg);
+    return usage_error(msg);
 }
 
 static void on_log(int level, const char *message, void *user_data)
@@ -190,6 +203,62 @@ static int fail(ocipush_session *s, int rc, const char *doing)
     return 1;
 }
 
+/* SIGINT and SIGTERM cancel the session at work (its open upload sessions
+ * are deleted, nothing is tagged), and the command then exits 128 + the
+ * signal. With no session at work there is nothing to undo: exit at once.
+ * A second signal does not wait for the cleanup either. */
+static _Atomic(ocipush_session *) working;
+static volatile sig_atomic_t caught;
+_Static_assert(ATOMIC_POINTER_LOCK_FREE == 2, "the signal handler needs a lock-free pointer");
+
+static void on_signal(int sig)
+{
+    ocipush_session *s = atomic_load(&working);
+    if (!s || caught)
+        _exit(128 + sig);
+    caught = sig;
+    ocipush_session_cancel(s);
+}
+
+/* A signal ignored when ocipush starts (SIGINT in a background job of a
+ * script, nohup) stays ignored. */
+static void catch_signals(void)
+{
+    static const int sigs[] = {SIGINT, SIGTERM};
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+        struct sigaction old, sa = {.sa_handler = on_signal, .sa_flags = SA_RESTART};
+        sigemptyset(&sa.sa_mask);
+        if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+            sigaction(sigs[i], &sa, NULL);
+    }
+}
+
+/* The command is over, what it did stands: from here a signal stays
+ * blocked (the handler, on this thread, must not be using the session as it
+ * is freed; no other thread is left), and the command's status is the
+ * exit status. */
+static void session_done(ocipush_session *s)
+{
+    sigset_t block;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &block, NULL);
+    atomic_store(&working, NULL);
+    ocipush_session_free(s);
+}
+
+/* The status of a command that failed: 128 + the signal that cancelled it. */
+static int failed(ocipush_session *s, int rc, const char *doing)
+{
+    if (caught) {
+        fprintf(stderr, "ocipush: %s cancelled by %s\n", doing,
+                caught == SIGINT ? "SIGINT" : "SIGTERM");
+        return 128 + caught;
+    }
+    return fail(s, rc, doing);
+}
+
 static int parse_strategy(const char *s, ocipush_strategy *out)
 {
     static const struct {
@@ -272,6 +341,8 @@ static int read_password_stdin(cli *c)
     return 0;
 }
 
+/* 0, or the exit status: 2 for settings the library refuses (a usage
+ * error), 1 for what went wrong. */
 static int make_session(const cli *c, const char *registry, ocipush_session **out)
 {
     ocipush_session *s = NULL;
@@ -280,42 +351,45 @@ static int make_session(const cli *c, const char *registry, ocipush_session **ou
     if (rc && c->layout) {
         fprintf(stderr, "ocipush: cannot use '%s' as an OCI layout: %s\n", c->layout,
                 rc == OCIPUSH_E_IO ? strerror(errno) : ocipush_strerror(rc));
-        return rc;
+        return rc == OCIPUSH_E_INVALID ? EXIT_USAGE : 1; /* an empty --oci-layout */
     }
     if (rc) {
         fprintf(stderr, "ocipush: invalid registry '%s': %s\n", registry, ocipush_strerror(rc));
-        return rc;
+        return rc == OCIPUSH_E_INVALID ? EXIT_USAGE : 1;
     }
     ocipush_session_set_log_callback(s, on_log, c->verbose ? OCIPUSH_LOG_DEBUG : OCIPUSH_LOG_WARN,
                                      NULL);
     ocipush_session_set_plain_http(s, c->plain_http);
     ocipush_session_set_insecure(s, c->insecure);
     ocipush_session_set_strategy(s, c->strategy);
-    ocipush_session_set_chunk_size(s, c->chunk_size);
     ocipush_session_set_timeouts(s, c->connect_timeout, c->idle_timeout);
     if (c->timeout_ms >= 0)
         ocipush_session_set_timeout(s, c->timeout_ms);
-    if ((rc = ocipush_session_set_retry(s, (int)c->retries + 1, c->retry_delay, c->retry_max_delay,
-                                        20))) {
-        fprintf(stderr, "ocipush: invalid retry settings (the longest wait below the first?)\n");
-        ocipush_session_free(s);
-        return rc;
-    }
     if (c->no_spool)
         ocipush_session_set_spool(s, 0, 0);
+    /* parse_options checked the numbers; the library has the last word. */
+    if ((rc = ocipush_session_set_chunk_size(s, c->chunk_size)) ||
+        (rc = ocipush_session_set_retry(s, (int)c->retries + 1, c->retry_delay, c->retry_max_delay,
+                                        20))) {
+        fprintf(stderr, "ocipush: invalid --chunk-size or retry settings: %s\n",
+                ocipush_strerror(rc));
+        ocipush_session_free(s);
+        return rc == OCIPUSH_E_INVALID ? EXIT_USAGE : 1;
+    }
     if ((c->ca_file && (rc = ocipush_session_set_ca_file(s, c->ca_file))) ||
         (c->cert_file && (rc = ocipush_session_set_client_cert(s, c->cert_file, c->key_file))) ||
         (c->username && (rc = ocipush_session_set_basic_auth(s, c->username, c->password)))) {
         fprintf(stderr, "ocipush: invalid TLS or credential settings: %s\n", ocipush_strerror(rc));
         ocipush_session_free(s);
-        return rc;
+        return rc == OCIPUSH_E_INVALID ? EXIT_USAGE : 1;
     }
     int found = 0;
     if (!c->username && (rc = ocipush_session_load_credentials(s, &found))) {
         fail(s, rc, "looking up credentials");
         ocipush_session_free(s);
-        return rc;
+        return 1;
     }
+    atomic_store(&working, s);
     *out = s;
     return 0;
 }
@@ -407,8 +481,8 @@ static int cmd_blob_push(const cli *c, const char *repo_ref, const char *path)
         return EXIT_USAGE;
     ocipush_session *s = NULL;
     ocipush_source *src = NULL;
-    int status = 1;
-    if (make_session(c, registry, &s) == 0 && open_source(path, &src) == 0) {
+    int status = make_session(c, registry, &s);
+    if (status == 0 && (status = 1, open_source(path, &src) == 0)) {
         char out[OCIPUSH_DIGEST_BUFSIZE];
         uint64_t size = 0;
         progress pr;
@@ -417,14 +491,14 @@ static int cmd_blob_push(const cli *c, const char *repo_ref, const char *path)
         int rc = ocipush_blob_push(s, repository, src, NULL, out, &size);
         progress_end(&pr);
         if (rc)
-            status = fail(s, rc, "blob push");
+            status = failed(s, rc, "blob push");
         else {
             printf("%s\n", out);
             status = 0;
         }
     }
     ocipush_source_free(src);
-    ocipush_session_free(s);
+    session_done(s);
     ocipush_free(registry);
     ocipush_free(repository);
     return status;
@@ -468,19 +542,20 @@ static int cmd_manifest_push(const cli *c, const char *ref, const char *path)
     char target[256];
     snprintf(target, sizeof target, "%s%s%s", tag ? tag : "", tag && digest ? "@" : "",
              digest ? digest : "");
-    if (read_whole_file(path, &data, &len) == 0 && make_session(c, registry, &s) == 0) {
+    if (read_whole_file(path, &data, &len) == 0 && (status = make_session(c, registry, &s)) == 0) {
+        status = 1;
         char out[OCIPUSH_DIGEST_BUFSIZE];
         int rc = ocipush_manifest_push_raw(s, repository, target[0] ? target : NULL, NULL, data,
                                            len, out);
         if (rc)
-            status = fail(s, rc, "manifest push");
+            status = failed(s, rc, "manifest push");
         else {
             printf("Pushed: %s\nDigest: %s\n", ref, out);
             status = 0;
         }
     }
     free(data);
-    ocipush_session_free(s);
+    session_done(s);
     ocipush_free(registry);
     ocipush_free(repository);
     ocipush_free(tag);
@@ -584,9 +659,7 @@ static int build_push(const cli *c, char **files, int nfiles, const char *tag, o
     }
     if (c->artifact_type && ocipush_push_set_artifact_type(p, c->artifact_type))
         return -1;
-    if (ocipush_push_set_concurrency(p, (int)(c->concurrency < 1    ? 0
-                                              : c->concurrency > 64 ? 0
-                                                                    : c->concurrency))) {
+    if (ocipush_push_set_concurrency(p, (int)c->concurrency)) {
         fprintf(stderr, "ocipush: --concurrency takes 1 to 64\n");
         return -1;
     }
@@ -625,7 +698,8 @@ static int cmd_push(const cli *c, const char *ref, char **files, int nfiles)
         status = EXIT_USAGE;
     } else if (o.sources && o.paths && ocipush_push_new(&p) == 0 &&
                build_push(c, files, nfiles, tag, &o, p) == 0 &&
-               make_session(c, registry, &s) == 0) {
+               (status = make_session(c, registry, &s)) == 0) {
+        status = 1;
         char out[OCIPUSH_DIGEST_BUFSIZE];
         progress pr;
         progress_begin(&pr, (size_t)nfiles);
@@ -633,7 +707,7 @@ static int cmd_push(const cli *c, const char *ref, char **files, int nfiles)
         int rc = ocipush_push_run(s, p, repository, out);
         progress_end(&pr);
         if (rc)
-            status = fail(s, rc, "push");
+            status = failed(s, rc, "push");
         else {
             printf("Pushed: %s%s%s%s%s\nDigest: %s\n", c->layout ? c->layout : registry,
                    c->layout ? "" : "/", c->layout ? "" : repository, tag ? ":" : "",
@@ -648,7 +722,7 @@ static int cmd_push(const cli *c, const char *ref, char **files, int nfiles)
     free(o.sources);
     free(o.paths);
     ocipush_push_free(p);
-    ocipush_session_free(s);
+    session_done(s);
     ocipush_free(registry);
     ocipush_free(repository);
     ocipush_free(tag);
@@ -684,13 +758,14 @@ static int cmd_chart_push(const cli *c, const char *chart, const char *url)
     } else if (split_oci_url(url, &registry, &path))
         return EXIT_USAGE;
     ocipush_session *s = NULL;
-    int status = 1;
-    if (make_session(c, registry, &s) == 0) {
+    int status = make_session(c, registry, &s);
+    if (status == 0) {
+        status = 1;
         char *reference = NULL;
         char digest[OCIPUSH_DIGEST_BUFSIZE];
         int rc = ocipush_chart_push(s, chart, path, &reference, digest);
         if (rc)
-            status = fail(s, rc, "chart push");
+            status = failed(s, rc, "chart push");
         else {
             printf("Pushed: %s%s%s\nDigest: %s\n", c->layout ? c->layout : registry,
                    c->layout ? ":" : "/", c->layout ? strchr(reference, ':') + 1 : reference,
@@ -699,7 +774,7 @@ static int cmd_chart_push(const cli *c, const char *chart, const char *url)
         }
         ocipush_free(reference);
     }
-    ocipush_session_free(s);
+    session_done(s);
     free(registry);
     return status;
 }
@@ -709,12 +784,13 @@ static int cmd_login(const cli *c, const char *registry)
     if (!c->username)
         return usage_error("login needs --username and --password or --password-stdin");
     ocipush_session *s = NULL;
-    if (make_session(c, registry, &s))
-        return 1;
+    int status = make_session(c, registry, &s);
+    if (status)
+        return status;
     int rc = ocipush_session_ping(s, NULL);
-    int status = 1;
+    status = 1;
     if (rc)
-        status = fail(s, rc, "login");
+        status = failed(s, rc, "login");
     else if ((rc = ocipush_credentials_store(registry, c->username, c->password)))
         fprintf(stderr, "ocipush: login failed: cannot save the credentials: %s\n",
                 rc == OCIPUSH_E_IO ? strerror(errno) : ocipush_strerror(rc));
@@ -722,7 +798,7 @@ static int cmd_login(const cli *c, const char *registry)
         printf("Login Succeeded\n");
         status = 0;
     }
-    ocipush_session_free(s);
+    session_done(s);
     return status;
 }
 
@@ -788,6 +864,43 @@ static long *number_option(cli *c, int opt)
     }
 }
 
+/* The options that take a value the library would refuse later: refused
+ * now, as usage errors, before anything is read or sent. */
+static int check_option_value(cli *c, int opt, const char *arg)
+{
+    switch (opt) {
+    case OPT_CHUNK:
+        if (parse_size(arg, &c->chunk_size) || c->chunk_size < OCIPUSH_CHUNK_SIZE_MIN)
+            return usage_error_about(
+                "--chunk-size takes a byte count of at least 64K (suffixes K, M, G)", arg);
+        return 0;
+    case OPT_CONCURRENCY:
+        if (parse_count(arg, &c->concurrency) || c->concurrency < 1 || c->concurrency > 64)
+            return usage_error_about("--concurrency takes 1 to 64", arg);
+        return 0;
+    case OPT_SUBJECT:
+        if (ocipush_tag_validate(arg) && ocipush_digest_validate(arg))
+            return usage_error_about("invalid --subject (a tag or sha256:<hex>)", arg);
+        c->subject = arg;
+        return 0;
+    case OPT_ANNOT:
+        if (!annotation_key_ok(arg))
+            return usage_error("--annotation takes KEY=VALUE, the key not empty and without "
+                               "control characters");
+        c->annotations[c->annotation_count++] = arg;
+        return 0;
+    case OPT_STRATEGY:
+        if (parse_strategy(arg, &c->strategy))
+            return usage_error_about("--strategy takes auto, monolithic, stream or chunked", arg);
+        return 0;
+    default:
+        if (parse_count(arg, number_option(c, opt)))
+            return usage_error_about(
+                "--retries, --retry-delay, --retry-max-delay and the timeouts take a number", arg);
+        return 0;
+    }
+}
+
 static int parse_options(cli *c, int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -818,7 +931,9 @@ static int parse_options(cli *c, int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     int opt;
-    while ((opt = getopt_long(argc, argv, "u:p:vh", longopts, NULL)) != -1) {
+    /* ':' first: getopt says nothing itself, and a missing value is told
+     * apart from an unknown option. */
+    while ((opt = getopt_long(argc, argv, ":u:p:vh", longopts, NULL)) != -1) {
         switch (opt) {
         case OPT_PLAIN: c->plain_http = 1; break;
         case OPT_INSECURE: c->insecure = 1; break;
@@ -831,9 +946,12 @@ static int parse_options(cli *c, int argc, char **argv)
         case OPT_CONNECT_TIMEOUT:
         case OPT_IDLE_TIMEOUT:
         case OPT_CONCURRENCY:
-            if (parse_count(optarg, number_option(c, opt)))
-                return usage_error("--retries, --retry-delay, --retry-max-delay and the timeouts "
-                                   "take a number");
+        case OPT_STRATEGY:
+        case OPT_CHUNK:
+        case OPT_SUBJECT:
+        case OPT_ANNOT:
+            if (check_option_value(c, opt, optarg))
+                return EXIT_USAGE;
             break;
         case OPT_TIMEOUT:
             if (parse_duration(optarg, &c->timeout_ms))
@@ -843,14 +961,6 @@ static int parse_options(cli *c, int argc, char **argv)
         case 'u': c->username = optarg; break;
         case 'p': c->password = optarg; break;
         case OPT_PWSTDIN: c->password_stdin = 1; break;
-        case OPT_STRATEGY:
-            if (parse_strategy(optarg, &c->strategy))
-                return usage_error("--strategy takes auto, monolithic, stream or chunked");
-            break;
-        case OPT_CHUNK:
-            if (parse_size(optarg, &c->chunk_size))
-                return usage_error("--chunk-size takes a byte count (suffixes K, M, G)");
-            break;
         case OPT_NOSPOOL: c->no_spool = 1; break;
         case OPT_CONFIG: c->config = optarg; break;
         case OPT_ATYPE:
@@ -859,19 +969,18 @@ static int parse_options(cli *c, int argc, char **argv)
                                    "[; name=value], printable ASCII");
             c->artifact_type = optarg;
             break;
-        case OPT_SUBJECT: c->subject = optarg; break;
         case OPT_LAYOUT: c->layout = optarg; break;
-        case OPT_ANNOT:
-            if (!annotation_key_ok(optarg))
-                return usage_error("--annotation takes KEY=VALUE, the key not empty and without "
-                                   "control characters");
-            c->annotations[c->annotation_count++] = optarg;
-            break;
         case 'v': c->verbose++; break;
-        case 'h': fputs(usage_text, stdout); exit(0);
-        default: return usage_error("unknown option");
+        case 'h': c->help = 1; return 0;
+        case ':': return usage_error_about("option needs a value", argv[optind - 1]);
+        default: {
+            char short_opt[3] = {'-', (char)optopt, '\0'};
+            return usage_error_about("unknown option", optopt ? short_opt : argv[optind - 1]);
+        }
         }
     }
+    if (c->retry_max_delay < c->retry_delay)
+        return usage_error("--retry-max-delay must not be below --retry-delay");
     if (c->password_stdin && c->password)
         return usage_error("--password and --password-stdin exclude each other");
     if ((c->password || c->password_stdin) && !c->username)
@@ -881,6 +990,65 @@ static int parse_options(cli *c, int argc, char **argv)
     if (c->key_file && !c->cert_file)
         return usage_error("--key-file needs --cert-file");
     return 0;
+}
+
+/* How many of a push's files (the config among them) are standard input. */
+static int stdin_files(const cli *c, char **files, int nfiles)
+{
+    int n = 0;
+    for (int i = -1; i < nfiles; i++) {
+        const char *arg = i < 0 ? c->config : files[i];
+        char *path = NULL;
+        const char *media_type;
+        if (!arg)
+            continue;
+        split_file_arg(arg, &path, &media_type);
+        n += path && strcmp(path, "-") == 0;
+        free(path);
+    }
+    return n;
+}
+
+/* The result on standard output is what a command is for: when it cannot be
+ * written (a full disk, a closed descriptor), the command failed. */
+static int flush_stdout(int status)
+{
+    int err = fflush(stdout) == 0 ? 0 : errno;
+    if (!err && !ferror(stdout))
+        return status;
+    fprintf(stderr, "ocipush: cannot write the result to standard output: %s\n",
+            err ? strerror(err) : "write error");
+    return status ? status : 1;
+}
+
+static int run_command(cli *c, char **args, int nargs)
+{
+    int chart = nargs >= 2 && strcmp(args[0], "chart") == 0 && strcmp(args[1], "push") == 0;
+    if (nargs == 4 && strcmp(args[0], "blob") == 0 && strcmp(args[1], "push") == 0) {
+        default_to_layout(c, args[2]);
+        return cmd_blob_push(c, args[2], args[3]);
+    }
+    if (nargs == 4 && strcmp(args[0], "manifest") == 0 && strcmp(args[1], "push") == 0) {
+        default_to_layout(c, args[2]);
+        return cmd_manifest_push(c, args[2], args[3]);
+    }
+    if (nargs >= 3 && strcmp(args[0], "push") == 0) {
+        if (stdin_files(c, args + 2, nargs - 2) > 1)
+            return usage_error("standard input can be used only once");
+        default_to_layout(c, args[1]);
+        return cmd_push(c, args[1], args + 2, nargs - 2);
+    }
+    if (chart && nargs == 3) {
+        default_to_layout(c, NULL);
+        return cmd_chart_push(c, args[2], NULL);
+    }
+    if (chart && nargs == 4)
+        return cmd_chart_push(c, args[2], args[3]);
+    if (nargs == 2 && strcmp(args[0], "login") == 0)
+        return cmd_login(c, args[1]);
+    if (nargs == 2 && strcmp(args[0], "logout") == 0)
+        return cmd_logout(args[1]);
+    return usage_error(nargs == 0 ? "no command given" : "unknown command or wrong arguments");
 }
 
 int main(int argc, char **argv)
@@ -894,43 +1062,23 @@ int main(int argc, char **argv)
     c.annotations = calloc((size_t)argc, sizeof *c.annotations);
     if (!c.annotations)
         return 1;
+    catch_signals();
     int status = parse_options(&c, argc, argv);
     char **args = argv + optind;
     int nargs = argc - optind;
-    int uses_stdin = 0;
+    int uses_stdin = c.config && (strcmp(c.config, "-") == 0 || strncmp(c.config, "-:", 2) == 0);
     for (int i = 0; i < nargs; i++)
         uses_stdin |= strcmp(args[i], "-") == 0 || strncmp(args[i], "-:", 2) == 0;
-    if (status == 0 && c.password_stdin && uses_stdin)
+    if (status == 0 && c.help)
+        fputs(usage_text, stdout);
+    else if (status == 0 && c.password_stdin && uses_stdin)
         status = usage_error("--password-stdin and '-' both want standard input");
-    if (status == 0 && c.password_stdin && read_password_stdin(&c)) {
+    else if (status == 0 && c.password_stdin && read_password_stdin(&c)) {
         fprintf(stderr, "ocipush: no password on standard input\n");
         status = 1;
-    }
-    if (status == 0) {
-        int chart = nargs >= 2 && strcmp(args[0], "chart") == 0 && strcmp(args[1], "push") == 0;
-        if (nargs == 4 && strcmp(args[0], "blob") == 0 && strcmp(args[1], "push") == 0) {
-            default_to_layout(&c, args[2]);
-            status = cmd_blob_push(&c, args[2], args[3]);
-        } else if (nargs == 4 && strcmp(args[0], "manifest") == 0 && strcmp(args[1], "push") == 0) {
-            default_to_layout(&c, args[2]);
-            status = cmd_manifest_push(&c, args[2], args[3]);
-        } else if (nargs >= 3 && strcmp(args[0], "push") == 0) {
-            default_to_layout(&c, args[1]);
-            status = cmd_push(&c, args[1], args + 2, nargs - 2);
-        } else if (chart && nargs == 3) {
-            default_to_layout(&c, NULL);
-            status = cmd_chart_push(&c, args[2], NULL);
-        } else if (chart && nargs == 4)
-            status = cmd_chart_push(&c, args[2], args[3]);
-        else if (nargs == 2 && strcmp(args[0], "login") == 0)
-            status = cmd_login(&c, args[1]);
-        else if (nargs == 2 && strcmp(args[0], "logout") == 0)
-            status = cmd_logout(args[1]);
-        else
-            status =
-                usage_error(nargs == 0 ? "no command given" : "unknown command or wrong arguments");
-    }
+    } else if (status == 0)
+        status = run_command(&c, args, nargs);
     free(c.annotations);
     free(c.password_buf);
-    return status;
+    return flush_stdout(status);
 }

@@ -20,7 +20,9 @@
  *   and the layers' source callbacks, the session's log callback and the
  *   push's progress callback then run on those threads (which of them may run
  *   at the same time: see ocipush_push_set_concurrency()).
- * - Threads: a handle may be used by one thread at a time. Different sessions
+ * - Threads: a handle may be used by one thread at a time (except for
+ *   ocipush_session_cancel(), which any thread or a signal handler may call
+ *   on a session another thread is using). Different sessions
  *   (and the sources, manifests and pushes used with them) may be used from
  *   different threads at once. The worker threads of ocipush_push_run() are
  *   joined before it returns. Nothing in ocipush is process-global except the
@@ -88,7 +90,8 @@ extern "C" {
 /** A rejected upload had to be sent again but its source cannot rewind and
  *  the spool is off, so the bytes could not be replayed. */
 #define OCIPUSH_E_NOT_REPLAYABLE (-9)
-/** The progress callback asked to stop. */
+/** The progress callback asked to stop, or ocipush_session_cancel() was
+ *  called. */
 #define OCIPUSH_E_ABORTED (-10)
 /** The registry answered something the protocol does not allow (a missing
  *  Location, a wrong digest in a response, an error body over 64 KiB or a
@@ -404,15 +407,41 @@ OCIPUSH_API int ocipush_session_set_log_callback(ocipush_session *session, ocipu
 OCIPUSH_API int ocipush_session_set_progress_callback(ocipush_session *session,
                                                       ocipush_progress_fn fn, void *user_data);
 
+/**
+ * Cancel what the session is doing: the call in progress on it (and every
+ * later one) fails with OCIPUSH_E_ABORTED as soon as it can: a transfer
+ * stops at its next progress check (within about a second), a request not
+ * yet sent is not sent, a source is not read further, a wait before a retry
+ * ends. What that call started is still undone: an open upload session is
+ * cancelled (DELETE), each such request bounded to 5 seconds, so nothing it
+ * uploaded is committed, and no manifest or tag is pushed after the cancel.
+ * The worker threads of a parallel ocipush_push_run() stop too. The session
+ * stays cancelled: free it (a new session is needed to push again).
+ *
+ * Threads and signals: unlike every other call, this one may be made from
+ * any thread while another uses the session, and from a signal handler (it
+ * is async-signal-safe: it only stores to a lock-free atomic flag, and
+ * neither allocates nor locks nor touches errno). The session must stay
+ * valid during the call: free it only once no thread or handler can still
+ * call this (block the signal first). Returns OCIPUSH_OK, or
+ * OCIPUSH_E_INVALID for a NULL session.
+ */
+OCIPUSH_API int ocipush_session_cancel(ocipush_session *session);
+
 /** Choose the upload strategy (default OCIPUSH_STRATEGY_AUTO). Returns
  *  OCIPUSH_OK or OCIPUSH_E_INVALID for an unknown value. */
 OCIPUSH_API int ocipush_session_set_strategy(ocipush_session *session, ocipush_strategy strategy);
 
+/** The smallest chunk size ocipush_session_set_chunk_size() takes (64 KiB):
+ *  ocipush never sends a smaller chunk but the last one of a blob. */
+#define OCIPUSH_CHUNK_SIZE_MIN 65536
+
 /**
  * Chunk size in bytes for OCIPUSH_STRATEGY_CHUNKED, and for length-delimited
  * uploads in AUTO and after a fallback: 0 (the default) means one request for
- * the whole blob in AUTO and 16 MiB for CHUNKED. Returns OCIPUSH_OK or
- * OCIPUSH_E_INVALID.
+ * the whole blob in AUTO and 16 MiB for CHUNKED; anything else must be at
+ * least OCIPUSH_CHUNK_SIZE_MIN. Returns OCIPUSH_OK or OCIPUSH_E_INVALID (a
+ * size from 1 to OCIPUSH_CHUNK_SIZE_MIN - 1).
  */
 OCIPUSH_API int ocipush_session_set_chunk_size(ocipush_session *session, uint64_t bytes);
 
@@ -481,10 +510,16 @@ OCIPUSH_API int ocipush_source_new_memory(ocipush_source **out, const void *data
                                           int copy);
 
 /**
- * A source over the file at `path`, opened now (so an unreadable file fails
- * here, with errno set) and closed when the source is freed. A regular file
- * is rewindable with a known size; anything else (a FIFO, a character device)
- * is read as a non-rewindable stream. Returns OCIPUSH_OK, OCIPUSH_E_INVALID,
+ * A source over the file at `path`. A regular file is rewindable with a
+ * known size; it is opened now, to check it (so a missing or unreadable file,
+ * or a directory, fails here, with errno set), and closed again: it is held
+ * open only while a push reads it, from its first read until that blob is
+ * pushed (or found in the registry), so that pushing many files at once does
+ * not need a descriptor for each. If by then the path names another file, or
+ * the file's size has changed, the push fails with OCIPUSH_E_SOURCE (or
+ * OCIPUSH_E_IO when it cannot be opened any more). Anything else (a FIFO, a
+ * character device) is opened now, closed when the source is freed, and read
+ * as a non-rewindable stream. Returns OCIPUSH_OK, OCIPUSH_E_INVALID,
  * OCIPUSH_E_IO, OCIPUSH_E_NOMEM.
  */
 OCIPUSH_API int ocipush_source_new_file(ocipush_source **out, const char *path);

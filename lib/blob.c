@@ -209,8 +209,9 @@ static int send_length_delimited(op_upload *u, const char *expected, int monolit
                 rc = OCIPUSH_E_HTTP;
             return rc;
         }
-        op_retry_wait(s, op_retry_delay_ms(s, attempt, op_upload_retry_after(u)),
-                      "the upload failed; starting a new upload session", attempt);
+        if (op_retry_wait(s, op_retry_delay_ms(s, attempt, op_upload_retry_after(u)),
+                          "the upload failed; starting a new upload session", attempt))
+            return OCIPUSH_E_ABORTED;
     }
 }
 
@@ -235,8 +236,9 @@ static int send_streamed_with_retries(op_upload *u, const char *expected, int *o
         op_upload_cancel(u);
         if ((rc = op_reader_rewind(u->reader)))
             return rc;
-        op_retry_wait(u->s, op_retry_delay_ms(u->s, attempt, op_upload_retry_after(u)),
-                      "the streamed upload failed; starting a new upload session", attempt);
+        if (op_retry_wait(u->s, op_retry_delay_ms(u->s, attempt, op_upload_retry_after(u)),
+                          "the streamed upload failed; starting a new upload session", attempt))
+            return OCIPUSH_E_ABORTED;
     }
 }
 
@@ -331,6 +333,7 @@ static int upload_source(op_upload *u, ocipush_source *source, const char *expec
             *out_size = (uint64_t)reader.size;
     }
     op_reader_clear(&reader);
+    op_source_release(source); /* a file is opened again when read again */
     u->reader = NULL;
     return rc;
 }
@@ -365,7 +368,8 @@ static int prehash(ocipush_session *s, ocipush_source *src, char *out)
         rc = 1;
     op_sha256_free(sha);
     if (src->rewind(src->user_data) != 0)
-        return 1;
+        rc = 1;
+    op_source_release(src); /* the blob may be there already: nothing else reads it */
     return rc;
 }
 

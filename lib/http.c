@@ -291,6 +291,40 @@ static CURLcode restrict_protocols(CURL *c)
 #endif
 }
 
+/* ocipush_session_cancel(): curl stops the exchange at its next progress
+ * call (xferinfo), or before it sends the request at all (prereq, as a
+ * reused connection would send it before any progress call). */
+static int cancel_exchange(exchange *x)
+{
+    if (!op_session_cancelled(x->s))
+        return 0;
+    if (!x->reader_rc)
+        x->reader_rc = op_session_check_cancel(x->s);
+    return 1;
+}
+
+static int on_xferinfo(void *userdata, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
+{
+    (void)dltotal;
+    (void)dlnow;
+    (void)ultotal;
+    (void)ulnow;
+    return cancel_exchange(userdata);
+}
+
+#if LIBCURL_VERSION_NUM >= 0x075000
+static int on_prereq(void *userdata, char *conn_primary_ip, char *conn_local_ip,
+                     int conn_primary_port, int conn_local_port)
+{
+    (void)conn_primary_ip;
+    (void)conn_local_ip;
+    (void)conn_primary_port;
+    (void)conn_local_port;
+    return cancel_exchange(userdata) ? CURL_PREREQFUNC_ABORT : CURL_PREREQFUNC_OK;
+}
+#endif
+
 static void set_transport(ocipush_session *s, CURL *c, exchange *x, char *errbuf)
 {
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
@@ -323,6 +357,15 @@ static void set_transport(ocipush_session *s, CURL *c, exchange *x, char *errbuf
     int64_t left = op_deadline_left_ms(s);
     if (left > 0)
         curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, left < LONG_MAX ? (long)left : LONG_MAX);
+    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_xferinfo);
+    curl_easy_setopt(c, CURLOPT_XFERINFODATA, x);
+#if LIBCURL_VERSION_NUM >= 0x075000
+    curl_easy_setopt(c, CURLOPT_PREREQFUNCTION, on_prereq);
+    curl_easy_setopt(c, CURLOPT_PREREQDATA, x);
+#endif
+    if (op_session_cleaning_up_after_cancel(s)) /* last, over any other deadline */
+        curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, OP_CLEANUP_MS);
 }
 
 /* "PATCH http://host:port/v2/name/blobs/uploads/ID": the query is left out,

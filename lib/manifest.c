@@ -272,6 +272,8 @@ int op_manifest_put(ocipush_session *s, const char *repository, const char *targ
 {
     if (out)
         *out = (op_manifest_answer){0};
+    if (op_session_check_cancel(s)) /* a layout has no request to stop */
+        return OCIPUSH_E_ABORTED;
     if (s->layout_dir)
         return op_layout_put_manifest(s, strcmp(target, digest) == 0 ? NULL : target, media_type,
                                       data, len, digest);

@@ -21,11 +21,15 @@ int op_reader_init(op_reader *r, ocipush_session *s, ocipush_source *src)
                        "the source is a stream that an earlier push already consumed");
     if (src->started && src->rewind(src->user_data) != 0)
         return op_fail(s, OCIPUSH_E_SOURCE, "rewinding the source for a new push failed");
+    const char *why;
+    int rc = op_source_open(src, &why);
+    if (rc)
+        return op_fail(s, rc, "opening the source failed: %s", why);
     /* A thread of its own hashes large or unknown-size blobs beside the send;
      * a large regular file it reads itself, except into a layout, where the
      * bytes written must be the bytes hashed, not a second read of them. */
     int large = src->size < 0 || src->size >= (int64_t)THREADED_HASH_MIN;
-    int rc = OCIPUSH_E_IO;
+    rc = OCIPUSH_E_IO;
     if (large && src->file_fd >= 0 && src->size >= 0 && !s->layout_dir)
         rc = op_hasher_new_file(&r->hash, src->file_fd, src->file_start, src->size);
     r->file_hashed = rc == 0;
@@ -112,6 +116,8 @@ int op_reader_read(void *ctx, uint8_t *buf, size_t cap, size_t *out_len)
     size_t n = 0;
     int rc = 0;
     *out_len = 0;
+    if ((rc = op_session_check_cancel(r->s)))
+        return rc;
     if (r->pos >= r->limit)
         return 0;
     if (r->limit - r->pos < cap)

@@ -120,6 +120,9 @@ long op_retry_delay_ms(ocipush_session *s, int retry, const char *retry_after)
     return ms < 0 ? 0 : ms;
 }
 
+/* A cancel ends a wait within this. */
+#define CANCEL_POLL_MS 100L
+
 int op_retry_wait(ocipush_session *s, long ms, const char *why, int retry)
 {
     int64_t left = op_deadline_left_ms(s);
@@ -134,8 +137,12 @@ int op_retry_wait(ocipush_session *s, long ms, const char *why, int retry)
     }
     op_log(s, OCIPUSH_LOG_INFO, "%s; retry %d of %d in %ld ms", why, retry, s->retry_attempts - 1,
            ms);
-    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
-    return 0;
+    while (ms > 0 && !op_session_cancelled(s)) {
+        long slice = ms < CANCEL_POLL_MS ? ms : CANCEL_POLL_MS;
+        struct timespec ts = {.tv_sec = slice / 1000, .tv_nsec = (slice % 1000) * 1000000L};
+        while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+            ;
+        ms -= slice;
+    }
+    return op_session_check_cancel(s);
 }

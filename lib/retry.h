@@ -25,7 +25,9 @@ long op_retry_delay_ms(ocipush_session *s, int retry, const char *retry_after);
 
 /* Wait, logging why. When the call's deadline comes first, no wait: the
  * failure is recorded, the deadline made to pass now (so what the caller
- * tries next fails on it too), and OCIPUSH_E_NETWORK returned; else 0. */
+ * tries next fails on it too), and OCIPUSH_E_NETWORK returned.
+ * OCIPUSH_E_ABORTED when the session was cancelled (the wait then ends
+ * early); else 0. */
 int op_retry_wait(ocipush_session *s, long ms, const char *why, int retry);
 
 #define OP_RETRY_AFTER_MAX_MS (600L * 1000)

@@ -65,6 +65,8 @@ int ocipush_session_new(ocipush_session **out, const char *registry)
     s->retry_base_ms = 500;
     s->retry_max_ms = 10000;
     s->retry_jitter_percent = 20;
+    atomic_init(&s->cancel_flag, 0);
+    s->cancelled = &s->cancel_flag;
     if (!s->registry || make_base_url(s) || op_http_new(&s->http)) {
         ocipush_session_free(s);
         return OCIPUSH_E_NOMEM;
@@ -152,6 +154,35 @@ void op_log(ocipush_session *s, int level, const char *fmt, ...)
     va_end(ap);
     op_sanitize(msg, sizeof msg, raw, strlen(raw));
     s->log_fn(level, msg, s->log_user_data);
+}
+
+/* A signal handler may call ocipush_session_cancel(): the store must not
+ * take a lock. */
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2, "atomic_int is not always lock-free");
+
+int ocipush_session_cancel(ocipush_session *s)
+{
+    if (!s)
+        return OCIPUSH_E_INVALID;
+    atomic_store_explicit(s->cancelled, 1, memory_order_relaxed);
+    return OCIPUSH_OK;
+}
+
+int op_session_cancelled(const ocipush_session *s)
+{
+    return !s->cleaning_up && atomic_load_explicit(s->cancelled, memory_order_relaxed);
+}
+
+int op_session_cleaning_up_after_cancel(const ocipush_session *s)
+{
+    return s->cleaning_up && atomic_load_explicit(s->cancelled, memory_order_relaxed);
+}
+
+int op_session_check_cancel(ocipush_session *s)
+{
+    if (!op_session_cancelled(s))
+        return 0;
+    return op_fail(s, OCIPUSH_E_ABORTED, "cancelled (ocipush_session_cancel)");
 }
 
 int ocipush_session_set_plain_http(ocipush_session *s, int enable)
@@ -303,7 +334,7 @@ int ocipush_session_set_strategy(ocipush_session *s, ocipush_strategy strategy)
 
 int ocipush_session_set_chunk_size(ocipush_session *s, uint64_t bytes)
 {
-    if (!s)
+    if (!s || (bytes && bytes < OCIPUSH_CHUNK_SIZE_MIN))
         return OCIPUSH_E_INVALID;
     s->chunk_size = bytes;
     return OCIPUSH_OK;
@@ -402,6 +433,7 @@ int op_session_clone(ocipush_session **out, const ocipush_session *s)
     c->spool_enabled = s->spool_enabled;
     c->spool_memory_cap = s->spool_memory_cap;
     c->stream_rejected = s->stream_rejected;
+    c->cancelled = s->cancelled;
     *out = c;
     return 0;
 }

@@ -3,6 +3,7 @@
 #ifndef OP_SESSION_H
 #define OP_SESSION_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "deadline.h"
@@ -26,9 +27,9 @@ struct ocipush_session {
     long connect_ms;
     long idle_ms;
     int64_t helper_timeout_ms; /* a credential helper's deadline; 0: the default */
-    int64_t timeout_ms;  /* the longest one public call may take; 0: no limit */
-    int in_call;         /* a public call is in progress (deadline.c) */
-    int64_t deadline_ms; /* when it must end (CLOCK_MONOTONIC), 0: never */
+    int64_t timeout_ms;        /* the longest one public call may take; 0: no limit */
+    int in_call;               /* a public call is in progress (deadline.c) */
+    int64_t deadline_ms;       /* when it must end (CLOCK_MONOTONIC), 0: never */
 
     ocipush_log_fn log_fn;
     int log_level;
@@ -60,6 +61,17 @@ struct ocipush_session {
     struct op_token *tokens;
     size_t token_count;
 
+    /* ocipush_session_cancel() stores to *cancelled, which is cancel_flag
+     * of the session the caller made, shared by pointer with the copies a
+     * parallel push makes (op_session_clone), so that one store from a
+     * signal handler stops every worker. The copies are freed before their
+     * parent returns. cleaning_up: this session is undoing what a cancelled
+     * call started (the DELETE of an upload session), which still goes out,
+     * within OP_CLEANUP_MS. */
+    atomic_int cancel_flag;
+    atomic_int *cancelled;
+    int cleaning_up;
+
     struct op_http *http; /* created on first use */
     char errmsg[1024];
 };
@@ -83,5 +95,19 @@ int op_session_clone(ocipush_session **out, const ocipush_session *s);
  * every path (the cleanup attribute of GCC and Clang). */
 #define op_clear_error(s)                                                                          \
     op_call op_call_scope_ __attribute__((cleanup(op_call_end), unused)) = op_call_begin(s)
+
+/* How long a request that cleans up after a cancel may take, in all. */
+#define OP_CLEANUP_MS 5000L
+
+/* Whether ocipush_session_cancel() was called and the call in progress
+ * should stop now (never while it cleans up). Any thread. */
+int op_session_cancelled(const ocipush_session *s);
+
+/* Whether the session cleans up after a cancel: its requests then get
+ * OP_CLEANUP_MS in all. */
+int op_session_cleaning_up_after_cancel(const ocipush_session *s);
+
+/* OCIPUSH_E_ABORTED with a message when op_session_cancelled(), else 0. */
+int op_session_check_cancel(ocipush_session *s);
 
 #endif

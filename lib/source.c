@@ -29,6 +29,18 @@ int ocipush_source_new_callback(ocipush_source **out, ocipush_source_read_fn rea
     return OCIPUSH_OK;
 }
 
+int op_source_open(ocipush_source *src, const char **why)
+{
+    *why = "";
+    return src->open ? src->open(src->user_data, why) : 0;
+}
+
+void op_source_release(ocipush_source *src)
+{
+    if (src && src->release)
+        src->release(src->user_data);
+}
+
 int64_t ocipush_source_size(const ocipush_source *source)
 {
     return source ? source->size : -1;

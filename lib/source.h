@@ -18,6 +18,20 @@ struct ocipush_source {
      * read it on its own with pread. -1 for every other source. */
     int file_fd;
     int64_t file_start;
+    /* A file held open only while it is read (source_file.c): `open` makes
+     * file_fd valid (0, or an OCIPUSH_E_* code with a reason for the
+     * message), `release` closes it until the next read opens it again, at
+     * its start. NULL for every other source. */
+    int (*open)(void *user_data, const char **why);
+    void (*release)(void *user_data);
 };
+
+/* Open a file source now (see `open` above), so that a failure says why
+ * and the descriptor is there for a hashing thread; 0 for other sources.
+ * OCIPUSH_E_IO (errno set) or OCIPUSH_E_SOURCE, *why set. */
+int op_source_open(ocipush_source *src, const char **why);
+
+/* Done with the source for now: a file source closes its descriptor. */
+void op_source_release(ocipush_source *src);
 
 #endif

@@ -1,5 +1,5 @@
-/* Sources over a file path or an open descriptor. A regular file is
- * rewindable with a known size; anything else is read as a stream. */
+/* The source over an open descriptor. A regular file is rewindable with a
+ * known size; anything else is read as a stream. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -79,20 +79,4 @@ int ocipush_source_new_fd(ocipush_source **out, int fd, int take_ownership)
         (*out)->file_start = (int64_t)f->start;
     }
     return rc2;
-}
-
-int ocipush_source_new_file(ocipush_source **out, const char *path)
-{
-    if (!out || !path || !*path)
-        return OCIPUSH_E_INVALID;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return OCIPUSH_E_IO;
-    struct stat st;
-    if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-        close(fd);
-        errno = EISDIR;
-        return OCIPUSH_E_IO;
-    }
-    return ocipush_source_new_fd(out, fd, 1);
 }

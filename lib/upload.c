@@ -220,7 +220,7 @@ static int64_t upload_status(op_upload *u)
     return have;
 }
 
-#define MIN_CHUNK (64u * 1024)
+#define MIN_CHUNK ((uint64_t)OCIPUSH_CHUNK_SIZE_MIN)
 
 /* Can a refused chunk be made smaller? Then say so and do it. */
 static int shrink_chunk(op_upload *u, uint64_t *chunk, uint64_t len, long status)
@@ -251,9 +251,10 @@ static int recover_chunk(op_upload *u, int rc, uint64_t *off, uint64_t len, uint
     u->restart_cause = rc;
     if (++*retries >= u->s->retry_attempts)
         return u->last_transient ? OP_E_RESTART : rc;
-    if (u->last_transient)
+    if (u->last_transient &&
         op_retry_wait(u->s, op_retry_delay_ms(u->s, *retries, op_upload_retry_after(u)),
-                      "a chunk failed", *retries);
+                      "a chunk failed", *retries))
+        return OCIPUSH_E_ABORTED;
     int64_t have = upload_status(u);
     /* distribution answers "0-0" for an empty upload as for a 1-byte one:
      * at offset 0, it means nothing. */
@@ -352,8 +353,10 @@ void op_upload_cancel(op_upload *u)
     memcpy(saved, u->s->errmsg, sizeof saved);
     op_response resp = {0};
     op_request req = {.method = "DELETE", .url = u->location};
+    u->s->cleaning_up = 1; /* goes out even when the session was cancelled */
     if (op_http_perform(u->s, &req, &resp) == 0)
         op_log(u->s, OCIPUSH_LOG_DEBUG, "cancelled upload session: HTTP %ld", resp.status);
+    u->s->cleaning_up = 0;
     op_response_clear(&resp);
     memcpy(u->s->errmsg, saved, sizeof saved);
     op_free(u->location);

@@ -81,10 +81,13 @@ static int new_session(ocipush_session **s, const char *host)
 /* Everything a user does: blobs (memory; a stream through the proxy that
  * rejects it, replayed from the spool), a manifest built and pushed, an
  * artifact pushed. The first failure ends it. */
+/* A file for a file source (opened when read, closed after). */
+static char file_path[512];
+
 static int scenario(const char *reg, const char *proxy, int tag_no)
 {
     ocipush_session *s = NULL, *p = NULL;
-    ocipush_source *mem = NULL, *str = NULL, *layer = NULL, *layer2 = NULL;
+    ocipush_source *mem = NULL, *str = NULL, *layer = NULL, *layer2 = NULL, *file = NULL;
     ocipush_descriptor *cfg = NULL;
     ocipush_manifest *m = NULL;
     ocipush_push *push = NULL;
@@ -114,6 +117,8 @@ static int scenario(const char *reg, const char *proxy, int tag_no)
     rc = rc ? rc : ocipush_source_new_memory(&layer2, "layer two", 9, 0);
     /* Two layers, two at once: the worker threads' allocations fail too. */
     rc = rc ? rc : ocipush_push_add_layer(push, layer2, NULL, "two.txt");
+    rc = rc ? rc : ocipush_source_new_file(&file, file_path);
+    rc = rc ? rc : ocipush_push_add_layer(push, file, NULL, "file.txt");
     rc = rc ? rc : ocipush_push_set_concurrency(push, 2);
     rc = rc ? rc : ocipush_push_add_annotation(push, "a", "b");
     rc = rc ? rc : ocipush_push_add_tag(push, tag);
@@ -124,6 +129,7 @@ static int scenario(const char *reg, const char *proxy, int tag_no)
     ocipush_push_free(push);
     ocipush_source_free(layer);
     ocipush_source_free(layer2);
+    ocipush_source_free(file);
     ocipush_manifest_free(m);
     ocipush_descriptor_free(cfg);
     ocipush_source_free(str);
@@ -143,6 +149,11 @@ int main(void)
         fprintf(stderr, "run me through tests/registry-env.sh\n");
         return 1;
     }
+    const char *tmp = getenv("OCIPUSH_TEST_TMP");
+    snprintf(file_path, sizeof file_path, "%s/alloc-layer.txt", tmp ? tmp : "/tmp");
+    FILE *f = fopen(file_path, "wb");
+    if (!f || fputs("a layer from a file\n", f) == EOF || fclose(f) != 0)
+        return 1;
     if (ocipush_set_allocator(test_malloc, test_realloc, test_free, NULL) != OCIPUSH_OK)
         return 1;
     int bad = 0;

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "digest.h"
@@ -949,6 +950,117 @@ static int test_known_digests_skip_and_mount(void)
     return 0;
 }
 
+/* ocipush_session_cancel() from inside the call (here the progress
+ * callback; a signal handler or another thread in real use): the push fails
+ * with OCIPUSH_E_ABORTED, the open upload session is still DELETEd, nothing
+ * lands, and the session stays cancelled without sending anything more. */
+static int cancel_after(uint64_t done, int64_t total, void *ud)
+{
+    (void)total;
+    if (done >= 100000)
+        ocipush_session_cancel(ud);
+    return 0;
+}
+
+static int test_cancel(void)
+{
+    ocipush_session *s = session_for(REG);
+    pattern_source p;
+    ocipush_source *src = pattern_stream(&p, 1000000, -1);
+    char digest[OCIPUSH_DIGEST_BUFSIZE];
+    pattern_digest(digest, 1000000);
+    CHECK(s && src);
+    CHECK(ocipush_session_cancel(NULL) == OCIPUSH_E_INVALID);
+    ocipush_session_set_log_callback(s, capture_log, OCIPUSH_LOG_DEBUG, NULL);
+    ocipush_session_set_progress_callback(s, cancel_after, s);
+    CHECK_RC(ocipush_blob_push(s, "api/cancel", src, NULL, NULL, NULL), OCIPUSH_E_ABORTED);
+    CHECK(strstr(ocipush_session_errmsg(s), "cancelled") != NULL);
+    CHECK(strstr(log_text.data, "> DELETE ") != NULL);
+    /* Answered (204, or 404 when distribution dropped the session as the
+     * PATCH was cut). */
+    CHECK(strstr(log_text.data, "cancelled upload session: HTTP ") != NULL);
+    CHECK(head_status("api/cancel", "blobs", digest) == 404);
+    op_buf_reset(&log_text);
+    int exists = 0;
+    CHECK_RC(ocipush_blob_exists(s, &exists, "api/cancel", digest), OCIPUSH_E_ABORTED);
+    /* Stopped before it was sent: no answer came. */
+    CHECK(!log_text.data || strstr(log_text.data, "] < ") == NULL);
+    ocipush_source_free(src);
+    ocipush_session_free(s);
+    return 0;
+}
+
+static int test_chunk_size_minimum(void)
+{
+    ocipush_session *s = session_for(REG);
+    CHECK(s);
+    CHECK_RC(ocipush_session_set_chunk_size(s, 1), OCIPUSH_E_INVALID);
+    CHECK_RC(ocipush_session_set_chunk_size(s, OCIPUSH_CHUNK_SIZE_MIN - 1), OCIPUSH_E_INVALID);
+    CHECK_RC(ocipush_session_set_chunk_size(s, OCIPUSH_CHUNK_SIZE_MIN), OCIPUSH_OK);
+    CHECK_RC(ocipush_session_set_chunk_size(s, 0), OCIPUSH_OK);
+    ocipush_session_free(s);
+    return 0;
+}
+
+static int open_fds(void)
+{
+    int n = 0;
+    char path[64];
+    for (int fd = 0; fd < 1024; fd++) {
+        snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+        struct stat st;
+        n += lstat(path, &st) == 0;
+    }
+    return n;
+}
+
+/* A file source holds no descriptor until a push reads it, nor after; it
+ * must still be the same file then. */
+static int test_file_source_opened_when_read(void)
+{
+    const char *tmp = getenv("OCIPUSH_TEST_TMP");
+    char path[512], other[600];
+    snprintf(path, sizeof path, "%s/lazy.bin", tmp ? tmp : "/tmp");
+    snprintf(other, sizeof other, "%s.other", path);
+    FILE *f = fopen(path, "wb");
+    CHECK(f && fwrite("lazy file source", 1, 16, f) == 16 && fclose(f) == 0);
+    ocipush_session *s = session_for(REG);
+    ocipush_source *src[8] = {0};
+    CHECK(s);
+    int before = open_fds();
+    for (int i = 0; i < 8; i++)
+        CHECK_RC(ocipush_source_new_file(&src[i], path), OCIPUSH_OK);
+    CHECK(open_fds() == before);
+    char digest[OCIPUSH_DIGEST_BUFSIZE];
+    CHECK_RC(ocipush_blob_push(s, "api/lazy", src[0], NULL, digest, NULL), OCIPUSH_OK);
+    /* Pushed again (found there): no descriptor more than after the first
+     * push, which left its connection open, not the file. */
+    int after_first = open_fds();
+    CHECK_RC(ocipush_blob_push(s, "api/lazy", src[3], NULL, NULL, NULL), OCIPUSH_OK);
+    CHECK(open_fds() == after_first);
+    char served[OCIPUSH_DIGEST_BUFSIZE];
+    served_digest(served, "api/lazy", digest);
+    CHECK(strcmp(served, digest) == 0);
+    /* Another file of the same size renamed over it: refused, not sent. */
+    f = fopen(other, "wb");
+    CHECK(f && fwrite("other file, same", 1, 16, f) == 16 && fclose(f) == 0);
+    CHECK(rename(other, path) == 0);
+    CHECK_RC(ocipush_blob_push(s, "api/lazy2", src[1], NULL, NULL, NULL), OCIPUSH_E_SOURCE);
+    CHECK(strstr(ocipush_session_errmsg(s), "another file") != NULL);
+    /* Gone: the failure names the path and the reason. */
+    CHECK(unlink(path) == 0);
+    CHECK_RC(ocipush_blob_push(s, "api/lazy2", src[2], NULL, NULL, NULL), OCIPUSH_E_IO);
+    CHECK(strstr(ocipush_session_errmsg(s), "lazy.bin") != NULL);
+    CHECK(strstr(ocipush_session_errmsg(s), "No such file") != NULL);
+    /* Missing already when the source is made: fails there. */
+    ocipush_source *missing = NULL;
+    CHECK_RC(ocipush_source_new_file(&missing, path), OCIPUSH_E_IO);
+    for (int i = 0; i < 8; i++)
+        ocipush_source_free(src[i]);
+    ocipush_session_free(s);
+    return 0;
+}
+
 static void run(const char *name, int (*fn)(void))
 {
     if (fn() == 0) {
@@ -990,6 +1102,10 @@ int main(void)
     run("push progress: layer indexes, a source given twice", test_push_progress_indexes);
     run("push progress: skipped and mounted layers end at all_total",
         test_push_progress_skipped_and_mounted);
+    run("cancel: aborted, the upload session deleted, the session stays cancelled", test_cancel);
+    run("the chunk size setter refuses less than 64 KiB", test_chunk_size_minimum);
+    run("a file source is opened when read, and must be the same file",
+        test_file_source_opened_when_read);
     op_buf_free(&log_text);
     curl_global_cleanup();
     printf("%d passed, %d failed\n", passes, failures);

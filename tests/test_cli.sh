@@ -337,7 +337,35 @@ case_fifty_layers_in_parallel() {
         check_eq "layer $i digest" "$(sha_of "$f")" "$d"
         check_eq "layer $i served" "$d" "$(registry_blob_sha256 "$REG" many/layers "$d")"
     done
-    expect_failure 1 "concurrency takes 1 to 64" ocipush --concurrency 0 push "$REG/many/layers:v2" "${files[0]}"
+    expect_failure 2 "concurrency takes 1 to 64" ocipush --concurrency 0 push "$REG/many/layers:v2" "${files[0]}"
+}
+
+# Layer files are opened as they are uploaded, not all at once: a hundred
+# of them push with 64 descriptors.
+case_hundred_layers_ulimit() {
+    local files=() i out m=$WORK/hundred.json
+    mkdir -p "$WORK/hundred"
+    for i in $(seq -w 1 100); do
+        head -c 1000 /dev/urandom >"$WORK/hundred/layer$i.bin"
+        files+=("$WORK/hundred/layer$i.bin")
+    done
+    # shellcheck disable=SC2016 # $0 and $@ are the inner shell's
+    out=$(bash -c 'ulimit -n 64; exec "$@"' ulimit ${OCIPUSH_TEST_WRAPPER:-} "$OCIPUSH" --plain-http \
+        push "$REG/ulimit/app:v1" "${files[@]}" 2>"$WORK/stderr") || fail "$(cat "$WORK/stderr")"
+    registry_manifest_get "$REG" ulimit/app v1 "$m"
+    check_eq "manifest digest" "${out##*Digest: }" "$(sha_of "$m")"
+    check_eq "layers" 100 "$(jq '.layers | length' "$m")"
+    for i in $(seq 0 99); do
+        local f=${files[$i]} d
+        d=$(jq -r ".layers[$i].digest" "$m")
+        check_eq "layer $i digest" "$(sha_of "$f")" "$d"
+        check_eq "layer $i served" "$d" "$(registry_blob_sha256 "$REG" ulimit/app "$d")"
+    done
+    # A second push finds every blob there (each file read, hashed, closed).
+    out=$(bash -c 'ulimit -n 64; exec "$@"' ulimit ${OCIPUSH_TEST_WRAPPER:-} "$OCIPUSH" --plain-http \
+        push "$REG/ulimit/app:v2" "${files[@]}" 2>"$WORK/stderr") || fail "again: $(cat "$WORK/stderr")"
+    registry_manifest_get "$REG" ulimit/app v2 "$WORK/hundred2.json"
+    check_eq "same manifest again" "$(sha_of "$m")" "$(sha_of "$WORK/hundred2.json")"
 }
 
 case_progress_on_a_terminal_only() {
@@ -430,6 +458,58 @@ case_bad_input() {
     registry_tag_exists "$REG" bad/r v1 && fail "tag after a failed manifest push" || [[ $? == 1 ]]
 }
 
+# Usage errors exit 2, before anything is read or sent (the destination is a
+# port where nothing listens: a request would make it exit 1).
+case_usage_errors() {
+    local f
+    f=$(make_file usage 100)
+    expect_failure 2 "unknown option: '--bogus'" ocipush --bogus push "$DEAD/u/r:v1" "$f"
+    expect_failure 2 "unknown option: '-x'" ocipush -x push "$DEAD/u/r:v1" "$f"
+    expect_failure 2 "option needs a value: '--chunk-size'" ocipush push "$DEAD/u/r:v1" "$f" --chunk-size
+    expect_failure 2 "option needs a value: '-u'" ocipush push "$DEAD/u/r:v1" "$f" -u
+    expect_failure 2 "take a number: 'many'" ocipush --retries many push "$DEAD/u/r:v1" "$f"
+    expect_failure 2 "take a number: '-1'" ocipush --idle-timeout -1 blob push "$DEAD/u/r" "$f"
+    expect_failure 2 "at least 64K.*'1K'" ocipush --chunk-size 1K --strategy chunked blob push "$DEAD/u/r" "$f"
+    expect_failure 2 "at least 64K.*'65535'" ocipush --chunk-size 65535 push "$DEAD/u/r:v1" "$f"
+    expect_failure 2 "at least 64K.*'0'" ocipush --chunk-size 0 push "$DEAD/u/r:v1" "$f"
+    expect_failure 2 "at least 64K.*'12Q'" ocipush --chunk-size 12Q push "$DEAD/u/r:v1" "$f"
+    expect_failure 2 "concurrency takes 1 to 64: '65'" ocipush --concurrency 65 push "$DEAD/u/r:v1" "$f"
+    expect_failure 2 "--annotation takes KEY=VALUE" ocipush --annotation novalue push "$DEAD/u/r:v1" "$f"
+    expect_failure 2 "--annotation takes KEY=VALUE" ocipush --annotation =v push "$DEAD/u/r:v1" "$f"
+    expect_failure 2 "invalid --subject" ocipush --subject 'not a tag' push "$DEAD/u/r:v1" "$f"
+    expect_failure 2 "retry-max-delay must not be below" ocipush --retry-delay 900 --retry-max-delay 10 \
+        push "$DEAD/u/r:v1" "$f"
+    expect_failure 2 "standard input can be used only once" ocipush push "$DEAD/u/r:v1" - - </dev/null
+    expect_failure 2 "standard input can be used only once" ocipush --config - push "$DEAD/u/r:v1" - </dev/null
+    expect_failure 2 "invalid registry 'bad host'" ocipush login 'bad host' -u user -p pass
+    expect_failure 2 "invalid TLS or credential" ocipush -u 'us:er' -p pass push "$DEAD/u/r:v1" "$f"
+    expect_failure 2 "invalid TLS or credential" ocipush --ca-file '' push "$DEAD/u/r:v1" "$f"
+    expect_failure 2 "not an oci:// reference" ocipush chart push "$f" "$DEAD/u"
+    expect_failure 2 "invalid registry ''" ocipush chart push "$f" oci:///u
+    expect_failure 2 "cannot use '' as an OCI layout" ocipush --oci-layout '' push u/r:v1 "$f"
+    expect_failure 2 "invalid TLS or credential" ocipush --cert-file '' push "$DEAD/u/r:v1" "$f"
+    expect_failure 2 "unknown command" ocipush blob push "$DEAD/u/r"
+    expect_failure 2 "unknown command" ocipush frobnicate
+}
+
+# The result is what a command is for: when it cannot be written, exit 1
+# (the push itself landed: it is read back).
+case_stdout_write_fails() {
+    local f digest
+    f=$(make_file full.bin 3000)
+    expect_failure 1 "cannot write the result to standard output" \
+        bash -c 'exec "$@" >/dev/full' full ${OCIPUSH_TEST_WRAPPER:-} "$OCIPUSH" --plain-http \
+        blob push "$REG/full/r" "$f"
+    digest=$(sha_of "$f")
+    check_eq "blob served" "$digest" "$(registry_blob_sha256 "$REG" full/r "$digest")"
+    expect_failure 1 "cannot write the result to standard output" \
+        bash -c 'exec "$@" >/dev/full' full ${OCIPUSH_TEST_WRAPPER:-} "$OCIPUSH" --plain-http \
+        push "$REG/full/app:v1" "$f"
+    registry_tag_exists "$REG" full/app v1 || fail "the push did not land"
+    expect_failure 1 "cannot write the result to standard output" \
+        bash -c 'exec "$@" >/dev/full' full ${OCIPUSH_TEST_WRAPPER:-} "$OCIPUSH" --help
+}
+
 run_case "every strategy and size, direct" case_strategies_sizes
 run_case "streams from a pipe, direct" case_streams_from_pipe
 run_case "fallback: pipe through the proxy, memory spool" case_fallback_memory_spool
@@ -448,5 +528,8 @@ run_case "fifty layers in parallel" case_fifty_layers_in_parallel
 run_case "a progress line on a terminal, none without" case_progress_on_a_terminal_only
 run_case "eight parallel pushers of the same blobs" case_parallel_pushers_same_blobs
 run_case "bad input" case_bad_input
+run_case "a hundred layers under ulimit -n 64" case_hundred_layers_ulimit
+run_case "usage errors exit 2 before anything is sent" case_usage_errors
+run_case "a result that cannot be written exits 1" case_stdout_write_fails
 
 finish

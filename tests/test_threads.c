@@ -89,6 +89,94 @@ static void *run(void *arg)
     return NULL;
 }
 
+/* ocipush_session_cancel() from another thread while worker threads of a
+ * parallel push read their layers: the push ends with OCIPUSH_E_ABORTED.
+ * Each layer's read, once past its first 64 KiB, waits until the cancel was
+ * made, so the cancel lands in the middle of the uploads. */
+typedef struct gate {
+    pthread_mutex_t lock;
+    pthread_cond_t changed;
+    int reading;   /* reads waiting for the cancel */
+    int cancelled; /* the cancel was made */
+} gate;
+
+typedef struct gated {
+    gate *g;
+    size_t pos, len;
+} gated;
+
+static int gated_read(void *ud, uint8_t *buf, size_t cap, size_t *out_len)
+{
+    gated *r = ud;
+    if (r->pos >= 65536) {
+        pthread_mutex_lock(&r->g->lock);
+        r->g->reading++;
+        pthread_cond_broadcast(&r->g->changed);
+        while (!r->g->cancelled)
+            pthread_cond_wait(&r->g->changed, &r->g->lock);
+        pthread_mutex_unlock(&r->g->lock);
+    }
+    size_t n = r->len - r->pos < cap ? r->len - r->pos : cap;
+    n = n < 16384 ? n : 16384;
+    memset(buf, (int)(r->pos & 0xff), n);
+    r->pos += n;
+    *out_len = n;
+    return 0;
+}
+
+typedef struct canceller {
+    gate *g;
+    ocipush_session *s;
+} canceller;
+
+static void *cancel_when_reading(void *arg)
+{
+    canceller *c = arg;
+    pthread_mutex_lock(&c->g->lock);
+    while (!c->g->reading)
+        pthread_cond_wait(&c->g->changed, &c->g->lock);
+    pthread_mutex_unlock(&c->g->lock);
+    ocipush_session_cancel(c->s);
+    pthread_mutex_lock(&c->g->lock);
+    c->g->cancelled = 1;
+    pthread_cond_broadcast(&c->g->changed);
+    pthread_mutex_unlock(&c->g->lock);
+    return NULL;
+}
+
+static int cancel_parallel_push(const char *host, char *message, size_t cap)
+{
+    gate g = {.lock = PTHREAD_MUTEX_INITIALIZER, .changed = PTHREAD_COND_INITIALIZER};
+    gated layers[3];
+    ocipush_source *src[3] = {0};
+    ocipush_session *s = NULL;
+    ocipush_push *p = NULL;
+    int rc = ocipush_session_new(&s, host);
+    rc = rc ? rc : ocipush_session_set_plain_http(s, 1);
+    rc = rc ? rc : ocipush_push_new(&p);
+    for (int i = 0; i < 3 && !rc; i++) {
+        layers[i] = (gated){.g = &g, .len = 1000000 + (size_t)i};
+        rc = ocipush_source_new_callback(&src[i], gated_read, NULL, NULL, -1, &layers[i]);
+        rc = rc ? rc : ocipush_push_add_layer(p, src[i], NULL, NULL);
+    }
+    rc = rc ? rc : ocipush_push_set_concurrency(p, 3);
+    rc = rc ? rc : ocipush_push_add_tag(p, "cancelled");
+    canceller c = {&g, s};
+    pthread_t t;
+    int started = !rc && pthread_create(&t, NULL, cancel_when_reading, &c) == 0;
+    if (started) {
+        rc = ocipush_push_run(s, p, "threads/cancel", NULL);
+        pthread_join(t, NULL);
+        snprintf(message, cap, "push_run returned %s: %s", ocipush_strerror(rc),
+                 ocipush_session_errmsg(s));
+    }
+    ocipush_push_free(p);
+    for (int i = 0; i < 3; i++)
+        ocipush_source_free(src[i]);
+    ocipush_session_free(s);
+    return started && rc == OCIPUSH_E_ABORTED ? 0 : 1;
+}
+
 int main(void)
 {
     const char *reg = getenv("OCIPUSH_TEST_REGISTRY");
@@ -113,6 +201,13 @@ int main(void)
             printf("ok - thread %d pushed a 5 MiB file and 8 artifacts\n", i + 1);
         }
     }
-    printf("%d passed, %d failed\n", 2 - failed, failed);
+    char message[1024] = "";
+    if (cancel_parallel_push(reg, message, sizeof message)) {
+        printf("not ok - cancel from another thread during a parallel push: %s\n", message);
+        failed++;
+    } else {
+        printf("ok - cancel from another thread during a parallel push\n");
+    }
+    printf("%d passed, %d failed\n", 3 - failed, failed);
     return failed ? 1 : 0;
 }

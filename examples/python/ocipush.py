@@ -189,6 +189,7 @@ _PROTOTYPES = [
     ("ocipush_session_set_timeout", c_int, [_SESSION, c_int64]),
     ("ocipush_session_set_log_callback", c_int, [_SESSION, _LOG_FN, c_int, c_void_p]),
     ("ocipush_session_set_progress_callback", c_int, [_SESSION, _PROGRESS_FN, c_void_p]),
+    ("ocipush_session_cancel", c_int, [_SESSION]),
     ("ocipush_session_set_strategy", c_int, [_SESSION, c_int]),
     ("ocipush_session_set_chunk_size", c_int, [_SESSION, c_uint64]),
     ("ocipush_session_set_retry", c_int, [_SESSION, c_int, c_long, c_long, c_int]),
@@ -463,6 +464,7 @@ class Session(_Handle):
                    retry and wait included (default 3600; 0: no limit)
     strategy       "auto" (default), "monolithic", "stream" or "chunked"
     chunk_size     bytes per request for "chunked" and length-delimited uploads
+                   (0: the default; else at least 65536, E_INVALID below)
     spool          True (default: 1 MiB in memory, then a temporary file),
                    False (off: a rejected stream cannot be replayed), or an
                    int: on, with that many bytes kept in memory
@@ -652,6 +654,14 @@ class Session(_Handle):
         _check(_lib.ocipush_session_set_progress_callback(self._ptr(), fn, None),
                "progress callback")
         self._progress_fn = fn if progress is not None else None
+
+    def cancel(self):
+        """Cancel what the session is doing: the call in progress (made from
+        another thread, or from this session's own callbacks) and every later
+        one fail with E_ABORTED as soon as they can; an open upload session
+        is deleted, nothing is tagged. The session stays cancelled. Safe from
+        any thread while another uses the session."""
+        _check(_lib.ocipush_session_cancel(self._ptr()), "cancel")
 
     def ping(self, repository=None):
         """Check that the registry answers and accepts the credentials."""

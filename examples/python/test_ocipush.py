@@ -328,6 +328,45 @@ class BlobTests(RegistryTest):
         self.assertLess(calls[-1], len(data))
         self.assertEqual(head("python/abort", "blobs", sha(data)), 404)
 
+    def test_cancel_from_another_thread(self):
+        data = random_bytes(1000000, seed=21)
+        started, cancelled = threading.Event(), threading.Event()
+        stream = Stream(data, step=10000)
+
+        def read(n):
+            if stream.pos >= 100000 and not started.is_set():
+                started.set()
+                self.assertTrue(cancelled.wait(30))
+            return stream(n)
+
+        s = self.session(REG)
+
+        def canceller():
+            started.wait(30)
+            s.cancel()
+            cancelled.set()
+
+        t = threading.Thread(target=canceller)
+        t.start()
+        self.addCleanup(t.join)
+        src = self.source(ocipush.Source.from_callback(read))
+        with self.assertRaises(OcipushError) as cm:
+            ocipush.blob_push(s, "python/cancel", src)
+        self.assertEqual(cm.exception.code, ocipush.E_ABORTED)
+        self.assertLess(stream.given, len(data))
+        self.assertEqual(head("python/cancel", "blobs", sha(data)), 404)
+        # The session stays cancelled.
+        with self.assertRaises(OcipushError) as cm:
+            ocipush.blob_exists(s, "python/cancel", sha(data))
+        self.assertEqual(cm.exception.code, ocipush.E_ABORTED)
+
+    def test_chunk_size_below_minimum(self):
+        for size in (1, 65535):
+            with self.assertRaises(OcipushError) as cm:
+                self.session(REG, chunk_size=size)
+            self.assertEqual(cm.exception.code, ocipush.E_INVALID)
+        self.session(REG, chunk_size=65536)
+
     def test_progress_raises(self):
         data = random_bytes(500000, seed=9)
 
