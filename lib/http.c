@@ -364,7 +364,9 @@ static void set_transport(ocipush_session *s, CURL *c, exchange *x, char *errbuf
     curl_easy_setopt(c, CURLOPT_PREREQFUNCTION, on_prereq);
     curl_easy_setopt(c, CURLOPT_PREREQDATA, x);
 #endif
-    if (op_session_cleaning_up_after_cancel(s)) /* last, over any other deadline */
+    /* Last, over the call's deadline: a cleanup goes out after a cancel or
+     * once the deadline passed, and is bounded on its own. */
+    if (s->cleaning_up)
         curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, OP_CLEANUP_MS);
 }
 
@@ -440,7 +442,7 @@ static int transfer_failed(ocipush_session *s, const op_request *req, const exch
                        "%s answered HTTP %ld with a body of more than %zu bytes: not read further",
                        what, status, x->too_large);
     }
-    if (op_deadline_left_ms(s) == 0) {
+    if (op_deadline_left_ms(s) == 0 && !s->cleaning_up) {
         op_response_clear(resp);
         return op_deadline_fail(s, "during", what, why);
     }
@@ -476,7 +478,7 @@ static int perform_once(ocipush_session *s, const op_request *req, const char *u
 
     op_response_clear(resp);
     describe(what, sizeof what, req->method, url);
-    if (op_deadline_left_ms(s) == 0)
+    if (op_deadline_left_ms(s) == 0 && !s->cleaning_up)
         return op_deadline_fail(s, "before", what, NULL);
     if (build_headers(req, authorization, &headers))
         return op_fail(s, OCIPUSH_E_NOMEM, "out of memory building %s", what);

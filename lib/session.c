@@ -173,11 +173,6 @@ int op_session_cancelled(const ocipush_session *s)
     return !s->cleaning_up && atomic_load_explicit(s->cancelled, memory_order_relaxed);
 }
 
-int op_session_cleaning_up_after_cancel(const ocipush_session *s)
-{
-    return s->cleaning_up && atomic_load_explicit(s->cancelled, memory_order_relaxed);
-}
-
 int op_session_check_cancel(ocipush_session *s)
 {
     if (!op_session_cancelled(s))

@@ -65,9 +65,10 @@ struct ocipush_session {
      * of the session the caller made, shared by pointer with the copies a
      * parallel push makes (op_session_clone), so that one store from a
      * signal handler stops every worker. The copies are freed before their
-     * parent returns. cleaning_up: this session is undoing what a cancelled
-     * call started (the DELETE of an upload session), which still goes out,
-     * within OP_CLEANUP_MS. */
+     * parent returns. cleaning_up: this session is undoing what a failed,
+     * cancelled or timed-out call started (the DELETE of an upload session),
+     * which still goes out, past a cancel or the call's deadline, within
+     * OP_CLEANUP_MS. */
     atomic_int cancel_flag;
     atomic_int *cancelled;
     int cleaning_up;
@@ -96,16 +97,12 @@ int op_session_clone(ocipush_session **out, const ocipush_session *s);
 #define op_clear_error(s)                                                                          \
     op_call op_call_scope_ __attribute__((cleanup(op_call_end), unused)) = op_call_begin(s)
 
-/* How long a request that cleans up after a cancel may take, in all. */
+/* How long a request that cleans up (s->cleaning_up) may take, in all. */
 #define OP_CLEANUP_MS 5000L
 
 /* Whether ocipush_session_cancel() was called and the call in progress
  * should stop now (never while it cleans up). Any thread. */
 int op_session_cancelled(const ocipush_session *s);
-
-/* Whether the session cleans up after a cancel: its requests then get
- * OP_CLEANUP_MS in all. */
-int op_session_cleaning_up_after_cancel(const ocipush_session *s);
 
 /* OCIPUSH_E_ABORTED with a message when op_session_cancelled(), else 0. */
 int op_session_check_cancel(ocipush_session *s);

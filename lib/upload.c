@@ -353,7 +353,7 @@ void op_upload_cancel(op_upload *u)
     memcpy(saved, u->s->errmsg, sizeof saved);
     op_response resp = {0};
     op_request req = {.method = "DELETE", .url = u->location};
-    u->s->cleaning_up = 1; /* goes out even when the session was cancelled */
+    u->s->cleaning_up = 1; /* goes out even after a cancel or the deadline */
     if (op_http_perform(u->s, &req, &resp) == 0)
         op_log(u->s, OCIPUSH_LOG_DEBUG, "cancelled upload session: HTTP %ld", resp.status);
     u->s->cleaning_up = 0;

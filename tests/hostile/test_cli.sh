@@ -116,7 +116,19 @@ case_sigint_during_retry_wait() {
     check_cancelled hostile/patch503/wait "$f"
 }
 
+case_deadline_during_upload() {
+    local f rc=0
+    f=$(make_file deadline.bin 5000000)
+    # The PATCH is never answered: the call's deadline ends it, and the
+    # cleanup that follows is not refused for the deadline having passed.
+    ocipush --plain-http --timeout 2s push "$H/hostile/stallbody/dl:v1" "$f" >"$WORK/out" 2>"$WORK/err" || rc=$?
+    check_eq "exit status ($(cat "$WORK/err"))" 1 "$rc"
+    grep -q "deadline" "$WORK/err" || fail "stderr: $(cat "$WORK/err")"
+    check_cancelled hostile/stallbody/dl "$f"
+}
+
 run_case "SIGINT during an upload: the session is deleted, exit 130, no tag" case_sigint_during_upload
 run_case "SIGTERM during a parallel push: every session is deleted, exit 143" case_sigterm_parallel_push
 run_case "SIGINT during a retry wait ends it: the session is deleted, exit 130" case_sigint_during_retry_wait
+run_case "the deadline passing during an upload still deletes the session, no tag" case_deadline_during_upload
 finish
