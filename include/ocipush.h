@@ -926,12 +926,11 @@ OCIPUSH_API int ocipush_push_set_subject(ocipush_push *push, const char *referen
  * on incomplete content. A first manifest PUT refused with
  * MANIFEST_BLOB_UNKNOWN (distribution answers so when other pushers commit
  * the same blobs at that moment) has every blob checked again with HEAD,
- * after the wait of a first retry, and is sent once more when all are there; a blob the HEAD finds missing fails
- * the push with OCIPUSH_E_HTTP, the blob named in the errmsg (a retry
- * policy of no retries, ocipush_session_set_retry(), sends nothing again).
- * Writes the manifest digest into `out_digest` (may be NULL). Returns the
- * codes of ocipush_blob_push() and ocipush_manifest_push(), and
- * OCIPUSH_E_INVALID for a layer-less artifact.
+ * after the wait of a first retry, and is sent once more when all are there; a blob the HEAD finds
+ * missing fails the push with OCIPUSH_E_HTTP, the blob named in the errmsg (a retry policy of no
+ * retries, ocipush_session_set_retry(), sends nothing again). Writes the manifest digest into
+ * `out_digest` (may be NULL). Returns the codes of ocipush_blob_push() and ocipush_manifest_push(),
+ * and OCIPUSH_E_INVALID for a layer-less artifact.
  */
 OCIPUSH_API int ocipush_push_run(ocipush_session *session, const ocipush_push *push,
                                  const char *repository, char *out_digest);

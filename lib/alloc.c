@@ -61,3 +61,8 @@ void op_free_secret(void *ptr, size_t len)
     explicit_bzero(ptr, len);
     op_free(ptr);
 }
+
+void op_free_secret_string(char *str)
+{
+    op_free_secret(str, str ? strlen(str) : 0);
+}

@@ -14,5 +14,7 @@ void op_free(void *ptr);
 /* op_free of what held a secret, its `len` bytes wiped first (explicit_bzero:
  * a store the compiler may not drop as dead). */
 void op_free_secret(void *ptr, size_t len);
+/* op_free_secret of a NUL-terminated string (NULL: nothing). */
+void op_free_secret_string(char *str);
 
 #endif

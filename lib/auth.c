@@ -20,21 +20,11 @@ typedef struct op_token {
     time_t expires;
 } op_token;
 
-/* Forget a secret without leaving it in freed memory. */
-static void free_secret(char *p)
-{
-    if (!p)
-        return;
-    for (volatile char *c = p; *c; c++)
-        *c = 0;
-    op_free(p);
-}
-
 void op_auth_clear(ocipush_session *s)
 {
     for (size_t i = 0; i < s->token_count; i++) {
         op_free(s->tokens[i].scope);
-        free_secret(s->tokens[i].value);
+        op_free_secret_string(s->tokens[i].value);
     }
     op_free(s->tokens);
     s->tokens = NULL;
@@ -109,7 +99,7 @@ static int store_token(ocipush_session *s, const char *scope, const char *token,
         t->scope = scope_copy;
         t->value = NULL;
     }
-    free_secret(t->value);
+    op_free_secret_string(t->value);
     op_buf_take(&value, &t->value);
     /* Renew a little early, so a token does not run out mid-request. */
     long margin = expires_in > 20 ? 10 : expires_in / 2;
@@ -255,7 +245,7 @@ static int fetch_token(ocipush_session *s, const char *scope, const char *extra)
                      s->bearer_realm);
     if (rc == 0 && store_token(s, scope, token, expires_in))
         rc = op_fail(s, OCIPUSH_E_NOMEM, "out of memory");
-    free_secret(token);
+    op_free_secret_string(token);
     if (form.data)
         memset(form.data, 0, form.len);
     op_buf_free(&form);

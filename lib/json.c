@@ -291,18 +291,13 @@ static int copy_string(char **slot, const cJSON *item)
     return (*slot = op_strdup(item->valuestring)) ? 0 : OCIPUSH_E_NOMEM;
 }
 
-static void free_secret_string(char *p)
-{
-    op_free_secret(p, p ? strlen(p) : 0);
-}
-
 void op_docker_entry_clear(op_docker_entry *e)
 {
     op_free(e->helper);
-    free_secret_string(e->auth);
-    free_secret_string(e->username);
-    free_secret_string(e->password);
-    free_secret_string(e->identity_token);
+    op_free_secret_string(e->auth);
+    op_free_secret_string(e->username);
+    op_free_secret_string(e->password);
+    op_free_secret_string(e->identity_token);
     memset(e, 0, sizeof *e);
 }
 
@@ -402,7 +397,7 @@ int op_json_helper_answer(char **out_username, char **out_secret, const char *te
         rc = OCIPUSH_E_INVALID;
     if (rc) {
         op_free(user);
-        free_secret_string(secret);
+        op_free_secret_string(secret);
         return rc;
     }
     *out_username = user;

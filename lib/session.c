@@ -26,16 +26,6 @@
 /* A layout session's registry: a name that resolves nowhere (RFC 6761). */
 #define LAYOUT_PLACEHOLDER "oci-layout.invalid"
 
-/* Credentials should not linger in freed memory. */
-static void free_secret(char *p)
-{
-    if (!p)
-        return;
-    for (volatile char *c = p; *c; c++)
-        *c = 0;
-    op_free(p);
-}
-
 static int make_base_url(ocipush_session *s)
 {
     op_buf b = {0};
@@ -118,8 +108,8 @@ void ocipush_session_free(ocipush_session *s)
     op_free(s->client_cert);
     op_free(s->client_key);
     op_free(s->username);
-    free_secret(s->basic_auth);
-    free_secret(s->identity_token);
+    op_free_secret_string(s->basic_auth);
+    op_free_secret_string(s->identity_token);
     op_free(s);
 }
 
@@ -227,13 +217,13 @@ int ocipush_session_set_basic_auth(ocipush_session *s, const char *username, con
             memset(pair.data, 0, pair.len);
         op_buf_free(&pair);
         op_buf_free(&hdr);
-        free_secret(b64);
+        op_free_secret_string(b64);
         if (rc) {
             op_free(user);
             return rc;
         }
     }
-    free_secret(s->basic_auth);
+    op_free_secret_string(s->basic_auth);
     op_free(s->username);
     s->basic_auth = header;
     s->username = user;
@@ -247,7 +237,7 @@ int ocipush_session_set_identity_token(ocipush_session *s, const char *token)
     char *copy = op_strdup(token);
     if (token && !copy)
         return OCIPUSH_E_NOMEM;
-    free_secret(s->identity_token);
+    op_free_secret_string(s->identity_token);
     s->identity_token = copy;
     return OCIPUSH_OK;
 }

@@ -34,4 +34,8 @@ int op_source_open(ocipush_source *src, const char **why);
 /* Done with the source for now: a file source closes its descriptor. */
 void op_source_release(ocipush_source *src);
 
+/* read(2) on fd until it answers other than EINTR, as a read callback
+ * answers: 0 with *out_len (0 at the end), or an errno value. */
+int op_source_fd_read(int fd, uint8_t *buf, size_t cap, size_t *out_len);
+
 #endif

@@ -16,11 +16,10 @@ typedef struct fd_source {
     off_t start; /* where reading began, for rewind */
 } fd_source;
 
-static int fd_read(void *ud, uint8_t *buf, size_t cap, size_t *out_len)
+int op_source_fd_read(int fd, uint8_t *buf, size_t cap, size_t *out_len)
 {
-    fd_source *f = ud;
     for (;;) {
-        ssize_t n = read(f->fd, buf, cap);
+        ssize_t n = read(fd, buf, cap);
         if (n >= 0) {
             *out_len = (size_t)n;
             return 0;
@@ -28,6 +27,12 @@ static int fd_read(void *ud, uint8_t *buf, size_t cap, size_t *out_len)
         if (errno != EINTR)
             return errno ? errno : EIO;
     }
+}
+
+static int fd_read(void *ud, uint8_t *buf, size_t cap, size_t *out_len)
+{
+    fd_source *f = ud;
+    return op_source_fd_read(f->fd, buf, cap, out_len);
 }
 
 static int fd_rewind(void *ud)

@@ -69,15 +69,7 @@ static int file_read(void *ud, uint8_t *buf, size_t cap, size_t *out_len)
     const char *why = NULL;
     if (f->fd < 0 && file_open(f, &why))
         return EIO;
-    for (;;) {
-        ssize_t n = read(f->fd, buf, cap);
-        if (n >= 0) {
-            *out_len = (size_t)n;
-            return 0;
-        }
-        if (errno != EINTR)
-            return errno ? errno : EIO;
-    }
+    return op_source_fd_read(f->fd, buf, cap, out_len);
 }
 
 /* Closed, the next read opens it at its start: nothing to do. */
