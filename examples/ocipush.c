@@ -506,7 +506,7 @@ static int cmd_blob_push(const cli *c, const char *repo_ref, const char *path)
 
 static int read_whole_file(const char *path, char **out, size_t *out_len)
 {
-    FILE *f = fopen(path, "rb");
+    FILE *f = fopen(path, "rbe");
     if (!f) {
         fprintf(stderr, "ocipush: cannot read '%s': %s\n", path, strerror(errno));
         return -1;
