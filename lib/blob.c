@@ -209,9 +209,9 @@ static int send_length_delimited(op_upload *u, const char *expected, int monolit
                 rc = OCIPUSH_E_HTTP;
             return rc;
         }
-        if (op_retry_wait(s, op_retry_delay_ms(s, attempt, op_upload_retry_after(u)),
-                          "the upload failed; starting a new upload session", attempt))
-            return OCIPUSH_E_ABORTED;
+        if ((rc = op_retry_wait(s, op_retry_delay_ms(s, attempt, op_upload_retry_after(u)),
+                                "the upload failed; starting a new upload session", attempt)))
+            return rc; /* cancelled, or no time left before the deadline */
     }
 }
 
@@ -236,9 +236,10 @@ static int send_streamed_with_retries(op_upload *u, const char *expected, int *o
         op_upload_cancel(u);
         if ((rc = op_reader_rewind(u->reader)))
             return rc;
-        if (op_retry_wait(u->s, op_retry_delay_ms(u->s, attempt, op_upload_retry_after(u)),
-                          "the streamed upload failed; starting a new upload session", attempt))
-            return OCIPUSH_E_ABORTED;
+        if ((rc = op_retry_wait(u->s, op_retry_delay_ms(u->s, attempt, op_upload_retry_after(u)),
+                                "the streamed upload failed; starting a new upload session",
+                                attempt)))
+            return rc; /* cancelled, or no time left before the deadline */
     }
 }
 

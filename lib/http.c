@@ -597,7 +597,7 @@ static int redirect_target(ocipush_session *s, const op_request *req, const char
 /* Worth another try, the retry policy allowing? Then wait and say so. A
  * wait the call's deadline does not leave time for fails it (*rc). */
 static int retry_after_failure(ocipush_session *s, const op_request *req, int *rc,
-                               const op_response *resp, int *retries)
+                               op_response *resp, int *retries)
 {
     if (!req->idempotent || *retries + 1 >= s->retry_attempts || !replay_body(req))
         return 0;
@@ -611,8 +611,10 @@ static int retry_after_failure(ocipush_session *s, const op_request *req, int *r
     ++*retries;
     int waited = op_retry_wait(s, op_retry_delay_ms(s, *retries, *rc ? NULL : resp->retry_after),
                                why, *retries);
-    if (waited)
+    if (waited) {
         *rc = waited;
+        op_response_clear(resp); /* a failure: no answer to use, as documented */
+    }
     return waited == 0;
 }
 

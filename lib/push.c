@@ -1,11 +1,9 @@
 /* Pushing a whole artifact: config, layers, then the manifest and its tags.
  * The manifest goes last so that a failure never leaves a tag pointing at
  * content the registry does not fully have. */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "alloc.h"
 #include "auth.h"
@@ -363,13 +361,6 @@ static int blobs_still_there(ocipush_session *s, const char *repository, const o
     return rc;
 }
 
-static void pause_ms(long ms)
-{
-    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
-}
-
 /* The first manifest PUT of a push, sent once more when it is refused with
  * MANIFEST_BLOB_UNKNOWN and every blob is there. Distribution gives that
  * answer (with DIGEST_INVALID) for a blob it committed moments ago when
@@ -391,13 +382,12 @@ static int put_first_manifest(ocipush_session *s, const char *repository, const 
     if (rc && answer.blob_unknown && s->retry_attempts > 1) {
         char refused[sizeof s->errmsg];
         memcpy(refused, s->errmsg, sizeof refused);
-        long ms = op_retry_delay_ms(s, 1, NULL);
-        op_log(
-            s, OCIPUSH_LOG_WARN,
-            "%s; the blobs it names are checked again in %ld ms, and the manifest sent once more",
-            refused, ms);
-        pause_ms(ms);
-        rc = blobs_still_there(s, repository, m, refused);
+        op_log(s, OCIPUSH_LOG_WARN,
+               "%s; the blobs it names are checked again, and the manifest sent once more",
+               refused);
+        /* The wait of any retry: the call's deadline and a cancel end it. */
+        rc = op_retry_wait(s, op_retry_delay_ms(s, 1, NULL), refused, 1);
+        rc = rc ? rc : blobs_still_there(s, repository, m, refused);
         if (rc == 0) {
             op_log(s, OCIPUSH_LOG_INFO, "%s has every blob: pushing the manifest again",
                    repository);

@@ -252,9 +252,9 @@ static int recover_chunk(op_upload *u, int rc, uint64_t *off, uint64_t len, uint
     if (++*retries >= u->s->retry_attempts)
         return u->last_transient ? OP_E_RESTART : rc;
     if (u->last_transient &&
-        op_retry_wait(u->s, op_retry_delay_ms(u->s, *retries, op_upload_retry_after(u)),
-                      "a chunk failed", *retries))
-        return OCIPUSH_E_ABORTED;
+        (rc = op_retry_wait(u->s, op_retry_delay_ms(u->s, *retries, op_upload_retry_after(u)),
+                            "a chunk failed", *retries)))
+        return rc; /* cancelled, or no time left before the deadline */
     int64_t have = upload_status(u);
     /* distribution answers "0-0" for an empty upload as for a 1-byte one:
      * at offset 0, it means nothing. */

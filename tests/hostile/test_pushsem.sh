@@ -103,6 +103,20 @@ PUT manifests v1" "$order"
     grep -q "MANIFEST_BLOB_UNKNOWN" "$WORK/err" || fail "no warning: $(cat "$WORK/err")"
 }
 
+# The wait before that second PUT is a retry's wait: a deadline it would
+# outlast fails the push at once (no wait, no second PUT), nothing tagged.
+case_blob_unknown_wait_deadline() {
+    local f rc repo=hostile/blobunknown1/deadline
+    f=$(make_file deadline.bin 5000)
+    run_ocipush rc --plain-http --timeout 2s --retry-delay 60000 --retry-max-delay 60000 \
+        push "$H/$repo:v1" "$f"
+    check_eq "exit status ($(cat "$WORK/err"))" 1 "$rc"
+    grep -q "no retry: the call's deadline (2000 ms) would pass" "$WORK/err" ||
+        fail "no deadline in: $(cat "$WORK/err")"
+    check_eq "manifest PUTs" 1 "$(manifest_puts "$repo")"
+    hostile_tag_exists "$repo" v1 && fail "tagged" || [[ $? == 1 ]]
+}
+
 # Refused every time: the push fails after exactly one retry, nothing tagged.
 case_blob_unknown_always_fails() {
     local f rc repo=hostile/blobunknown/app
@@ -131,6 +145,7 @@ run_case "a HEAD of size 0 for a small layer: sent, described with its size" cas
 run_case "a HEAD of size 0 for a layer of known digest: the same" case_head_size0_known_digest_layer
 run_case "a HEAD of size 0 before a mount: uploaded, or no size to trust" case_head_size0_mount
 run_case "MANIFEST_BLOB_UNKNOWN once: blobs checked, manifest sent again" case_blob_unknown_once_retried
+run_case "MANIFEST_BLOB_UNKNOWN: the wait before the retry keeps the deadline" case_blob_unknown_wait_deadline
 run_case "MANIFEST_BLOB_UNKNOWN always: one retry, then a failure" case_blob_unknown_always_fails
 run_case "MANIFEST_BLOB_UNKNOWN and a blob gone: a failure naming it" case_blob_lost_fails_clearly
 finish

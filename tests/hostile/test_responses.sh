@@ -100,6 +100,20 @@ case_wait_past_deadline() {
     check_eq "requests" 1 "$(wc -l <"$OCIPUSH_TEST_HOSTILE_LOG")"
 }
 
+# The same in the middle of an upload (a PATCH answered 503 with
+# Retry-After: 600, modes/cli.py): the deadline's failure, not "aborted".
+case_upload_wait_past_deadline() {
+    local f rc
+    f=$(make_file upwait.bin 5000000)
+    run_ocipush rc --plain-http --timeout 3s --retry-max-delay 600000 \
+        push "$H/hostile/patch503/upwait:v1" "$f"
+    check_eq "exit status" 1 "$rc"
+    grep -q "no retry: the call's deadline (3000 ms) would pass" "$WORK/err" ||
+        fail "no deadline in: $(cat "$WORK/err")"
+    grep -q "aborted" "$WORK/err" && fail "reported as an abort: $(cat "$WORK/err")"
+    check_eq "manifest PUTs" 0 "$(hostile_count PUT '/manifests/')"
+}
+
 # A 500 with a body that never ends fails on the error-body cap, without a
 # deadline given, and is not retried.
 case_endless_body_cap() {
@@ -194,6 +208,7 @@ run_case "an error body cut short is not trusted" case_error_cut
 run_case "a 500 body that trickles for ever ends at --timeout" case_trickle_deadline
 run_case "parallel workers share the call's deadline" case_trickle_parallel
 run_case "a retry wait past the deadline fails at once" case_wait_past_deadline
+run_case "an upload's retry wait past the deadline is a deadline failure, not an abort" case_upload_wait_past_deadline
 run_case "a 500 body that never ends fails on the cap" case_endless_body_cap
 run_case "a body that stalls ends on the idle timeout" case_stalled_body
 run_case "--timeout takes 90, 90s, 5m, 1h, 0 and refuses the rest" case_timeout_option
