@@ -133,11 +133,17 @@ static int from_helper(ocipush_session *s, const char *helper, int *found)
     char *answer = NULL, *user = NULL, *secret = NULL;
     size_t len = 0;
     int rc = op_helper_get(s, helper, s->registry, &answer, &len, found);
+    int parsed = rc == 0 && *found ? op_json_helper_answer(&user, &secret, answer, len) : 0;
+    if (parsed == OCIPUSH_E_NOMEM)
+        rc = op_fail(s, parsed, "out of memory");
+    else if (parsed && *found < 0)
+        *found = 0; /* its exit status lost, and no credentials: "not found" */
+    else if (parsed)
+        rc =
+            op_fail(s, OCIPUSH_E_INVALID, "docker-credential-%s gave an unreadable answer", helper);
     if (!rc && *found) {
-        if (op_json_helper_answer(&user, &secret, answer, len))
-            rc = op_fail(s, OCIPUSH_E_INVALID, "docker-credential-%s gave an unreadable answer",
-                         helper);
-        else if ((rc = use_user_secret(s, user, secret)))
+        *found = 1;
+        if ((rc = use_user_secret(s, user, secret)))
             rc = op_fail(s, rc, "docker-credential-%s gave unusable credentials", helper);
     }
     op_free_secret(answer, len);

@@ -178,7 +178,7 @@ static int wait_exit(helper_run *h, int *status)
             return 0;
         if (got < 0 && errno == ECHILD) {
             /* Reaped by a host that ignores SIGCHLD: its status is lost. */
-            *status = 0;
+            *status = -1;
             return 0;
         }
         int64_t left = h->deadline_ms - now_ms();
@@ -216,8 +216,11 @@ static int converse(ocipush_session *s, helper_run *h, const char *prog, int *fo
                        "%s did not answer within %lld ms (the helper timeout); it was stopped",
                        prog, (long long)timeout);
     }
-    *found = WIFEXITED(status) && WEXITSTATUS(status) == 0;
-    op_log(s, OCIPUSH_LOG_DEBUG, "%s get: %s", prog, *found ? "found" : "not found");
+    *found = status == -1 ? -1 : WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    op_log(s, OCIPUSH_LOG_DEBUG, "%s get: %s", prog,
+           *found < 0 ? "ended, status unknown"
+           : *found   ? "found"
+                      : "not found");
     return 0;
 }
 

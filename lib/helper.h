@@ -17,8 +17,10 @@
 /* Run `docker-credential-NAME get` with `input` on its standard input and
  * its standard output into *out_answer (op_malloc'd, NUL-ended, to be wiped
  * before it is freed: it holds a secret) and *out_len. *out_found is 1 when
- * it exited 0; a helper that cannot be started, or says "not found" (exit
- * status non-zero) is not an error: *out_found 0 and no answer. Fails,
+ * it exited 0, -1 when how it ended is unknown (a host that ignores SIGCHLD
+ * reaped it: only its answer can tell "found" from "not found"); a helper
+ * that cannot be started, or says "not found" (exit status non-zero) is not
+ * an error: *out_found 0 and no answer. Fails,
  * killing and reaping it, when it does not finish within the session's
  * helper timeout (OCIPUSH_E_IO) or prints more than OP_HELPER_MAX_ANSWER
  * bytes (OCIPUSH_E_INVALID); also OCIPUSH_E_INVALID (a name that is not

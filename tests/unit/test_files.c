@@ -364,6 +364,29 @@ static void test_helper_that_does_not_read(void)
     CHECK(no_child());
 }
 
+/* A host that ignores SIGCHLD: the helper is reaped for it and its exit
+ * status lost, so its answer decides. "Not found" (plain text, as the
+ * helpers print it) is not found, not an unreadable answer; credentials are
+ * found. */
+static void test_helper_status_lost(void)
+{
+    signal(SIGCHLD, SIG_IGN);
+    int found = -7;
+    char msg[1024];
+    helper("lostnone", "/bin/sh",
+           "cat >/dev/null\necho 'credentials not found in native keychain'\nexit 1\n");
+    use_helper("lostnone");
+    CHECK_EQ_INT(lookup(0, &found, msg, sizeof msg), 0);
+    CHECK_EQ_INT(found, 0);
+    helper("lostsome", "/bin/sh",
+           "cat >/dev/null\nprintf '{\"Username\":\"u\",\"Secret\":\"lost-secret\"}'\nexit 0\n");
+    use_helper("lostsome");
+    found = -7;
+    CHECK_EQ_INT(lookup(0, &found, msg, sizeof msg), 0);
+    CHECK_EQ_INT(found, 1);
+    signal(SIGCHLD, SIG_DFL);
+}
+
 /* ---- secrets in freed memory ---- */
 
 static char *b64(const char *text)
@@ -664,6 +687,7 @@ int main(int argc, char **argv)
         {"helper-hangs", test_helper_that_hangs},
         {"helper-floods", test_helper_that_floods},
         {"helper-no-read", test_helper_that_does_not_read},
+        {"helper-status-lost", test_helper_status_lost},
         {"secrets", test_secrets_wiped},
         {"layout-nomem", test_layout_index_without_memory},
         {"layout-write-fails", test_layout_failed_write_closes},
