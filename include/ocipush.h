@@ -311,7 +311,8 @@ OCIPUSH_API int ocipush_session_set_client_cert(ocipush_session *session, const 
  * non-zero, "not found": a warning is logged for the first).
  * The helper runs as a child process (posix_spawnp) with SIGPIPE at its
  * default and no signal blocked; it inherits the environment and standard
- * error, and no other descriptor of ocipush. It must finish within the
+ * error, and no other descriptor of ocipush (with glibc 2.34 or later, no
+ * other descriptor of the process either). It must finish within the
  * session's helper timeout (ocipush_session_set_helper_timeout(), default
  * 30 s) and print at most 64 KiB; otherwise it is killed (SIGKILL) and
  * reaped, and the lookup fails. The process's signal dispositions are not

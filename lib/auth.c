@@ -80,7 +80,7 @@ static op_token *find_token(ocipush_session *s, const char *scope)
 
 static int store_token(ocipush_session *s, const char *scope, const char *token, long expires_in)
 {
-    op_buf value = {0};
+    op_buf value = {.secret = 1};
     op_token *t = find_token(s, scope);
     if (op_buf_printf(&value, "Bearer %s", token)) {
         op_buf_free(&value);
@@ -114,8 +114,6 @@ static int realm_may_get_credentials(ocipush_session *s)
     return strncasecmp(s->bearer_realm, "https://", 8) == 0 || s->plain_http;
 }
 
-/* GET realm?service=S&scope=A[&scope=B]; a refresh-token POST carries them
- * in its body instead, to the realm as it is. */
 /* GET realm?service=S&scope=A[&scope=B...] (`scope` holds scopes separated by
  * spaces); a refresh-token POST carries them in its body instead, to the
  * realm as it is. The challenge's scope is added unless it names the same
@@ -208,7 +206,7 @@ static int token_refused(ocipush_session *s, const op_response *resp)
 static int fetch_token(ocipush_session *s, const char *scope, const char *extra)
 {
     char *url = NULL;
-    op_buf form = {0};
+    op_buf form = {.secret = 1};
     op_response resp = {0};
     int rc = token_request_url(s, scope, extra, &url);
     if (rc)
@@ -246,8 +244,6 @@ static int fetch_token(ocipush_session *s, const char *scope, const char *extra)
     if (rc == 0 && store_token(s, scope, token, expires_in))
         rc = op_fail(s, OCIPUSH_E_NOMEM, "out of memory");
     op_free_secret_string(token);
-    if (form.data)
-        memset(form.data, 0, form.len);
     op_buf_free(&form);
     op_response_clear(&resp);
     op_free(url);

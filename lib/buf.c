@@ -16,7 +16,16 @@ static int buf_reserve(op_buf *b, size_t extra)
     size_t cap = b->cap ? b->cap : 64;
     while (cap < b->len + extra + 1)
         cap *= 2;
-    char *data = op_realloc(b->data, cap);
+    char *data;
+    if (b->secret) {
+        data = op_malloc(cap);
+        if (data && b->data)
+            memcpy(data, b->data, b->len + 1);
+        if (data)
+            op_free_secret(b->data, b->cap);
+    } else {
+        data = op_realloc(b->data, cap);
+    }
     if (!data)
         return OCIPUSH_E_NOMEM;
     b->data = data;
@@ -76,7 +85,10 @@ void op_buf_reset(op_buf *b)
 
 void op_buf_free(op_buf *b)
 {
-    op_free(b->data);
+    if (b->secret)
+        op_free_secret(b->data, b->cap);
+    else
+        op_free(b->data);
     b->data = NULL;
     b->len = b->cap = 0;
 }

@@ -10,6 +10,10 @@ typedef struct op_buf {
     char *data; /* NULL until the first append; NUL-terminated after it */
     size_t len;
     size_t cap;
+    /* It holds a secret: it grows by copy and wipe (never realloc, which
+     * may leave the old bytes behind), and op_buf_free wipes it. Set it
+     * before the first append: op_buf b = {.secret = 1}. */
+    int secret;
 } op_buf;
 
 /* Each returns 0, or OCIPUSH_E_NOMEM leaving the buffer as it was. */

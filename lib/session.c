@@ -205,16 +205,14 @@ int ocipush_session_set_basic_auth(ocipush_session *s, const char *username, con
     char *header = NULL;
     char *user = op_strdup(username);
     if (username) {
-        op_buf pair = {0};
+        op_buf pair = {.secret = 1};
         char *b64 = NULL;
         int rc = user ? 0 : OCIPUSH_E_NOMEM;
         rc = rc ? rc : op_buf_printf(&pair, "%s:%s", username, password);
         rc = rc ? rc : op_base64_encode(&b64, pair.data, pair.len);
-        op_buf hdr = {0};
+        op_buf hdr = {.secret = 1};
         rc = rc ? rc : op_buf_printf(&hdr, "Basic %s", b64);
         rc = rc ? rc : op_buf_take(&hdr, &header);
-        if (pair.data)
-            memset(pair.data, 0, pair.len);
         op_buf_free(&pair);
         op_buf_free(&hdr);
         op_free_secret_string(b64);

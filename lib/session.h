@@ -67,8 +67,8 @@ struct ocipush_session {
      * signal handler stops every worker. The copies are freed before their
      * parent returns. cleaning_up: this session is undoing what a failed,
      * cancelled or timed-out call started (the DELETE of an upload session),
-     * which still goes out, past a cancel or the call's deadline, within
-     * OP_CLEANUP_MS. */
+     * which still goes out, past a cancel or the call's deadline, each
+     * request within OP_CLEANUP_MS. */
     atomic_int cancel_flag;
     atomic_int *cancelled;
     int cleaning_up;
@@ -97,7 +97,7 @@ int op_session_clone(ocipush_session **out, const ocipush_session *s);
 #define op_clear_error(s)                                                                          \
     op_call op_call_scope_ __attribute__((cleanup(op_call_end), unused)) = op_call_begin(s)
 
-/* How long a request that cleans up (s->cleaning_up) may take, in all. */
+/* How long each request that cleans up (s->cleaning_up) may take. */
 #define OP_CLEANUP_MS 5000L
 
 /* Whether ocipush_session_cancel() was called and the call in progress
