@@ -106,7 +106,7 @@ long op_retry_delay_ms(ocipush_session *s, int retry, const char *retry_after)
 {
     long ms;
     if (retry_after && op_retry_after_parse(&ms, retry_after, time(NULL)) == 0)
-        return ms;
+        return ms < s->retry_max_ms ? ms : s->retry_max_ms;
     ms = s->retry_base_ms;
     for (int i = 1; i < retry && ms < s->retry_max_ms; i++)
         ms *= 2;

@@ -19,8 +19,9 @@ int op_retry_after_parse(long *out_ms, const char *value, time_t now);
 int op_retry_transient_status(long status, const char *body, size_t len);
 
 /* The wait before retry number `retry` (1 for the first retry), honouring
- * retry_after (may be NULL), capped as the policy says (Retry-After is
- * capped at OP_RETRY_AFTER_MAX_MS). */
+ * retry_after (may be NULL); never more than the policy's maximum delay,
+ * Retry-After included (a server asking for 999999 s does not hold a push
+ * for longer than the user said a wait may last). */
 long op_retry_delay_ms(ocipush_session *s, int retry, const char *retry_after);
 
 /* Wait, logging why. When the call's deadline comes first, no wait: the
