@@ -447,20 +447,28 @@ OCIPUSH_API int ocipush_session_set_strategy(ocipush_session *session, ocipush_s
 OCIPUSH_API int ocipush_session_set_chunk_size(ocipush_session *session, uint64_t bytes);
 
 /**
- * The retry policy. A request that fails in a way worth another try (the
+ * The retry policy. An operation that fails in a way worth another try (the
  * connection refused, reset or timed out; HTTP 408, 429, 500, 502, 503, 504;
  * or the registry error codes BLOB_UPLOAD_INVALID, UNKNOWN, UNAVAILABLE,
  * TOOMANYREQUESTS) is tried up to `max_attempts` times in all (1: never
  * again), waiting `base_delay_ms` before the first retry and twice as long
  * before each next one, at most `max_delay_ms`, spread by +-`jitter_percent`;
- * a Retry-After header (seconds or an HTTP date) sets the wait instead (at
- * most 10 minutes). 401, 403 and 404 are never retried this way, nor a body
- * that cannot be reproduced. A chunked upload cut in the middle asks the
- * registry how much it has (GET of the upload, its Range) and sends only the
- * rest; when that answer is useless, or for a streamed or one-PUT upload, the
- * blob is sent again in a new upload session from the rewound source or the
- * spool. Waits block the calling thread. Defaults: 4 attempts, 500 ms,
- * 10000 ms, 20 %. Returns OCIPUSH_OK or OCIPUSH_E_INVALID.
+ * a Retry-After header (seconds or an HTTP date) sets the wait instead, but
+ * never past `max_delay_ms`. The operation is the whole of one blob push
+ * (its HEAD, upload sessions, chunks and commit), one manifest PUT, or one
+ * request of any other call: `max_attempts` counts every try of it, whichever
+ * step is tried again, so a commit that keeps failing is sent at most
+ * `max_attempts` times, and a body already sent is not sent again when only
+ * its commit failed (the commit alone is). 401, 403 and 404 are never
+ * retried this way, nor a body that cannot be reproduced. A chunked upload
+ * cut in the middle asks the registry how much it has (GET of the upload, its
+ * Range) and sends only the rest; when that answer is useless, or for a
+ * streamed or one-PUT upload whose body failed, the blob is sent again in a
+ * new upload session from the rewound source or the spool (in one PUT the
+ * body is the commit: when it fails the registry keeps nothing). Waits block
+ * the calling thread and end at the call's deadline
+ * (ocipush_session_set_timeout()). Defaults: 4 attempts, 500 ms, 10000 ms,
+ * 20 %. Returns OCIPUSH_OK or OCIPUSH_E_INVALID.
  */
 OCIPUSH_API int ocipush_session_set_retry(ocipush_session *session, int max_attempts,
                                           long base_delay_ms, long max_delay_ms,

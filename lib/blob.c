@@ -35,9 +35,10 @@ static int check_names(ocipush_session *s, const char *repository, const char *d
 }
 
 /* HEAD the blob: *out_size is its Content-Length when it exists (-1 if the
- * registry did not say). */
-static int head_blob(ocipush_session *s, const char *repository, const char *digest,
-                     int *out_exists, int64_t *out_size)
+ * registry did not say). Its retries draw from `budget`, the blob push's
+ * (NULL: the HEAD is the whole operation). */
+static int head_blob(ocipush_session *s, op_retry_budget *budget, const char *repository,
+                     const char *digest, int *out_exists, int64_t *out_size)
 {
     if (s->layout_dir)
         return op_layout_blob_exists(s, digest, out_exists, out_size);
@@ -46,7 +47,7 @@ static int head_blob(ocipush_session *s, const char *repository, const char *dig
     if (rc)
         return op_fail(s, rc, "out of memory");
     op_response resp = {0};
-    op_request req = {.method = "HEAD", .url = url, .idempotent = 1};
+    op_request req = {.method = "HEAD", .url = url, .idempotent = 1, .budget = budget};
     rc = op_http_perform(s, &req, &resp);
     if (rc == 0 && (resp.status == 200 || resp.status == 404)) {
         *out_exists = resp.status == 200;
@@ -71,7 +72,7 @@ int ocipush_blob_exists(ocipush_session *s, int *out_exists, const char *reposit
         return op_fail(s, OCIPUSH_E_INVALID, "no digest given");
     int64_t size;
     int rc = check_names(s, repository, digest);
-    return rc ? rc : head_blob(s, repository, digest, out_exists, &size);
+    return rc ? rc : head_blob(s, NULL, repository, digest, out_exists, &size);
 }
 
 /* The digest of the empty blob: the only one a registry may rightly say is
@@ -168,14 +169,32 @@ static int send_once(op_upload *u, const char *expected, int monolithic, uint64_
     return rc ? rc : op_upload_commit(u, u->reader->digest);
 }
 
+/* After a failed session: a new one, if the failure is a passing one and
+ * the blob push's budget has a try left (drawn, and waited for, here). 0 to
+ * start it, else the failure to report. A failed commit never gets here
+ * while tries are left: http.c sends it again itself (it is idempotent), so
+ * a body is sent again only when the body itself failed. In a one-PUT
+ * upload the body and the commit are one request: when it fails the
+ * registry has kept no bytes, and committing means sending them again. */
+static int next_session(op_upload *u, int rc, const char *why)
+{
+    if (rc == OP_E_RESTART)
+        return 0; /* the retry was drawn where the chunk failed */
+    if (!u->last_transient || (rc != OCIPUSH_E_HTTP && rc != OCIPUSH_E_NETWORK))
+        return rc == OP_E_NO_RANGES ? OCIPUSH_E_HTTP : rc; /* and one PUT was refused too */
+    int waited = op_retry_next(u->s, &u->budget, op_upload_retry_after(u), why);
+    return waited == OP_RETRY_SPENT ? rc : waited;
+}
+
 /* Sessions one after another until the blob lands: switching between one
- * PUT and chunks when the registry refuses one of them, starting again when
- * a session fails for a passing reason, as the retry policy allows. */
+ * PUT and chunks when the registry refuses one of them (a switch is not a
+ * retry: it draws nothing from the budget), starting again when a session
+ * fails for a passing reason, as the budget allows. */
 static int send_length_delimited(op_upload *u, const char *expected, int monolithic, uint64_t chunk)
 {
     ocipush_session *s = u->s;
     int switched_to_chunks = 0, switched_to_put = 0;
-    for (int attempt = 1;; attempt++) {
+    for (;;) {
         int rc = send_once(u, expected, monolithic, &chunk);
         if (rc == 0)
             return 0;
@@ -188,7 +207,6 @@ static int send_length_delimited(op_upload *u, const char *expected, int monolit
                    "%s refused the blob in one PUT (HTTP %ld); sending it in chunks of %" PRIu64
                    " bytes",
                    s->registry, u->last_status, chunk);
-            attempt--;
             continue;
         }
         if (rc == OP_E_NO_RANGES && !switched_to_put) {
@@ -197,21 +215,10 @@ static int send_length_delimited(op_upload *u, const char *expected, int monolit
             op_log(s, OCIPUSH_LOG_WARN,
                    "%s does not take chunked uploads (HTTP %ld); sending the blob in one PUT",
                    s->registry, u->last_status);
-            attempt--;
             continue;
         }
-        int again = rc == OP_E_RESTART ||
-                    (u->last_transient && (rc == OCIPUSH_E_HTTP || rc == OCIPUSH_E_NETWORK));
-        if (!again || attempt >= s->retry_attempts) {
-            if (rc == OP_E_RESTART)
-                rc = u->restart_cause;
-            else if (rc == OP_E_NO_RANGES) /* and one PUT was refused too */
-                rc = OCIPUSH_E_HTTP;
+        if ((rc = next_session(u, rc, "the upload failed; starting a new upload session")))
             return rc;
-        }
-        if ((rc = op_retry_wait(s, op_retry_delay_ms(s, attempt, op_upload_retry_after(u)),
-                                "the upload failed; starting a new upload session", attempt)))
-            return rc; /* cancelled, or no time left before the deadline */
     }
 }
 
@@ -225,21 +232,21 @@ static int send_streamed(op_upload *u, const char *expected, int *out_rejected)
 }
 
 /* A streamed upload that failed for a passing reason (a 503, a 429) goes
- * again, streamed, in a new session, from the rewound source or the spool. */
+ * again, streamed, in a new session, from the rewound source or the spool,
+ * as the blob push's budget allows. */
 static int send_streamed_with_retries(op_upload *u, const char *expected, int *out_rejected)
 {
-    for (int attempt = 1;; attempt++) {
+    for (;;) {
         int rc = send_streamed(u, expected, out_rejected);
         if (rc == 0 || *out_rejected || !u->last_transient || rc != OCIPUSH_E_HTTP ||
-            attempt >= u->s->retry_attempts)
+            !op_retry_budget_left(&u->budget))
             return rc;
         op_upload_cancel(u);
         if ((rc = op_reader_rewind(u->reader)))
             return rc;
-        if ((rc = op_retry_wait(u->s, op_retry_delay_ms(u->s, attempt, op_upload_retry_after(u)),
-                                "the streamed upload failed; starting a new upload session",
-                                attempt)))
-            return rc; /* cancelled, or no time left before the deadline */
+        if ((rc = next_session(u, OCIPUSH_E_HTTP,
+                               "the streamed upload failed; starting a new upload session")))
+            return rc;
     }
 }
 
@@ -385,6 +392,8 @@ int ocipush_blob_push(ocipush_session *s, const char *repository, ocipush_source
         return rc;
     if (!source)
         return op_fail(s, OCIPUSH_E_INVALID, "no source given");
+    /* One budget for the HEAD, every session and every request of this push. */
+    op_retry_budget budget = op_retry_budget_of(s);
     char known[OCIPUSH_DIGEST_BUFSIZE];
     int prehashed = !expected_digest && prehash(s, source, known) == 0;
     if (prehashed)
@@ -392,25 +401,25 @@ int ocipush_blob_push(ocipush_session *s, const char *repository, ocipush_source
     if (expected_digest) {
         int exists = 0;
         int64_t size = -1;
-        if ((rc = head_blob(s, repository, expected_digest, &exists, &size)))
+        if ((rc = head_blob(s, &budget, repository, expected_digest, &exists, &size)))
             return rc;
         if (exists)
             size = trusted_size(s, repository, expected_digest, size, source->size);
         if (exists && size >= 0) /* the source is not read (again) */
             return already_there(s, repository, expected_digest, size, out_digest, out_size);
     }
-    op_upload u = {.s = s, .repository = repository, .prehashed = prehashed};
+    op_upload u = {.s = s, .repository = repository, .prehashed = prehashed, .budget = budget};
     return upload_source(&u, source, expected_digest, out_digest, out_size);
 }
 
 /* The size of a blob the registry just mounted: its HEAD's, else what the
  * source declares. */
-static int mounted_size(ocipush_session *s, const char *repository, const char *digest,
-                        const ocipush_source *source, uint64_t *out_size)
+static int mounted_size(ocipush_session *s, op_retry_budget *budget, const char *repository,
+                        const char *digest, const ocipush_source *source, uint64_t *out_size)
 {
     int exists = 0;
     int64_t size = -1;
-    int rc = head_blob(s, repository, digest, &exists, &size);
+    int rc = head_blob(s, budget, repository, digest, &exists, &size);
     if (rc)
         return rc;
     if (!exists)
@@ -458,9 +467,11 @@ int ocipush_blob_push_mount(ocipush_session *s, const char *repository, ocipush_
                        from_repository ? from_repository : "(null)");
     if ((rc = op_auth_set_mount_source(s, from_repository)))
         return rc;
+    /* One budget for the HEADs, the mount, every session and every request. */
+    op_retry_budget budget = op_retry_budget_of(s);
     int exists = 0;
     int64_t size = -1;
-    if ((rc = head_blob(s, repository, digest, &exists, &size)))
+    if ((rc = head_blob(s, &budget, repository, digest, &exists, &size)))
         return rc;
     if (exists)
         size = trusted_size(s, repository, digest, size, source ? source->size : -1);
@@ -471,7 +482,7 @@ int ocipush_blob_push_mount(ocipush_session *s, const char *repository, ocipush_
         *out_mounted = 0;
         return already_there(s, repository, digest, size, NULL, out_size);
     }
-    op_upload u = {.s = s, .repository = repository};
+    op_upload u = {.s = s, .repository = repository, .budget = budget};
     int mounted = 0;
     /* A layout holds no repositories: there is nothing to mount from. A blob
      * there of unknown size is uploaded again, as ocipush_blob_push() does. */
@@ -480,7 +491,7 @@ int ocipush_blob_push_mount(ocipush_session *s, const char *repository, ocipush_
     if (mounted) {
         op_log(s, OCIPUSH_LOG_INFO, "mounted %s into %s from %s", digest, repository,
                from_repository);
-        if (out_size && (rc = mounted_size(s, repository, digest, source, out_size)))
+        if (out_size && (rc = mounted_size(s, &u.budget, repository, digest, source, out_size)))
             return rc;
         *out_mounted = 1;
         return OCIPUSH_OK;

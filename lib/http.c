@@ -594,24 +594,24 @@ static int redirect_target(ocipush_session *s, const op_request *req, const char
     return rc;
 }
 
-/* Worth another try, the retry policy allowing? Then wait and say so. A
- * wait the call's deadline does not leave time for fails it (*rc). */
+/* Worth another try, the operation's budget allowing? Then wait and say so.
+ * A wait the call's deadline does not leave time for fails it (*rc). */
 static int retry_after_failure(ocipush_session *s, const op_request *req, int *rc,
-                               op_response *resp, int *retries)
+                               op_response *resp, op_retry_budget *budget)
 {
-    if (!req->idempotent || *retries + 1 >= s->retry_attempts || !replay_body(req))
-        return 0;
     char why[sizeof s->errmsg + 64];
+    if (!req->idempotent)
+        return 0;
     if (*rc == OCIPUSH_E_NETWORK && resp->transport_transient)
         snprintf(why, sizeof why, "%s failed: %s", req->method, s->errmsg);
     else if (*rc == 0 && op_retry_transient_status(resp->status, resp->body.data, resp->body.len))
         snprintf(why, sizeof why, "%s answered HTTP %ld", req->method, resp->status);
     else
         return 0;
-    ++*retries;
-    int waited = op_retry_wait(s, op_retry_delay_ms(s, *retries, *rc ? NULL : resp->retry_after),
-                               why, *retries);
-    if (waited) {
+    if (!op_retry_budget_left(budget) || !replay_body(req))
+        return 0;
+    int waited = op_retry_next(s, budget, *rc ? NULL : resp->retry_after, why);
+    if (waited && waited != OP_RETRY_SPENT) {
         *rc = waited;
         op_response_clear(resp); /* a failure: no answer to use, as documented */
     }
@@ -622,7 +622,9 @@ int op_http_perform(ocipush_session *s, const op_request *req, op_response *resp
 {
     char *url = op_strdup(req->url);
     const char *sent = NULL;
-    int retried_auth = 0, retries = 0, hops = 0, withheld = 0;
+    int retried_auth = 0, hops = 0, withheld = 0;
+    op_retry_budget own = op_retry_budget_of(s);
+    op_retry_budget *budget = req->budget ? req->budget : &own;
     int rc = url ? 0 : op_fail(s, OCIPUSH_E_NOMEM, "out of memory");
     if (rc == 0 && !op_url_is_http(url)) {
         op_response_clear(resp); /* no answer: nothing was sent */
@@ -633,7 +635,7 @@ int op_http_perform(ocipush_session *s, const op_request *req, op_response *resp
         if (rc)
             break;
         rc = perform_once(s, req, url, sent, resp);
-        if (retry_after_failure(s, req, &rc, resp, &retries)) {
+        if (retry_after_failure(s, req, &rc, resp, budget)) {
             rc = 0;
             continue;
         }

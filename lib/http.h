@@ -48,6 +48,10 @@ typedef struct op_request {
      * Requests that move upload bytes are retried by the upload layer, which
      * knows where to resume. */
     int idempotent;
+    /* The tries of the operation this request is a step of (retry.h says
+     * who owns them): a retry here draws from it, so the levels above see
+     * what is left. NULL: a request on its own, with a budget of its own. */
+    struct op_retry_budget *budget;
 } op_request;
 
 typedef struct op_response {

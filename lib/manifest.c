@@ -266,9 +266,9 @@ int ocipush_manifest_serialize(char **out, size_t *out_len, const ocipush_manife
 
 /* ---- pushing ---- */
 
-int op_manifest_put(ocipush_session *s, const char *repository, const char *target,
-                    const char *media_type, const void *data, size_t len, const char *digest,
-                    op_manifest_answer *out)
+int op_manifest_put(ocipush_session *s, struct op_retry_budget *budget, const char *repository,
+                    const char *target, const char *media_type, const void *data, size_t len,
+                    const char *digest, op_manifest_answer *out)
 {
     if (out)
         *out = (op_manifest_answer){0};
@@ -287,7 +287,8 @@ int op_manifest_put(ocipush_session *s, const char *repository, const char *targ
                       .content_type = media_type,
                       .body = data,
                       .body_len = len,
-                      .idempotent = 1};
+                      .idempotent = 1,
+                      .budget = budget};
     rc = op_http_perform(s, &req, &resp);
     static const char *const blob_unknown[] = {"MANIFEST_BLOB_UNKNOWN", NULL};
     if (rc == 0 && resp.status != 201 && out)
@@ -441,8 +442,8 @@ int ocipush_manifest_push_raw(ocipush_session *s, const char *repository, const 
         rc = op_fail(s, OCIPUSH_E_DIGEST_MISMATCH,
                      "the manifest's digest is %s, not %s: nothing was pushed", digest, want);
     else
-        rc = op_manifest_put(s, repository, tag[0] ? tag : digest, media_type, data, len, digest,
-                             NULL);
+        rc = op_manifest_put(s, NULL, repository, tag[0] ? tag : digest, media_type, data, len,
+                             digest, NULL);
     if (rc == 0) {
         op_log(s, OCIPUSH_LOG_INFO, "pushed manifest %s to %s%s%s", digest, repository,
                tag[0] ? ":" : "", tag);

@@ -242,8 +242,8 @@ static int update_referrers_tag(ocipush_session *s, const char *repository,
         char index_digest[OCIPUSH_DIGEST_BUFSIZE];
         rc = op_sha256_digest(index_digest, index, index_len);
         rc = rc ? op_fail(s, rc, "hashing the referrers index failed")
-                : op_manifest_put(s, repository, tag, OCIPUSH_MEDIA_TYPE_INDEX, index, index_len,
-                                  index_digest, NULL);
+                : op_manifest_put(s, NULL, repository, tag, OCIPUSH_MEDIA_TYPE_INDEX, index,
+                                  index_len, index_digest, NULL);
         if (!rc)
             op_log(s, OCIPUSH_LOG_INFO, "listed %s in the referrers index %s", digest, tag);
     }
@@ -371,28 +371,32 @@ static int blobs_still_there(ocipush_session *s, const char *repository, const o
  * 3 of 832 pushes of 8 parallel pushers here). A blob that a HEAD then finds
  * missing fails the push, named, rather than being sent again: it was
  * committed, so something removed it, and a stream's bytes are gone by now.
- * A policy of no retries sends nothing again. */
+ * The second PUT is a retry of the first, from one budget: a policy of no
+ * retries, or a first PUT whose own retries spent it, sends nothing again. */
 static int put_first_manifest(ocipush_session *s, const char *repository, const ocipush_manifest *m,
                               const char *target, const char *json, size_t len, const char *digest,
                               int *out_keeps_referrers)
 {
     op_manifest_answer answer;
-    int rc = op_manifest_put(s, repository, target, OCIPUSH_MEDIA_TYPE_MANIFEST, json, len, digest,
-                             &answer);
-    if (rc && answer.blob_unknown && s->retry_attempts > 1) {
+    /* One budget for both PUTs: the second is a retry of the first. */
+    op_retry_budget budget = op_retry_budget_of(s);
+    int rc = op_manifest_put(s, &budget, repository, target, OCIPUSH_MEDIA_TYPE_MANIFEST, json, len,
+                             digest, &answer);
+    if (rc && answer.blob_unknown && op_retry_budget_left(&budget)) {
         char refused[sizeof s->errmsg];
         memcpy(refused, s->errmsg, sizeof refused);
         op_log(s, OCIPUSH_LOG_WARN,
                "%s; the blobs it names are checked again, and the manifest sent once more",
                refused);
-        /* The wait of any retry: the call's deadline and a cancel end it. */
-        rc = op_retry_wait(s, op_retry_delay_ms(s, 1, NULL), refused, 1);
+        /* The wait of any retry (so the other pushers' commits are over):
+         * the call's deadline and a cancel end it. */
+        rc = op_retry_next(s, &budget, NULL, refused);
         rc = rc ? rc : blobs_still_there(s, repository, m, refused);
         if (rc == 0) {
             op_log(s, OCIPUSH_LOG_INFO, "%s has every blob: pushing the manifest again",
                    repository);
-            rc = op_manifest_put(s, repository, target, OCIPUSH_MEDIA_TYPE_MANIFEST, json, len,
-                                 digest, &answer);
+            rc = op_manifest_put(s, &budget, repository, target, OCIPUSH_MEDIA_TYPE_MANIFEST, json,
+                                 len, digest, &answer);
         }
     }
     *out_keeps_referrers = answer.keeps_referrers;
@@ -448,8 +452,8 @@ int ocipush_push_run(ocipush_session *s, const ocipush_push *p, const char *repo
         rc = put_first_manifest(s, repository, m, p->tag_count ? p->tags[0] : digest, json, len,
                                 digest, &keeps_referrers);
     for (size_t i = 1; !rc && i < p->tag_count; i++)
-        rc = op_manifest_put(s, repository, p->tags[i], OCIPUSH_MEDIA_TYPE_MANIFEST, json, len,
-                             digest, NULL);
+        rc = op_manifest_put(s, NULL, repository, p->tags[i], OCIPUSH_MEDIA_TYPE_MANIFEST, json,
+                             len, digest, NULL);
     if (!rc)
         op_log(s, OCIPUSH_LOG_INFO, "pushed manifest %s to %s", digest, repository);
     if (!rc && subject && !keeps_referrers)

@@ -106,7 +106,7 @@ long op_retry_delay_ms(ocipush_session *s, int retry, const char *retry_after)
 {
     long ms;
     if (retry_after && op_retry_after_parse(&ms, retry_after, time(NULL)) == 0)
-        return ms;
+        return ms < s->retry_max_ms ? ms : s->retry_max_ms;
     ms = s->retry_base_ms;
     for (int i = 1; i < retry && ms < s->retry_max_ms; i++)
         ms *= 2;
@@ -120,10 +120,27 @@ long op_retry_delay_ms(ocipush_session *s, int retry, const char *retry_after)
     return ms < 0 ? 0 : ms;
 }
 
+op_retry_budget op_retry_budget_of(const ocipush_session *s)
+{
+    return (op_retry_budget){.used = 1, .max = s->retry_attempts};
+}
+
+int op_retry_budget_left(const op_retry_budget *b)
+{
+    return b->used < b->max;
+}
+
+int op_retry_budget_take(op_retry_budget *b)
+{
+    if (!op_retry_budget_left(b))
+        return 0;
+    return b->used++;
+}
+
 /* A cancel ends a wait within this. */
 #define CANCEL_POLL_MS 100L
 
-int op_retry_wait(ocipush_session *s, long ms, const char *why, int retry)
+static int retry_wait(ocipush_session *s, long ms, const char *why, int retry, int retries)
 {
     int64_t left = op_deadline_left_ms(s);
     if (left >= 0 && ms >= left) {
@@ -135,8 +152,7 @@ int op_retry_wait(ocipush_session *s, long ms, const char *why, int retry)
                        "wait before retry %d",
                        why, (long long)s->timeout_ms, ms, retry);
     }
-    op_log(s, OCIPUSH_LOG_INFO, "%s; retry %d of %d in %ld ms", why, retry, s->retry_attempts - 1,
-           ms);
+    op_log(s, OCIPUSH_LOG_INFO, "%s; retry %d of %d in %ld ms", why, retry, retries, ms);
     while (ms > 0 && !op_session_cancelled(s)) {
         long slice = ms < CANCEL_POLL_MS ? ms : CANCEL_POLL_MS;
         struct timespec ts = {.tv_sec = slice / 1000, .tv_nsec = (slice % 1000) * 1000000L};
@@ -145,4 +161,12 @@ int op_retry_wait(ocipush_session *s, long ms, const char *why, int retry)
         ms -= slice;
     }
     return op_session_check_cancel(s);
+}
+
+int op_retry_next(ocipush_session *s, op_retry_budget *b, const char *retry_after, const char *why)
+{
+    int retry = op_retry_budget_take(b);
+    if (!retry)
+        return OP_RETRY_SPENT;
+    return retry_wait(s, op_retry_delay_ms(s, retry, retry_after), why, retry, b->max - 1);
 }

@@ -51,9 +51,12 @@ static int follow_location(op_upload *u, const op_request *req, const op_respons
     return 0;
 }
 
+/* One request of the upload; its retries, if any, are the blob push's. */
 static int exchange(op_upload *u, const op_request *req, op_response *resp)
 {
-    int rc = op_http_perform(u->s, req, resp);
+    op_request with_budget = *req;
+    with_budget.budget = &u->budget;
+    int rc = op_http_perform(u->s, &with_budget, resp);
     u->last_status = resp->status;
     u->last_transient =
         rc == OCIPUSH_E_NETWORK
@@ -235,10 +238,23 @@ static int shrink_chunk(op_upload *u, uint64_t *chunk, uint64_t len, long status
     return 1;
 }
 
+/* Another try for a failed chunk, from the blob push's budget: after the
+ * wait a passing failure asks for; a chunk too large is tried again smaller
+ * at once. 0 to go on, else the failure to report. */
+static int retry_chunk(op_upload *u, int rc)
+{
+    if (!op_retry_budget_left(&u->budget))
+        return rc; /* spent here or by the requests before: give up */
+    if (!u->last_transient)
+        return op_retry_budget_take(&u->budget) ? 0 : rc;
+    int waited = op_retry_next(u->s, &u->budget, op_upload_retry_after(u), "a chunk failed");
+    return waited == OP_RETRY_SPENT ? rc : waited;
+}
+
 /* After a failed chunk at [off, off+len): where to go on from, into *off.
  * 0 to go on, else OP_E_RESTART or the failure itself. */
 static int recover_chunk(op_upload *u, int rc, uint64_t *off, uint64_t len, uint64_t *chunk,
-                         int *retries, int64_t *last_have)
+                         int64_t *last_have)
 {
     long st = u->last_status;
     int too_large = st == 413 || st == 416;
@@ -248,13 +264,9 @@ static int recover_chunk(op_upload *u, int rc, uint64_t *off, uint64_t len, uint
         return OP_E_NO_RANGES;
     if (!too_large && !u->last_transient)
         return rc;
-    u->restart_cause = rc;
-    if (++*retries >= u->s->retry_attempts)
-        return u->last_transient ? OP_E_RESTART : rc;
-    if (u->last_transient &&
-        (rc = op_retry_wait(u->s, op_retry_delay_ms(u->s, *retries, op_upload_retry_after(u)),
-                            "a chunk failed", *retries)))
-        return rc; /* cancelled, or no time left before the deadline */
+    int retry = retry_chunk(u, rc);
+    if (retry)
+        return retry;
     int64_t have = upload_status(u);
     /* distribution answers "0-0" for an empty upload as for a 1-byte one:
      * at offset 0, it means nothing. */
@@ -279,7 +291,6 @@ int op_upload_chunks(op_upload *u, uint64_t *chunk)
 {
     uint64_t size = (uint64_t)u->reader->size;
     uint64_t off = 0;
-    int retries = 0;
     int64_t last_have = -1;
     if (*chunk < u->chunk_min)
         *chunk = u->chunk_min;
@@ -292,7 +303,7 @@ int op_upload_chunks(op_upload *u, uint64_t *chunk)
             off += len;
             continue;
         }
-        rc = recover_chunk(u, rc, &off, len, chunk, &retries, &last_have);
+        rc = recover_chunk(u, rc, &off, len, chunk, &last_have);
         if (rc)
             return rc;
     }

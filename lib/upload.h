@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "reader.h"
+#include "retry.h"
 
 typedef struct op_upload {
     ocipush_session *s;
@@ -17,16 +18,20 @@ typedef struct op_upload {
     long last_status;          /* status of the last request, 0 if none arrived */
     int last_transient;        /* the last failure is worth another try */
     char last_code[32];        /* the registry's first error code in its last answer */
-    int restart_cause;         /* with OP_E_RESTART: the failure that led to it */
     char last_retry_after[64]; /* the Retry-After of the last answer, "" if none */
     int preopened;             /* `location` is a session a mount opened: the next start uses it */
     int prehashed;  /* the expected digest is ocipush's own, from a first read of the source */
     int put_failed; /* the last failure was of the PUT carrying the whole body */
+    /* The tries of the whole blob push, shared by every request and session
+     * of it: made by blob.c, drawn from here, by http.c and by blob.c. */
+    op_retry_budget budget;
 } op_upload;
 
 /* Outcomes of op_upload_* that blob.c acts on; never returned to callers of
  * the public API. */
-#define OP_E_RESTART (-100)   /* the session is unusable: start a new one */
+/* The session is unusable: start a new one. The retry that leads there was
+ * drawn from the budget (and waited for) already, where the chunk failed. */
+#define OP_E_RESTART (-100)
 #define OP_E_NO_RANGES (-101) /* the registry takes no Content-Range PATCH */
 
 /* The Retry-After of the last answer, or NULL. */

@@ -63,7 +63,8 @@ case_503_on_start_retry_after() {
 case_429_on_patch_with_date() {
     local f repo=faults/status-429-patch-1.retrydate-1/b
     f=$(make_file b 300001)
-    push_ok "$repo" "$f" --strategy chunked --chunk-size 100000
+    # A maximum delay above the second asked for: Retry-After is capped by it.
+    push_ok "$repo" "$f" --strategy chunked --chunk-size 100000 --retry-max-delay 5000
     check_eq "PATCHes" 5 "$(requests PATCH "$repo")"
     # Retry-After, a date a second ahead, sets the wait: not the 10 ms policy.
     said "a chunk failed; retry 1 of 3 in [0-9]* ms"
@@ -111,6 +112,66 @@ case_stall_past_timeout() {
     local f repo=faults/stall-patch-3/g
     f=$(make_file g 200001)
     push_ok "$repo" "$f" --strategy chunked --chunk-size 100000 --idle-timeout 1000
+}
+
+# --- one retry budget --------------------------------------------------------------
+
+# sum_bytes METHOD REPO: the request body bytes of METHOD the proxy saw for REPO.
+sum_bytes() {
+    grep "^$1 /v2/$2/" "$LOG" | sed 's/.*bytes_in=\([0-9]*\).*/\1/' | paste -sd+ | bc
+}
+# failed_tries REPO: requests for REPO that failed (no answer, or a 5xx/429).
+failed_tries() { grep -cE "^[A-Z]+ /v2/$1/.* status=(0|429|5[0-9][0-9]) " "$LOG" || true; }
+not_tagged() {
+    registry_tag_exists "$REG" "$1" "$2" && fail "a tag after a failed push" || [[ $? == 1 ]]
+}
+
+# --retries 2 is 3 tries in all for the blob push: a commit that keeps failing
+# is sent 3 times, as a commit, and the body that went by PATCH is not sent
+# again (before: 9 commit PUTs, the body 3 times).
+case_commit_503_budget() {
+    local f rc=0 repo=faults/status-503-put-99/bu
+    f=$(make_file bu 250001)
+    # The config goes first, in chunks: its commit fails, nothing after it.
+    ocipush --retries 2 --strategy chunked --chunk-size 100000 --config "$f" \
+        push "$FAULTS/$repo:v1" "$f" >"$WORK/out" 2>"$WORK/stderr" || rc=$?
+    check_eq "exit status ($(cat "$WORK/stderr"))" 1 "$rc"
+    check_eq "commit PUTs" 3 "$(requests PUT "$repo")"
+    check_eq "upload sessions" 1 "$(requests POST "$repo")"
+    check_eq "body bytes sent" 250001 "$(sum_bytes PATCH "$repo")"
+    not_tagged "$repo" v1
+}
+
+# A server asking for 999999 s waits no longer than --retry-max-delay.
+case_retry_after_capped() {
+    local rc=0 repo=faults/status-429-post-99.retryafter-999999/rc f waits
+    f=$(make_file rc 1000)
+    ocipush -v --retries 2 --retry-max-delay 1000 blob push "$FAULTS/$repo" "$f" \
+        >"$WORK/out" 2>"$WORK/stderr" || rc=$?
+    check_eq "exit status" 1 "$rc"
+    check_eq "POSTs" 3 "$(requests POST "$repo")"
+    waits=$(sed -n 's/.*; retry [0-9]* of 2 in \([0-9]*\) ms$/\1/p' "$WORK/stderr")
+    check_eq "waits logged" 2 "$(grep -c . <<<"$waits")"
+    for w in $waits; do
+        ((w <= 1000)) || fail "a wait of $w ms, over --retry-max-delay 1000: $(cat "$WORK/stderr")"
+    done
+    said "HTTP 429"
+}
+
+# A chunk cut mid-body, then commits that fail: the chunk's retry and the
+# commit's come from one budget, 3 tries in all with --retries 2 (before: the
+# reset, then 6 commit PUTs in 2 more sessions).
+case_budget_shared_by_levels() {
+    local f rc=0 repo=faults/reset-patch-50000.status-503-put-99/bs
+    f=$(make_file bs 250001)
+    ocipush -v --retries 2 --strategy chunked --chunk-size 100000 blob push "$FAULTS/$repo" "$f" \
+        >"$WORK/out" 2>"$WORK/stderr" || rc=$?
+    check_eq "exit status" 1 "$rc"
+    said "a chunk failed; retry 1 of 2"
+    said "PUT answered HTTP 503; retry 2 of 2"
+    check_eq "failed tries in all" 3 "$(failed_tries "$repo")"
+    check_eq "retries in all" 2 "$(grep -c "; retry [0-9]* of 2 in" "$WORK/stderr")"
+    check_eq "commit PUTs" 2 "$(requests PUT "$repo")"
 }
 
 # --- resume -----------------------------------------------------------------------
@@ -239,6 +300,9 @@ run_case "BLOB_UPLOAD_INVALID on a chunk" case_blob_upload_invalid_on_patch
 run_case "gives up after the retries, no tag" case_gives_up_cleanly
 run_case "a non-passing error is not retried" case_401_403_404_not_retried
 run_case "a stall past the idle timeout" case_stall_past_timeout
+run_case "--retries 2: 3 commit PUTs, the body once, no tag" case_commit_503_budget
+run_case "Retry-After: 999999 waits at most --retry-max-delay" case_retry_after_capped
+run_case "a chunk's retry and the commit's share one budget" case_budget_shared_by_levels
 run_case "reset mid-chunk: a new session" case_reset_mid_chunk_new_session
 run_case "a lost answer: resume at the registry's offset" case_lost_answer_resumes
 run_case "reset mid-chunk, pipe replayed from the spool" case_reset_mid_chunk_pipe
