@@ -4,7 +4,7 @@
 
 #include "session.h"
 
-static int64_t now_ms(void)
+int64_t op_now_ms(void)
 {
     struct timespec ts;
     /* Monotonic: a clock set back or forward moves no deadline. */
@@ -20,7 +20,7 @@ op_call op_call_begin(ocipush_session *s)
     s->errmsg[0] = '\0';
     if (!s->in_call) {
         s->in_call = 1;
-        int64_t now = now_ms();
+        int64_t now = op_now_ms();
         s->deadline_ms = s->timeout_ms <= 0                ? 0
                          : s->timeout_ms > INT64_MAX - now ? INT64_MAX
                                                            : now + s->timeout_ms;
@@ -41,14 +41,14 @@ int64_t op_deadline_left_ms(const ocipush_session *s)
 {
     if (!s->deadline_ms)
         return -1;
-    int64_t left = s->deadline_ms - now_ms();
+    int64_t left = s->deadline_ms - op_now_ms();
     return left > 0 ? left : 0;
 }
 
 void op_deadline_expire(ocipush_session *s)
 {
     if (s->deadline_ms)
-        s->deadline_ms = now_ms();
+        s->deadline_ms = op_now_ms();
 }
 
 int op_deadline_fail(ocipush_session *s, const char *when, const char *what, const char *detail)

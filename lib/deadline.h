@@ -21,6 +21,10 @@ typedef struct op_call {
 op_call op_call_begin(ocipush_session *s);
 void op_call_end(op_call *call);
 
+/* CLOCK_MONOTONIC in milliseconds: a clock set back or forward moves no
+ * deadline. */
+int64_t op_now_ms(void);
+
 /* Milliseconds left before the deadline: -1 when there is none, 0 once it
  * has passed. */
 int64_t op_deadline_left_ms(const ocipush_session *s);

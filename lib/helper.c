@@ -17,6 +17,7 @@
 
 #include "alloc.h"
 #include "buf.h"
+#include "deadline.h"
 
 extern char **environ;
 
@@ -41,13 +42,6 @@ static int valid_name(const char *name)
               *c == '-' || *c == '_' || *c == '.'))
             return 0;
     return 1;
-}
-
-static int64_t now_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
 static void close_fd(int *fd)
@@ -151,7 +145,7 @@ static int drain(helper_run *h)
 static int exchange(helper_run *h)
 {
     while (h->out >= 0) {
-        int64_t left = h->deadline_ms - now_ms();
+        int64_t left = h->deadline_ms - op_now_ms();
         if (left <= 0)
             return 1;
         struct pollfd p[2] = {{.fd = h->out, .events = POLLIN}, {.fd = h->in, .events = POLLOUT}};
@@ -181,7 +175,7 @@ static int wait_exit(helper_run *h, int *status)
             *status = -1;
             return 0;
         }
-        int64_t left = h->deadline_ms - now_ms();
+        int64_t left = h->deadline_ms - op_now_ms();
         if (left <= 0)
             return 1;
         poll(NULL, 0, left < pause_ms ? (int)left : pause_ms);
@@ -200,7 +194,7 @@ static int converse(ocipush_session *s, helper_run *h, const char *prog, int *fo
 {
     int64_t timeout =
         s->helper_timeout_ms > 0 ? s->helper_timeout_ms : (int64_t)OP_HELPER_TIMEOUT_MS;
-    h->deadline_ms = now_ms() + timeout;
+    h->deadline_ms = op_now_ms() + timeout;
     int status = 0;
     int why = exchange(h);
     if (!why && wait_exit(h, &status))

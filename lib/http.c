@@ -549,11 +549,8 @@ static int authorization_for(ocipush_session *s, const op_request *req, const ch
  * it is made of the characters a scheme may hold. */
 static int refuse_scheme(ocipush_session *s, const char *doing, const char *url)
 {
-    size_t n = strcspn(url, ":");
-    int quotable = n > 0 && n <= 32 && url[n] == ':';
-    for (size_t i = 0; quotable && i < n; i++)
-        quotable = (url[i] >= 'a' && url[i] <= 'z') || (url[i] >= 'A' && url[i] <= 'Z') ||
-                   (url[i] >= '0' && url[i] <= '9') || strchr("+-.", url[i]);
+    size_t n = op_url_scheme_len(url);
+    int quotable = n > 0 && n <= 32;
     return op_fail(s, OCIPUSH_E_PROTOCOL,
                    "refusing %s to a URL that is not http or https%s%.*s%s: ocipush only "
                    "follows http and https",

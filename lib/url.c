@@ -37,22 +37,29 @@ static int url_split(url_parts *p, const char *url)
 
 /* "scheme:" at the start (RFC 3986: ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )).
  * A "://" later on, in a query say, does not make a URL absolute. */
-static int has_scheme(const char *s)
+size_t op_url_scheme_len(const char *s)
 {
     if (!isalpha((unsigned char)s[0]))
         return 0;
     const char *c = s;
     while (isalnum((unsigned char)*c) || *c == '+' || *c == '-' || *c == '.')
         c++;
-    return *c == ':';
+    return *c == ':' ? (size_t)(c - s) : 0;
 }
 
-static int has_control_or_space(const char *s)
+static int has_scheme(const char *s)
+{
+    return op_url_scheme_len(s) > 0;
+}
+
+/* Printable ASCII only (no space, control or non-ASCII byte): what may reach
+ * curl's request line, and what an error message may quote. */
+static int printable_ascii(const char *s)
 {
     for (; *s; s++)
-        if ((unsigned char)*s <= 0x20 || *s == 0x7f)
-            return 1;
-    return 0;
+        if ((unsigned char)*s <= 0x20 || (unsigned char)*s >= 0x7f)
+            return 0;
+    return 1;
 }
 
 int op_url_resolve(char **out, const char *base, const char *location)
@@ -60,7 +67,7 @@ int op_url_resolve(char **out, const char *base, const char *location)
     url_parts b;
     op_buf r = {0};
     int rc = 0;
-    if (!location || !*location || has_control_or_space(location) || url_split(&b, base))
+    if (!location || !*location || !printable_ascii(location) || url_split(&b, base))
         return OCIPUSH_E_INVALID;
     /* Without a scheme, a ':' in the first segment is malformed (RFC 3986
      * 4.2), e.g. "://x" or a scheme with a bad character. */
@@ -188,12 +195,7 @@ int op_url_is_http(const char *url)
         return 0;
     int http = (p.scheme_len == 4 && strncasecmp(p.scheme, "http", 4) == 0) ||
                (p.scheme_len == 5 && strncasecmp(p.scheme, "https", 5) == 0);
-    /* Printable ASCII only: what reaches curl's request line, and what an
-     * error message may quote. */
-    for (const char *c = url; http && *c; c++)
-        if ((unsigned char)*c <= 0x20 || (unsigned char)*c >= 0x7f)
-            http = 0;
-    return http;
+    return http && printable_ascii(url);
 }
 
 static int parse_u64(const char **p, uint64_t *out)

@@ -28,6 +28,10 @@ int op_url_same_origin(const char *a, const char *b);
  * URLs ocipush ever requests (upload Locations, redirects, token realms). */
 int op_url_is_http(const char *url);
 
+/* The length of the RFC 3986 scheme `url` starts with (before its ':'), 0
+ * when it has none. */
+size_t op_url_scheme_len(const char *url);
+
 /* Parse an upload Range header: "0-N", "bytes=0-N", and Quay's "0--1" or
  * "bytes=0--1" for an empty upload. On success *out_next is the offset of
  * the next byte the registry expects (N+1, or 0 for an empty upload).

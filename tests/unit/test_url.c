@@ -66,6 +66,10 @@ static void test_resolve(void)
     expect_resolve(UPLOADS, "u?redirect=https://cdn.example/z",
                    UPLOADS "u?redirect=https://cdn.example/z");
 
+    /* Printable ASCII only: a raw non-ASCII byte (UTF-8 here) or DEL never
+     * reaches a request line. */
+    expect_resolve_fails(UPLOADS, "/v2/r/blobs/uploads/\xc3\xa9");
+    expect_resolve_fails(UPLOADS, "/v2/r/blobs/uploads/a\x7f");
     expect_resolve_fails(UPLOADS, NULL);
     expect_resolve_fails(UPLOADS, "");
     expect_resolve_fails(UPLOADS, "/a b");
