@@ -15,86 +15,13 @@
 #include "alloc.h"
 #include "buf.h"
 #include "digest.h"
+#include "file.h"
 #include "helper.h"
 #include "json.h"
 #include "reference.h"
 #include "session.h"
 
 #define MAX_CONFIG_BYTES (4u << 20)
-
-/* A secret file's text: room for `need` more bytes, moved (never realloc'd,
- * which would leave a copy behind) and the old block wiped. */
-static int grow_secret(op_buf *b, size_t need)
-{
-    if (b->len + need + 1 <= b->cap)
-        return 0;
-    size_t cap = b->cap ? b->cap * 2 : 8192;
-    while (cap < b->len + need + 1)
-        cap *= 2;
-    char *data = op_malloc(cap);
-    if (!data)
-        return OCIPUSH_E_NOMEM;
-    if (b->len)
-        memcpy(data, b->data, b->len);
-    op_free_secret(b->data, b->cap);
-    b->data = data;
-    b->cap = cap;
-    return 0;
-}
-
-static void free_text(op_buf *b)
-{
-    op_free_secret(b->data, b->cap);
-    b->data = NULL;
-    b->len = b->cap = 0;
-}
-
-/* Read a whole small file into `out` (sized from fstat, so it is read in
- * one piece); free it with free_text(). 0, CONFIG_ABSENT (open() said
- * ENOENT: nothing else counts as absent), OCIPUSH_E_IO with errno set by the
- * call that failed, OCIPUSH_E_NOMEM. */
-#define CONFIG_ABSENT 1
-static int read_file(const char *path, op_buf *out)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-    if (fd < 0)
-        return errno == ENOENT ? CONFIG_ABSENT : OCIPUSH_E_IO;
-    struct stat st;
-    int rc = fstat(fd, &st) != 0 ? OCIPUSH_E_IO : 0;
-    if (!rc && (st.st_size < 0 || st.st_size > MAX_CONFIG_BYTES)) {
-        errno = EFBIG;
-        rc = OCIPUSH_E_IO;
-    }
-    /* A byte more than its size: the read that finds the end needs room. */
-    rc = rc ? rc : grow_secret(out, (size_t)st.st_size + 1);
-    while (!rc) {
-        if (out->len > MAX_CONFIG_BYTES) { /* it grew past the cap */
-            errno = EFBIG;
-            rc = OCIPUSH_E_IO;
-            break;
-        }
-        if (out->len + 1 == out->cap && (rc = grow_secret(out, 4096)))
-            break;
-        size_t room = out->cap - out->len - 1;
-        if (room > MAX_CONFIG_BYTES + 1 - out->len)
-            room = MAX_CONFIG_BYTES + 1 - out->len;
-        ssize_t n = read(fd, out->data + out->len, room);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            rc = OCIPUSH_E_IO;
-        else if (n == 0)
-            break;
-        else
-            out->len += (size_t)n;
-    }
-    if (!rc)
-        out->data[out->len] = '\0';
-    int saved = errno;
-    close(fd);
-    errno = saved;
-    return rc;
-}
 
 /* $DOCKER_CONFIG/config.json, else ~/.docker/config.json. */
 static int docker_config_path(op_buf *out)
@@ -173,22 +100,20 @@ static int from_auth_field(ocipush_session *s, const op_docker_entry *e, const c
 /* One config file: 0 with *found set; an absent file is not an error. */
 static int from_config(ocipush_session *s, const char *path, int *found)
 {
-    op_buf text = {0};
+    char *text = NULL, why[OP_FILE_WHY_SIZE];
+    size_t len = 0;
+    int absent = 0;
     op_docker_entry e;
     *found = 0;
-    int rc = read_file(path, &text);
-    if (rc == CONFIG_ABSENT) {
-        free_text(&text);
+    /* One that is there and cannot be read (a FIFO, a directory, too
+     * large) fails, rather than pass for no credentials. */
+    int rc = op_file_read_whole(path, MAX_CONFIG_BYTES, 1, &text, &len, &absent, why);
+    if (rc)
+        return op_fail(s, rc, "cannot read %s: %s", path, why);
+    if (absent)
         return 0;
-    }
-    if (rc) {
-        int saved = errno;
-        free_text(&text);
-        return op_fail(s, rc, "cannot read %s: %s", path,
-                       rc == OCIPUSH_E_NOMEM ? "out of memory" : strerror(saved));
-    }
-    rc = op_json_docker_lookup(&e, text.data ? text.data : "", text.len, s->registry);
-    free_text(&text);
+    rc = op_json_docker_lookup(&e, text, len, s->registry);
+    op_free_secret(text, len);
     if (rc)
         return op_fail(s, rc, "%s is not a docker config file (JSON)", path);
     if (e.helper)
@@ -277,8 +202,9 @@ static int write_private(const char *path, const char *text)
 
 static int update_docker_config(const char *registry, const char *auth_b64, int *found)
 {
-    op_buf path = {0}, text = {0};
-    char *updated = NULL;
+    op_buf path = {0};
+    char *text = NULL, *updated = NULL, why[OP_FILE_WHY_SIZE];
+    size_t len = 0;
     int rc = docker_config_path(&path);
     if (!rc) {
         /* The directory, if new, is private too. */
@@ -289,18 +215,16 @@ static int update_docker_config(const char *registry, const char *auth_b64, int 
         *slash = '/';
     }
     int absent = 0;
-    if (!rc && (rc = read_file(path.data, &text)) == CONFIG_ABSENT) {
-        absent = 1;
-        rc = 0;
-    }
+    if (!rc) /* errno, on a failure, for the caller */
+        rc = op_file_read_whole(path.data, MAX_CONFIG_BYTES, 1, &text, &len, &absent, why);
     if (!rc)
-        rc = op_json_docker_update(&updated, found, absent || !text.len ? NULL : text.data,
-                                   text.len, registry, auth_b64);
+        rc = op_json_docker_update(&updated, found, absent || !len ? NULL : text, len, registry,
+                                   auth_b64);
     if (!rc)
         rc = write_private(path.data, updated);
     op_free_secret(updated, updated ? strlen(updated) : 0);
     op_buf_free(&path);
-    free_text(&text);
+    op_free_secret(text, len);
     return rc;
 }
 

@@ -3,7 +3,6 @@
 #include "layout.h"
 
 #include <errno.h>
-#include <inttypes.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,12 +13,13 @@
 #include "alloc.h"
 #include "json.h"
 #include "digest.h"
+#include "file.h"
 #include "manifest.h"
 
 /* Caps on what is read whole, against a file that would take all memory:
  * far above a real index (60,000 tags make 13 MB) or manifest. */
-#define MAX_INDEX_BYTES ((int64_t)256 << 20)
-#define MAX_MANIFEST_BYTES ((int64_t)8 << 20)
+#define MAX_INDEX_BYTES ((size_t)256 << 20)
+#define MAX_MANIFEST_BYTES ((size_t)8 << 20)
 
 /* read_whole(): the file is not there. */
 #define FILE_ABSENT 1
@@ -130,12 +130,15 @@ int op_layout_blob_exists(ocipush_session *s, const char *digest, int *out_exist
     return 0;
 }
 
-/* A temporary file beside its final place, so the rename is atomic. */
-static int open_temp(op_buf *path, const ocipush_session *s, const char *dir)
+/* A temporary file beside its final place, so the rename is atomic: 0 with
+ * *fd, OCIPUSH_E_NOMEM (no path), OCIPUSH_E_IO with errno from mkostemp. */
+static int open_temp(op_buf *path, const ocipush_session *s, const char *dir, int *fd)
 {
+    *fd = -1;
     if (op_buf_printf(path, "%s/%s/.ocipush-XXXXXX", s->layout_dir, dir))
-        return -1;
-    return mkostemp(path->data, O_CLOEXEC);
+        return OCIPUSH_E_NOMEM;
+    *fd = mkostemp(path->data, O_CLOEXEC);
+    return *fd < 0 ? OCIPUSH_E_IO : 0;
 }
 
 /* fsync, close and rename into place; the temporary file goes on failure. */
@@ -155,10 +158,12 @@ int op_layout_put_blob(ocipush_session *s, op_reader *r, const char *expected)
 {
     op_buf temp = {0}, final = {0};
     unsigned char buf[64 * 1024];
-    int fd = open_temp(&temp, s, "blobs/sha256");
-    int rc = fd < 0 ? op_fail(s, OCIPUSH_E_IO, "cannot write in %s/blobs/sha256: %s", s->layout_dir,
-                              strerror(errno))
-                    : 0;
+    int fd;
+    int rc = open_temp(&temp, s, "blobs/sha256", &fd);
+    if (rc == OCIPUSH_E_NOMEM)
+        rc = op_fail(s, rc, "out of memory");
+    else if (rc)
+        rc = op_fail(s, rc, "cannot write in %s/blobs/sha256: %s", s->layout_dir, strerror(errno));
     size_t n = 1;
     while (!rc && n > 0) {
         rc = op_reader_read(r, buf, sizeof buf, &n);
@@ -189,8 +194,13 @@ static int put_bytes(ocipush_session *s, const char *dir, const char *final, con
                      size_t len)
 {
     op_buf temp = {0};
-    int fd = open_temp(&temp, s, dir);
-    int bad = fd < 0;
+    int fd;
+    int rc = open_temp(&temp, s, dir, &fd);
+    if (rc == OCIPUSH_E_NOMEM) {
+        op_buf_free(&temp);
+        return op_fail(s, rc, "out of memory");
+    }
+    int bad = rc != 0;
     if (!bad && write_all(fd, data, len)) {
         int saved = errno;
         close(fd);
@@ -200,56 +210,32 @@ static int put_bytes(ocipush_session *s, const char *dir, const char *final, con
     } else if (!bad) {
         bad = publish(fd, temp.data, final) != 0;
     }
-    int rc = bad ? op_fail(s, OCIPUSH_E_IO, "cannot write %s: %s", final, strerror(errno)) : 0;
+    rc = bad ? op_fail(s, OCIPUSH_E_IO, "cannot write %s: %s", final, strerror(errno)) : 0;
     op_buf_free(&temp);
     return rc;
 }
 
-/* The rest of an open file into `out`, failing (not stopping) past `cap`. */
-static int read_rest(ocipush_session *s, int fd, const char *path, int64_t cap, op_buf *out)
+/* The whole of a layout file into `out`: 0, FILE_ABSENT when there is none
+ * (open() said ENOENT: file.h), or the failure recorded on the session. */
+static int read_whole(ocipush_session *s, const char *path, size_t cap, op_buf *out)
 {
-    char chunk[64 * 1024];
-    for (;;) {
-        ssize_t n = read(fd, chunk, sizeof chunk);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return op_fail(s, OCIPUSH_E_IO, "cannot read %s: %s", path, strerror(errno));
-        if (n == 0)
-            return 0;
-        if ((int64_t)(out->len + (size_t)n) > cap)
-            return op_fail(s, OCIPUSH_E_IO, "cannot read %s: it grew past %" PRId64 " bytes", path,
-                           cap);
-        if (op_buf_append(out, chunk, (size_t)n))
-            return op_fail(s, OCIPUSH_E_NOMEM, "out of memory reading %s", path);
+    char *data = NULL, why[OP_FILE_WHY_SIZE];
+    size_t len = 0;
+    int absent = 0;
+    int rc = op_file_read_whole(path, cap, 0, &data, &len, &absent, why);
+    if (rc)
+        return op_fail(s, rc, "cannot read %s: %s", path, why);
+    if (absent)
+        return FILE_ABSENT;
+    if (!out->data) { /* taken over as it is */
+        out->data = data;
+        out->len = len;
+        out->cap = len + 1;
+        return 0;
     }
-}
-
-/* The whole of a layout file: 0, FILE_ABSENT when there is none, or the
- * failure recorded on the session. Only open() saying ENOENT means absent:
- * a file that is there and cannot be read (not a regular file, too large,
- * an I/O error, no memory) is an error, whatever errno an earlier call left. */
-static int read_whole(ocipush_session *s, const char *path, int64_t cap, op_buf *out)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-    if (fd < 0)
-        return errno == ENOENT
-                   ? FILE_ABSENT
-                   : op_fail(s, OCIPUSH_E_IO, "cannot read %s: %s", path, strerror(errno));
-    struct stat st;
-    int rc = 0;
-    if (fstat(fd, &st) != 0)
-        rc = op_fail(s, OCIPUSH_E_IO, "cannot read %s: %s", path, strerror(errno));
-    else if (!S_ISREG(st.st_mode))
-        rc = op_fail(s, OCIPUSH_E_IO, "cannot read %s: not a regular file", path);
-    else if ((int64_t)st.st_size > cap)
-        rc = op_fail(s, OCIPUSH_E_IO,
-                     "cannot read %s: it has %" PRId64 " bytes, more than the %" PRId64
-                     " ocipush reads",
-                     path, (int64_t)st.st_size, cap);
-    rc = rc ? rc : read_rest(s, fd, path, cap, out);
-    close(fd);
-    return rc;
+    rc = op_buf_append(out, data, len);
+    op_free(data);
+    return rc ? op_fail(s, rc, "out of memory reading %s", path) : 0;
 }
 
 int op_layout_put_manifest(ocipush_session *s, const char *tag, const char *media_type,

@@ -15,6 +15,7 @@
 
 #include "alloc.h"
 #include "buf.h"
+#include "file.h"
 #include "ocipush.h"
 #include "source.h"
 
@@ -41,21 +42,20 @@ static int file_open(void *ud, const char **why)
     struct stat st;
     if (f->fd >= 0)
         return 0;
-    int fd = open(f->path, O_RDONLY | O_CLOEXEC);
+    /* Never waited on: what is at the path now may be a FIFO. */
+    int fd = op_file_open_regular(f->path, &st);
+    if (fd == OP_FILE_NOT_REGULAR)
+        return open_failed(f, OCIPUSH_E_SOURCE, "the path no longer names a regular file", why);
     if (fd < 0)
         return open_failed(f, OCIPUSH_E_IO, strerror(errno), why);
     int rc = 0;
-    if (fstat(fd, &st) != 0)
-        rc = open_failed(f, OCIPUSH_E_IO, strerror(errno), why);
-    else if (!S_ISREG(st.st_mode) || st.st_dev != f->dev || st.st_ino != f->ino)
+    if (st.st_dev != f->dev || st.st_ino != f->ino)
         rc = open_failed(f, OCIPUSH_E_SOURCE, "the path names another file than when it was given",
                          why);
     else if (st.st_size != f->size)
         rc = open_failed(f, OCIPUSH_E_SOURCE, "the file's size changed since it was given", why);
     if (rc) {
-        int saved = errno;
         close(fd);
-        errno = saved;
         return rc;
     }
     f->fd = fd;

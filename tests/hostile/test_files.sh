@@ -16,11 +16,13 @@ BIN=$WORK/bin
 # A push that hangs must fail its case, not the whole run: the bound is a
 # guard, never what a case asserts.
 # shellcheck disable=SC2086 # the wrapper is a command line, split on purpose
+# BOUND (seconds) may set another bound; -k: a push stuck where SIGTERM
+# does not reach is killed too.
 bounded_ocipush() {
     local -n _brc=$1
     shift
     _brc=0
-    timeout 120 ${OCIPUSH_TEST_WRAPPER:-} "$OCIPUSH" "$@" >"$WORK/out" 2>"$WORK/err" || _brc=$?
+    timeout -k 10 "${BOUND:-120}" ${OCIPUSH_TEST_WRAPPER:-} "$OCIPUSH" "$@" >"$WORK/out" 2>"$WORK/err" || _brc=$?
 }
 
 # index_of_tags FILE N: an index.json with N tagged entries t0..t(N-1).
@@ -121,6 +123,40 @@ case_unreadable_index() {
     if compgen -G "$lay/.ocipush-*" >/dev/null; then fail "temporary files left in $lay"; fi
 }
 
+# An index.json that is a FIFO (no writer will ever come): the push fails
+# at once, naming it, rather than wait in open() past every deadline; the
+# FIFO stays. (timeout 60 stops the old behaviour, a hang, from holding up
+# the run: a bound, not a timing check.)
+case_fifo_index() {
+    local lay=$WORK/fifo-layout f rc
+    f=$(make_file fifo-index.bin 2000)
+    run_ocipush rc --oci-layout "$lay" push app:v1 "$f"
+    check_eq "exit status (first)" 0 "$rc"
+    rm "$lay/index.json"
+    mkfifo "$lay/index.json"
+    BOUND=60 bounded_ocipush rc --oci-layout "$lay" push app:v2 "$f"
+    check_eq "exit status" 1 "$rc"
+    grep -q "cannot read $lay/index.json: not a regular file" "$WORK/err" || fail "unclear: $(cat "$WORK/err")"
+    [[ -p $lay/index.json ]] || fail "index.json is no longer the FIFO: $(stat_of "$lay/index.json")"
+    if compgen -G "$lay/.ocipush-*" >/dev/null; then fail "temporary files left in $lay"; fi
+}
+
+# A docker config.json that is a FIFO: the push fails, naming it, before it
+# sends anything, as for any config that is there and cannot be read (only
+# one that is not there means no credentials: taking an unreadable one for
+# none would push anonymously, or with helm's credentials, unasked).
+case_fifo_docker_config() {
+    local f rc
+    f=$(make_file fifo-config.bin 1000)
+    mkdir -p "$DOCKER_CONFIG"
+    mkfifo "$DOCKER_CONFIG/config.json"
+    BOUND=60 bounded_ocipush rc --plain-http push "$H/files/fifoconfig:v1" "$f"
+    check_eq "exit status" 1 "$rc"
+    grep -q "cannot read $DOCKER_CONFIG/config.json: not a regular file" "$WORK/err" ||
+        fail "unclear: $(cat "$WORK/err")"
+    check_eq "requests sent" 0 "$(wc -l <"$OCIPUSH_TEST_HOSTILE_LOG")"
+}
+
 # helper NAME BODY: docker-credential-NAME on PATH, named for the hostile
 # registry in the docker config.
 helper() {
@@ -196,6 +232,8 @@ EOF
 
 run_case "a layout with 60,000 tags takes one more and keeps them" case_sixty_thousand_tags
 run_case "an index.json that cannot be read fails the push and stays" case_unreadable_index
+run_case "an index.json that is a FIFO fails the push without waiting on it" case_fifo_index
+run_case "a docker config.json that is a FIFO fails the push without waiting on it" case_fifo_docker_config
 run_case "a credential helper that prints without end" case_helper_that_floods
 run_case "a credential helper that does not read its input" case_helper_that_does_not_read
 run_case "a credential helper inherits no descriptor of ocipush" case_helper_inherits_nothing

@@ -44,7 +44,10 @@ static char scratch[1024];
 static const char *secrets[8];
 static size_t secret_count;
 static int secret_leaks;
-static size_t fail_above; /* allocations larger than this fail; 0: none */
+static size_t fail_above;  /* allocations larger than this fail; 0: none */
+static char ocipush_hooks; /* the user data ocipush's allocations come with */
+static long fail_at;       /* ocipush's allocation that fails, from 1; 0: none */
+static long allocations;   /* of ocipush's, while fail_at is set */
 
 static void look_for_secrets(const unsigned char *p, size_t n, const char *how)
 {
@@ -57,8 +60,9 @@ static void look_for_secrets(const unsigned char *p, size_t n, const char *how)
 
 static void *t_malloc(size_t n, void *ud)
 {
-    (void)ud;
     if (fail_above && n > fail_above)
+        return NULL;
+    if (fail_at && ud == &ocipush_hooks && ++allocations == fail_at)
         return NULL;
     unsigned char *b = malloc(n + HEADER);
     if (!b)
@@ -654,11 +658,101 @@ static void test_layout_hashes_what_it_writes(void)
     ocipush_session_free(s);
 }
 
+/* Each of ocipush's allocations in a layout push (a blob, then a manifest)
+ * failing in turn, each time into a new layout: the push fails with
+ * OCIPUSH_E_NOMEM, never OCIPUSH_E_IO with whatever errno an earlier call
+ * left (the temporary file's path), or it succeeds. */
+static void test_layout_each_allocation_fails(void)
+{
+    static const char blob[] = "a blob for the layout, pushed while allocations fail";
+    char m[1024], got[OCIPUSH_DIGEST_BUFSIZE], name[64];
+    snprintf(m, sizeof m, "%s}", manifest_head);
+    mkdir(path_of("lay-each"), 0755);
+    int bad = 0;
+    for (long n = 1; n < 100000 && bad < 5; n++) {
+        ocipush_session *s = NULL;
+        ocipush_source *src = NULL;
+        snprintf(name, sizeof name, "lay-each/%ld", n);
+        if (!CHECK_EQ_INT(ocipush_session_new_layout(&s, path_of(name)), 0) ||
+            !CHECK_EQ_INT(ocipush_source_new_memory(&src, blob, sizeof blob - 1, 0), 0)) {
+            ocipush_session_free(s);
+            return;
+        }
+        allocations = 0;
+        fail_at = n;
+        errno = ENOENT;
+        uint64_t size = 0;
+        int rc = ocipush_blob_push(s, "app", src, NULL, got, &size);
+        if (!rc) {
+            errno = ENOENT;
+            rc = ocipush_manifest_push_raw(s, "app", "each", NULL, m, strlen(m), NULL);
+        }
+        fail_at = 0;
+        if (rc != 0 && rc != OCIPUSH_E_NOMEM) {
+            bad++;
+            CHECK_EQ_INT(rc, OCIPUSH_E_NOMEM);
+            fprintf(stderr, "    allocation %ld failing: %s\n", n, ocipush_session_errmsg(s));
+        }
+        ocipush_source_free(src);
+        ocipush_session_free(s);
+        if (allocations < n) { /* none failed: each one was tried */
+            CHECK_EQ_INT(rc, 0);
+            CHECK(n > 10);
+            break;
+        }
+    }
+}
+
+/* ---- paths that turn into FIFOs ---- */
+
+static void waited_on_a_fifo(int sig)
+{
+    static const char msg[] = "not ok - the push waited on a FIFO (opened without O_NONBLOCK)\n";
+    (void)sig;
+    ssize_t ignored = write(2, msg, sizeof msg - 1);
+    (void)ignored;
+    _exit(1);
+}
+
+/* A file source whose path is a FIFO by the time the push reads it (it was
+ * a regular file when the source was made): the push fails, naming the path,
+ * and does not wait for a writer. The alarm bounds the case (it ends the
+ * program, rather than the test run's timeout); it asserts no timing. */
+static void test_source_becomes_fifo(void)
+{
+    ocipush_session *s = NULL;
+    if (!CHECK_EQ_INT(ocipush_session_new_layout(&s, path_of("lay-fifo")), 0))
+        return;
+    char *path = path_of("becomes-fifo");
+    write_file(path, "the bytes the source was made for", 0600);
+    ocipush_source *src = NULL;
+    if (!CHECK_EQ_INT(ocipush_source_new_file(&src, path), 0)) {
+        ocipush_session_free(s);
+        return;
+    }
+    CHECK(unlink(path) == 0);
+    CHECK(mkfifo(path, 0600) == 0);
+    char got[OCIPUSH_DIGEST_BUFSIZE];
+    uint64_t size = 0;
+    signal(SIGALRM, waited_on_a_fifo);
+    alarm(20);
+    int rc = ocipush_blob_push(s, "app", src, NULL, got, &size);
+    alarm(0);
+    signal(SIGALRM, SIG_DFL);
+    CHECK(rc == OCIPUSH_E_SOURCE || rc == OCIPUSH_E_IO);
+    const char *msg = ocipush_session_errmsg(s);
+    if (!CHECK(strstr(msg, path) != NULL))
+        fprintf(stderr, "    message: %s\n", msg);
+    CHECK_EQ_INT(temporaries_left(path_of("lay-fifo/blobs/sha256")), 0);
+    ocipush_source_free(src);
+    ocipush_session_free(s);
+}
+
 int main(int argc, char **argv)
 {
     cJSON_Hooks hooks = {c_malloc, c_free};
     cJSON_InitHooks(&hooks);
-    ocipush_set_allocator(t_malloc, t_realloc, t_free, NULL);
+    ocipush_set_allocator(t_malloc, t_realloc, t_free, &ocipush_hooks);
     /* What this program inherited is its own business, not ocipush's: it
      * must not be taken for a descriptor ocipush let a helper inherit. */
     for (int fd = 3; fd < 1024; fd++)
@@ -692,6 +786,8 @@ int main(int argc, char **argv)
         {"layout-nomem", test_layout_index_without_memory},
         {"layout-write-fails", test_layout_failed_write_closes},
         {"layout-hashes-written", test_layout_hashes_what_it_writes},
+        {"layout-each-allocation", test_layout_each_allocation_fails},
+        {"source-becomes-fifo", test_source_becomes_fifo},
     };
     /* One test by name (argv[1]), or all of them. */
     for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++)
