@@ -12,8 +12,8 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <libgen.h>
+#include <pthread.h>
 #include <signal.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +32,8 @@ typedef struct cli {
     const char *ca_file, *cert_file, *key_file, *username, *password, *config, *artifact_type;
     const char *subject;
     const char *layout; /* --oci-layout DIR: push there instead of a registry */
-    char *password_buf;
+    char *password_buf; /* --password-stdin's line, wiped before it is freed */
+    size_t password_cap;
     ocipush_strategy strategy;
     uint64_t chunk_size;
     long retries, retry_delay, retry_max_delay, connect_timeout, idle_timeout, concurrency;
@@ -208,55 +209,115 @@ static int fail(ocipush_session *s, int rc, const char *doing)
 /* SIGINT and SIGTERM cancel the session at work (its open upload sessions
  * are deleted, nothing is tagged), and the command then exits 128 + the
  * signal. With no session at work there is nothing to undo: exit at once.
- * A second signal does not wait for the cleanup either. */
-static _Atomic(ocipush_session *) working;
-static volatile sig_atomic_t caught;
-_Static_assert(ATOMIC_POINTER_LOCK_FREE == 2, "the signal handler needs a lock-free pointer");
+ * A second signal does not wait for the cleanup either.
+ *
+ * No handler: main() blocks the signals before any library call or thread
+ * (every thread inherits the mask: libcurl's resolver, the push's workers),
+ * and one thread takes them with sigwait(). It cancels under `guard`, and
+ * session_done() forgets the session under `guard` before it frees it: a
+ * cancel and the free never overlap. */
+static pthread_mutex_t guard = PTHREAD_MUTEX_INITIALIZER;
+static ocipush_session *working; /* guarded */
+static int caught;               /* guarded: the signal that cancelled it */
+static int over;                 /* guarded: the command's status stands */
+static sigset_t waited;          /* SIGINT and SIGTERM unless ignored at start */
+static int wake_sig;             /* one of `waited`: stop_signals() sends it */
+static pthread_t waiter;
+static int waiter_on;
 
-static void on_signal(int sig)
+static void *wait_signals(void *arg)
 {
-    ocipush_session *s = atomic_load(&working);
-    if (!s || caught)
-        _exit(128 + sig);
-    caught = sig;
-    ocipush_session_cancel(s);
-}
-
-/* A signal ignored when ocipush starts (SIGINT in a background job of a
- * script, nohup) stays ignored. */
-static void catch_signals(void)
-{
-    static const int sigs[] = {SIGINT, SIGTERM};
-    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
-        struct sigaction old, sa = {.sa_handler = on_signal, .sa_flags = SA_RESTART};
-        sigemptyset(&sa.sa_mask);
-        if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
-            sigaction(sigs[i], &sa, NULL);
+    (void)arg;
+    for (;;) {
+        int sig = 0;
+        if (sigwait(&waited, &sig) != 0)
+            continue;
+        pthread_mutex_lock(&guard);
+        if (over) { /* the command is over: what it did stands */
+            pthread_mutex_unlock(&guard);
+            return NULL;
+        }
+        if (!working || caught)
+            _exit(128 + sig);
+        caught = sig;
+        ocipush_session_cancel(working);
+        pthread_mutex_unlock(&guard);
     }
 }
 
-/* The command is over, what it did stands: from here a signal stays
- * blocked (the handler, on this thread, must not be using the session as it
- * is freed; no other thread is left), and the command's status is the
- * exit status. */
+/* First thing in main(). A signal ignored when ocipush starts (SIGINT in a
+ * background job of a script, nohup) stays ignored. */
+static void catch_signals(void)
+{
+    static const int sigs[] = {SIGINT, SIGTERM};
+    sigemptyset(&waited);
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+        struct sigaction old;
+        if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN) {
+            sigaddset(&waited, sigs[i]);
+            wake_sig = sigs[i];
+        }
+    }
+    if (!wake_sig)
+        return;
+    if (pthread_sigmask(SIG_BLOCK, &waited, NULL) != 0)
+        return;
+    waiter_on = pthread_create(&waiter, NULL, wait_signals, NULL) == 0;
+    if (!waiter_on) /* no cancel then, but the signals still end ocipush */
+        pthread_sigmask(SIG_UNBLOCK, &waited, NULL);
+}
+
+/* The last thing in main(): the waiting thread ends (a signal from here on
+ * stays blocked, and the command's status is the exit status). */
+static void stop_signals(void)
+{
+    if (!waiter_on)
+        return;
+    pthread_mutex_lock(&guard);
+    over = 1;
+    pthread_mutex_unlock(&guard);
+    pthread_kill(waiter, wake_sig);
+    pthread_join(waiter, NULL);
+    waiter_on = 0;
+}
+
+/* A session just made: from here a signal cancels it. */
+static void session_working(ocipush_session *s)
+{
+    pthread_mutex_lock(&guard);
+    working = s;
+    pthread_mutex_unlock(&guard);
+}
+
+/* The command is over, what it did stands: a signal from here on is not
+ * acted on, and the command's status is the exit status. Once `guard` is
+ * released no cancel can be using the session: free it. */
 static void session_done(ocipush_session *s)
 {
-    sigset_t block;
-    sigemptyset(&block);
-    sigaddset(&block, SIGINT);
-    sigaddset(&block, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &block, NULL);
-    atomic_store(&working, NULL);
+    pthread_mutex_lock(&guard);
+    working = NULL;
+    over = 1;
+    pthread_mutex_unlock(&guard);
     ocipush_session_free(s);
+}
+
+/* The signal that cancelled the command, or 0. */
+static int cancelled_by(void)
+{
+    pthread_mutex_lock(&guard);
+    int sig = caught;
+    pthread_mutex_unlock(&guard);
+    return sig;
 }
 
 /* The status of a command that failed: 128 + the signal that cancelled it. */
 static int failed(ocipush_session *s, int rc, const char *doing)
 {
-    if (caught) {
+    int sig = cancelled_by();
+    if (sig) {
         fprintf(stderr, "ocipush: %s cancelled by %s\n", doing,
-                caught == SIGINT ? "SIGINT" : "SIGTERM");
-        return 128 + caught;
+                sig == SIGINT ? "SIGINT" : "SIGTERM");
+        return 128 + sig;
     }
     return fail(s, rc, doing);
 }
@@ -333,8 +394,10 @@ static int parse_count(const char *s, long *out)
 
 static int read_password_stdin(cli *c)
 {
-    size_t cap = 0;
-    ssize_t n = getline(&c->password_buf, &cap, stdin);
+    /* Unbuffered: no copy of the password is left in stdin's buffer (nothing
+     * else reads standard input with --password-stdin). */
+    setvbuf(stdin, NULL, _IONBF, 0);
+    ssize_t n = getline(&c->password_buf, &c->password_cap, stdin);
     if (n < 0)
         return -1;
     while (n > 0 && (c->password_buf[n - 1] == '\n' || c->password_buf[n - 1] == '\r'))
@@ -359,6 +422,10 @@ static int make_session(const cli *c, const char *registry, ocipush_session **ou
         fprintf(stderr, "ocipush: invalid registry '%s': %s\n", registry, ocipush_strerror(rc));
         return rc == OCIPUSH_E_INVALID ? EXIT_USAGE : 1;
     }
+    /* At work from here: a signal during the credential lookup cancels the
+     * session (the helper is waited for), it does not end ocipush under a
+     * running helper. */
+    session_working(s);
     ocipush_session_set_log_callback(s, on_log, c->verbose ? OCIPUSH_LOG_DEBUG : OCIPUSH_LOG_WARN,
                                      NULL);
     ocipush_session_set_plain_http(s, c->plain_http);
@@ -375,23 +442,22 @@ static int make_session(const cli *c, const char *registry, ocipush_session **ou
                                         20))) {
         fprintf(stderr, "ocipush: invalid --chunk-size or retry settings: %s\n",
                 ocipush_strerror(rc));
-        ocipush_session_free(s);
+        session_done(s);
         return rc == OCIPUSH_E_INVALID ? EXIT_USAGE : 1;
     }
     if ((c->ca_file && (rc = ocipush_session_set_ca_file(s, c->ca_file))) ||
         (c->cert_file && (rc = ocipush_session_set_client_cert(s, c->cert_file, c->key_file))) ||
         (c->username && (rc = ocipush_session_set_basic_auth(s, c->username, c->password)))) {
         fprintf(stderr, "ocipush: invalid TLS or credential settings: %s\n", ocipush_strerror(rc));
-        ocipush_session_free(s);
+        session_done(s);
         return rc == OCIPUSH_E_INVALID ? EXIT_USAGE : 1;
     }
     int found = 0;
     if (!c->username && (rc = ocipush_session_load_credentials(s, &found))) {
-        fail(s, rc, "looking up credentials");
-        ocipush_session_free(s);
-        return 1;
+        int status = failed(s, rc, "looking up credentials");
+        session_done(s);
+        return status;
     }
-    atomic_store(&working, s);
     *out = s;
     return 0;
 }
@@ -1055,6 +1121,7 @@ static int run_command(cli *c, char **args, int nargs)
 
 int main(int argc, char **argv)
 {
+    catch_signals(); /* before any library call or thread */
     cli c = {.strategy = OCIPUSH_STRATEGY_AUTO,
              .retries = 3,
              .retry_delay = 500,
@@ -1064,7 +1131,6 @@ int main(int argc, char **argv)
     c.annotations = calloc((size_t)argc, sizeof *c.annotations);
     if (!c.annotations)
         return 1;
-    catch_signals();
     int status = parse_options(&c, argc, argv);
     char **args = argv + optind;
     int nargs = argc - optind;
@@ -1081,6 +1147,9 @@ int main(int argc, char **argv)
     } else if (status == 0)
         status = run_command(&c, args, nargs);
     free(c.annotations);
+    if (c.password_buf)
+        explicit_bzero(c.password_buf, c.password_cap);
     free(c.password_buf);
+    stop_signals();
     return flush_stdout(status);
 }

@@ -116,6 +116,30 @@ case_sigint_during_retry_wait() {
     check_cancelled hostile/patch503/wait "$f"
 }
 
+# A signal while a docker-credential helper runs (the session being made):
+# ocipush does not end under the running helper, it cancels the session,
+# waits for the helper, and the push that follows stops before it commits
+# anything. The helper holds on a FIFO the test opens only after the
+# signal, so the order is fixed: the signal comes while the helper runs.
+case_sigterm_during_credential_helper() {
+    local f hold=$WORK/hold rc=0
+    f=$(make_file helper.bin 5000000)
+    rm -rf "$hold" && mkdir -p "$hold" "$WORK/bin" "$DOCKER_CONFIG" && mkfifo "$hold/fifo"
+    printf '#!/bin/sh\necho started >"%s/started"\nread -r go <"%s/fifo"\necho done >"%s/done"\nexit 1\n' \
+        "$hold" "$hold" "$hold" >"$WORK/bin/docker-credential-hold"
+    chmod +x "$WORK/bin/docker-credential-hold"
+    printf '{"credHelpers":{"%s":"hold"}}' "$H" >"$DOCKER_CONFIG/config.json"
+    PATH="$WORK/bin:$PATH" start_ocipush --plain-http push "$H/hostile/stallbody/helper:v1" "$f"
+    wait_lines "$hold/started" started 1
+    kill -s TERM "$BG"
+    echo go >"$hold/fifo" # the helper goes on, and ends
+    wait "$BG" || rc=$?
+    check_eq "exit status after SIGTERM ($(cat "$WORK/err"))" 143 "$rc"
+    grep -q "push cancelled by SIGTERM" "$WORK/err" || fail "stderr: $(cat "$WORK/err")"
+    [[ -e $hold/done ]] || fail "ocipush ended before its credential helper"
+    check_cancelled hostile/stallbody/helper "$f"
+}
+
 case_deadline_during_upload() {
     local f rc=0
     f=$(make_file deadline.bin 5000000)
@@ -130,5 +154,6 @@ case_deadline_during_upload() {
 run_case "SIGINT during an upload: the session is deleted, exit 130, no tag" case_sigint_during_upload
 run_case "SIGTERM during a parallel push: every session is deleted, exit 143" case_sigterm_parallel_push
 run_case "SIGINT during a retry wait ends it: the session is deleted, exit 130" case_sigint_during_retry_wait
+run_case "SIGTERM while a credential helper runs: it is waited for, exit 143, no tag" case_sigterm_during_credential_helper
 run_case "the deadline passing during an upload still deletes the session, no tag" case_deadline_during_upload
 finish
