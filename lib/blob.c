@@ -67,7 +67,7 @@ int ocipush_blob_exists(ocipush_session *s, int *out_exists, const char *reposit
 {
     if (!s || !out_exists)
         return OCIPUSH_E_INVALID;
-    op_clear_error(s);
+    op_call_scope(s);
     if (!digest)
         return op_fail(s, OCIPUSH_E_INVALID, "no digest given");
     int64_t size;
@@ -386,7 +386,7 @@ int ocipush_blob_push(ocipush_session *s, const char *repository, ocipush_source
 {
     if (!s)
         return OCIPUSH_E_INVALID;
-    op_clear_error(s);
+    op_call_scope(s);
     int rc = check_names(s, repository, expected_digest);
     if (rc)
         return rc;
@@ -456,7 +456,7 @@ int ocipush_blob_push_mount(ocipush_session *s, const char *repository, ocipush_
 {
     if (!s || !out_mounted)
         return OCIPUSH_E_INVALID;
-    op_clear_error(s);
+    op_call_scope(s);
     if (!digest)
         return op_fail(s, OCIPUSH_E_INVALID, "a mount needs the blob's digest");
     int rc = check_names(s, repository, digest);

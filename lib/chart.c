@@ -365,7 +365,7 @@ int ocipush_chart_push(ocipush_session *s, const char *chart_path, const char *r
 {
     if (!s)
         return OCIPUSH_E_INVALID;
-    op_clear_error(s);
+    op_call_scope(s);
     if (!chart_path || !*chart_path)
         return op_fail(s, OCIPUSH_E_INVALID, "no chart given");
     const char *prefix = repository_prefix ? repository_prefix : "";

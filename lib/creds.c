@@ -147,7 +147,7 @@ int ocipush_session_load_credentials(ocipush_session *s, int *out_found)
 {
     if (!s || !out_found)
         return OCIPUSH_E_INVALID;
-    op_clear_error(s);
+    op_call_scope(s);
     int (*paths[])(op_buf *) = {docker_config_path, helm_config_path};
     *out_found = 0;
     for (size_t i = 0; i < 2 && !*out_found; i++) {
@@ -233,7 +233,7 @@ int ocipush_credentials_store(const char *registry, const char *username, const 
     if (op_registry_validate(registry) || !username || !*username || strchr(username, ':') ||
         !password)
         return OCIPUSH_E_INVALID;
-    op_buf pair = {0};
+    op_buf pair = {.secret = 1};
     char *b64 = NULL;
     int rc = op_buf_printf(&pair, "%s:%s", username, password);
     rc = rc ? rc : op_base64_encode(&b64, pair.data, pair.len);

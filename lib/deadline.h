@@ -17,7 +17,7 @@ typedef struct op_call {
 
 /* A public call begins on `s` (may be NULL: nothing happens): its error
  * message is cleared and, when no call is in progress on `s`, the deadline
- * starts. Use through op_clear_error() (session.h), which ends it too. */
+ * starts. Use through op_call_scope() (session.h), which ends it too. */
 op_call op_call_begin(ocipush_session *s);
 void op_call_end(op_call *call);
 

@@ -403,7 +403,7 @@ int ocipush_manifest_push_raw(ocipush_session *s, const char *repository, const 
 {
     if (!s)
         return OCIPUSH_E_INVALID;
-    op_clear_error(s);
+    op_call_scope(s);
     if (ocipush_repository_validate(repository))
         return op_fail(s, OCIPUSH_E_INVALID, "invalid repository name '%s'",
                        repository ? repository : "(null)");
@@ -459,7 +459,7 @@ int ocipush_manifest_push(ocipush_session *s, const char *repository, const char
 {
     if (!s)
         return OCIPUSH_E_INVALID;
-    op_clear_error(s);
+    op_call_scope(s);
     if (!m)
         return op_fail(s, OCIPUSH_E_INVALID, "no manifest given");
     char *json = NULL;

@@ -416,7 +416,7 @@ int ocipush_push_run(ocipush_session *s, const ocipush_push *p, const char *repo
 {
     if (!s)
         return OCIPUSH_E_INVALID;
-    op_clear_error(s);
+    op_call_scope(s);
     if (!p)
         return op_fail(s, OCIPUSH_E_INVALID, "no artifact given");
     if (p->layer_count == 0)

@@ -261,7 +261,7 @@ int ocipush_session_set_user_agent(ocipush_session *s, const char *user_agent)
 {
     if (!s)
         return OCIPUSH_E_INVALID;
-    op_clear_error(s);
+    op_call_scope(s);
     /* curl sends it as it is: a CR or LF would end the header early. */
     if (user_agent && op_header_text_check(user_agent))
         return op_fail(s, OCIPUSH_E_INVALID,
@@ -349,7 +349,7 @@ int ocipush_session_ping(ocipush_session *s, const char *repository)
 {
     if (!s)
         return OCIPUSH_E_INVALID;
-    op_clear_error(s);
+    op_call_scope(s);
     if (repository && ocipush_repository_validate(repository))
         return op_fail(s, OCIPUSH_E_INVALID, "invalid repository name '%s'", repository);
     if (repository && op_auth_set_repository(s, repository))

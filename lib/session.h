@@ -94,7 +94,7 @@ int op_session_clone(ocipush_session **out, const ocipush_session *s);
  * outermost block: clears the error message and, for the outermost call,
  * starts the call's deadline, which ends when the function returns, on
  * every path (the cleanup attribute of GCC and Clang). */
-#define op_clear_error(s)                                                                          \
+#define op_call_scope(s)                                                                           \
     op_call op_call_scope_ __attribute__((cleanup(op_call_end), unused)) = op_call_begin(s)
 
 /* How long each request that cleans up (s->cleaning_up) may take. */

@@ -37,7 +37,7 @@ static const char *errmsg(void)
 /* Fresh settings and no stale message for each scenario. */
 static void reset_session(int spool, uint64_t cap)
 {
-    op_clear_error(S);
+    op_call_scope(S);
     ocipush_session_set_spool(S, spool, cap);
     ocipush_session_set_progress_callback(S, NULL, NULL);
 }
@@ -366,7 +366,7 @@ static void test_rewind_failure(const uint8_t *data)
         op_reader_clear(&r);
 
         /* A second push of the same source must rewind it first. */
-        op_clear_error(S);
+        op_call_scope(S);
         CHECK_EQ_INT(op_reader_init(&r, S, src), OCIPUSH_E_SOURCE);
         CHECK(errmsg()[0] != '\0');
         op_reader_clear(&r);
@@ -486,7 +486,7 @@ static void test_spool_off(const uint8_t *data)
         CHECK_EQ_INT(got, 100);
         CHECK_EQ_INT(op_reader_rewind(&r), OCIPUSH_E_NOT_REPLAYABLE);
         CHECK(errmsg()[0] != '\0');
-        op_clear_error(S);
+        op_call_scope(S);
         CHECK_EQ_INT(op_reader_drain(&r), OCIPUSH_E_NOT_REPLAYABLE);
         CHECK(errmsg()[0] != '\0');
         op_reader_clear(&r);

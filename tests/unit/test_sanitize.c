@@ -161,14 +161,14 @@ static void test_errmsg_sanitized(void)
 
 static int64_t nested_call(ocipush_session *s, int64_t *inner_left)
 {
-    op_clear_error(s);
+    op_call_scope(s);
     *inner_left = op_deadline_left_ms(s);
     return s->deadline_ms;
 }
 
 static void outer_call(ocipush_session *s, int expect_deadline)
 {
-    op_clear_error(s);
+    op_call_scope(s);
     int64_t deadline = s->deadline_ms, inner_left = 0;
     CHECK(expect_deadline ? deadline > 0 : deadline == 0);
     int64_t left = op_deadline_left_ms(s);
