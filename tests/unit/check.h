@@ -70,6 +70,18 @@ static inline int check_str_(const char *a, const char *b, const char *ea, const
 #define CHECK_EQ_U64(a, b) check_u64_((uint64_t)(a), (uint64_t)(b), #a, #b, __FILE__, __LINE__)
 #define CHECK_EQ_STR(a, b) check_str_((a), (b), #a, #b, __FILE__, __LINE__)
 
+/* Run fn on each string and expect want; a failing case names its input. */
+static inline void expect_all(int (*fn)(const char *), const char *const *cases, size_t n, int want,
+                              const char *what)
+{
+    for (size_t i = 0; i < n; i++) {
+        int got = fn(cases[i]);
+        if (!CHECK_EQ_INT(got, want))
+            fprintf(stderr, "    %s(\"%s\")\n", what, cases[i]);
+    }
+}
+#define EXPECT_ALL(fn, cases, want) expect_all(fn, cases, sizeof cases / sizeof cases[0], want, #fn)
+
 static inline int check_done(void)
 {
     fprintf(stderr, "%d checks, %d failed\n", check_total_, check_failed_);

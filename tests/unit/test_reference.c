@@ -9,18 +9,6 @@
 #define HEX64 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 #define DIGEST "sha256:" HEX64
 
-/* Run fn on each string and expect want; a failing case names its input. */
-static void expect_all(int (*fn)(const char *), const char *const *cases, size_t n, int want,
-                       const char *what)
-{
-    for (size_t i = 0; i < n; i++) {
-        int got = fn(cases[i]);
-        if (!CHECK_EQ_INT(got, want))
-            fprintf(stderr, "    %s(\"%s\")\n", what, cases[i]);
-    }
-}
-#define EXPECT_ALL(fn, cases, want) expect_all(fn, cases, sizeof cases / sizeof cases[0], want, #fn)
-
 /* A string of n copies of c (static buffer, at most 300). */
 static const char *repeat(char c, size_t n)
 {

@@ -10,17 +10,6 @@
 #define HEX64 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 #define DIGEST "sha256:" HEX64
 
-static void expect_all(int (*fn)(const char *), const char *const *cases, size_t n, int want,
-                       const char *what)
-{
-    for (size_t i = 0; i < n; i++) {
-        int got = fn(cases[i]);
-        if (!CHECK_EQ_INT(got, want))
-            fprintf(stderr, "    %s(\"%s\")\n", what, cases[i]);
-    }
-}
-#define EXPECT_ALL(fn, cases, want) expect_all(fn, cases, sizeof cases / sizeof cases[0], want, #fn)
-
 /* "a/" followed by n copies of c, or n copies then "/b" (static buffer). */
 static const char *long_type(size_t n, int subtype)
 {
