@@ -98,6 +98,9 @@ typedef struct exchange {
     int reader_eof; /* the reader gave its last byte */
     int nomem;
     size_t too_large; /* the cap a response body went past, or 0 */
+    /* CURLOPT_TIMEOUT_MS as the call's deadline set it, or 0: a timeout at
+     * that mark is the deadline's, however the transfer stood. */
+    int64_t deadline_timeout_ms;
 } exchange;
 
 static int keep_header(char **slot, const char *value, size_t len)
@@ -355,8 +358,10 @@ static void set_transport(ocipush_session *s, CURL *c, exchange *x, char *errbuf
     curl_easy_setopt(c, CURLOPT_WRITEDATA, x);
     /* What is left of the call's deadline bounds the whole exchange. */
     int64_t left = op_deadline_left_ms(s);
-    if (left > 0)
+    if (left > 0) {
         curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, left < LONG_MAX ? (long)left : LONG_MAX);
+        x->deadline_timeout_ms = s->cleaning_up ? 0 : left;
+    }
     curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_xferinfo);
     curl_easy_setopt(c, CURLOPT_XFERINFODATA, x);
@@ -424,6 +429,20 @@ static int request_sent(CURL *c, const op_request *req, const exchange *x)
     return sent >= want;
 }
 
+/* curl's timer and ours read the clock apart: this close counts as there. */
+#define DEADLINE_SLACK_MS 50
+
+/* curl ended the transfer at the timeout the call's deadline set (not at
+ * the idle timeout, which ends it sooner). */
+static int deadline_stopped(ocipush_session *s, const exchange *x, CURLcode cc)
+{
+    curl_off_t us = 0;
+    if (cc != CURLE_OPERATION_TIMEDOUT || !x->deadline_timeout_ms ||
+        curl_easy_getinfo(s->http->easy, CURLINFO_TOTAL_TIME_T, &us) != CURLE_OK)
+        return 0;
+    return us / 1000 + DEADLINE_SLACK_MS >= x->deadline_timeout_ms;
+}
+
 /* The transfer failed. An answer that came whole counts (a registry that
  * refuses a body early answers, then closes while the body is still going
  * out: the fallback of a streamed upload depends on it), and so does the
@@ -442,6 +461,8 @@ static int transfer_failed(ocipush_session *s, const op_request *req, const exch
                        "%s answered HTTP %ld with a body of more than %zu bytes: not read further",
                        what, status, x->too_large);
     }
+    if (deadline_stopped(s, x, cc))
+        op_deadline_expire(s); /* the clock may read a few ms short of it */
     if (op_deadline_left_ms(s) == 0 && !s->cleaning_up) {
         op_response_clear(resp);
         return op_deadline_fail(s, "during", what, why);
