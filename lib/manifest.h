@@ -1,5 +1,5 @@
 /* Internal layout of descriptors and manifests, shared by the builder
- * (manifest.c) and the serializer (json.c). */
+ * (manifest.c) and the serializer. */
 #ifndef OP_MANIFEST_H
 #define OP_MANIFEST_H
 
@@ -40,27 +40,5 @@ struct ocipush_manifest {
     ocipush_descriptor *subject;
     op_annotations annotations;
 };
-
-/* What a manifest PUT's answer said besides its status. */
-typedef struct op_manifest_answer {
-    int keeps_referrers; /* OCI-Subject: the registry keeps the referrers itself */
-    int blob_unknown;    /* refused with MANIFEST_BLOB_UNKNOWN */
-} op_manifest_answer;
-
-struct op_retry_budget; /* retry.h */
-
-/* PUT a manifest's bytes to repository/manifests/target (a tag or its
- * digest). *out (may be NULL) is set whatever the outcome. Retries draw from
- * `budget` (NULL: a budget of its own), so a caller that sends the manifest
- * again itself shares one budget with them. */
-int op_manifest_put(ocipush_session *s, struct op_retry_budget *budget, const char *repository,
-                    const char *target, const char *media_type, const void *data, size_t len,
-                    const char *digest, op_manifest_answer *out);
-
-/* GET a manifest (any OCI or docker type). *out_found 0 on 404, else its
- * bytes in *body, its media type (malloc'd) and digest (checked against a
- * digest reference). */
-int op_manifest_get(ocipush_session *s, const char *repository, const char *reference, op_buf *body,
-                    char **out_media_type, char *out_digest, int *out_found);
 
 #endif

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "blob.h"
 
 /* What the push's progress callback has been told of one layer. */
 typedef struct layer_tally {
@@ -85,8 +86,7 @@ typedef struct shared {
     size_t next; /* the next job to take */
     int stop;    /* a blob failed or progress said stop */
     int first_rc;
-    char first_msg[sizeof((ocipush_session *)0)->errmsg];
-    int stream_rejected;
+    char first_msg[OP_ERRMSG_SIZE];
 } shared;
 
 typedef struct worker {
@@ -102,7 +102,7 @@ static void worker_log(int level, const char *message, void *user_data)
     worker *w = user_data;
     shared *sh = w->sh;
     pthread_mutex_lock(&sh->lock);
-    sh->parent->log_fn(level, message, sh->parent->log_user_data);
+    sh->parent->ctx.diag.log_fn(level, message, sh->parent->ctx.diag.log_user_data);
     pthread_mutex_unlock(&sh->lock);
 }
 
@@ -126,10 +126,9 @@ static int worker_progress(uint64_t done, int64_t total, void *user_data)
 static void job_ended(shared *sh, worker *w, int rc)
 {
     const op_blob_job *job = &sh->plan->jobs[w->job];
-    sh->stream_rejected |= w->session->stream_rejected;
     if (rc && (!sh->first_rc || sh->first_rc == OCIPUSH_E_ABORTED)) {
         sh->first_rc = rc;
-        memcpy(sh->first_msg, w->session->errmsg, sizeof sh->first_msg);
+        memcpy(sh->first_msg, w->session->ctx.diag.errmsg, sizeof sh->first_msg);
     }
     if (rc || (!sh->stop && tally_landed(sh->tally, w->job, job->size)))
         sh->stop = 1;
@@ -157,11 +156,10 @@ static void *work(void *arg)
 int op_push_job(ocipush_session *s, const char *repository, op_blob_job *job)
 {
     if (!job->expected || !job->mount_from)
-        return ocipush_blob_push(s, repository, job->source, job->expected, job->digest,
-                                 &job->size);
+        return op_blob_push(s, repository, job->source, job->expected, job->digest, &job->size);
     int mounted = 0;
-    int rc = ocipush_blob_push_mount(s, repository, job->source, job->expected, job->mount_from,
-                                     &job->size, &mounted);
+    int rc = op_blob_push_mount(s, repository, job->source, job->expected, job->mount_from,
+                                &job->size, &mounted);
     if (rc == 0)
         memcpy(job->digest, job->expected, sizeof job->digest);
     return rc;
@@ -186,18 +184,23 @@ static int in_order_progress(uint64_t done, int64_t total, void *user_data)
 /* One at a time, in the calling thread. */
 static int push_in_order(ocipush_session *s, const char *repository, op_blob_plan *plan, tally *t)
 {
-    in_order o = {s->progress_fn, s->progress_user_data, t, 0};
-    if (t->fn)
-        ocipush_session_set_progress_callback(s, in_order_progress, &o);
+    op_settings *set = &s->ctx.set;
+    in_order o = {set->progress_fn, set->progress_user_data, t, 0};
+    if (t->fn) {
+        set->progress_fn = in_order_progress;
+        set->progress_user_data = &o;
+    }
     int rc = 0;
     for (o.job = 0; !rc && o.job < plan->count; o.job++) {
         op_blob_job *j = &plan->jobs[o.job];
         rc = op_push_job(s, repository, j);
         if (!rc && tally_landed(t, o.job, j->size))
-            rc = op_fail(s, OCIPUSH_E_ABORTED, "the progress callback stopped the push");
+            rc = op_sfail(s, OCIPUSH_E_ABORTED, "the progress callback stopped the push");
     }
-    if (t->fn)
-        ocipush_session_set_progress_callback(s, o.session_fn, o.session_user_data);
+    if (t->fn) {
+        set->progress_fn = o.session_fn;
+        set->progress_user_data = o.session_user_data;
+    }
     return rc;
 }
 
@@ -208,10 +211,14 @@ static int start_workers(shared *sh, worker *ws, size_t n, size_t *started)
         w->sh = sh;
         if (op_session_clone(&w->session, sh->parent))
             return OCIPUSH_E_NOMEM;
-        if (sh->parent->log_fn)
-            ocipush_session_set_log_callback(w->session, worker_log, sh->parent->log_level, w);
+        op_ctx *c = &w->session->ctx;
+        if (c->diag.log_fn) {
+            c->diag.log_fn = worker_log;
+            c->diag.log_user_data = w;
+        }
         /* Never the session's own callback: the blobs' bytes interleave. */
-        ocipush_session_set_progress_callback(w->session, worker_progress, w);
+        c->set.progress_fn = worker_progress;
+        c->set.progress_user_data = w;
         if (pthread_create(&w->thread, NULL, work, w)) {
             ocipush_session_free(w->session);
             return OCIPUSH_E_NOMEM;
@@ -229,7 +236,7 @@ static int push_in_parallel(ocipush_session *s, const char *repository, op_blob_
     worker *ws = op_calloc(n, sizeof *ws);
     if (!ws || pthread_mutex_init(&sh.lock, NULL)) {
         op_free(ws);
-        return op_fail(s, OCIPUSH_E_NOMEM, "out of memory");
+        return op_sfail(s, OCIPUSH_E_NOMEM, "out of memory");
     }
     size_t started = 0;
     int rc = start_workers(&sh, ws, n, &started);
@@ -240,16 +247,18 @@ static int push_in_parallel(ocipush_session *s, const char *repository, op_blob_
     }
     for (size_t i = 0; i < started; i++) {
         pthread_join(ws[i].thread, NULL);
+        /* What the worker's target learned (a registry that refuses
+         * streamed bodies) the next push starts from. */
+        s->target->ops->absorb(s->target, ws[i].session->target);
         ocipush_session_free(ws[i].session);
     }
     pthread_mutex_destroy(&sh.lock);
-    s->stream_rejected |= sh.stream_rejected;
     if (rc)
-        rc = op_fail(s, rc, "cannot start the upload threads");
+        rc = op_sfail(s, rc, "cannot start the upload threads");
     else if (sh.first_rc)
-        rc = op_fail(s, sh.first_rc, "%s", sh.first_msg);
+        rc = op_sfail(s, sh.first_rc, "%s", sh.first_msg);
     else if (sh.stop)
-        rc = op_fail(s, OCIPUSH_E_ABORTED, "the progress callback stopped the push");
+        rc = op_sfail(s, OCIPUSH_E_ABORTED, "the progress callback stopped the push");
     op_free(ws);
     return rc;
 }
@@ -260,7 +269,7 @@ int op_push_blobs(ocipush_session *s, const char *repository, op_blob_plan *plan
     tally t = {.plan = plan, .fn = progress, .user_data = user_data};
     t.layers = op_calloc(plan->layer_count, sizeof *t.layers);
     if (!t.layers)
-        return op_fail(s, OCIPUSH_E_NOMEM, "out of memory");
+        return op_sfail(s, OCIPUSH_E_NOMEM, "out of memory");
     int rc;
     if (concurrency <= 1 || plan->count <= 1)
         rc = push_in_order(s, repository, plan, &t);

@@ -6,12 +6,14 @@
 #include <string.h>
 
 #include "alloc.h"
-#include "auth.h"
+#include "blob.h"
 #include "buf.h"
 #include "digest.h"
 #include "json.h"
 #include "manifest.h"
+#include "manifest_push.h"
 #include "parallel.h"
+#include "push.h"
 #include "retry.h"
 #include "session.h"
 #include "validate.h"
@@ -200,9 +202,9 @@ static int resolve_subject(ocipush_session *s, const ocipush_push *p, const char
     int found = 0;
     int rc = op_manifest_get(s, repository, p->subject, &body, &media_type, digest, &found);
     if (!rc && !found)
-        rc = op_fail(s, OCIPUSH_E_INVALID, "the subject %s is not in %s", p->subject, repository);
+        rc = op_sfail(s, OCIPUSH_E_INVALID, "the subject %s is not in %s", p->subject, repository);
     if (!rc && ocipush_descriptor_new(out, media_type, digest, body.len))
-        rc = op_fail(s, OCIPUSH_E_NOMEM, "out of memory");
+        rc = op_sfail(s, OCIPUSH_E_NOMEM, "out of memory");
     op_buf_free(&body);
     op_free(media_type);
     return rc;
@@ -230,22 +232,22 @@ static int update_referrers_tag(ocipush_session *s, const char *repository,
     if (!rc)
         rc = op_annotations_copy(&entry->annotations, &m->annotations);
     if (rc)
-        rc = op_fail(s, OCIPUSH_E_NOMEM, "out of memory");
+        rc = op_sfail(s, OCIPUSH_E_NOMEM, "out of memory");
     rc = rc ? rc : op_manifest_get(s, repository, tag, &old, &old_type, old_digest, &found);
     if (!rc &&
         (rc = op_json_referrers_add(&index, &index_len, &present,
                                     found ? (old.data ? old.data : "") : NULL, old.len, entry)))
-        rc = op_fail(
+        rc = op_sfail(
             s, rc, rc == OCIPUSH_E_NOMEM ? "out of memory" : "the referrers tag %s is not an index",
             tag);
     if (!rc && !present) {
         char index_digest[OCIPUSH_DIGEST_BUFSIZE];
         rc = op_sha256_digest(index_digest, index, index_len);
-        rc = rc ? op_fail(s, rc, "hashing the referrers index failed")
+        rc = rc ? op_sfail(s, rc, "hashing the referrers index failed")
                 : op_manifest_put(s, NULL, repository, tag, OCIPUSH_MEDIA_TYPE_INDEX, index,
                                   index_len, index_digest, NULL);
         if (!rc)
-            op_log(s, OCIPUSH_LOG_INFO, "listed %s in the referrers index %s", digest, tag);
+            op_slog(s, OCIPUSH_LOG_INFO, "listed %s in the referrers index %s", digest, tag);
     }
     ocipush_descriptor_free(entry);
     op_buf_free(&old);
@@ -260,11 +262,11 @@ static int push_described(ocipush_session *s, const char *repository, ocipush_so
 {
     char digest[OCIPUSH_DIGEST_BUFSIZE];
     uint64_t size = 0;
-    int rc = ocipush_blob_push(s, repository, src, expected, digest, &size);
+    int rc = op_blob_push(s, repository, src, expected, digest, &size);
     if (rc)
         return rc;
     rc = ocipush_descriptor_new(out, media_type, digest, size);
-    return rc ? op_fail(s, rc, "out of memory") : 0;
+    return rc ? op_sfail(s, rc, "out of memory") : 0;
 }
 
 static int push_config(ocipush_session *s, const ocipush_push *p, const char *repository,
@@ -279,7 +281,7 @@ static int push_config(ocipush_session *s, const ocipush_push *p, const char *re
     ocipush_source *src = NULL;
     int rc = ocipush_source_new_memory(&src, empty, 2, 0);
     if (rc)
-        return op_fail(s, rc, "out of memory");
+        return op_sfail(s, rc, "out of memory");
     rc = push_described(s, repository, src, OCIPUSH_MEDIA_TYPE_EMPTY, empty_digest, out);
     ocipush_source_free(src);
     return rc;
@@ -297,7 +299,7 @@ static int push_layers(ocipush_session *s, const ocipush_push *p, const char *re
     if (!jobs || !job_of) {
         op_free(jobs);
         op_free(job_of);
-        return op_fail(s, OCIPUSH_E_NOMEM, "out of memory");
+        return op_sfail(s, OCIPUSH_E_NOMEM, "out of memory");
     }
     for (size_t i = 0; i < p->layer_count; i++) {
         size_t j = 0;
@@ -322,7 +324,7 @@ static int push_layers(ocipush_session *s, const ocipush_push *p, const char *re
             (l->title &&
              ocipush_descriptor_add_annotation(d, "org.opencontainers.image.title", l->title)) ||
             ocipush_manifest_add_layer(m, d))
-            rc = op_fail(s, OCIPUSH_E_NOMEM, "out of memory");
+            rc = op_sfail(s, OCIPUSH_E_NOMEM, "out of memory");
         ocipush_descriptor_free(d);
     }
     op_free(jobs);
@@ -337,9 +339,9 @@ static int blob_still_there(ocipush_session *s, const char *repository, const oc
                             const char *refused)
 {
     int exists = 0;
-    int rc = ocipush_blob_exists(s, &exists, repository, d->digest);
+    int rc = op_blob_exists(s, &exists, repository, d->digest);
     if (rc == 0 && !exists)
-        rc = op_fail(s, OCIPUSH_E_HTTP,
+        rc = op_sfail(s, OCIPUSH_E_HTTP,
                      "%s; and %s, pushed moments ago, is not in %s (HEAD): nothing was tagged",
                      refused, d->digest, repository);
     return rc;
@@ -379,21 +381,21 @@ static int put_first_manifest(ocipush_session *s, const char *repository, const 
 {
     op_manifest_answer answer;
     /* One budget for both PUTs: the second is a retry of the first. */
-    op_retry_budget budget = op_retry_budget_of(s);
+    op_retry_budget budget = op_retry_budget_of(&s->ctx);
     int rc = op_manifest_put(s, &budget, repository, target, OCIPUSH_MEDIA_TYPE_MANIFEST, json, len,
                              digest, &answer);
     if (rc && answer.blob_unknown && op_retry_budget_left(&budget)) {
-        char refused[sizeof s->errmsg];
-        memcpy(refused, s->errmsg, sizeof refused);
-        op_log(s, OCIPUSH_LOG_WARN,
+        char refused[sizeof s->ctx.diag.errmsg];
+        memcpy(refused, s->ctx.diag.errmsg, sizeof refused);
+        op_slog(s, OCIPUSH_LOG_WARN,
                "%s; the blobs it names are checked again, and the manifest sent once more",
                refused);
         /* The wait of any retry (so the other pushers' commits are over):
          * the call's deadline and a cancel end it. */
-        rc = op_retry_next(s, &budget, NULL, refused);
+        rc = op_retry_next(&s->ctx, &budget, NULL, refused);
         rc = rc ? rc : blobs_still_there(s, repository, m, refused);
         if (rc == 0) {
-            op_log(s, OCIPUSH_LOG_INFO, "%s has every blob: pushing the manifest again",
+            op_slog(s, OCIPUSH_LOG_INFO, "%s has every blob: pushing the manifest again",
                    repository);
             rc = op_manifest_put(s, &budget, repository, target, OCIPUSH_MEDIA_TYPE_MANIFEST, json,
                                  len, digest, &answer);
@@ -411,18 +413,15 @@ static int build_manifest(const ocipush_push *p, ocipush_manifest *m)
     return rc;
 }
 
-int ocipush_push_run(ocipush_session *s, const ocipush_push *p, const char *repository,
-                     char *out_digest)
+int op_push_run(ocipush_session *s, const ocipush_push *p, const char *repository,
+                char *out_digest)
 {
-    if (!s)
-        return OCIPUSH_E_INVALID;
-    op_call_scope(s);
     if (!p)
-        return op_fail(s, OCIPUSH_E_INVALID, "no artifact given");
+        return op_sfail(s, OCIPUSH_E_INVALID, "no artifact given");
     if (p->layer_count == 0)
-        return op_fail(s, OCIPUSH_E_INVALID, "an artifact needs at least one layer");
+        return op_sfail(s, OCIPUSH_E_INVALID, "an artifact needs at least one layer");
     if (ocipush_repository_validate(repository))
-        return op_fail(s, OCIPUSH_E_INVALID, "invalid repository name '%s'",
+        return op_sfail(s, OCIPUSH_E_INVALID, "invalid repository name '%s'",
                        repository ? repository : "(null)");
     ocipush_manifest *m = NULL;
     ocipush_descriptor *config = NULL, *subject = NULL;
@@ -431,22 +430,22 @@ int ocipush_push_run(ocipush_session *s, const ocipush_push *p, const char *repo
     char digest[OCIPUSH_DIGEST_BUFSIZE];
     int rc = ocipush_manifest_new(&m, OCIPUSH_MANIFEST_IMAGE);
     if (rc)
-        return op_fail(s, rc, "out of memory");
-    if (p->subject && (rc = op_auth_set_repository(s, repository)) == 0 &&
+        return op_sfail(s, rc, "out of memory");
+    if (p->subject && (rc = s->target->ops->set_scope(s->target, repository, NULL)) == 0 &&
         (rc = resolve_subject(s, p, repository, &subject)) == 0 &&
         ocipush_manifest_set_subject(m, subject))
-        rc = op_fail(s, OCIPUSH_E_NOMEM, "out of memory");
+        rc = op_sfail(s, OCIPUSH_E_NOMEM, "out of memory");
     rc = rc ? rc : push_config(s, p, repository, &config);
     if (!rc && ocipush_manifest_set_config(m, config))
-        rc = op_fail(s, OCIPUSH_E_NOMEM, "out of memory");
+        rc = op_sfail(s, OCIPUSH_E_NOMEM, "out of memory");
     rc = rc ? rc : push_layers(s, p, repository, m);
     if (!rc && build_manifest(p, m))
-        rc = op_fail(s, OCIPUSH_E_NOMEM, "out of memory");
+        rc = op_sfail(s, OCIPUSH_E_NOMEM, "out of memory");
     if (!rc && ocipush_manifest_serialize(&json, &len, m))
-        rc = op_fail(s, OCIPUSH_E_NOMEM, "out of memory serializing the manifest");
+        rc = op_sfail(s, OCIPUSH_E_NOMEM, "out of memory serializing the manifest");
     int keeps_referrers = 0;
     if (!rc && (rc = op_sha256_digest(digest, json, len)))
-        rc = op_fail(s, rc, "hashing the manifest failed");
+        rc = op_sfail(s, rc, "hashing the manifest failed");
     /* The same bytes under every tag, so every tag names the same digest. */
     if (!rc)
         rc = put_first_manifest(s, repository, m, p->tag_count ? p->tags[0] : digest, json, len,
@@ -455,7 +454,7 @@ int ocipush_push_run(ocipush_session *s, const ocipush_push *p, const char *repo
         rc = op_manifest_put(s, NULL, repository, p->tags[i], OCIPUSH_MEDIA_TYPE_MANIFEST, json,
                              len, digest, NULL);
     if (!rc)
-        op_log(s, OCIPUSH_LOG_INFO, "pushed manifest %s to %s", digest, repository);
+        op_slog(s, OCIPUSH_LOG_INFO, "pushed manifest %s to %s", digest, repository);
     if (!rc && subject && !keeps_referrers)
         rc = update_referrers_tag(s, repository, m, subject->digest, digest, len);
     if (!rc && out_digest)
@@ -465,4 +464,13 @@ int ocipush_push_run(ocipush_session *s, const ocipush_push *p, const char *repo
     ocipush_descriptor_free(subject);
     ocipush_manifest_free(m);
     return rc;
+}
+
+int ocipush_push_run(ocipush_session *s, const ocipush_push *p, const char *repository,
+                     char *out_digest)
+{
+    if (!s)
+        return OCIPUSH_E_INVALID;
+    op_call_scope(s);
+    return op_push_run(s, p, repository, out_digest);
 }

@@ -162,7 +162,7 @@ static void test_one_byte_reads(const uint8_t *data)
         c.max_read = 1;
         ocipush_source *src = cb_source(&c, 0, known ? 1000 : -1);
         op_reader r = {0};
-        if (src && CHECK_EQ_INT(op_reader_init(&r, S, src), OCIPUSH_OK)) {
+        if (src && CHECK_EQ_INT(op_reader_init(&r, &S->ctx, src, 1), OCIPUSH_OK)) {
             size_t got = 0;
             CHECK_EQ_INT(read_some(&r, out, sizeof out, 4096, ALL, &got), OCIPUSH_OK);
             CHECK_EQ_INT(got, 1000);
@@ -190,7 +190,7 @@ static void test_one_byte_reads(const uint8_t *data)
     cb_init(&c, data, 300);
     ocipush_source *src = cb_source(&c, 1, 300);
     op_reader r = {0};
-    if (src && CHECK_EQ_INT(op_reader_init(&r, S, src), OCIPUSH_OK)) {
+    if (src && CHECK_EQ_INT(op_reader_init(&r, &S->ctx, src, 1), OCIPUSH_OK)) {
         size_t got = 0;
         CHECK_EQ_INT(read_some(&r, out, sizeof out, 1, ALL, &got), OCIPUSH_OK);
         CHECK_EQ_INT(got, 300);
@@ -212,7 +212,7 @@ static void test_read_failure(const uint8_t *data)
         c.fail_at = fail_at[i];
         ocipush_source *src = cb_source(&c, 0, 1000);
         op_reader r = {0};
-        if (src && CHECK_EQ_INT(op_reader_init(&r, S, src), OCIPUSH_OK)) {
+        if (src && CHECK_EQ_INT(op_reader_init(&r, &S->ctx, src, 1), OCIPUSH_OK)) {
             size_t got = 0;
             CHECK_EQ_INT(read_some(&r, out, sizeof out, 256, ALL, &got), OCIPUSH_E_SOURCE);
             CHECK_EQ_INT(got, fail_at[i]);
@@ -235,7 +235,7 @@ static void test_read_failure(const uint8_t *data)
     c.over_report = 1;
     ocipush_source *src = cb_source(&c, 0, -1);
     op_reader r = {0};
-    if (src && CHECK_EQ_INT(op_reader_init(&r, S, src), OCIPUSH_OK)) {
+    if (src && CHECK_EQ_INT(op_reader_init(&r, &S->ctx, src, 1), OCIPUSH_OK)) {
         uint8_t b[64];
         size_t n = 0;
         CHECK_EQ_INT(op_reader_read(&r, b, sizeof b, &n), OCIPUSH_E_SOURCE);
@@ -258,7 +258,7 @@ static void test_size_mismatch(const uint8_t *data)
     reset_session(1, 1 << 20);
     cb_init(&c, data, 1000);
     src = cb_source(&c, 0, 1100);
-    if (src && CHECK_EQ_INT(op_reader_init(&r, S, src), OCIPUSH_OK)) {
+    if (src && CHECK_EQ_INT(op_reader_init(&r, &S->ctx, src, 1), OCIPUSH_OK)) {
         CHECK_EQ_INT(read_some(&r, out, sizeof out, 256, ALL, &got), OCIPUSH_E_SOURCE);
         CHECK_EQ_INT(got, 1000);
         CHECK(!r.at_eof);
@@ -271,7 +271,7 @@ static void test_size_mismatch(const uint8_t *data)
     reset_session(1, 1 << 20);
     cb_init(&c, data, 1000);
     src = cb_source(&c, 0, 900);
-    if (src && CHECK_EQ_INT(op_reader_init(&r, S, src), OCIPUSH_OK)) {
+    if (src && CHECK_EQ_INT(op_reader_init(&r, &S->ctx, src, 1), OCIPUSH_OK)) {
         CHECK_EQ_INT(read_some(&r, out, sizeof out, 256, ALL, &got), OCIPUSH_E_SOURCE);
         CHECK(got <= 900);
         CHECK(!r.at_eof);
@@ -285,7 +285,7 @@ static void test_size_mismatch(const uint8_t *data)
     reset_session(1, 1 << 20);
     cb_init(&c, data, 1000);
     src = cb_source(&c, 0, 900);
-    if (src && CHECK_EQ_INT(op_reader_init(&r, S, src), OCIPUSH_OK)) {
+    if (src && CHECK_EQ_INT(op_reader_init(&r, &S->ctx, src, 1), OCIPUSH_OK)) {
         r.limit = 900;
         CHECK_EQ_INT(read_some(&r, out, sizeof out, 256, ALL, &got), OCIPUSH_OK);
         CHECK_EQ_INT(got, 900);
@@ -299,7 +299,7 @@ static void test_size_mismatch(const uint8_t *data)
     reset_session(1, 1 << 20);
     cb_init(&c, data, 1000);
     src = cb_source(&c, 0, 1000);
-    if (src && CHECK_EQ_INT(op_reader_init(&r, S, src), OCIPUSH_OK)) {
+    if (src && CHECK_EQ_INT(op_reader_init(&r, &S->ctx, src, 1), OCIPUSH_OK)) {
         r.limit = 1000;
         CHECK_EQ_INT(read_some(&r, out, sizeof out, 333, ALL, &got), OCIPUSH_OK);
         CHECK_EQ_INT(got, 1000);
@@ -316,7 +316,7 @@ static void test_size_mismatch(const uint8_t *data)
         reset_session(1, 1 << 20);
         cb_init(&c, data, len);
         src = cb_source(&c, 0, 0);
-        if (src && CHECK_EQ_INT(op_reader_init(&r, S, src), OCIPUSH_OK)) {
+        if (src && CHECK_EQ_INT(op_reader_init(&r, &S->ctx, src, 1), OCIPUSH_OK)) {
             int rc = read_some(&r, out, sizeof out, 256, ALL, &got);
             CHECK_EQ_INT(rc, len ? OCIPUSH_E_SOURCE : OCIPUSH_OK);
             CHECK_EQ_INT(got, 0);
@@ -331,7 +331,7 @@ static void test_size_mismatch(const uint8_t *data)
     reset_session(1, 1 << 20);
     cb_init(&c, data, 1000);
     src = cb_source(&c, 1, -1);
-    if (src && CHECK_EQ_INT(op_reader_init(&r, S, src), OCIPUSH_OK)) {
+    if (src && CHECK_EQ_INT(op_reader_init(&r, &S->ctx, src, 1), OCIPUSH_OK)) {
         CHECK_EQ_INT(read_some(&r, out, sizeof out, 256, ALL, &got), OCIPUSH_OK);
         CHECK_EQ_INT(got, 1000);
         CHECK_EQ_INT(op_reader_rewind(&r), OCIPUSH_OK);
@@ -355,7 +355,7 @@ static void test_rewind_failure(const uint8_t *data)
     cb_init(&c, data, 1000);
     c.rewind_fails = 1;
     ocipush_source *src = cb_source(&c, 1, 1000);
-    if (src && CHECK_EQ_INT(op_reader_init(&r, S, src), OCIPUSH_OK)) {
+    if (src && CHECK_EQ_INT(op_reader_init(&r, &S->ctx, src, 1), OCIPUSH_OK)) {
         CHECK(r.spool == NULL);                         /* a rewindable source is not spooled */
         CHECK_EQ_INT(op_reader_rewind(&r), OCIPUSH_OK); /* nothing read yet */
         CHECK_EQ_INT(read_some(&r, out, sizeof out, 64, 100, &got), OCIPUSH_OK);
@@ -367,12 +367,12 @@ static void test_rewind_failure(const uint8_t *data)
 
         /* A second push of the same source must rewind it first. */
         op_call_scope(S);
-        CHECK_EQ_INT(op_reader_init(&r, S, src), OCIPUSH_E_SOURCE);
+        CHECK_EQ_INT(op_reader_init(&r, &S->ctx, src, 1), OCIPUSH_E_SOURCE);
         CHECK(errmsg()[0] != '\0');
         op_reader_clear(&r);
 
         c.rewind_fails = 0;
-        if (CHECK_EQ_INT(op_reader_init(&r, S, src), OCIPUSH_OK)) {
+        if (CHECK_EQ_INT(op_reader_init(&r, &S->ctx, src, 1), OCIPUSH_OK)) {
             CHECK_EQ_INT(c.rewinds, 3);
             CHECK_EQ_INT(read_some(&r, out, sizeof out, 256, ALL, &got), OCIPUSH_OK);
             CHECK_EQ_INT(got, 1000);
@@ -388,10 +388,10 @@ static void test_rewind_failure(const uint8_t *data)
     reset_session(1, 1 << 20);
     cb_init(&c, data, 1000);
     src = cb_source(&c, 0, -1);
-    if (src && CHECK_EQ_INT(op_reader_init(&r, S, src), OCIPUSH_OK)) {
+    if (src && CHECK_EQ_INT(op_reader_init(&r, &S->ctx, src, 1), OCIPUSH_OK)) {
         CHECK_EQ_INT(read_some(&r, out, sizeof out, 64, 10, &got), OCIPUSH_OK);
         op_reader_clear(&r);
-        CHECK_EQ_INT(op_reader_init(&r, S, src), OCIPUSH_E_INVALID);
+        CHECK_EQ_INT(op_reader_init(&r, &S->ctx, src, 1), OCIPUSH_E_INVALID);
         CHECK(errmsg()[0] != '\0');
         op_reader_clear(&r);
     }
@@ -411,7 +411,7 @@ static void test_spool_replay(const uint8_t *data)
         cb_init(&c, data, LEN);
         c.max_read = 333;
         ocipush_source *src = cb_source(&c, 0, known ? LEN : -1);
-        if (!src || !CHECK_EQ_INT(op_reader_init(&r, S, src), OCIPUSH_OK)) {
+        if (!src || !CHECK_EQ_INT(op_reader_init(&r, &S->ctx, src, 1), OCIPUSH_OK)) {
             ocipush_source_free(src);
             continue;
         }
@@ -454,7 +454,7 @@ static void test_spool_replay(const uint8_t *data)
     cb_init(&c, data, LEN);
     c.max_read = 777;
     ocipush_source *src = cb_source(&c, 0, -1);
-    if (src && CHECK_EQ_INT(op_reader_init(&r, S, src), OCIPUSH_OK)) {
+    if (src && CHECK_EQ_INT(op_reader_init(&r, &S->ctx, src, 1), OCIPUSH_OK)) {
         CHECK_EQ_INT(op_reader_drain(&r), OCIPUSH_OK);
         CHECK_EQ_INT(r.size, LEN);
         expect_digest_of(&r, data, LEN);
@@ -479,7 +479,7 @@ static void test_spool_off(const uint8_t *data)
     reset_session(0, 1000);
     cb_init(&c, data, 1000);
     ocipush_source *src = cb_source(&c, 0, 1000);
-    if (src && CHECK_EQ_INT(op_reader_init(&r, S, src), OCIPUSH_OK)) {
+    if (src && CHECK_EQ_INT(op_reader_init(&r, &S->ctx, src, 1), OCIPUSH_OK)) {
         CHECK(r.spool == NULL);
         CHECK_EQ_INT(op_reader_rewind(&r), OCIPUSH_OK); /* nothing read: nothing to replay */
         CHECK_EQ_INT(read_some(&r, out, sizeof out, 64, 100, &got), OCIPUSH_OK);
@@ -507,7 +507,7 @@ static void test_memory_source(const uint8_t *data)
     if (!CHECK_EQ_INT(ocipush_source_new_memory(&src, data, LEN, 0), OCIPUSH_OK))
         return;
     CHECK_EQ_INT(ocipush_source_size(src), LEN);
-    if (CHECK_EQ_INT(op_reader_init(&r, S, src), OCIPUSH_OK)) {
+    if (CHECK_EQ_INT(op_reader_init(&r, &S->ctx, src, 1), OCIPUSH_OK)) {
         CHECK(r.spool == NULL);
         CHECK_EQ_INT(read_some(&r, out, sizeof out, 1000, ALL, &got), OCIPUSH_OK);
         CHECK_EQ_INT(got, LEN);
@@ -525,7 +525,7 @@ static void test_memory_source(const uint8_t *data)
 
     /* Partly read, rewound, read in full: each byte hashed once (hashing the
      * first part twice would give another digest). */
-    if (CHECK_EQ_INT(op_reader_init(&r, S, src), OCIPUSH_OK)) {
+    if (CHECK_EQ_INT(op_reader_init(&r, &S->ctx, src, 1), OCIPUSH_OK)) {
         CHECK_EQ_INT(read_some(&r, out, sizeof out, 500, 1234, &got), OCIPUSH_OK);
         CHECK_EQ_INT(got, 1234);
         CHECK_EQ_INT(op_reader_rewind(&r), OCIPUSH_OK);
@@ -548,7 +548,7 @@ static void test_memory_source(const uint8_t *data)
         memcpy(mine, data, LEN);
         CHECK_EQ_INT(ocipush_source_new_memory(&src, mine, LEN, 1), OCIPUSH_OK);
         memset(mine, 0xAA, LEN);
-        if (src && CHECK_EQ_INT(op_reader_init(&r, S, src), OCIPUSH_OK)) {
+        if (src && CHECK_EQ_INT(op_reader_init(&r, &S->ctx, src, 1), OCIPUSH_OK)) {
             CHECK_EQ_INT(read_some(&r, out, sizeof out, 4096, ALL, &got), OCIPUSH_OK);
             CHECK_EQ_INT(got, LEN);
             CHECK(memcmp(out, data, LEN) == 0);
@@ -562,7 +562,7 @@ static void test_memory_source(const uint8_t *data)
     src = NULL;
     if (CHECK_EQ_INT(ocipush_source_new_memory(&src, NULL, 0, 1), OCIPUSH_OK)) {
         CHECK_EQ_INT(ocipush_source_size(src), 0);
-        if (CHECK_EQ_INT(op_reader_init(&r, S, src), OCIPUSH_OK)) {
+        if (CHECK_EQ_INT(op_reader_init(&r, &S->ctx, src, 1), OCIPUSH_OK)) {
             CHECK_EQ_INT(read_some(&r, out, sizeof out, 10, ALL, &got), OCIPUSH_OK);
             CHECK_EQ_INT(got, 0);
             expect_digest_of(&r, data, 0);
@@ -586,7 +586,7 @@ static void test_limit(const uint8_t *data)
     reset_session(1, 1 << 20);
     cb_init(&c, data, 1000);
     ocipush_source *src = cb_source(&c, 0, 1000);
-    if (src && CHECK_EQ_INT(op_reader_init(&r, S, src), OCIPUSH_OK)) {
+    if (src && CHECK_EQ_INT(op_reader_init(&r, &S->ctx, src, 1), OCIPUSH_OK)) {
         r.limit = 100;
         CHECK_EQ_INT(read_some(&r, out, sizeof out, 64, ALL, &got), OCIPUSH_OK);
         CHECK_EQ_INT(got, 100);
@@ -657,7 +657,7 @@ static void test_progress(const uint8_t *data)
         cb_src c;
         cb_init(&c, data, 1000);
         src = cb_source(&c, 0, known ? 1000 : -1);
-        if (src && CHECK_EQ_INT(op_reader_init(&r, S, src), OCIPUSH_OK)) {
+        if (src && CHECK_EQ_INT(op_reader_init(&r, &S->ctx, src, 1), OCIPUSH_OK)) {
             CHECK_EQ_INT(read_some(&r, out, sizeof out, 100, ALL, &got), OCIPUSH_E_ABORTED);
             CHECK_EQ_INT(got, 400);
             CHECK_EQ_INT(p.calls, 5);
@@ -676,7 +676,7 @@ static void test_progress(const uint8_t *data)
     ocipush_session_set_progress_callback(S, on_progress, &p);
     src = NULL;
     if (CHECK_EQ_INT(ocipush_source_new_memory(&src, data, 1000, 0), OCIPUSH_OK) &&
-        CHECK_EQ_INT(op_reader_init(&r, S, src), OCIPUSH_OK)) {
+        CHECK_EQ_INT(op_reader_init(&r, &S->ctx, src, 1), OCIPUSH_OK)) {
         CHECK_EQ_INT(read_some(&r, out, sizeof out, 300, ALL, &got), OCIPUSH_OK);
         CHECK_EQ_INT(got, 1000);
         CHECK_EQ_U64(p.last_done, 1000);
@@ -737,7 +737,7 @@ static void read_whole(ocipush_source *src, const uint8_t *want, size_t len)
     static uint8_t out[16384];
     op_reader r = {0};
     size_t got = 0;
-    if (CHECK(len <= sizeof out) && CHECK_EQ_INT(op_reader_init(&r, S, src), OCIPUSH_OK)) {
+    if (CHECK(len <= sizeof out) && CHECK_EQ_INT(op_reader_init(&r, &S->ctx, src, 1), OCIPUSH_OK)) {
         CHECK_EQ_INT(read_some(&r, out, sizeof out, 4096, ALL, &got), OCIPUSH_OK);
         CHECK_EQ_INT(got, len);
         CHECK(memcmp(out, want, len) == 0);
@@ -839,7 +839,7 @@ static void test_file_sources(const uint8_t *data)
             op_reader r = {0};
             static uint8_t out[3000];
             size_t got = 0;
-            if (CHECK_EQ_INT(op_reader_init(&r, S, src), OCIPUSH_OK)) {
+            if (CHECK_EQ_INT(op_reader_init(&r, &S->ctx, src, 1), OCIPUSH_OK)) {
                 CHECK_EQ_INT(read_some(&r, out, sizeof out, 1024, 1500, &got), OCIPUSH_OK);
                 CHECK_EQ_INT(op_reader_rewind(&r), OCIPUSH_OK); /* from the spool */
                 CHECK_EQ_INT(read_some(&r, out, sizeof out, 1024, ALL, &got), OCIPUSH_OK);
@@ -850,7 +850,7 @@ static void test_file_sources(const uint8_t *data)
                 op_reader_clear(&r);
             }
             /* Consumed: a second push is refused. */
-            CHECK_EQ_INT(op_reader_init(&r, S, src), OCIPUSH_E_INVALID);
+            CHECK_EQ_INT(op_reader_init(&r, &S->ctx, src, 1), OCIPUSH_E_INVALID);
             op_reader_clear(&r);
         }
         ocipush_source_free(src);

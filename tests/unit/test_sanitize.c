@@ -6,7 +6,7 @@
 
 #include "buf.h"
 #include "check.h"
-#include "deadline.h"
+#include "ctx.h"
 #include "json.h"
 #include "ocipush.h"
 #include "sanitize.h"
@@ -149,12 +149,12 @@ static void test_errmsg_sanitized(void)
     ocipush_session *s = NULL;
     if (!CHECK_EQ_INT(ocipush_session_new(&s, "localhost:1"), 0))
         return;
-    CHECK_EQ_INT(op_fail(s, OCIPUSH_E_PROTOCOL, "the registry mounted %s", "a\r\n\x1b[2Jb"),
+    CHECK_EQ_INT(op_sfail(s, OCIPUSH_E_PROTOCOL, "the registry mounted %s", "a\r\n\x1b[2Jb"),
                  OCIPUSH_E_PROTOCOL);
     CHECK_EQ_STR(ocipush_session_errmsg(s), "the registry mounted a\\x0d\\x0a\\x1b[2Jb");
     /* A message quoting the session's own message (as the parallel push
      * does) is fine. */
-    op_fail(s, OCIPUSH_E_PROTOCOL, "again: %s", ocipush_session_errmsg(s));
+    op_sfail(s, OCIPUSH_E_PROTOCOL, "again: %s", ocipush_session_errmsg(s));
     CHECK_EQ_STR(ocipush_session_errmsg(s), "again: the registry mounted a\\x0d\\x0a\\x1b[2Jb");
     ocipush_session_free(s);
 }
@@ -162,32 +162,32 @@ static void test_errmsg_sanitized(void)
 static int64_t nested_call(ocipush_session *s, int64_t *inner_left)
 {
     op_call_scope(s);
-    *inner_left = op_deadline_left_ms(s);
-    return s->deadline_ms;
+    *inner_left = op_deadline_left_ms(&s->ctx);
+    return s->ctx.deadline_ms;
 }
 
 static void outer_call(ocipush_session *s, int expect_deadline)
 {
     op_call_scope(s);
-    int64_t deadline = s->deadline_ms, inner_left = 0;
+    int64_t deadline = s->ctx.deadline_ms, inner_left = 0;
     CHECK(expect_deadline ? deadline > 0 : deadline == 0);
-    int64_t left = op_deadline_left_ms(s);
-    CHECK(expect_deadline ? left > 0 && left <= s->timeout_ms : left == -1);
+    int64_t left = op_deadline_left_ms(&s->ctx);
+    CHECK(expect_deadline ? left > 0 && left <= s->ctx.set.timeout_ms : left == -1);
     /* A public call made inside keeps the outer call's deadline. */
     CHECK_EQ_INT(nested_call(s, &inner_left), deadline);
-    CHECK_EQ_INT(s->deadline_ms, deadline);
-    CHECK_EQ_INT(s->in_call, 1);
+    CHECK_EQ_INT(s->ctx.deadline_ms, deadline);
+    CHECK_EQ_INT(s->ctx.in_call, 1);
     /* So does a worker's clone. */
     ocipush_session *c = NULL;
     if (CHECK_EQ_INT(op_session_clone(&c, s), 0)) {
         CHECK_EQ_INT(nested_call(c, &inner_left), deadline);
-        CHECK_EQ_INT(c->deadline_ms, deadline);
+        CHECK_EQ_INT(c->ctx.deadline_ms, deadline);
         ocipush_session_free(c);
     }
     if (expect_deadline) {
-        op_deadline_expire(s);
-        CHECK_EQ_INT(op_deadline_left_ms(s), 0);
-        CHECK_EQ_INT(op_deadline_fail(s, "before", "GET http://x/v2/", NULL), OCIPUSH_E_NETWORK);
+        op_deadline_expire(&s->ctx);
+        CHECK_EQ_INT(op_deadline_left_ms(&s->ctx), 0);
+        CHECK_EQ_INT(op_deadline_fail(&s->ctx, "before", "GET http://x/v2/", NULL), OCIPUSH_E_NETWORK);
         CHECK(strstr(ocipush_session_errmsg(s), "deadline") != NULL);
     }
 }
@@ -197,12 +197,12 @@ static void test_deadline_scope(void)
     ocipush_session *s = NULL;
     if (!CHECK_EQ_INT(ocipush_session_new(&s, "localhost:1"), 0))
         return;
-    CHECK_EQ_INT(s->timeout_ms, 3600 * 1000); /* the default */
-    CHECK_EQ_INT(op_deadline_left_ms(s), -1); /* outside a call: none */
+    CHECK_EQ_INT(s->ctx.set.timeout_ms, 3600 * 1000); /* the default */
+    CHECK_EQ_INT(op_deadline_left_ms(&s->ctx), -1); /* outside a call: none */
     outer_call(s, 1);
     /* Gone once the outermost call returned, and the next starts anew. */
-    CHECK_EQ_INT(s->in_call, 0);
-    CHECK_EQ_INT(s->deadline_ms, 0);
+    CHECK_EQ_INT(s->ctx.in_call, 0);
+    CHECK_EQ_INT(s->ctx.deadline_ms, 0);
     outer_call(s, 1);
     CHECK_EQ_INT(ocipush_session_set_timeout(s, 0), OCIPUSH_OK);
     outer_call(s, 0);
@@ -210,7 +210,7 @@ static void test_deadline_scope(void)
     outer_call(s, 1); /* no overflow */
     CHECK_EQ_INT(ocipush_session_set_timeout(s, -1), OCIPUSH_E_INVALID);
     CHECK_EQ_INT(ocipush_session_set_timeout(NULL, 1000), OCIPUSH_E_INVALID);
-    CHECK_EQ_INT(s->timeout_ms, INT64_MAX);
+    CHECK_EQ_INT(s->ctx.set.timeout_ms, INT64_MAX);
     ocipush_session_free(s);
 }
 

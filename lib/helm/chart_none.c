@@ -1,0 +1,16 @@
+/* Built without libarchive or libyaml (-Dhelm=disabled): charts are not
+ * supported, and say so. */
+#include "session.h"
+
+int ocipush_chart_push(ocipush_session *s, const char *chart_path, const char *repository_prefix,
+                       char **out_reference, char *out_digest)
+{
+    (void)chart_path;
+    (void)repository_prefix;
+    (void)out_reference;
+    (void)out_digest;
+    if (!s)
+        return OCIPUSH_E_INVALID;
+    return op_sfail(s, OCIPUSH_E_UNSUPPORTED,
+                   "this ocipush was built without Helm chart support (libarchive, libyaml)");
+}

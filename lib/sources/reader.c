@@ -1,0 +1,285 @@
+#include "reader.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "source.h"
+
+/* Below this a thread costs more than the hashing it would overlap. */
+#define THREADED_HASH_MIN (4u << 20)
+
+int op_reader_init(op_reader *r, op_ctx *c, ocipush_source *src, int hash_file_aside)
+{
+    memset(r, 0, sizeof *r);
+    r->c = c;
+    r->src = src;
+    r->limit = UINT64_MAX;
+    r->size = src->size;
+    if (src->started && !src->rewind)
+        return op_fail(&c->diag, OCIPUSH_E_INVALID,
+                       "the source is a stream that an earlier push already consumed");
+    if (src->started && src->rewind(src->user_data) != 0)
+        return op_fail(&c->diag, OCIPUSH_E_SOURCE, "rewinding the source for a new push failed");
+    const char *why;
+    int rc = op_source_open(src, &why);
+    if (rc)
+        return op_fail(&c->diag, rc, "opening the source failed: %s", why);
+    /* A thread of its own hashes large or unknown-size blobs beside the send;
+     * a large regular file it reads itself when the caller allows it (not
+     * into a layout, where the bytes written must be the bytes hashed, not
+     * a second read of them). */
+    int large = src->size < 0 || src->size >= (int64_t)THREADED_HASH_MIN;
+    rc = OCIPUSH_E_IO;
+    if (large && src->file_fd >= 0 && src->size >= 0 && hash_file_aside)
+        rc = op_hasher_new_file(&r->hash, src->file_fd, src->file_start, src->size);
+    r->file_hashed = rc == 0;
+    if (rc)
+        rc = op_hasher_new(&r->hash, large);
+    if (rc)
+        return op_fail(&c->diag, rc, "cannot start a SHA-256 hash");
+    if (!src->rewind && c->set.spool_enabled &&
+        (rc = op_spool_new(&r->spool, c->set.spool_memory_cap)))
+        return op_fail(&c->diag, rc, "out of memory making the spool");
+    return 0;
+}
+
+void op_reader_clear(op_reader *r)
+{
+    op_hasher_free(r->hash);
+    op_spool_free(r->spool);
+    r->hash = NULL;
+    r->spool = NULL;
+}
+
+/* The hash is final: the size is known and the digest written. */
+static int finish_hash(op_reader *r)
+{
+    int rc = op_hasher_finish(r->hash, r->digest);
+    if (rc == OCIPUSH_E_SOURCE)
+        return op_fail(&r->c->diag, rc, "%s", op_hasher_why(r->hash));
+    if (rc)
+        return op_fail(&r->c->diag, OCIPUSH_E_INVALID, "finishing the SHA-256 hash failed");
+    r->at_eof = 1;
+    return 0;
+}
+
+/* The source has ended at r->high: fix the size and the digest. */
+static int reached_eof(op_reader *r)
+{
+    if (r->size >= 0 && (uint64_t)r->size != r->high)
+        return op_fail(&r->c->diag, OCIPUSH_E_SOURCE,
+                       "the source ended after %" PRIu64 " bytes but declared %" PRId64, r->high,
+                       r->size);
+    r->size = (int64_t)r->high;
+    return finish_hash(r);
+}
+
+/* Account for n fresh bytes at r->pos: hash and spool what passes the mark. */
+static int take_new_bytes(op_reader *r, const uint8_t *buf, size_t n)
+{
+    uint64_t end = r->pos + n;
+    if (end <= r->high)
+        return 0;
+    size_t skip = (size_t)(r->high - r->pos);
+    if (r->size >= 0 && end > (uint64_t)r->size)
+        return op_fail(&r->c->diag, OCIPUSH_E_SOURCE,
+                       "the source gave more bytes than the %" PRId64 " it declared", r->size);
+    if (op_hasher_update(r->hash, buf + skip, n - skip))
+        return op_fail(&r->c->diag, OCIPUSH_E_INVALID, "SHA-256 update failed");
+    if (r->spool) {
+        int rc = op_spool_append(r->spool, buf + skip, n - skip);
+        if (rc)
+            return op_fail(&r->c->diag, rc, "writing the spool failed at byte %" PRIu64 ": %s", r->high,
+                           rc == OCIPUSH_E_IO ? "cannot write the temporary file"
+                                              : "out of memory");
+    }
+    r->high = end;
+    return 0;
+}
+
+static int read_source(op_reader *r, uint8_t *buf, size_t cap, size_t *n)
+{
+    ocipush_source *src = r->src;
+    src->started = 1;
+    int cb = src->read(src->user_data, buf, cap, n);
+    if (cb != 0)
+        return op_fail(&r->c->diag, OCIPUSH_E_SOURCE,
+                       "reading the source failed at byte %" PRIu64 " (read callback returned %d)",
+                       r->pos, cb);
+    if (*n > cap)
+        return op_fail(&r->c->diag, OCIPUSH_E_SOURCE, "the read callback reported more than it was asked");
+    return 0;
+}
+
+int op_reader_read(void *ctx, uint8_t *buf, size_t cap, size_t *out_len)
+{
+    op_reader *r = ctx;
+    size_t n = 0;
+    int rc = 0;
+    *out_len = 0;
+    if ((rc = op_check_cancel(r->c)))
+        return rc;
+    if (r->pos >= r->limit)
+        return 0;
+    if (r->limit - r->pos < cap)
+        cap = (size_t)(r->limit - r->pos);
+    if (r->spool && r->pos < r->high) {
+        rc = op_spool_read_at(r->spool, r->pos, buf, cap, &n);
+        if (rc)
+            return op_fail(&r->c->diag, rc, "reading the spool back failed at byte %" PRIu64, r->pos);
+    } else if (r->at_eof && r->pos >= r->high) {
+        return 0;
+    } else {
+        if ((rc = read_source(r, buf, cap, &n)))
+            return rc;
+        if (n == 0) {
+            if (r->pos < r->high)
+                return op_fail(&r->c->diag, OCIPUSH_E_SOURCE,
+                               "the source ended at byte %" PRIu64
+                               " when read again, but gave %" PRIu64 " bytes before",
+                               r->pos, r->high);
+            return r->at_eof ? 0 : reached_eof(r);
+        }
+        if ((rc = take_new_bytes(r, buf, n)))
+            return rc;
+    }
+    /* A file hashed by its own thread: the last bytes go out only if the
+     * file is as it was, so what was sent is what is hashed. */
+    int last = r->size >= 0 && r->pos + n == (uint64_t)r->size;
+    if (last && r->file_hashed && op_hasher_check_file(r->hash))
+        return op_fail(&r->c->diag, OCIPUSH_E_SOURCE, "%s", op_hasher_why(r->hash));
+    if (last && r->expected) {
+        if (!r->at_eof && r->high == (uint64_t)r->size && (rc = finish_hash(r)))
+            return rc;
+        if ((rc = op_reader_check_expected(r, r->expected, r->expected_own)))
+            return rc;
+    }
+    r->pos += n;
+    *out_len = n;
+    if (r->c->set.progress_fn &&
+        r->c->set.progress_fn(r->pos, r->size, r->c->set.progress_user_data))
+        return op_fail(&r->c->diag, OCIPUSH_E_ABORTED, "the progress callback stopped the upload");
+    return 0;
+}
+
+int op_reader_rewind(op_reader *r)
+{
+    r->limit = UINT64_MAX;
+    if (r->pos == 0)
+        return 0;
+    if (r->spool) {
+        r->pos = 0; /* replayed from the spool, then the source goes on */
+        return 0;
+    }
+    if (!r->src->rewind)
+        return op_fail(&r->c->diag, OCIPUSH_E_NOT_REPLAYABLE,
+            "the upload must be sent again but its source is a stream that cannot rewind "
+            "and the spool is off, so its bytes cannot be replayed");
+    if (r->src->rewind(r->src->user_data) != 0)
+        return op_fail(&r->c->diag, OCIPUSH_E_SOURCE, "rewinding the source failed");
+    r->pos = 0;
+    return 0;
+}
+
+int op_reader_seek(op_reader *r, uint64_t offset)
+{
+    if (offset > r->high)
+        return op_fail(&r->c->diag, OCIPUSH_E_INVALID, "cannot seek past what was read");
+    if (r->spool || offset == r->pos) {
+        r->pos = offset;
+        return 0;
+    }
+    uint64_t limit = r->limit;
+    int rc = op_reader_rewind(r);
+    uint8_t scratch[64 * 1024];
+    size_t n = 1;
+    r->limit = offset; /* bytes below the mark are not hashed again */
+    while (rc == 0 && r->pos < offset && n > 0)
+        rc = op_reader_read(r, scratch, sizeof scratch, &n);
+    r->limit = limit;
+    if (rc == 0 && r->pos != offset)
+        rc = op_fail(&r->c->diag, OCIPUSH_E_SOURCE, "the source ended early when read again");
+    return rc;
+}
+
+int op_reader_to_mark(void *ctx)
+{
+    op_reader *r = ctx;
+    return op_reader_seek(r, r->mark);
+}
+
+int op_reader_drain(op_reader *r)
+{
+    uint8_t scratch[64 * 1024];
+    size_t n;
+    r->limit = UINT64_MAX;
+    if (!r->src->rewind && !r->spool && !r->at_eof)
+        return op_fail(&r->c->diag, OCIPUSH_E_NOT_REPLAYABLE,
+            "the blob's size or digest must be known before sending, but its source is a "
+            "stream that cannot rewind and the spool is off");
+    if (r->file_hashed && !r->at_eof) {
+        /* The hashing thread reads the file: wait for it instead of reading
+         * it here too. Everything counts as read; a rewind comes next. */
+        int rc = finish_hash(r);
+        if (rc == 0)
+            r->pos = r->high = (uint64_t)r->size;
+        return rc;
+    }
+    do {
+        int rc = op_reader_read(r, scratch, sizeof scratch, &n);
+        if (rc)
+            return rc;
+    } while (n > 0);
+    return 0;
+}
+
+int op_reader_check_expected(op_reader *r, const char *expected, int own)
+{
+    if (!expected || (r->at_eof && strcmp(expected, r->digest) == 0))
+        return 0;
+    if (!r->at_eof)
+        return op_fail(&r->c->diag, OCIPUSH_E_INVALID, "the digest is not known yet");
+    if (own)
+        return op_fail(&r->c->diag, OCIPUSH_E_SOURCE,
+                       "the source gave other bytes when read again (they hash to %s, first to "
+                       "%s); the upload was not committed",
+                       r->digest, expected);
+    return op_fail(&r->c->diag, OCIPUSH_E_DIGEST_MISMATCH,
+                   "the content hashes to %s, not the expected %s; the upload was not committed",
+                   r->digest, expected);
+}
+
+int op_reader_finish(op_reader *r)
+{
+    if (r->at_eof && op_hasher_check_file(r->hash))
+        return op_fail(&r->c->diag, OCIPUSH_E_SOURCE, "%s", op_hasher_why(r->hash));
+    if (r->at_eof)
+        return 0;
+    uint8_t probe[1];
+    size_t n = 0;
+    if (r->pos != r->high)
+        return op_reader_drain(r);
+    int rc = read_source(r, probe, sizeof probe, &n);
+    if (rc)
+        return rc;
+    if (n)
+        return op_fail(&r->c->diag, OCIPUSH_E_SOURCE,
+                       "the source gave more bytes than the %" PRId64 " it declared", r->size);
+    return reached_eof(r);
+}
+
+int op_reader_run(op_ctx *c, ocipush_source *src, int hash_file_aside, op_reader_sink sink,
+                  void *ctx, char *out_digest, int64_t *out_size)
+{
+    op_reader reader;
+    int rc = op_reader_init(&reader, c, src, hash_file_aside);
+    rc = rc ? rc : sink(ctx, &reader);
+    if (rc == 0) {
+        memcpy(out_digest, reader.digest, OCIPUSH_DIGEST_BUFSIZE);
+        *out_size = reader.size;
+    }
+    op_reader_clear(&reader);
+    op_source_release(src);
+    return rc;
+}
