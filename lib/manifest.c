@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "buf.h"
-#include "json.h"
 #include "validate.h"
 
 int op_annotations_set(op_annotations *a, const char *key, const char *value)
@@ -247,12 +246,5 @@ int ocipush_manifest_add_annotation(ocipush_manifest *m, const char *key, const 
     if (!m || op_header_text_check(key) || !value)
         return OCIPUSH_E_INVALID;
     return op_annotations_set(&m->annotations, key, value);
-}
-
-int ocipush_manifest_serialize(char **out, size_t *out_len, const ocipush_manifest *m)
-{
-    if (!out || !out_len || !m)
-        return OCIPUSH_E_INVALID;
-    return op_json_manifest(out, out_len, m);
 }
 

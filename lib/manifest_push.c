@@ -6,7 +6,8 @@
 
 #include "alloc.h"
 #include "digest.h"
-#include "json.h"
+#include "manifest_json.h"
+#include "manifest_type.h"
 #include "manifest.h"
 #include "session.h"
 #include "validate.h"

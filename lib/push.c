@@ -9,7 +9,7 @@
 #include "blob.h"
 #include "buf.h"
 #include "digest.h"
-#include "json.h"
+#include "manifest_json.h"
 #include "manifest.h"
 #include "manifest_push.h"
 #include "parallel.h"
@@ -441,7 +441,7 @@ int op_push_run(ocipush_session *s, const ocipush_push *p, const char *repositor
     rc = rc ? rc : push_layers(s, p, repository, m);
     if (!rc && build_manifest(p, m))
         rc = op_sfail(s, OCIPUSH_E_NOMEM, "out of memory");
-    if (!rc && ocipush_manifest_serialize(&json, &len, m))
+    if (!rc && op_json_manifest(&json, &len, m))
         rc = op_sfail(s, OCIPUSH_E_NOMEM, "out of memory serializing the manifest");
     int keeps_referrers = 0;
     if (!rc && (rc = op_sha256_digest(digest, json, len)))

@@ -10,7 +10,7 @@
 #include "buf.h"
 #include "challenge.h"
 #include "exchange.h"
-#include "json.h"
+#include "token_json.h"
 #include "url.h"
 #include "validate.h"
 

@@ -17,7 +17,7 @@
 #include "digest.h"
 #include "file.h"
 #include "helper.h"
-#include "json.h"
+#include "docker_config.h"
 #include "reference.h"
 #include "creds.h"
 

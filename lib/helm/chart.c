@@ -17,7 +17,7 @@
 #include "buf.h"
 #include "chart.h"
 #include "digest.h"
-#include "json.h"
+#include "helm_config.h"
 #include "manifest.h"
 #include "push.h"
 #include "session.h"

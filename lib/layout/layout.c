@@ -11,7 +11,8 @@
 #include <unistd.h>
 
 #include "alloc.h"
-#include "json.h"
+#include "layout_index.h"
+#include "manifest_type.h"
 #include "target.h"
 #include "digest.h"
 #include "file.h"

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "json.h"
+#include "registry_errors.h"
 
 static int parse_http_date(time_t *out, const char *s)
 {

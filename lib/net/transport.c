@@ -12,7 +12,7 @@
 
 #include <curl/curl.h>
 
-#include "json.h"
+#include "registry_errors.h"
 #include "retry.h"
 #include "url.h"
 

@@ -7,7 +7,7 @@
 #include "blob_upload.h"
 #include "client.h"
 #include "digest.h"
-#include "json.h"
+#include "registry_errors.h"
 #include "retry.h"
 #include "validate.h"
 

@@ -2,7 +2,7 @@
  * from it, and the semantic version check. */
 #include "chart.h"
 #include "fuzz.h"
-#include "json.h"
+#include "helm_config.h"
 #include "ocipush.h"
 #include "yaml_tree.h"
 

@@ -5,7 +5,7 @@
  * line as base64. */
 #include "digest.h"
 #include "fuzz.h"
-#include "json.h"
+#include "docker_config.h"
 #include "ocipush.h"
 
 #define AUTH "dXNlcjpwYXNz" /* user:pass */

@@ -1,6 +1,6 @@
 /* op_json_manifest_media_type on a manifest or index, of exactly its length. */
 #include "fuzz.h"
-#include "json.h"
+#include "manifest_type.h"
 #include "ocipush.h"
 
 static int contains(const uint8_t *data, size_t size, const char *s)

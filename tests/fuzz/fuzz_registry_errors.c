@@ -2,7 +2,7 @@
  * NUL-terminated, so reading past it is caught). */
 #include "buf.h"
 #include "fuzz.h"
-#include "json.h"
+#include "registry_errors.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

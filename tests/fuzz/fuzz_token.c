@@ -1,6 +1,6 @@
 /* op_json_token on a token server's answer, of exactly its length. */
 #include "fuzz.h"
-#include "json.h"
+#include "token_json.h"
 #include "ocipush.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -6,7 +6,8 @@
 #include "challenge.h"
 #include "check.h"
 #include "digest.h"
-#include "json.h"
+#include "token_json.h"
+#include "docker_config.h"
 #include "ocipush.h"
 
 static void test_bearer_with_quotes_and_commas(void)

@@ -4,7 +4,7 @@
 
 #include "chart.h"
 #include "check.h"
-#include "json.h"
+#include "helm_config.h"
 #include "ocipush.h"
 #include "yaml_tree.h"
 

@@ -5,7 +5,9 @@
 
 #include "buf.h"
 #include "check.h"
-#include "json.h"
+#include "registry_errors.h"
+#include "manifest_type.h"
+#include "manifest_json.h"
 #include "ocipush.h"
 
 #define D_EMPTY "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"

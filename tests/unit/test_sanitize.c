@@ -7,7 +7,7 @@
 #include "buf.h"
 #include "check.h"
 #include "ctx.h"
-#include "json.h"
+#include "registry_errors.h"
 #include "ocipush.h"
 #include "sanitize.h"
 #include "session.h"
