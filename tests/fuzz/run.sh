@@ -18,7 +18,7 @@ src=$(cd "$here/../.." && pwd)
 build=${FUZZ_BUILD:-$src/build-fuzz}
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] ||
-    targets=(reference url challenge registry_errors token manifest docker_config retry_after sanitize validate chart)
+    targets=(reference url challenge registry_errors token manifest docker_config retry_after sanitize validate chart index)
 
 [ -d "$build" ] || (cd "$src" && CC=clang meson setup "$build" -Dfuzzing=true -Dtests=true)
 ninja -C "$build" "${targets[@]/#/tests/fuzz/fuzz_}"
