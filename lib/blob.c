@@ -25,7 +25,7 @@ static int check_names(ocipush_session *s, const char *repository, const char *d
 {
     if (ocipush_repository_validate(repository))
         return op_sfail(s, OCIPUSH_E_INVALID, "invalid repository name '%s'",
-                       repository ? repository : "(null)");
+                        repository ? repository : "(null)");
     if (digest && ocipush_digest_validate(digest))
         return op_sfail(s, OCIPUSH_E_INVALID, "invalid digest '%s' (want sha256:<64 hex>)", digest);
     if (s->target->ops->set_scope(s->target, repository, NULL))
@@ -39,8 +39,7 @@ static int check_names(ocipush_session *s, const char *repository, const char *d
 static int blob_exists(ocipush_session *s, op_retry_budget *budget, const char *repository,
                        const char *digest, int *out_exists, int64_t *out_size)
 {
-    return s->target->ops->blob_exists(s->target, budget, repository, digest, out_exists,
-                                       out_size);
+    return s->target->ops->blob_exists(s->target, budget, repository, digest, out_exists, out_size);
 }
 
 int op_blob_exists(ocipush_session *s, int *out_exists, const char *repository, const char *digest)
@@ -75,14 +74,14 @@ static int64_t trusted_size(ocipush_session *s, const char *repository, const ch
         return head;
     if (known >= 0)
         op_slog(s, OCIPUSH_LOG_WARN,
-               "%s says %s has %s with %" PRId64 " bytes, not %" PRId64
-               ": not trusted, the blob is sent",
-               s->ctx.set.registry, repository, digest, head, known);
+                "%s says %s has %s with %" PRId64 " bytes, not %" PRId64
+                ": not trusted, the blob is sent",
+                s->ctx.set.registry, repository, digest, head, known);
     else if (head == 0)
         op_slog(s, OCIPUSH_LOG_WARN,
-               "%s says %s has %s with 0 bytes, which only the empty blob has: not trusted, the "
-               "blob is sent",
-               s->ctx.set.registry, repository, digest);
+                "%s says %s has %s with 0 bytes, which only the empty blob has: not trusted, the "
+                "blob is sent",
+                s->ctx.set.registry, repository, digest);
     return -1;
 }
 
@@ -194,12 +193,12 @@ static int mounted_size(ocipush_session *s, op_retry_budget *budget, const char 
         return rc;
     if (!exists)
         return op_sfail(s, OCIPUSH_E_PROTOCOL, "%s said it mounted %s into %s, which lacks it",
-                       s->ctx.set.registry, digest, repository);
+                        s->ctx.set.registry, digest, repository);
     size = trusted_size(s, repository, digest, size, source ? source->size : -1);
     if (size < 0)
         return op_sfail(s, OCIPUSH_E_PROTOCOL,
-                       "%s mounted %s into %s but does not say a size to trust for it", s->ctx.set.registry,
-                       digest, repository);
+                        "%s mounted %s into %s but does not say a size to trust for it",
+                        s->ctx.set.registry, digest, repository);
     *out_size = (uint64_t)size;
     return OCIPUSH_OK;
 }
@@ -215,7 +214,7 @@ int op_blob_push_mount(ocipush_session *s, const char *repository, ocipush_sourc
         return rc;
     if (ocipush_repository_validate(from_repository))
         return op_sfail(s, OCIPUSH_E_INVALID, "invalid repository name '%s' to mount from",
-                       from_repository ? from_repository : "(null)");
+                        from_repository ? from_repository : "(null)");
     if (s->target->ops->set_scope(s->target, repository, from_repository))
         return op_sfail(s, OCIPUSH_E_NOMEM, "out of memory");
     /* One budget for the HEADs, the mount, every session and every request. */
@@ -228,7 +227,7 @@ int op_blob_push_mount(ocipush_session *s, const char *repository, ocipush_sourc
         size = trusted_size(s, repository, digest, size, source ? source->size : -1);
     if (exists && size < 0 && !source)
         return op_sfail(s, OCIPUSH_E_PROTOCOL, "%s has %s but does not say a size to trust for it",
-                       repository, digest);
+                        repository, digest);
     if (exists && size >= 0) {
         *out_mounted = 0;
         return already_there(s, repository, digest, size, NULL, out_size);

@@ -10,8 +10,7 @@
 
 #include "ocipush.h"
 
-int op_blob_exists(ocipush_session *s, int *out_exists, const char *repository,
-                   const char *digest);
+int op_blob_exists(ocipush_session *s, int *out_exists, const char *repository, const char *digest);
 int op_blob_push(ocipush_session *s, const char *repository, ocipush_source *source,
                  const char *expected_digest, char *out_digest, uint64_t *out_size);
 int op_blob_push_mount(ocipush_session *s, const char *repository, ocipush_source *source,

@@ -247,4 +247,3 @@ int ocipush_manifest_add_annotation(ocipush_manifest *m, const char *key, const 
         return OCIPUSH_E_INVALID;
     return op_annotations_set(&m->annotations, key, value);
 }
-

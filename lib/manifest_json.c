@@ -65,7 +65,7 @@ static int build_manifest(cJSON *root, const ocipush_manifest *m)
     int rc = cJSON_AddNumberToObject(root, "schemaVersion", 2) ? 0 : OCIPUSH_E_NOMEM;
     rc = rc ? rc
             : op_json_add_string(root, "mediaType",
-                         image ? OCIPUSH_MEDIA_TYPE_MANIFEST : OCIPUSH_MEDIA_TYPE_INDEX);
+                                 image ? OCIPUSH_MEDIA_TYPE_MANIFEST : OCIPUSH_MEDIA_TYPE_INDEX);
     if (!rc && m->artifact_type)
         rc = op_json_add_string(root, "artifactType", m->artifact_type);
     if (!rc && image)

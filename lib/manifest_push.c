@@ -45,7 +45,7 @@ static int split_manifest_reference(ocipush_session *s, const char *reference,
     /* Neither is echoed: it is not known to be printable. */
     if (d && ocipush_digest_validate(d))
         return op_sfail(s, OCIPUSH_E_INVALID,
-                       "invalid digest in the manifest reference (want sha256:<64 hex>)");
+                        "invalid digest in the manifest reference (want sha256:<64 hex>)");
     if (at || !d) {
         if (tag_len >= OP_TAG_BUFSIZE)
             return op_sfail(s, OCIPUSH_E_INVALID, "invalid tag: longer than 128 characters");
@@ -64,7 +64,7 @@ int op_manifest_push_raw(ocipush_session *s, const char *repository, const char 
 {
     if (ocipush_repository_validate(repository))
         return op_sfail(s, OCIPUSH_E_INVALID, "invalid repository name '%s'",
-                       repository ? repository : "(null)");
+                        repository ? repository : "(null)");
     char tag[OP_TAG_BUFSIZE], want[OCIPUSH_DIGEST_BUFSIZE];
     if (split_manifest_reference(s, reference, tag, want))
         return OCIPUSH_E_INVALID;
@@ -77,9 +77,9 @@ int op_manifest_push_raw(ocipush_session *s, const char *repository, const char 
         int rc = op_json_manifest_media_type(&detected, data, len);
         if (rc)
             return op_sfail(s, rc,
-                           rc == OCIPUSH_E_NOMEM ? "out of memory"
-                                                 : "the manifest is not a JSON object with a "
-                                                   "mediaType, and no media type was given");
+                            rc == OCIPUSH_E_NOMEM ? "out of memory"
+                                                  : "the manifest is not a JSON object with a "
+                                                    "mediaType, and no media type was given");
         media_type = detected;
     }
     /* It becomes the Content-Type header: nothing may ride along. */
@@ -87,8 +87,8 @@ int op_manifest_push_raw(ocipush_session *s, const char *repository, const char 
         const char *field = detected ? "the manifest's mediaType" : "the media type given";
         op_free(detected);
         return op_sfail(s, OCIPUSH_E_INVALID,
-                       "%s is not a media type (RFC 6838 type/subtype[+suffix], printable ASCII)",
-                       field);
+                        "%s is not a media type (RFC 6838 type/subtype[+suffix], printable ASCII)",
+                        field);
     }
     char digest[OCIPUSH_DIGEST_BUFSIZE];
     int rc = op_sha256_digest(digest, data, len);
@@ -98,13 +98,13 @@ int op_manifest_push_raw(ocipush_session *s, const char *repository, const char 
      * the ones the caller named. */
     else if (want[0] && strcmp(want, digest) != 0)
         rc = op_sfail(s, OCIPUSH_E_DIGEST_MISMATCH,
-                     "the manifest's digest is %s, not %s: nothing was pushed", digest, want);
+                      "the manifest's digest is %s, not %s: nothing was pushed", digest, want);
     else
         rc = op_manifest_put(s, NULL, repository, tag[0] ? tag : digest, media_type, data, len,
                              digest, NULL);
     if (rc == 0) {
         op_slog(s, OCIPUSH_LOG_INFO, "pushed manifest %s to %s%s%s", digest, repository,
-               tag[0] ? ":" : "", tag);
+                tag[0] ? ":" : "", tag);
         if (out_digest)
             memcpy(out_digest, digest, sizeof digest);
     }
@@ -125,8 +125,8 @@ int ocipush_manifest_push(ocipush_session *s, const char *repository, const char
     int rc = op_json_manifest(&json, &len, m);
     if (rc)
         return op_sfail(s, rc,
-                       rc == OCIPUSH_E_INVALID ? "an image manifest needs a config descriptor"
-                                               : "out of memory serializing the manifest");
+                        rc == OCIPUSH_E_INVALID ? "an image manifest needs a config descriptor"
+                                                : "out of memory serializing the manifest");
     rc = op_manifest_push_raw(s, repository, reference,
                               m->kind == OCIPUSH_MANIFEST_IMAGE ? OCIPUSH_MEDIA_TYPE_MANIFEST
                                                                 : OCIPUSH_MEDIA_TYPE_INDEX,

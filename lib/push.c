@@ -342,8 +342,8 @@ static int blob_still_there(ocipush_session *s, const char *repository, const oc
     int rc = op_blob_exists(s, &exists, repository, d->digest);
     if (rc == 0 && !exists)
         rc = op_sfail(s, OCIPUSH_E_HTTP,
-                     "%s; and %s, pushed moments ago, is not in %s (HEAD): nothing was tagged",
-                     refused, d->digest, repository);
+                      "%s; and %s, pushed moments ago, is not in %s (HEAD): nothing was tagged",
+                      refused, d->digest, repository);
     return rc;
 }
 
@@ -388,15 +388,15 @@ static int put_first_manifest(ocipush_session *s, const char *repository, const 
         char refused[sizeof s->ctx.diag.errmsg];
         memcpy(refused, s->ctx.diag.errmsg, sizeof refused);
         op_slog(s, OCIPUSH_LOG_WARN,
-               "%s; the blobs it names are checked again, and the manifest sent once more",
-               refused);
+                "%s; the blobs it names are checked again, and the manifest sent once more",
+                refused);
         /* The wait of any retry (so the other pushers' commits are over):
          * the call's deadline and a cancel end it. */
         rc = op_retry_next(&s->ctx, &budget, NULL, refused);
         rc = rc ? rc : blobs_still_there(s, repository, m, refused);
         if (rc == 0) {
             op_slog(s, OCIPUSH_LOG_INFO, "%s has every blob: pushing the manifest again",
-                   repository);
+                    repository);
             rc = op_manifest_put(s, &budget, repository, target, OCIPUSH_MEDIA_TYPE_MANIFEST, json,
                                  len, digest, &answer);
         }
@@ -413,8 +413,7 @@ static int build_manifest(const ocipush_push *p, ocipush_manifest *m)
     return rc;
 }
 
-int op_push_run(ocipush_session *s, const ocipush_push *p, const char *repository,
-                char *out_digest)
+int op_push_run(ocipush_session *s, const ocipush_push *p, const char *repository, char *out_digest)
 {
     if (!p)
         return op_sfail(s, OCIPUSH_E_INVALID, "no artifact given");
@@ -422,7 +421,7 @@ int op_push_run(ocipush_session *s, const ocipush_push *p, const char *repositor
         return op_sfail(s, OCIPUSH_E_INVALID, "an artifact needs at least one layer");
     if (ocipush_repository_validate(repository))
         return op_sfail(s, OCIPUSH_E_INVALID, "invalid repository name '%s'",
-                       repository ? repository : "(null)");
+                        repository ? repository : "(null)");
     ocipush_manifest *m = NULL;
     ocipush_descriptor *config = NULL, *subject = NULL;
     char *json = NULL;

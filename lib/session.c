@@ -136,7 +136,7 @@ int ocipush_session_set_user_agent(ocipush_session *s, const char *user_agent)
     /* curl sends it as it is: a CR or LF would end the header early. */
     if (user_agent && op_header_text_check(user_agent))
         return op_sfail(s, OCIPUSH_E_INVALID,
-                       "the user agent is empty or holds a control character (CR, LF, NUL, ...)");
+                        "the user agent is empty or holds a control character (CR, LF, NUL, ...)");
     return op_replace_string(&s->ctx.set.user_agent, user_agent, 0);
 }
 

@@ -70,8 +70,8 @@ typedef struct op_target_ops {
      * draw from `budget` (NULL: its own), so a caller that sends it again
      * itself shares one budget with them. */
     int (*put_manifest)(op_target *t, struct op_retry_budget *budget, const char *repository,
-                        const char *reference, const char *media_type, const void *data,
-                        size_t len, const char *digest, op_manifest_answer *out);
+                        const char *reference, const char *media_type, const void *data, size_t len,
+                        const char *digest, op_manifest_answer *out);
     /* A manifest by tag or digest: *out_found 0 when absent, else its bytes
      * in *body, its media type (malloc'd) and digest (checked against a
      * digest reference). */

@@ -173,7 +173,8 @@ static void credentials_name(const op_auth *a, char *out, size_t cap, const char
         snprintf(out, cap, "the identity token%s%s", verb ? " was" : "", verb ? verb : "");
     else
         snprintf(out, cap, "the credentials%s%.200s%s%s", a->c->set.username ? " of " : "",
-                 a->c->set.username ? a->c->set.username : "", verb ? " were" : "", verb ? verb : "");
+                 a->c->set.username ? a->c->set.username : "", verb ? " were" : "",
+                 verb ? verb : "");
 }
 
 /* The realm said no. Blame the credentials only when they were sent: they
@@ -213,7 +214,7 @@ static int fetch_token(op_auth *a, const char *scope, const char *extra)
         return op_fail(&a->c->diag, rc == OCIPUSH_E_NOMEM ? rc : OCIPUSH_E_PROTOCOL,
                        "cannot build the token request for realm %s", a->bearer_realm);
     /* Credentials (Basic in the header, or a refresh token in the body) go
-     * to the realm's own origin only: http.c drops the header on a redirect
+     * to the realm's own origin only: the transport drops the header on a redirect
      * elsewhere and refuses to carry the secret body there. */
     op_request req = {.method = "GET", .url = url, .authorization = "", .idempotent = 1};
     if (!realm_may_get_credentials(a)) {
@@ -237,10 +238,11 @@ static int fetch_token(op_auth *a, const char *scope, const char *extra)
     else if (rc == 0 && resp.status != 200)
         rc = op_response_fail(a->c, "getting a token", &req, &resp);
     else if (rc == 0 && (rc = op_json_token(&token, &expires_in, resp.body.data, resp.body.len)))
-        rc = op_fail(&a->c->diag, rc, "the token server %s answered without a token", a->bearer_realm);
-    else if (rc == 0 && op_b64token_check(token)) /* it becomes a header */
-        rc = op_fail(&a->c->diag, OCIPUSH_E_PROTOCOL, "the token server %s answered a malformed token",
+        rc = op_fail(&a->c->diag, rc, "the token server %s answered without a token",
                      a->bearer_realm);
+    else if (rc == 0 && op_b64token_check(token)) /* it becomes a header */
+        rc = op_fail(&a->c->diag, OCIPUSH_E_PROTOCOL,
+                     "the token server %s answered a malformed token", a->bearer_realm);
     if (rc == 0 && store_token(a, scope, token, expires_in))
         rc = op_fail(&a->c->diag, OCIPUSH_E_NOMEM, "out of memory");
     op_free_secret_string(token);
@@ -275,7 +277,8 @@ static int on_bearer(op_auth *a, const op_challenge *ch)
     if (!op_url_is_http(ch->realm))
         return op_fail(&a->c->diag, OCIPUSH_E_PROTOCOL,
                        "the registry named a token realm that is not an http or https URL");
-    if (op_replace_string(&a->bearer_realm, ch->realm, 0) || op_replace_string(&a->bearer_service, ch->service, 0))
+    if (op_replace_string(&a->bearer_realm, ch->realm, 0) ||
+        op_replace_string(&a->bearer_service, ch->service, 0))
         return op_fail(&a->c->diag, OCIPUSH_E_NOMEM, "out of memory");
     op_buf scope = {0};
     int rc = current_scope(a, &scope);
@@ -294,23 +297,25 @@ int op_auth_on_401(op_auth *a, const op_response *resp, const char *sent)
     size_t count = 0;
     if (!resp->www_authenticate || op_challenges_parse(&list, &count, resp->www_authenticate))
         return op_fail(&a->c->diag, OCIPUSH_E_AUTH,
-                       "%s answered 401 without a usable WWW-Authenticate challenge", a->c->set.registry);
+                       "%s answered 401 without a usable WWW-Authenticate challenge",
+                       a->c->set.registry);
     const op_challenge *bearer = op_challenge_find(list, count, "Bearer");
     const op_challenge *basic = op_challenge_find(list, count, "Basic");
     int rc;
     if (bearer && bearer->realm)
         rc = on_bearer(a, bearer);
     else if (basic && !a->c->set.basic_auth)
-        rc = op_fail(&a->c->diag, OCIPUSH_E_AUTH, "%s requires credentials (Basic) and none were given",
-                     a->c->set.registry);
+        rc = op_fail(&a->c->diag, OCIPUSH_E_AUTH,
+                     "%s requires credentials (Basic) and none were given", a->c->set.registry);
     else if (basic && sent && strcmp(sent, a->c->set.basic_auth) == 0)
-        rc = op_fail(&a->c->diag, OCIPUSH_E_AUTH, "%s rejected the credentials of %s", a->c->set.registry,
-                     a->c->set.username ? a->c->set.username : "the user");
+        rc = op_fail(&a->c->diag, OCIPUSH_E_AUTH, "%s rejected the credentials of %s",
+                     a->c->set.registry, a->c->set.username ? a->c->set.username : "the user");
     else if (basic)
         rc = 0; /* send the Basic credentials it asks for */
     else
-        rc = op_fail(&a->c->diag, OCIPUSH_E_AUTH, "%s asks for an authentication scheme ocipush lacks (%s)",
-                     a->c->set.registry, list[0].scheme);
+        rc = op_fail(&a->c->diag, OCIPUSH_E_AUTH,
+                     "%s asks for an authentication scheme ocipush lacks (%s)", a->c->set.registry,
+                     list[0].scheme);
     op_challenges_free(list, count);
     return rc;
 }

@@ -14,8 +14,8 @@
 struct op_token;
 
 typedef struct op_auth {
-    op_ctx *c;       /* the credentials (c->set) and diagnostics */
-    op_transport *t; /* the token fetch goes over it */
+    op_ctx *c;          /* the credentials (c->set) and diagnostics */
+    op_transport *t;    /* the token fetch goes over it */
     char *bearer_realm; /* set once the registry challenged with Bearer */
     char *bearer_service;
     char *scope_repository;   /* what the current operation pushes to */

@@ -66,8 +66,8 @@ static int from_helper(op_ctx *c, const char *helper, int *found)
     else if (parsed && *found < 0)
         *found = 0; /* its exit status lost, and no credentials: "not found" */
     else if (parsed)
-        rc =
-            op_fail(&c->diag, OCIPUSH_E_INVALID, "docker-credential-%s gave an unreadable answer", helper);
+        rc = op_fail(&c->diag, OCIPUSH_E_INVALID, "docker-credential-%s gave an unreadable answer",
+                     helper);
     if (!rc && *found) {
         *found = 1;
         if ((rc = use_user_secret(c, user, secret)))
@@ -93,7 +93,8 @@ static int from_auth_field(op_ctx *c, const op_docker_entry *e, const char *path
         rc = op_settings_set_basic_auth(&c->set, pair, colon + 1);
     }
     op_free_secret(pair, len);
-    return rc ? op_fail(&c->diag, rc, "%s: the auth entry for %s is not user:password", path, c->set.registry)
+    return rc ? op_fail(&c->diag, rc, "%s: the auth entry for %s is not user:password", path,
+                        c->set.registry)
               : 0;
 }
 
@@ -129,8 +130,8 @@ static int from_config(op_ctx *c, const char *path, int *found)
         *found = rc == 0;
     }
     if (*found)
-        op_log(&c->diag, OCIPUSH_LOG_INFO, "using credentials for %s from %s%s%s", c->set.registry, path,
-               e.helper ? " via docker-credential-" : "", e.helper ? e.helper : "");
+        op_log(&c->diag, OCIPUSH_LOG_INFO, "using credentials for %s from %s%s%s", c->set.registry,
+               path, e.helper ? " via docker-credential-" : "", e.helper ? e.helper : "");
     op_docker_entry_clear(&e);
     return rc;
 }

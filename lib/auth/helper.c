@@ -232,7 +232,8 @@ int op_helper_get(op_ctx *c, const char *name, const char *input, char **out_ans
                  ? op_fail(&c->diag, OCIPUSH_E_NOMEM, "out of memory")
                  : 0;
     if (!rc && make_channels(in, out))
-        rc = op_fail(&c->diag, OCIPUSH_E_IO, "cannot start a credential helper: %s", strerror(errno));
+        rc = op_fail(&c->diag, OCIPUSH_E_IO, "cannot start a credential helper: %s",
+                     strerror(errno));
     int spawn_rc = rc ? 0 : spawn(&h.pid, prog.data, in[1], out[1]);
     close_fd(&in[1]);
     close_fd(&out[1]);

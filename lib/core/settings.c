@@ -44,8 +44,7 @@ int op_settings_init(op_settings *set, const char *registry)
 
 void op_settings_clear(op_settings *set)
 {
-#define OP_SETTINGS_FREE_(name, secret)                                                            \
-    op_replace_string(&set->name, NULL, secret);
+#define OP_SETTINGS_FREE_(name, secret) op_replace_string(&set->name, NULL, secret);
     OP_SETTINGS_STRINGS(OP_SETTINGS_FREE_)
 #undef OP_SETTINGS_FREE_
 }

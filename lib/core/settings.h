@@ -17,13 +17,13 @@
  * The struct declares its strings from this list, so op_settings_copy and
  * op_settings_clear cannot miss one. */
 #define OP_SETTINGS_STRINGS(X)                                                                     \
-    X(registry, 0)       /* "host[:port]" as given (the directory, for a layout) */               \
-    X(base_url, 0)       /* "https://host[:port]", from registry and plain_http */                \
+    X(registry, 0) /* "host[:port]" as given (the directory, for a layout) */                      \
+    X(base_url, 0) /* "https://host[:port]", from registry and plain_http */                       \
     X(ca_file, 0)                                                                                  \
-    X(user_agent, 0)     /* NULL: "ocipush/VERSION" */                                            \
+    X(user_agent, 0) /* NULL: "ocipush/VERSION" */                                                 \
     X(client_cert, 0)                                                                              \
     X(client_key, 0)                                                                               \
-    X(username, 0)       /* kept for messages and the token realm */                              \
+    X(username, 0)       /* kept for messages and the token realm */                               \
     X(basic_auth, 1)     /* "Basic <base64>" or NULL; never logged */                              \
     X(identity_token, 1) /* an OAuth2 refresh token, used instead of a password */
 

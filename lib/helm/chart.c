@@ -109,9 +109,9 @@ static int find_chart_yaml(ocipush_session *s, struct archive *a, const char *pa
         return archive_fail(s, a, path,
                             found ? "is damaged or cut short"
                                   : "is not a chart (a gzip'd tar archive)");
-    return found
-               ? 0
-               : op_sfail(s, OCIPUSH_E_INVALID, "%s has no Chart.yaml in its chart directory", path);
+    return found ? 0
+                 : op_sfail(s, OCIPUSH_E_INVALID, "%s has no Chart.yaml in its chart directory",
+                            path);
 }
 
 /* Whether libarchive found gzip under the tar: helm loads only gzip'd charts. */
@@ -142,7 +142,7 @@ static int read_chart_yaml(ocipush_session *s, const char *path, op_buf *out)
         rc = archive_fail(s, a, path, "is not a chart (a gzip'd tar archive)");
     else if (!gzipped(a))
         rc = op_sfail(s, OCIPUSH_E_INVALID,
-                     "%s is not a chart (a gzip'd tar archive): it is not gzip-compressed", path);
+                      "%s is not a chart (a gzip'd tar archive): it is not gzip-compressed", path);
     else
         rc = find_chart_yaml(s, a, path, out);
     int saved = errno;
@@ -295,13 +295,13 @@ static int load_chart(ocipush_session *s, const char *path, op_yaml **out_chart,
         rc = op_sfail(s, OCIPUSH_E_INVALID, "%s: Chart.yaml has no name", path);
     else if (!rc && ocipush_repository_validate(name))
         rc = op_sfail(s, OCIPUSH_E_INVALID, "%s: the chart name '%s' cannot be a repository name",
-                     path, name);
+                      path, name);
     else if (!rc && !version)
         rc = op_sfail(s, OCIPUSH_E_INVALID, "%s: Chart.yaml has no version", path);
     else if (!rc && !op_semver_valid(version))
         rc = op_sfail(s, OCIPUSH_E_INVALID,
-                     "%s: the chart version '%s' is not a semantic version (like 1.2.3)", path,
-                     version);
+                      "%s: the chart version '%s' is not a semantic version (like 1.2.3)", path,
+                      version);
     if (!rc && op_json_helm_config(config, config_len, chart))
         rc = op_sfail(s, OCIPUSH_E_NOMEM, "out of memory");
     if (rc) {
@@ -383,7 +383,7 @@ int ocipush_chart_push(ocipush_session *s, const char *chart_path, const char *r
     const char *name = scalar(chart, "name");
     if (chart_tag(scalar(chart, "version"), tag, sizeof tag))
         rc = op_sfail(s, OCIPUSH_E_INVALID, "the chart version '%s' cannot be a tag",
-                     scalar(chart, "version"));
+                      scalar(chart, "version"));
     else if (op_buf_printf(&repository, "%s%s%s", prefix, *prefix ? "/" : "", name) ||
              op_buf_printf(&reference, "%s:%s", repository.data, tag))
         rc = op_sfail(s, OCIPUSH_E_NOMEM, "out of memory");

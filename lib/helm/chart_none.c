@@ -12,5 +12,5 @@ int ocipush_chart_push(ocipush_session *s, const char *chart_path, const char *r
     if (!s)
         return OCIPUSH_E_INVALID;
     return op_sfail(s, OCIPUSH_E_UNSUPPORTED,
-                   "this ocipush was built without Helm chart support (libarchive, libyaml)");
+                    "this ocipush was built without Helm chart support (libarchive, libyaml)");
 }

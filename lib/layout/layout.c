@@ -112,7 +112,7 @@ static int blob_path(op_buf *out, const op_layout *l, const char *digest)
 static int layout_blob_exists(op_target *t, op_retry_budget *budget, const char *repository,
                               const char *digest, int *out_exists, int64_t *out_size)
 {
-    (void)budget; /* nothing to retry */
+    (void)budget;     /* nothing to retry */
     (void)repository; /* a layout holds no repositories */
     op_layout *l = (op_layout *)t;
     op_buf path = {0};
@@ -131,8 +131,7 @@ static int open_temp(op_buf *path, const op_layout *l, const char *dir, int *fd)
 {
     op_buf template = {0};
     *fd = -1;
-    int rc = op_buf_printf(&template, "%s/%s/.ocipush-XXXXXX", l->dir, dir) ? OCIPUSH_E_NOMEM
-                                                                              : 0;
+    int rc = op_buf_printf(&template, "%s/%s/.ocipush-XXXXXX", l->dir, dir) ? OCIPUSH_E_NOMEM : 0;
     rc = rc ? rc : op_file_temp_open(path, template.data, fd);
     op_buf_free(&template);
     return rc;
@@ -147,12 +146,14 @@ static int write_blob(op_layout *l, op_reader *r, const char *expected)
     if (rc == OCIPUSH_E_NOMEM)
         rc = op_fail(&l->base.c->diag, rc, "out of memory");
     else if (rc)
-        rc = op_fail(&l->base.c->diag, rc, "cannot write in %s/blobs/sha256: %s", l->dir, strerror(errno));
+        rc = op_fail(&l->base.c->diag, rc, "cannot write in %s/blobs/sha256: %s", l->dir,
+                     strerror(errno));
     size_t n = 1;
     while (!rc && n > 0) {
         rc = op_reader_read(r, buf, sizeof buf, &n);
         if (!rc && n && op_file_write_all(fd, buf, n))
-            rc = op_fail(&l->base.c->diag, OCIPUSH_E_IO, "cannot write %s: %s", temp.data, strerror(errno));
+            rc = op_fail(&l->base.c->diag, OCIPUSH_E_IO, "cannot write %s: %s", temp.data,
+                         strerror(errno));
     }
     rc = rc ? rc : op_reader_finish(r);
     if (!rc && expected && strcmp(expected, r->digest) != 0)
@@ -162,7 +163,8 @@ static int write_blob(op_layout *l, op_reader *r, const char *expected)
     if (!rc && blob_path(&final, l, r->digest))
         rc = op_fail(&l->base.c->diag, OCIPUSH_E_NOMEM, "out of memory");
     if (!rc && op_file_publish(fd, temp.data, final.data, 0644))
-        rc = op_fail(&l->base.c->diag, OCIPUSH_E_IO, "cannot write %s: %s", final.data, strerror(errno));
+        rc = op_fail(&l->base.c->diag, OCIPUSH_E_IO, "cannot write %s: %s", final.data,
+                     strerror(errno));
     else if (rc && fd >= 0) {
         close(fd);
         unlink(temp.data);
@@ -175,12 +177,10 @@ static int write_blob(op_layout *l, op_reader *r, const char *expected)
 /* `data` into `final` through a temporary file in `dir` beside it:
  * fsync'd, then renamed over it, so a reader sees the old file or the new
  * one, whole. */
-static int put_bytes(op_layout *l, const char *dir, const char *final, const void *data,
-                     size_t len)
+static int put_bytes(op_layout *l, const char *dir, const char *final, const void *data, size_t len)
 {
     op_buf template = {0};
-    int rc = op_buf_printf(&template, "%s/%s/.ocipush-XXXXXX", l->dir, dir) ? OCIPUSH_E_NOMEM
-                                                                              : 0;
+    int rc = op_buf_printf(&template, "%s/%s/.ocipush-XXXXXX", l->dir, dir) ? OCIPUSH_E_NOMEM : 0;
     rc = rc ? rc : op_file_replace(final, template.data, 0644, data, len);
     op_buf_free(&template);
     if (rc == OCIPUSH_E_NOMEM)
@@ -218,10 +218,9 @@ static int write_manifest(op_layout *l, const char *tag, const char *media_type,
 {
     op_buf blob = {0}, index_path = {0}, index = {0};
     char *updated = NULL;
-    int rc =
-        blob_path(&blob, l, digest) || op_buf_printf(&index_path, "%s/index.json", l->dir)
-            ? op_fail(&l->base.c->diag, OCIPUSH_E_NOMEM, "out of memory")
-            : 0;
+    int rc = blob_path(&blob, l, digest) || op_buf_printf(&index_path, "%s/index.json", l->dir)
+                 ? op_fail(&l->base.c->diag, OCIPUSH_E_NOMEM, "out of memory")
+                 : 0;
     rc = rc ? rc : put_bytes(l, "blobs/sha256", blob.data, data, len);
     /* index.json lists what the layout holds: tagged, or by digest. One that
      * cannot be read fails the push, so it is never replaced by an index
@@ -234,7 +233,8 @@ static int write_manifest(op_layout *l, const char *tag, const char *media_type,
     if (!rc &&
         (rc = op_json_layout_index_put(&updated, absent ? NULL : (index.data ? index.data : ""),
                                        index.len, media_type, digest, len, tag)))
-        rc = op_fail(&l->base.c->diag, rc, rc == OCIPUSH_E_NOMEM ? "out of memory" : "%s is not an index",
+        rc = op_fail(&l->base.c->diag, rc,
+                     rc == OCIPUSH_E_NOMEM ? "out of memory" : "%s is not an index",
                      index_path.data);
     rc = rc ? rc : put_bytes(l, ".", index_path.data, updated, strlen(updated));
     op_free(updated);
@@ -282,11 +282,11 @@ static int layout_get_manifest(op_target *t, const char *repository, const char 
         char check[OCIPUSH_DIGEST_BUFSIZE];
         if (op_sha256_digest(check, body->data ? body->data : "", body->len) ||
             strcmp(check, out_digest) != 0)
-            rc = op_fail(&l->base.c->diag, OCIPUSH_E_PROTOCOL, "%s in %s does not hash to its name", path.data,
-                         l->dir);
+            rc = op_fail(&l->base.c->diag, OCIPUSH_E_PROTOCOL, "%s in %s does not hash to its name",
+                         path.data, l->dir);
         else if (op_json_manifest_media_type(out_media_type, body->data, body->len))
-            rc = op_fail(&l->base.c->diag, OCIPUSH_E_PROTOCOL, "%s in %s is not a manifest", out_digest,
-                         l->dir);
+            rc = op_fail(&l->base.c->diag, OCIPUSH_E_PROTOCOL, "%s in %s is not a manifest",
+                         out_digest, l->dir);
         else
             *out_found = 1;
     }

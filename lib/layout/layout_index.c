@@ -42,7 +42,8 @@ int op_json_layout_index_put(char **out, const char *text, size_t len, const cha
     if (!rc && !listed) {
         cJSON *e = cJSON_CreateObject();
         cJSON *ann = NULL;
-        if (!e || op_json_add_string(e, "mediaType", media_type) || op_json_add_string(e, "digest", digest) ||
+        if (!e || op_json_add_string(e, "mediaType", media_type) ||
+            op_json_add_string(e, "digest", digest) ||
             !cJSON_AddItemToObject(e, "size", op_json_size(size)) ||
             (tag && (!(ann = cJSON_AddObjectToObject(e, "annotations")) ||
                      op_json_add_string(ann, REF_NAME, tag))) ||

@@ -5,9 +5,9 @@
  *
  * Who owns retries: the operation (one blob push, one manifest PUT), through
  * one op_retry_budget of max_attempts tries in all. Three levels may try
- * again, each only what it alone knows how to: http.c an exchange it can
+ * again, each only what it alone knows how to: exchange.c an exchange it can
  * repeat as is (idempotent, body replayable), upload.c a chunk from the
- * offset the registry reports, blob.c a new upload session. Each draws from
+ * offset the registry reports, blob_upload.c a new upload session. Each draws from
  * the operation's budget, so their tries add up to max_attempts instead of
  * multiplying. The innermost level that can repeat the failed step goes
  * first, so the cheapest resend wins: a commit that fails is sent again as a

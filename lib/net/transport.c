@@ -24,7 +24,7 @@
 #define SUCCESS_BODY_CAP ((size_t)4 << 20)
 
 struct op_transport {
-    CURL *easy; /* kept for the session's life so connections are reused */
+    CURL *easy;          /* kept for the session's life so connections are reused */
     int warned_insecure; /* the skip-verify warning is logged once */
 };
 
@@ -281,7 +281,7 @@ static void set_method_and_body(CURL *c, const op_request *req, exchange *x)
 }
 
 /* http and https only, for the request and for any redirect curl would
- * follow (it follows none: op_http_perform does), so a URL naming file://,
+ * follow (it follows none: op_transport_perform does), so a URL naming file://,
  * ftp:// or gopher:// is never fetched even past a missed check. A libcurl
  * that refuses the setting fails the request rather than going on without
  * it. */
@@ -349,7 +349,8 @@ static void set_transport(op_ctx *ctx, CURL *c, exchange *x, char *errbuf)
         curl_easy_setopt(c, CURLOPT_CAINFO, ctx->set.ca_file);
     if (ctx->set.client_cert) {
         curl_easy_setopt(c, CURLOPT_SSLCERT, ctx->set.client_cert);
-        curl_easy_setopt(c, CURLOPT_SSLKEY, ctx->set.client_key ? ctx->set.client_key : ctx->set.client_cert);
+        curl_easy_setopt(c, CURLOPT_SSLKEY,
+                         ctx->set.client_key ? ctx->set.client_key : ctx->set.client_cert);
     }
     if (ctx->set.insecure) {
         curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
@@ -452,8 +453,8 @@ static int deadline_stopped(const exchange *x, CURLcode cc)
  * status of one that came while the request was still being sent, without
  * its body. An answer cut short once the request was sent is a failure, as
  * is a body past its cap: what a fragment says is not trusted. */
-static int transfer_failed(op_ctx *c, const op_request *req, const exchange *x,
-                           CURLcode cc, const char *why, const char *what)
+static int transfer_failed(op_ctx *c, const op_request *req, const exchange *x, CURLcode cc,
+                           const char *why, const char *what)
 {
     op_response *resp = x->resp;
     long status = resp->status;
@@ -475,8 +476,8 @@ static int transfer_failed(op_ctx *c, const op_request *req, const exchange *x,
         return OCIPUSH_OK;
     }
     if (status >= 200 && (cc == CURLE_SEND_ERROR || !request_sent(x->t->easy, req, x))) {
-        op_log(&c->diag, OCIPUSH_LOG_DEBUG, "< %ld (then, while sending: %s; its body is dropped)", status,
-               why);
+        op_log(&c->diag, OCIPUSH_LOG_DEBUG, "< %ld (then, while sending: %s; its body is dropped)",
+               status, why);
         op_buf_free(&resp->body);
         return OCIPUSH_OK;
     }
@@ -643,7 +644,8 @@ int op_transport_perform(op_transport *t, op_ctx *c, const op_request *req, op_r
                              "a %ld redirect needs the body sent again, and it cannot be", st);
         }
     }
-    resp->authorization_withheld = rc == 0 && !at_origin && req->authorization && *req->authorization;
+    resp->authorization_withheld =
+        rc == 0 && !at_origin && req->authorization && *req->authorization;
     resp->from_origin = rc == 0 && at_origin;
     op_free(url);
     return rc;

@@ -104,7 +104,7 @@ static int next_session(op_upload *u, int rc, const char *why)
  * fails for a passing reason, as the budget allows. */
 static int send_length_delimited(op_upload *u, const char *expected, int monolithic, uint64_t chunk)
 {
-        int switched_to_chunks = 0, switched_to_put = 0;
+    int switched_to_chunks = 0, switched_to_put = 0;
     for (;;) {
         int rc = send_once(u, expected, monolithic, &chunk);
         if (rc == 0)
@@ -165,7 +165,7 @@ static int send_streamed_with_retries(op_upload *u, const char *expected, int *o
  * body gets the same bytes again with a Content-Length, in a new session. */
 static int fall_back(op_upload *u, const char *expected, uint64_t chunk)
 {
-        char why[64];
+    char why[64];
     if (u->last.status)
         snprintf(why, sizeof why, "HTTP %ld", u->last.status);
     else
@@ -192,11 +192,12 @@ static int fall_back(op_upload *u, const char *expected, uint64_t chunk)
 
 static int push_blob(op_upload *u, const char *expected)
 {
-        int size_known = u->reader->size >= 0;
+    int size_known = u->reader->size >= 0;
     switch (u->c->set.strategy) {
     case OCIPUSH_STRATEGY_MONOLITHIC: return send_length_delimited(u, expected, 1, 0);
     case OCIPUSH_STRATEGY_CHUNKED:
-        return send_length_delimited(u, expected, 0, u->c->set.chunk_size ? u->c->set.chunk_size : DEFAULT_CHUNK);
+        return send_length_delimited(u, expected, 0,
+                                     u->c->set.chunk_size ? u->c->set.chunk_size : DEFAULT_CHUNK);
     case OCIPUSH_STRATEGY_AUTO:
         /* One PUT for a small blob of known digest (checked before it is
          * sent); a larger one is hashed as it goes out in a PATCH. */
@@ -210,7 +211,8 @@ static int push_blob(op_upload *u, const char *expected)
     }
     if (*u->stream_rejected) {
         op_log(&u->c->diag, OCIPUSH_LOG_INFO,
-               "%s rejected a streamed upload before: sending with Content-Length", u->c->set.registry);
+               "%s rejected a streamed upload before: sending with Content-Length",
+               u->c->set.registry);
         return send_length_delimited(u, expected, u->c->set.chunk_size == 0, u->c->set.chunk_size);
     }
     int rejected = 0;

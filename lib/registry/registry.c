@@ -151,9 +151,8 @@ static int registry_put_manifest(op_target *t, op_retry_budget *budget, const ch
         rc = op_fail(&c->diag, OCIPUSH_E_PROTOCOL,
                      "the registry answered the manifest with a malformed Docker-Content-Digest");
     else if (rc == 0 && resp.content_digest && strcmp(resp.content_digest, digest) != 0)
-        rc = op_fail(&c->diag, OCIPUSH_E_PROTOCOL,
-                     "the registry stored the manifest as %s, not %s", resp.content_digest,
-                     digest);
+        rc = op_fail(&c->diag, OCIPUSH_E_PROTOCOL, "the registry stored the manifest as %s, not %s",
+                     resp.content_digest, digest);
     if (out)
         out->keeps_referrers = resp.oci_subject != NULL;
     op_response_clear(&resp);
@@ -210,8 +209,8 @@ static int registry_get_manifest(op_target *t, const char *repository, const cha
         rc = op_fail(&c->diag, rc, "hashing the manifest failed");
     if (rc == 0 && !absent && strncmp(reference, "sha256:", 7) == 0 &&
         strcmp(reference, out_digest) != 0)
-        rc = op_fail(&c->diag, OCIPUSH_E_PROTOCOL,
-                     "asked for manifest %s, the registry served %s", reference, out_digest);
+        rc = op_fail(&c->diag, OCIPUSH_E_PROTOCOL, "asked for manifest %s, the registry served %s",
+                     reference, out_digest);
     if (rc == 0 && !absent)
         rc = served_type(c, &resp, repository, reference, out_media_type);
     if (rc == 0 && !absent) {

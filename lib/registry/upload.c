@@ -79,11 +79,11 @@ int op_upload_mount(op_upload *u, const char *digest, const char *from, int *out
             *out_mounted = 1;
     } else if (rc == 0 && resp->status == 202 && follow_location(u, &req, resp, 1) == 0) {
         u->preopened = 1; /* the spec lets the client go on in this session */
-        op_log(&u->c->diag, OCIPUSH_LOG_INFO, "%s could not mount %s from %s (HTTP 202)", u->c->set.registry,
-               digest, from);
+        op_log(&u->c->diag, OCIPUSH_LOG_INFO, "%s could not mount %s from %s (HTTP 202)",
+               u->c->set.registry, digest, from);
     } else if (rc == 0 || rc == OCIPUSH_E_PROTOCOL) {
-        op_log(&u->c->diag, OCIPUSH_LOG_INFO, "mounting %s from %s was refused (HTTP %ld)", digest, from,
-               resp->status);
+        op_log(&u->c->diag, OCIPUSH_LOG_INFO, "mounting %s from %s was refused (HTTP %ld)", digest,
+               from, resp->status);
         rc = 0;
     }
     op_free(url);
@@ -175,8 +175,8 @@ static int send_chunk(op_upload *u, uint64_t offset, uint64_t len)
     if (rc == 0 && resp->range && op_range_parse(&next, resp->range) == 0 && next != offset + len)
         /* ECR's Range stops advancing: the registry's final digest check is
          * what counts, so go on from our own offset. */
-        op_log(&u->c->diag, OCIPUSH_LOG_DEBUG, "after chunk %s the registry reports Range %s", range,
-               resp->range);
+        op_log(&u->c->diag, OCIPUSH_LOG_DEBUG, "after chunk %s the registry reports Range %s",
+               range, resp->range);
     if (rc == 0)
         rc = follow_location(u, &req, resp, 0);
     return rc;

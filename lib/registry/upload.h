@@ -16,13 +16,13 @@ typedef struct op_upload {
     const char *repository;
     const char *expected; /* the digest the blob must have, or NULL */
     op_reader *reader;
-    char *location;            /* absolute URL of the upload session; NULL when none */
-    uint64_t chunk_min;        /* OCI-Chunk-Min-Length, 0 if none */
+    char *location;     /* absolute URL of the upload session; NULL when none */
+    uint64_t chunk_min; /* OCI-Chunk-Min-Length, 0 if none */
     /* The answer to the last request, as the transport parsed it (status 0
      * when none arrived; its error code, whether it is worth another try,
      * its Retry-After): what blob_upload.c decides on. */
     op_response last;
-    int preopened;             /* `location` is a session a mount opened: the next start uses it */
+    int preopened;  /* `location` is a session a mount opened: the next start uses it */
     int prehashed;  /* the expected digest is ocipush's own, from a first read of the source */
     int put_failed; /* the last failure was of the PUT carrying the whole body */
     /* The tries of the whole blob push, shared by every request and session

@@ -90,9 +90,9 @@ static int take_new_bytes(op_reader *r, const uint8_t *buf, size_t n)
     if (r->spool) {
         int rc = op_spool_append(r->spool, buf + skip, n - skip);
         if (rc)
-            return op_fail(&r->c->diag, rc, "writing the spool failed at byte %" PRIu64 ": %s", r->high,
-                           rc == OCIPUSH_E_IO ? "cannot write the temporary file"
-                                              : "out of memory");
+            return op_fail(
+                &r->c->diag, rc, "writing the spool failed at byte %" PRIu64 ": %s", r->high,
+                rc == OCIPUSH_E_IO ? "cannot write the temporary file" : "out of memory");
     }
     r->high = end;
     return 0;
@@ -108,7 +108,8 @@ static int read_source(op_reader *r, uint8_t *buf, size_t cap, size_t *n)
                        "reading the source failed at byte %" PRIu64 " (read callback returned %d)",
                        r->pos, cb);
     if (*n > cap)
-        return op_fail(&r->c->diag, OCIPUSH_E_SOURCE, "the read callback reported more than it was asked");
+        return op_fail(&r->c->diag, OCIPUSH_E_SOURCE,
+                       "the read callback reported more than it was asked");
     return 0;
 }
 
@@ -127,7 +128,8 @@ int op_reader_read(void *ctx, uint8_t *buf, size_t cap, size_t *out_len)
     if (r->spool && r->pos < r->high) {
         rc = op_spool_read_at(r->spool, r->pos, buf, cap, &n);
         if (rc)
-            return op_fail(&r->c->diag, rc, "reading the spool back failed at byte %" PRIu64, r->pos);
+            return op_fail(&r->c->diag, rc, "reading the spool back failed at byte %" PRIu64,
+                           r->pos);
     } else if (r->at_eof && r->pos >= r->high) {
         return 0;
     } else {
@@ -173,7 +175,8 @@ int op_reader_rewind(op_reader *r)
         return 0;
     }
     if (!r->src->rewind)
-        return op_fail(&r->c->diag, OCIPUSH_E_NOT_REPLAYABLE,
+        return op_fail(
+            &r->c->diag, OCIPUSH_E_NOT_REPLAYABLE,
             "the upload must be sent again but its source is a stream that cannot rewind "
             "and the spool is off, so its bytes cannot be replayed");
     if (r->src->rewind(r->src->user_data) != 0)
@@ -215,7 +218,8 @@ int op_reader_drain(op_reader *r)
     size_t n;
     r->limit = UINT64_MAX;
     if (!r->src->rewind && !r->spool && !r->at_eof)
-        return op_fail(&r->c->diag, OCIPUSH_E_NOT_REPLAYABLE,
+        return op_fail(
+            &r->c->diag, OCIPUSH_E_NOT_REPLAYABLE,
             "the blob's size or digest must be known before sending, but its source is a "
             "stream that cannot rewind and the spool is off");
     if (r->file_hashed && !r->at_eof) {

@@ -14,8 +14,8 @@
 static void layout_index(const char *text, size_t len)
 {
     char *out = NULL;
-    int rc = op_json_layout_index_put(&out, text, len, OCIPUSH_MEDIA_TYPE_MANIFEST, DIGEST, 2,
-                                      "v1");
+    int rc =
+        op_json_layout_index_put(&out, text, len, OCIPUSH_MEDIA_TYPE_MANIFEST, DIGEST, 2, "v1");
     FUZZ_CHECK(rc == 0 || rc == OCIPUSH_E_PROTOCOL);
     if (rc == 0) {
         /* The tag now names the manifest, whatever the index held. */

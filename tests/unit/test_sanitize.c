@@ -1,6 +1,6 @@
 /* Outside text made fit for messages (sanitize.c), registry error
- * summaries built from it (json.c), and the call deadline's bookkeeping
- * (deadline.c): no network, no waiting. */
+ * summaries built from it (registry_errors.c), and the call deadline's
+ * bookkeeping (core/ctx.c): no network, no waiting. */
 #include <stdint.h>
 #include <string.h>
 
@@ -187,7 +187,8 @@ static void outer_call(ocipush_session *s, int expect_deadline)
     if (expect_deadline) {
         op_deadline_expire(&s->ctx);
         CHECK_EQ_INT(op_deadline_left_ms(&s->ctx), 0);
-        CHECK_EQ_INT(op_deadline_fail(&s->ctx, "before", "GET http://x/v2/", NULL), OCIPUSH_E_NETWORK);
+        CHECK_EQ_INT(op_deadline_fail(&s->ctx, "before", "GET http://x/v2/", NULL),
+                     OCIPUSH_E_NETWORK);
         CHECK(strstr(ocipush_session_errmsg(s), "deadline") != NULL);
     }
 }
@@ -198,7 +199,7 @@ static void test_deadline_scope(void)
     if (!CHECK_EQ_INT(ocipush_session_new(&s, "localhost:1"), 0))
         return;
     CHECK_EQ_INT(s->ctx.set.timeout_ms, 3600 * 1000); /* the default */
-    CHECK_EQ_INT(op_deadline_left_ms(&s->ctx), -1); /* outside a call: none */
+    CHECK_EQ_INT(op_deadline_left_ms(&s->ctx), -1);   /* outside a call: none */
     outer_call(s, 1);
     /* Gone once the outermost call returned, and the next starts anew. */
     CHECK_EQ_INT(s->ctx.in_call, 0);
