@@ -67,36 +67,32 @@ void op_json_registry_errors(op_buf *out, const char *body, size_t len)
     op_buf_put_sanitized(out, p, n, OP_SANITIZE_FIELD_MAX);
 }
 
-void op_json_registry_first_code(char *out, size_t cap, const char *body, size_t len)
+int op_json_registry_codes(const char *body, size_t len, char *first, size_t cap,
+                           const char *const *codes)
 {
-    out[0] = '\0';
-    if (!body || !len)
-        return;
-    cJSON *root = cJSON_ParseWithLength(body, len);
-    const cJSON *errors = cJSON_GetObjectItemCaseSensitive(root, "errors");
-    const cJSON *code =
-        cJSON_IsArray(errors) ? cJSON_GetObjectItemCaseSensitive(errors->child, "code") : NULL;
-    if (cJSON_IsString(code))
-        snprintf(out, cap, "%s", code->valuestring);
-    cJSON_Delete(root);
-}
-
-int op_json_registry_has_code(const char *body, size_t len, const char *const *codes)
-{
+    if (first && cap)
+        first[0] = '\0';
     if (!body || !len)
         return 0;
     cJSON *root = cJSON_ParseWithLength(body, len);
     const cJSON *errors = cJSON_GetObjectItemCaseSensitive(root, "errors");
     const cJSON *e;
-    int found = 0;
+    int found = 0, seen = 0;
     if (!cJSON_IsArray(errors))
         errors = NULL;
     cJSON_ArrayForEach(e, errors)
     {
         const cJSON *code = cJSON_GetObjectItemCaseSensitive(e, "code");
-        for (size_t i = 0; cJSON_IsString(code) && codes[i] && !found; i++)
+        if (!seen++ && first && cap && cJSON_IsString(code))
+            snprintf(first, cap, "%s", code->valuestring);
+        for (size_t i = 0; cJSON_IsString(code) && codes && codes[i] && !found; i++)
             found = strcmp(code->valuestring, codes[i]) == 0;
     }
     cJSON_Delete(root);
     return found;
+}
+
+int op_json_registry_has_code(const char *body, size_t len, const char *const *codes)
+{
+    return op_json_registry_codes(body, len, NULL, 0, codes);
 }

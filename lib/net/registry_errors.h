@@ -15,8 +15,11 @@
  * say), sanitized and bounded the same way. */
 void op_json_registry_errors(op_buf *out, const char *body, size_t len);
 
-/* The first registry error code of the body into out ("" if none). */
-void op_json_registry_first_code(char *out, size_t cap, const char *body, size_t len);
+/* Read once: the first registry error code of the body into first (cap
+ * bytes, "" if none; first NULL: not wanted), and 1 when any of its codes
+ * is one of the NULL-terminated `codes` (NULL: none asked), else 0. */
+int op_json_registry_codes(const char *body, size_t len, char *first, size_t cap,
+                           const char *const *codes);
 
 /* 1 when the registry error body carries one of the NULL-terminated codes. */
 int op_json_registry_has_code(const char *body, size_t len, const char *const *codes);

@@ -68,7 +68,10 @@ int op_retry_after_parse(long *out_ms, const char *value, time_t now)
     return 0;
 }
 
-int op_retry_transient_status(long status, const char *body, size_t len)
+const char *const op_retry_transient_codes[] = {"BLOB_UPLOAD_INVALID", "UNKNOWN", "UNAVAILABLE",
+                                                "TOOMANYREQUESTS", NULL};
+
+int op_retry_transient_answer(long status, int transient_code)
 {
     switch (status) {
     case 408:
@@ -80,13 +83,14 @@ int op_retry_transient_status(long status, const char *body, size_t len)
     case 401:
     case 403:
     case 404: return 0;
-    default: break;
+    default: return status >= 400 && transient_code;
     }
-    if (status < 400)
-        return 0;
-    static const char *const codes[] = {"BLOB_UPLOAD_INVALID", "UNKNOWN", "UNAVAILABLE",
-                                        "TOOMANYREQUESTS", NULL};
-    return op_json_registry_has_code(body, len, codes);
+}
+
+int op_retry_transient_status(long status, const char *body, size_t len)
+{
+    int coded = status >= 400 && op_json_registry_has_code(body, len, op_retry_transient_codes);
+    return op_retry_transient_answer(status, coded);
 }
 
 /* xorshift64*: jitter needs no more, and each session has its own state so

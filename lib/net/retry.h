@@ -30,6 +30,13 @@ int op_retry_after_parse(long *out_ms, const char *value, time_t now);
  * TOOMANYREQUESTS; never 401, 403 or 404. */
 int op_retry_transient_status(long status, const char *body, size_t len);
 
+/* The registry error codes that say "try again" (NULL-terminated). */
+extern const char *const op_retry_transient_codes[];
+
+/* op_retry_transient_status for an answer already read: `transient_code`
+ * says whether its body carries one of op_retry_transient_codes. */
+int op_retry_transient_answer(long status, int transient_code);
+
 /* The wait before retry number `retry` (1 for the first retry), honouring
  * retry_after (may be NULL); never more than the policy's maximum delay,
  * Retry-After included (a server asking for 999999 s does not hold a push

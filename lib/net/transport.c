@@ -492,11 +492,15 @@ static int transfer_failed(op_ctx *c, const op_request *req, const exchange *x, 
 }
 
 /* What a final answer says besides its headers, read once: the registry's
- * first error code, and whether it is worth another try. */
+ * first error code, and whether it is worth another try. A success's body
+ * (a manifest, a token) is its reader's to parse: only an error's is read
+ * here. */
 static void parse_answer(op_response *r)
 {
-    op_json_registry_first_code(r->error_code, sizeof r->error_code, r->body.data, r->body.len);
-    r->transient = op_retry_transient_status(r->status, r->body.data, r->body.len);
+    int coded =
+        r->status >= 400 && op_json_registry_codes(r->body.data, r->body.len, r->error_code,
+                                                   sizeof r->error_code, op_retry_transient_codes);
+    r->transient = op_retry_transient_answer(r->status, coded);
 }
 
 /* One request and its answer, nothing more. */

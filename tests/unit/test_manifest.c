@@ -305,6 +305,27 @@ static void expect_registry_errors(const char *body, size_t len, const char *wan
     op_buf_free(&b);
 }
 
+/* The first code and a lookup, from one parse of the body. */
+static void test_registry_codes(void)
+{
+    static const char *const transient[] = {"UNAVAILABLE", "TOOMANYREQUESTS", NULL};
+    const char *body =
+        "{\"errors\":[{\"code\":\"DIGEST_INVALID\"},{\"code\":\"TOOMANYREQUESTS\"}]}";
+    char first[32];
+    CHECK_EQ_INT(op_json_registry_codes(body, strlen(body), first, sizeof first, transient), 1);
+    CHECK_EQ_STR(first, "DIGEST_INVALID");
+    const char *other = "{\"errors\":[{\"code\":\"MANIFEST_BLOB_UNKNOWN\"}]}";
+    CHECK_EQ_INT(op_json_registry_codes(other, strlen(other), first, sizeof first, transient), 0);
+    CHECK_EQ_STR(first, "MANIFEST_BLOB_UNKNOWN");
+    /* A code longer than the buffer is cut, never overrun. */
+    const char *lng = "{\"errors\":[{\"code\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"}]}";
+    char small[8];
+    CHECK_EQ_INT(op_json_registry_codes(lng, strlen(lng), small, sizeof small, NULL), 0);
+    CHECK_EQ_STR(small, "AAAAAAA");
+    CHECK_EQ_INT(op_json_registry_codes("<html>", 6, first, sizeof first, transient), 0);
+    CHECK_EQ_STR(first, "");
+}
+
 static void test_registry_errors(void)
 {
     static const char distribution[] =
@@ -391,6 +412,7 @@ int main(void)
     test_annotation_replace();
     test_errors();
     test_registry_errors();
+    test_registry_codes();
     test_media_type();
     return check_done();
 }
