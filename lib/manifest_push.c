@@ -19,6 +19,8 @@ int op_manifest_put(ocipush_session *s, op_retry_budget *budget, const char *rep
                     const char *reference, const char *media_type, const void *data, size_t len,
                     const char *digest, op_manifest_answer *out)
 {
+    if (out) /* whatever the target says of it, and on every path */
+        *out = (op_manifest_answer){0};
     return s->target->ops->put_manifest(s->target, budget, repository, reference, media_type, data,
                                         len, digest, out);
 }

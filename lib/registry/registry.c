@@ -127,6 +127,8 @@ static int registry_put_manifest(op_target *t, op_retry_budget *budget, const ch
 {
     op_registry *r = (op_registry *)t;
     op_ctx *c = t->c;
+    if (out)
+        *out = (op_manifest_answer){0};
     char *url = NULL;
     int rc = op_client_url(&url, &r->client, repository, "manifests/", reference);
     if (rc)
