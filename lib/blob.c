@@ -241,8 +241,8 @@ int op_blob_push_mount(ocipush_session *s, const char *repository, ocipush_sourc
                        .budget = &budget};
     if ((rc = put_blob(s, &put)))
         return rc;
-    *out_mounted = put.mounted;
     if (!put.mounted) {
+        *out_mounted = 0;
         if (out_size)
             *out_size = (uint64_t)put.size;
         return OCIPUSH_OK;
@@ -250,6 +250,7 @@ int op_blob_push_mount(ocipush_session *s, const char *repository, ocipush_sourc
     op_slog(s, OCIPUSH_LOG_INFO, "mounted %s into %s from %s", digest, repository, from_repository);
     if (out_size && (rc = mounted_size(s, &budget, repository, digest, source, out_size)))
         return rc;
+    *out_mounted = 1; /* outputs only on success */
     return OCIPUSH_OK;
 }
 

@@ -21,6 +21,11 @@ int op_manifest_put(ocipush_session *s, op_retry_budget *budget, const char *rep
 {
     if (out) /* whatever the target says of it, and on every path */
         *out = (op_manifest_answer){0};
+    /* Not even a reused connection sends it after a cancel: a tag must not
+     * move once the caller said stop (libcurl before 7.80 has no hook that
+     * would stop it there). */
+    if (op_check_cancel(&s->ctx))
+        return OCIPUSH_E_ABORTED;
     return s->target->ops->put_manifest(s->target, budget, repository, reference, media_type, data,
                                         len, digest, out);
 }

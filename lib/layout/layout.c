@@ -16,7 +16,6 @@
 #include "target.h"
 #include "digest.h"
 #include "file.h"
-#include "manifest.h"
 #include "reader.h"
 #include "retry.h"
 
@@ -384,9 +383,6 @@ static int layout_put_manifest(op_target *t, op_retry_budget *budget, const char
     (void)repository;
     if (out)
         *out = (op_manifest_answer){0};
-    /* A layout has no request for a cancel to stop: it is checked here. */
-    if (op_check_cancel(t->c))
-        return OCIPUSH_E_ABORTED;
     const char *tag = strcmp(reference, digest) == 0 ? NULL : reference;
     return write_manifest((op_layout *)t, tag, media_type, data, len, digest);
 }

@@ -6,6 +6,7 @@
 #include "buf.h"
 #include "exchange.h"
 #include "retry.h"
+#include "url.h"
 
 int op_client_init(op_client *cl, op_ctx *c, const op_client *like)
 {
@@ -36,9 +37,14 @@ int op_client_perform(op_client *cl, const op_request *req, op_response *resp)
     if (!r.budget)
         r.budget = &own; /* one budget across the 401 loop too */
     r.authorization_origin = cl->c->set.base_url;
+    /* The registry's credentials are looked up (a token fetched) only for
+     * a request to its own origin: one to another host (an upload Location
+     * on a storage host) needs none and must not fail for want of one. */
+    int at_registry = op_url_same_origin(req->url, cl->c->set.base_url);
+    op_response_clear(resp); /* no answer until one arrives */
     for (int answered = 0;; answered = 1) {
         const char *sent = NULL;
-        int rc = op_auth_header(&cl->auth, &sent);
+        int rc = at_registry ? op_auth_header(&cl->auth, &sent) : 0;
         if (rc)
             return rc;
         r.authorization = sent;

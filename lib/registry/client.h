@@ -26,7 +26,11 @@ void op_client_clear(op_client *cl);
 /* An exchange with the registry (op_exchange's contract), the Authorization
  * the registry wants sent to its origin, a 401 from that origin answered
  * once (OCIPUSH_E_AUTH when authentication cannot go on). When the body
- * cannot be sent again after a 401, the 401 is the answer. */
+ * cannot be sent again after a 401, the 401 is the answer. A request to
+ * another origin goes without credentials (and with no token fetched for
+ * it), as does any hop of it a redirect leads elsewhere. A retry or a 401
+ * starts again from req->url. resp is cleared first: status 0 when the
+ * call fails before an answer arrives. */
 int op_client_perform(op_client *cl, const op_request *req, op_response *resp);
 
 /* "{base}/v2/{repository}/{kind}{name}", e.g. kind "manifests/" and a tag;
