@@ -240,6 +240,26 @@ OCIPUSH_API void ocipush_session_free(ocipush_session *session);
  */
 OCIPUSH_API const char *ocipush_session_errmsg(const ocipush_session *session);
 
+/**
+ * The HTTP status of the registry's answer that ocipush_session_errmsg()
+ * reports (401, 404, 400, ...): what made the last failing call on this
+ * session fail, for a script or a binding to act on without parsing the
+ * message. 0 when the message is about no answer (none came, the input was
+ * refused, the source failed) or there is none. Cleared, with the message,
+ * when a call starts. Thread-safe as the session is (see the conventions
+ * above). 0 for NULL.
+ */
+OCIPUSH_API int ocipush_session_http_status(const ocipush_session *session);
+
+/**
+ * The registry's error code in that answer (the first of its "errors", as
+ * the OCI distribution spec names them: MANIFEST_BLOB_UNKNOWN, DENIED,
+ * UNAUTHORIZED, ...), or "" when it gave none or the message is about no
+ * answer. Sanitized as ocipush_session_errmsg() is, at most 63 bytes. Valid
+ * until the next call on the session; never NULL ("" for NULL).
+ */
+OCIPUSH_API const char *ocipush_session_error_code(const ocipush_session *session);
+
 /** Use plain http:// instead of https:// when `enable` is nonzero.
  *  Returns OCIPUSH_OK or OCIPUSH_E_INVALID. */
 OCIPUSH_API int ocipush_session_set_plain_http(ocipush_session *session, int enable);

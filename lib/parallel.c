@@ -87,6 +87,8 @@ typedef struct shared {
     int stop;    /* a blob failed or progress said stop */
     int first_rc;
     char first_msg[OP_ERRMSG_SIZE];
+    int first_status;    /* the answer its message is about (diag.h) */
+    char first_code[64]; /* and its registry error code */
 } shared;
 
 typedef struct worker {
@@ -129,6 +131,8 @@ static void job_ended(shared *sh, worker *w, int rc)
     if (rc && (!sh->first_rc || sh->first_rc == OCIPUSH_E_ABORTED)) {
         sh->first_rc = rc;
         memcpy(sh->first_msg, w->session->ctx.diag.errmsg, sizeof sh->first_msg);
+        sh->first_status = w->session->ctx.diag.http_status;
+        memcpy(sh->first_code, w->session->ctx.diag.error_code, sizeof sh->first_code);
     }
     if (rc || (!sh->stop && tally_landed(sh->tally, w->job, job->size)))
         sh->stop = 1;
@@ -255,9 +259,10 @@ static int push_in_parallel(ocipush_session *s, const char *repository, op_blob_
     pthread_mutex_destroy(&sh.lock);
     if (rc)
         rc = op_sfail(s, rc, "cannot start the upload threads");
-    else if (sh.first_rc)
+    else if (sh.first_rc) {
         rc = op_sfail(s, sh.first_rc, "%s", sh.first_msg);
-    else if (sh.stop)
+        op_diag_answer(&s->ctx.diag, sh.first_status, sh.first_code);
+    } else if (sh.stop)
         rc = op_sfail(s, OCIPUSH_E_ABORTED, "the progress callback stopped the push");
     op_free(ws);
     return rc;

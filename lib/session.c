@@ -67,6 +67,16 @@ const char *ocipush_session_errmsg(const ocipush_session *s)
     return s ? s->ctx.diag.errmsg : "no session";
 }
 
+int ocipush_session_http_status(const ocipush_session *s)
+{
+    return s ? s->ctx.diag.http_status : 0;
+}
+
+const char *ocipush_session_error_code(const ocipush_session *s)
+{
+    return s ? s->ctx.diag.error_code : "";
+}
+
 int ocipush_session_cancel(ocipush_session *s)
 {
     if (!s)

@@ -1073,6 +1073,51 @@ static void run(const char *name, int (*fn)(void))
     fflush(stdout);
 }
 
+/* A refusal by the registry is told as data too: the status and the
+ * registry's error code of the answer, beside the message; a call that
+ * fails without an answer, and the next call, clear them. */
+static int test_error_detail(void)
+{
+    ocipush_session *s = session_for(REG);
+    CHECK(s);
+    CHECK_RC(ocipush_session_set_retry(s, 1, 0, 0, 0), OCIPUSH_OK);
+    /* A manifest naming a blob the registry lacks: 400 MANIFEST_BLOB_UNKNOWN. */
+    static const char manifest[] =
+        "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
+        "\"config\":{\"mediaType\":\"application/vnd.oci.empty.v1+json\",\"digest\":"
+        "\"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a\",\"size\":2},"
+        "\"layers\":[]}";
+    CHECK(ocipush_session_http_status(s) == 0);
+    CHECK(strcmp(ocipush_session_error_code(s), "") == 0);
+    CHECK_RC(
+        ocipush_manifest_push_raw(s, "api/detail", "v1", NULL, manifest, sizeof manifest - 1, NULL),
+        OCIPUSH_E_HTTP);
+    CHECK(ocipush_session_http_status(s) == 400);
+    CHECK(strcmp(ocipush_session_error_code(s), "MANIFEST_BLOB_UNKNOWN") == 0);
+    CHECK(strstr(ocipush_session_errmsg(s), "MANIFEST_BLOB_UNKNOWN") != NULL);
+    /* A failure with no answer behind it: none reported. */
+    CHECK_RC(
+        ocipush_manifest_push_raw(s, "Not/A/Name", "v1", NULL, manifest, sizeof manifest - 1, NULL),
+        OCIPUSH_E_INVALID);
+    CHECK(ocipush_session_http_status(s) == 0);
+    CHECK(strcmp(ocipush_session_error_code(s), "") == 0);
+    /* A call that succeeds starts clean. */
+    int exists = 1;
+    CHECK_RC(
+        ocipush_manifest_push_raw(s, "api/detail", "v1", NULL, manifest, sizeof manifest - 1, NULL),
+        OCIPUSH_E_HTTP);
+    CHECK_RC(ocipush_blob_exists(
+                 s, &exists, "api/detail",
+                 "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"),
+             OCIPUSH_OK);
+    CHECK(ocipush_session_http_status(s) == 0);
+    CHECK(strcmp(ocipush_session_errmsg(s), "") == 0);
+    CHECK(ocipush_session_http_status(NULL) == 0);
+    CHECK(strcmp(ocipush_session_error_code(NULL), "") == 0);
+    ocipush_session_free(s);
+    return 0;
+}
+
 int main(void)
 {
     REG = getenv("OCIPUSH_TEST_REGISTRY");
@@ -1091,6 +1136,7 @@ int main(void)
     run("progress callback aborts", test_progress_abort);
     run("a file that changes while pushed fails, nothing lands", test_file_changed_while_pushed);
     run("registry not running", test_registry_not_running);
+    run("a refusal's HTTP status and registry error code", test_error_detail);
     run("manifest and index byte-identical", test_manifest_and_index);
     run("exists, and a known blob is skipped", test_exists_and_skip);
     run("a small blob is hashed first, skipped when there", test_small_blob_hashed_first);

@@ -233,9 +233,10 @@ static int fetch_token(op_auth *a, const char *scope, const char *extra)
     rc = rc ? op_fail(&a->c->diag, rc, "out of memory") : op_exchange(a->t, a->c, &req, &resp);
     char *token = NULL;
     long expires_in = 0;
-    if (rc == 0 && (resp.status == 401 || resp.status == 403))
+    if (rc == 0 && (resp.status == 401 || resp.status == 403)) {
         rc = token_refused(a, &resp);
-    else if (rc == 0 && resp.status != 200)
+        op_diag_answer(&a->c->diag, resp.status, resp.error_code);
+    } else if (rc == 0 && resp.status != 200)
         rc = op_response_fail(a->c, "getting a token", &req, &resp);
     else if (rc == 0 && (rc = op_json_token(&token, &expires_in, resp.body.data, resp.body.len)))
         rc = op_fail(&a->c->diag, rc, "the token server %s answered without a token",

@@ -49,7 +49,7 @@ op_call op_call_begin(op_ctx *c)
     op_call call = {c, 0};
     if (!c)
         return call;
-    c->diag.errmsg[0] = '\0';
+    op_diag_clear(&c->diag);
     if (!c->in_call) {
         c->in_call = 1;
         int64_t now = op_now_ms(), t = c->set.timeout_ms;

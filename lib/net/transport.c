@@ -672,6 +672,7 @@ int op_response_fail(op_ctx *c, const char *what, const op_request *req, const o
             code == OCIPUSH_E_AUTH && !c->set.basic_auth && !c->set.identity_token
                 ? " (no credentials were given)"
                 : "");
+    op_diag_answer(&c->diag, resp->status, resp->error_code);
     op_buf_free(&detail);
     return code;
 }
