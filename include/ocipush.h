@@ -27,7 +27,7 @@
  *   different threads at once. The worker threads of ocipush_push_run() are
  *   joined before it returns. Nothing in ocipush is process-global except the
  *   one-time initialisation of libcurl and of mbedTLS's PSA crypto, which ocipush
- *   does on the first ocipush_session_new(), the allocator (which may be
+ *   does on the first ocipush_session_new() (or ocipush_global_init()), the allocator (which may be
  *   called from several threads at once, see ocipush_set_allocator()), and
  *   the environment, which ocipush reads and never changes: HOME,
  *   DOCKER_CONFIG, HELM_REGISTRY_CONFIG and PATH (credential lookup),
@@ -109,6 +109,26 @@ extern "C" {
  * Never NULL; unknown codes give "unknown error". Thread-safe.
  */
 OCIPUSH_API const char *ocipush_strerror(int code);
+
+/**
+ * Set up what ocipush needs process-wide (libcurl's global state through
+ * curl_global_init(CURL_GLOBAL_DEFAULT), the digest backend), now rather
+ * than on the first ocipush_session_new(). Optional: ocipush does it by
+ * itself when first needed, and that lazy set-up is never undone. A host
+ * that manages libcurl's global state itself, or wants it set up before it
+ * starts threads, calls this once (or once per user: calls are counted)
+ * and ocipush_global_cleanup() as many times. Thread-safe, also with a
+ * libcurl older than 7.84 for calls made through ocipush. 0 or
+ * OCIPUSH_E_NOMEM (libcurl's set-up failed).
+ */
+OCIPUSH_API int ocipush_global_init(void);
+
+/**
+ * Undo one ocipush_global_init() (curl_global_cleanup); a call with none to
+ * undo does nothing. As with curl_global_cleanup(), no session may be in use
+ * while the last one runs. Thread-safe.
+ */
+OCIPUSH_API void ocipush_global_cleanup(void);
 
 /** The library version as "MAJOR.MINOR.PATCH". Static; thread-safe. */
 OCIPUSH_API const char *ocipush_version(void);

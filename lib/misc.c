@@ -6,7 +6,9 @@
 #include "alloc.h"
 #include "buf.h"
 #include "ocipush.h"
+#include "digest.h"
 #include "reference.h"
+#include "transport.h"
 
 const char *ocipush_strerror(int code)
 {
@@ -27,6 +29,21 @@ const char *ocipush_strerror(int code)
     case OCIPUSH_E_NOT_MOUNTED: return "blob not mounted";
     default: return "unknown error";
     }
+}
+
+int ocipush_global_init(void)
+{
+    int rc = op_transport_global_init();
+    if (rc == 0 && op_digest_init()) {
+        op_transport_global_cleanup();
+        rc = OCIPUSH_E_NOMEM;
+    }
+    return rc;
+}
+
+void ocipush_global_cleanup(void)
+{
+    op_transport_global_cleanup();
 }
 
 const char *ocipush_version(void)

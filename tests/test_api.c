@@ -1118,6 +1118,28 @@ static int test_error_detail(void)
     return 0;
 }
 
+/* ocipush_global_init() is counted: two inits, two cleanups, and one
+ * cleanup too many does nothing; sessions work before, between and after. */
+static int test_global_init(void)
+{
+    ocipush_session *s = NULL; /* CHECK_RC reports its message */
+    CHECK_RC(ocipush_global_init(), OCIPUSH_OK);
+    CHECK_RC(ocipush_global_init(), OCIPUSH_OK);
+    s = session_for(REG);
+    CHECK(s);
+    CHECK_RC(ocipush_session_ping(s, NULL), OCIPUSH_OK);
+    ocipush_global_cleanup();
+    CHECK_RC(ocipush_session_ping(s, NULL), OCIPUSH_OK);
+    ocipush_session_free(s);
+    ocipush_global_cleanup();
+    ocipush_global_cleanup(); /* none left to undo */
+    s = session_for(REG);
+    CHECK(s);
+    CHECK_RC(ocipush_session_ping(s, NULL), OCIPUSH_OK);
+    ocipush_session_free(s);
+    return 0;
+}
+
 int main(void)
 {
     REG = getenv("OCIPUSH_TEST_REGISTRY");
@@ -1127,6 +1149,7 @@ int main(void)
         fprintf(stderr, "run me through tests/registry-env.sh\n");
         return 1;
     }
+    run("global init and cleanup are counted", test_global_init);
     run("a source that fails mid-stream", test_source_fails_mid_stream);
     run("a failing layer leaves no tag", test_failing_layer_leaves_no_tag);
     run("digest mismatch commits nothing", test_digest_mismatch_commits_nothing);

@@ -23,6 +23,11 @@ struct op_sha256 {
     int active;
 };
 
+int op_digest_init(void)
+{
+    return 0; /* OpenSSL 1.1 and later initialise themselves */
+}
+
 int op_sha256_new(op_sha256 **out)
 {
     op_sha256 *h = op_calloc(1, sizeof *h);
@@ -73,7 +78,7 @@ static void psa_init_once(void)
 /* psa_crypto_init() is required before any psa_hash_* call (mbedTLS 3 and 4
  * enforce it). It is idempotent but not thread-safe in 2.28 without
  * MBEDTLS_THREADING, hence the once flag. */
-static int crypto_ready(void)
+int op_digest_init(void)
 {
     pthread_once(&psa_once, psa_init_once);
     return psa_init_status == PSA_SUCCESS ? 0 : OCIPUSH_E_INVALID;
@@ -81,7 +86,7 @@ static int crypto_ready(void)
 
 int op_sha256_new(op_sha256 **out)
 {
-    if (crypto_ready())
+    if (op_digest_init())
         return OCIPUSH_E_INVALID;
     op_sha256 *h = op_calloc(1, sizeof *h);
     if (!h)

@@ -26,4 +26,8 @@ int op_base64_encode(char **out, const void *data, size_t len);
  * 0, OCIPUSH_E_INVALID, OCIPUSH_E_NOMEM. */
 int op_base64_decode(char **out, size_t *out_len, const char *text);
 
+/* The digest backend's one-time initialisation (mbedTLS's PSA crypto),
+ * made by the first hash if not before. 0 or OCIPUSH_E_INVALID. */
+int op_digest_init(void);
+
 #endif

@@ -36,6 +36,32 @@ static void curl_init_once(void)
     curl_init_status = curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
+/* ocipush_global_init()'s calls of curl_global_init, counted so that
+ * ocipush_global_cleanup() undoes no more than they did (libcurl counts its
+ * own too). The lock makes them safe on a libcurl before 7.84, whose global
+ * init is not thread-safe. */
+static pthread_mutex_t global_lock = PTHREAD_MUTEX_INITIALIZER;
+static unsigned global_inits;
+
+int op_transport_global_init(void)
+{
+    pthread_mutex_lock(&global_lock);
+    int rc = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : OCIPUSH_E_NOMEM;
+    global_inits += rc == 0;
+    pthread_mutex_unlock(&global_lock);
+    return rc;
+}
+
+void op_transport_global_cleanup(void)
+{
+    pthread_mutex_lock(&global_lock);
+    if (global_inits) {
+        global_inits--;
+        curl_global_cleanup();
+    }
+    pthread_mutex_unlock(&global_lock);
+}
+
 int op_transport_new(op_transport **out, const op_transport *like)
 {
     pthread_once(&curl_once, curl_init_once);

@@ -15,6 +15,12 @@
 
 typedef struct op_transport op_transport;
 
+/* ocipush_global_init() and ocipush_global_cleanup() for libcurl: a counted
+ * curl_global_init, and a cleanup for each. 0 or OCIPUSH_E_NOMEM. The lazy
+ * initialisation of op_transport_new() is apart from them and never undone. */
+int op_transport_global_init(void);
+void op_transport_global_cleanup(void);
+
 /* A new transport (its own connections); `like` (may be NULL) is one whose
  * one-time warnings were given already, which this one does not repeat.
  * 0 or OCIPUSH_E_NOMEM. Used by one thread at a time: one per session. */
