@@ -418,8 +418,8 @@ OCIPUSH_API int ocipush_session_set_user_agent(ocipush_session *session, const c
  * (default 300000). 0 keeps the default. Returns OCIPUSH_OK or
  * OCIPUSH_E_INVALID (negative values).
  */
-OCIPUSH_API int ocipush_session_set_timeouts(ocipush_session *session, long connect_ms,
-                                             long idle_ms);
+OCIPUSH_API int ocipush_session_set_timeouts(ocipush_session *session, int64_t connect_ms,
+                                             int64_t idle_ms);
 
 /**
  * The deadline of every call made with this session: the longest one call
@@ -469,9 +469,11 @@ OCIPUSH_API int ocipush_session_set_progress_callback(ocipush_session *session,
  */
 OCIPUSH_API int ocipush_session_cancel(ocipush_session *session);
 
-/** Choose the upload strategy (default OCIPUSH_STRATEGY_AUTO). Returns
- *  OCIPUSH_OK or OCIPUSH_E_INVALID for an unknown value. */
-OCIPUSH_API int ocipush_session_set_strategy(ocipush_session *session, ocipush_strategy strategy);
+/** Choose the upload strategy, one of the ocipush_strategy values (an int,
+ *  as every enum-valued parameter here is, so its width is not the
+ *  compiler's choice); default OCIPUSH_STRATEGY_AUTO. Returns OCIPUSH_OK or
+ *  OCIPUSH_E_INVALID for any other value. */
+OCIPUSH_API int ocipush_session_set_strategy(ocipush_session *session, int strategy);
 
 /** The smallest chunk size ocipush_session_set_chunk_size() takes (64 KiB):
  *  ocipush never sends a smaller chunk but the last one of a blob. */
@@ -511,7 +513,7 @@ OCIPUSH_API int ocipush_session_set_chunk_size(ocipush_session *session, uint64_
  * 20 %. Returns OCIPUSH_OK or OCIPUSH_E_INVALID.
  */
 OCIPUSH_API int ocipush_session_set_retry(ocipush_session *session, int max_attempts,
-                                          long base_delay_ms, long max_delay_ms,
+                                          int64_t base_delay_ms, int64_t max_delay_ms,
                                           int jitter_percent);
 
 /**
@@ -747,9 +749,10 @@ typedef enum ocipush_manifest_kind {
     OCIPUSH_MANIFEST_INDEX = 1  /**< application/vnd.oci.image.index.v1+json */
 } ocipush_manifest_kind;
 
-/** Make an empty manifest or index. Returns OCIPUSH_OK, OCIPUSH_E_INVALID,
- *  OCIPUSH_E_NOMEM. */
-OCIPUSH_API int ocipush_manifest_new(ocipush_manifest **out, ocipush_manifest_kind kind);
+/** Make an empty manifest or index: `kind` one of the ocipush_manifest_kind
+ *  values. Returns OCIPUSH_OK, OCIPUSH_E_INVALID (NULL `out`, any other
+ *  kind), OCIPUSH_E_NOMEM. */
+OCIPUSH_API int ocipush_manifest_new(ocipush_manifest **out, int kind);
 
 /** Free a manifest. NULL does nothing. */
 OCIPUSH_API void ocipush_manifest_free(ocipush_manifest *manifest);
@@ -981,7 +984,7 @@ OCIPUSH_API int ocipush_push_set_subject(ocipush_push *push, const char *referen
  * `out_digest` (may be NULL). Returns the codes of ocipush_blob_push() and ocipush_manifest_push(),
  * and OCIPUSH_E_INVALID for a layer-less artifact.
  */
-OCIPUSH_API int ocipush_push_run(ocipush_session *session, const ocipush_push *push,
+OCIPUSH_API int ocipush_push_run(ocipush_session *session, ocipush_push *push,
                                  const char *repository, char *out_digest);
 
 /* ------------------------------------------------------------------------ */

@@ -159,7 +159,7 @@ int op_descriptor_copy(ocipush_descriptor **out, const ocipush_descriptor *src)
 
 /* ---- manifests ---- */
 
-int ocipush_manifest_new(ocipush_manifest **out, ocipush_manifest_kind kind)
+int ocipush_manifest_new(ocipush_manifest **out, int kind)
 {
     if (!out || (kind != OCIPUSH_MANIFEST_IMAGE && kind != OCIPUSH_MANIFEST_INDEX))
         return OCIPUSH_E_INVALID;

@@ -413,7 +413,7 @@ static int build_manifest(const ocipush_push *p, ocipush_manifest *m)
     return rc;
 }
 
-int op_push_run(ocipush_session *s, const ocipush_push *p, const char *repository, char *out_digest)
+int op_push_run(ocipush_session *s, ocipush_push *p, const char *repository, char *out_digest)
 {
     if (!p)
         return op_sfail(s, OCIPUSH_E_INVALID, "no artifact given");
@@ -465,7 +465,7 @@ int op_push_run(ocipush_session *s, const ocipush_push *p, const char *repositor
     return rc;
 }
 
-int ocipush_push_run(ocipush_session *s, const ocipush_push *p, const char *repository,
+int ocipush_push_run(ocipush_session *s, ocipush_push *p, const char *repository,
                      char *out_digest)
 {
     if (!s)

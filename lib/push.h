@@ -5,7 +5,7 @@
 
 #include "ocipush.h"
 
-int op_push_run(ocipush_session *s, const ocipush_push *p, const char *repository,
+int op_push_run(ocipush_session *s, ocipush_push *p, const char *repository,
                 char *out_digest);
 
 #endif

@@ -2,6 +2,7 @@
  * target), its settings, its credentials, ping, cancel. */
 #include "session.h"
 
+#include <limits.h>
 #include <string.h>
 
 #include "alloc.h"
@@ -150,12 +151,19 @@ int ocipush_session_set_user_agent(ocipush_session *s, const char *user_agent)
     return op_replace_string(&s->ctx.set.user_agent, user_agent, 0);
 }
 
-int ocipush_session_set_timeouts(ocipush_session *s, long connect_ms, long idle_ms)
+/* A millisecond count for the settings, which keep them as libcurl takes
+ * them (long): one past LONG_MAX (on a 32-bit long) is as good as forever. */
+static long clamp_ms(int64_t ms)
+{
+    return ms > LONG_MAX ? LONG_MAX : (long)ms;
+}
+
+int ocipush_session_set_timeouts(ocipush_session *s, int64_t connect_ms, int64_t idle_ms)
 {
     if (!s || connect_ms < 0 || idle_ms < 0)
         return OCIPUSH_E_INVALID;
-    s->ctx.set.connect_ms = connect_ms ? connect_ms : OP_DEFAULT_CONNECT_MS;
-    s->ctx.set.idle_ms = idle_ms ? idle_ms : OP_DEFAULT_IDLE_MS;
+    s->ctx.set.connect_ms = connect_ms ? clamp_ms(connect_ms) : OP_DEFAULT_CONNECT_MS;
+    s->ctx.set.idle_ms = idle_ms ? clamp_ms(idle_ms) : OP_DEFAULT_IDLE_MS;
     return OCIPUSH_OK;
 }
 
@@ -188,7 +196,7 @@ int ocipush_session_set_progress_callback(ocipush_session *s, ocipush_progress_f
     return OCIPUSH_OK;
 }
 
-int ocipush_session_set_strategy(ocipush_session *s, ocipush_strategy strategy)
+int ocipush_session_set_strategy(ocipush_session *s, int strategy)
 {
     if (!s || strategy < OCIPUSH_STRATEGY_AUTO || strategy > OCIPUSH_STRATEGY_CHUNKED)
         return OCIPUSH_E_INVALID;
@@ -204,15 +212,15 @@ int ocipush_session_set_chunk_size(ocipush_session *s, uint64_t bytes)
     return OCIPUSH_OK;
 }
 
-int ocipush_session_set_retry(ocipush_session *s, int max_attempts, long base_delay_ms,
-                              long max_delay_ms, int jitter_percent)
+int ocipush_session_set_retry(ocipush_session *s, int max_attempts, int64_t base_delay_ms,
+                              int64_t max_delay_ms, int jitter_percent)
 {
     if (!s || max_attempts < 1 || base_delay_ms < 0 || max_delay_ms < base_delay_ms ||
         jitter_percent < 0 || jitter_percent > 100)
         return OCIPUSH_E_INVALID;
     s->ctx.set.retry_attempts = max_attempts;
-    s->ctx.set.retry_base_ms = base_delay_ms;
-    s->ctx.set.retry_max_ms = max_delay_ms;
+    s->ctx.set.retry_base_ms = clamp_ms(base_delay_ms);
+    s->ctx.set.retry_max_ms = clamp_ms(max_delay_ms);
     s->ctx.set.retry_jitter_percent = jitter_percent;
     return OCIPUSH_OK;
 }

@@ -1002,6 +1002,27 @@ static int test_chunk_size_minimum(void)
     return 0;
 }
 
+/* Enum-valued parameters are ints, and checked: a value outside the enum is
+ * refused, whatever an FFI or a cast passed. */
+static int test_enum_ints_checked(void)
+{
+    ocipush_session *s = session_for(REG);
+    CHECK(s);
+    CHECK_RC(ocipush_session_set_strategy(s, OCIPUSH_STRATEGY_CHUNKED), OCIPUSH_OK);
+    CHECK_RC(ocipush_session_set_strategy(s, OCIPUSH_STRATEGY_CHUNKED + 1), OCIPUSH_E_INVALID);
+    CHECK_RC(ocipush_session_set_strategy(s, -1), OCIPUSH_E_INVALID);
+    ocipush_manifest *m = NULL;
+    CHECK_RC(ocipush_manifest_new(&m, OCIPUSH_MANIFEST_INDEX + 1), OCIPUSH_E_INVALID);
+    CHECK_RC(ocipush_manifest_new(&m, -1), OCIPUSH_E_INVALID);
+    CHECK(m == NULL);
+    /* Millisecond counts are int64_t: a large one is kept as forever. */
+    CHECK_RC(ocipush_session_set_timeouts(s, INT64_MAX, INT64_MAX), OCIPUSH_OK);
+    CHECK_RC(ocipush_session_set_retry(s, 2, 0, INT64_MAX, 0), OCIPUSH_OK);
+    CHECK_RC(ocipush_session_set_timeouts(s, -1, 0), OCIPUSH_E_INVALID);
+    ocipush_session_free(s);
+    return 0;
+}
+
 static int open_fds(void)
 {
     int n = 0;
@@ -1173,6 +1194,7 @@ int main(void)
         test_push_progress_skipped_and_mounted);
     run("cancel: aborted, the upload session deleted, the session stays cancelled", test_cancel);
     run("the chunk size setter refuses less than 64 KiB", test_chunk_size_minimum);
+    run("enum-valued ints are checked, milliseconds are int64_t", test_enum_ints_checked);
     run("a file source is opened when read, and must be the same file",
         test_file_source_opened_when_read);
     op_buf_free(&log_text);
