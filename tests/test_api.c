@@ -1002,6 +1002,33 @@ static int test_chunk_size_minimum(void)
     return 0;
 }
 
+/* Outputs are written only on success: a credential store that is there
+ * and cannot be read fails the lookup and leaves *out_found as it was. */
+static int test_outputs_only_on_success(void)
+{
+    ocipush_session *s = session_for(REG);
+    CHECK(s);
+    char dir[] = "/tmp/ocipush-api-creds-XXXXXX", config[64];
+    CHECK(mkdtemp(dir) != NULL);
+    snprintf(config, sizeof config, "%s/config.json", dir);
+    CHECK(mkdir(config, 0700) == 0); /* a directory where the file should be */
+    const char *old = getenv("DOCKER_CONFIG");
+    char *saved = old ? strdup(old) : NULL;
+    setenv("DOCKER_CONFIG", dir, 1);
+    int found = 7;
+    CHECK_RC(ocipush_session_load_credentials(s, &found), OCIPUSH_E_IO);
+    CHECK(found == 7);
+    if (saved)
+        setenv("DOCKER_CONFIG", saved, 1);
+    else
+        unsetenv("DOCKER_CONFIG");
+    free(saved);
+    rmdir(config);
+    rmdir(dir);
+    ocipush_session_free(s);
+    return 0;
+}
+
 /* Enum-valued parameters are ints, and checked: a value outside the enum is
  * refused, whatever an FFI or a cast passed. */
 static int test_enum_ints_checked(void)
@@ -1195,6 +1222,7 @@ int main(void)
     run("cancel: aborted, the upload session deleted, the session stays cancelled", test_cancel);
     run("the chunk size setter refuses less than 64 KiB", test_chunk_size_minimum);
     run("enum-valued ints are checked, milliseconds are int64_t", test_enum_ints_checked);
+    run("outputs only on success: a failed credential lookup", test_outputs_only_on_success);
     run("a file source is opened when read, and must be the same file",
         test_file_source_opened_when_read);
     op_buf_free(&log_text);

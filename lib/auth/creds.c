@@ -139,18 +139,19 @@ static int from_config(op_ctx *c, const char *path, int *found)
 int op_creds_load(op_ctx *c, int *out_found)
 {
     int (*paths[])(op_buf *) = {docker_config_path, helm_config_path};
-    *out_found = 0;
-    for (size_t i = 0; i < 2 && !*out_found; i++) {
+    int found = 0;
+    for (size_t i = 0; i < 2 && !found; i++) {
         op_buf path = {0};
         int rc = paths[i](&path);
         if (rc == 0)
-            rc = from_config(c, path.data, out_found);
+            rc = from_config(c, path.data, &found);
         else
             rc = 0; /* no HOME: nothing to look in */
         op_buf_free(&path);
         if (rc)
-            return rc;
+            return rc; /* *out_found untouched: outputs only on success */
     }
+    *out_found = found;
     return OCIPUSH_OK;
 }
 

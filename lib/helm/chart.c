@@ -392,12 +392,11 @@ int ocipush_chart_push(ocipush_session *s, const char *chart_path, const char *r
     char digest[OCIPUSH_DIGEST_BUFSIZE];
     rc = rc ? rc
             : push_chart(s, chart_path, chart, config, config_len, repository.data, tag, digest);
-    if (!rc) {
-        if (out_digest)
-            memcpy(out_digest, digest, sizeof digest);
-        if (out_reference && op_buf_take(&reference, out_reference))
-            rc = op_sfail(s, OCIPUSH_E_NOMEM, "out of memory");
-    }
+    /* Outputs only on success: the reference, which can fail, first. */
+    if (!rc && out_reference && op_buf_take(&reference, out_reference))
+        rc = op_sfail(s, OCIPUSH_E_NOMEM, "out of memory");
+    if (!rc && out_digest)
+        memcpy(out_digest, digest, sizeof digest);
     op_buf_free(&repository);
     op_buf_free(&reference);
     op_free(config);
