@@ -774,9 +774,16 @@ static int cmd_push(const cli *c, const char *ref, char **files, int nfiles)
         ocipush_push_set_progress_callback(p, on_push_progress, &pr);
         int rc = ocipush_push_run(s, p, repository, out);
         progress_end(&pr);
-        if (rc)
+        if (rc) {
             status = failed(s, rc, "push");
-        else {
+            /* A failure after the manifest landed (the referrers index): say
+             * what is there. */
+            if (*ocipush_push_landed(p))
+                fprintf(stderr, "ocipush: the manifest %s is in %s nonetheless%s%s\n",
+                        ocipush_push_landed(p), repository,
+                        ocipush_push_tagged(p) ? ", tagged " : ", untagged",
+                        ocipush_push_tagged(p) && tag ? tag : "");
+        } else {
             printf("Pushed: %s%s%s%s%s\nDigest: %s\n", c->layout ? c->layout : registry,
                    c->layout ? "" : "/", c->layout ? "" : repository, tag ? ":" : "",
                    tag ? tag : "", out);

@@ -981,11 +981,31 @@ OCIPUSH_API int ocipush_push_set_subject(ocipush_push *push, const char *referen
  * after the wait of a first retry, and is sent once more when all are there; a blob the HEAD finds
  * missing fails the push with OCIPUSH_E_HTTP, the blob named in the errmsg (a retry policy of no
  * retries, ocipush_session_set_retry(), sends nothing again). Writes the manifest digest into
- * `out_digest` (may be NULL). Returns the codes of ocipush_blob_push() and ocipush_manifest_push(),
- * and OCIPUSH_E_INVALID for a layer-less artifact.
+ * `out_digest` (may be NULL) on success. Returns the codes of ocipush_blob_push() and
+ * ocipush_manifest_push(), and OCIPUSH_E_INVALID for a layer-less artifact. A failure after
+ * the manifest landed (a later tag, the referrers index) is partial: what is there is told by
+ * ocipush_push_landed() and ocipush_push_tagged(). Changes `push` (its sources are read, and
+ * what landed is kept in it); one push may be run again.
  */
 OCIPUSH_API int ocipush_push_run(ocipush_session *session, ocipush_push *push,
                                  const char *repository, char *out_digest);
+
+/**
+ * What the last ocipush_push_run() of `push` left in the repository, whatever
+ * it returned: the digest of the manifest it stored, or "" when none landed
+ * (or it never ran). When the run failed after storing it (a later tag, the
+ * referrers index), the manifest is there by this digest. Valid until the
+ * next run or free of `push`; "" for NULL.
+ */
+OCIPUSH_API const char *ocipush_push_landed(const ocipush_push *push);
+
+/**
+ * How many of the tags of `push`, in the order they were added, the last
+ * ocipush_push_run() made name that manifest: all of them after a run that
+ * succeeded, fewer when one failed (the first `n` are in place, the rest
+ * were not changed by this run). 0 for NULL or when nothing landed.
+ */
+OCIPUSH_API size_t ocipush_push_tagged(const ocipush_push *push);
 
 /* ------------------------------------------------------------------------ */
 /* Helm charts                                                              */

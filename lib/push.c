@@ -39,6 +39,9 @@ struct ocipush_push {
     int concurrency;
     ocipush_push_progress_fn progress_fn;
     void *progress_user_data;
+    /* What the last run left (ocipush_push_landed, ocipush_push_tagged). */
+    char landed[OCIPUSH_DIGEST_BUFSIZE];
+    size_t tagged;
 };
 
 int ocipush_push_new(ocipush_push **out)
@@ -417,6 +420,8 @@ int op_push_run(ocipush_session *s, ocipush_push *p, const char *repository, cha
 {
     if (!p)
         return op_sfail(s, OCIPUSH_E_INVALID, "no artifact given");
+    p->landed[0] = '\0';
+    p->tagged = 0;
     if (p->layer_count == 0)
         return op_sfail(s, OCIPUSH_E_INVALID, "an artifact needs at least one layer");
     if (ocipush_repository_validate(repository))
@@ -449,9 +454,15 @@ int op_push_run(ocipush_session *s, ocipush_push *p, const char *repository, cha
     if (!rc)
         rc = put_first_manifest(s, repository, m, p->tag_count ? p->tags[0] : digest, json, len,
                                 digest, &keeps_referrers);
-    for (size_t i = 1; !rc && i < p->tag_count; i++)
+    if (!rc) {
+        memcpy(p->landed, digest, sizeof digest);
+        p->tagged = p->tag_count ? 1 : 0;
+    }
+    for (size_t i = 1; !rc && i < p->tag_count; i++) {
         rc = op_manifest_put(s, NULL, repository, p->tags[i], OCIPUSH_MEDIA_TYPE_MANIFEST, json,
                              len, digest, NULL);
+        p->tagged += rc == 0;
+    }
     if (!rc)
         op_slog(s, OCIPUSH_LOG_INFO, "pushed manifest %s to %s", digest, repository);
     if (!rc && subject && !keeps_referrers)
@@ -465,11 +476,20 @@ int op_push_run(ocipush_session *s, ocipush_push *p, const char *repository, cha
     return rc;
 }
 
-int ocipush_push_run(ocipush_session *s, ocipush_push *p, const char *repository,
-                     char *out_digest)
+int ocipush_push_run(ocipush_session *s, ocipush_push *p, const char *repository, char *out_digest)
 {
     if (!s)
         return OCIPUSH_E_INVALID;
     op_call_scope(s);
     return op_push_run(s, p, repository, out_digest);
+}
+
+const char *ocipush_push_landed(const ocipush_push *p)
+{
+    return p ? p->landed : "";
+}
+
+size_t ocipush_push_tagged(const ocipush_push *p)
+{
+    return p ? p->tagged : 0;
 }

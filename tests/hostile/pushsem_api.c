@@ -8,6 +8,10 @@
  *        pushsem_api mount HOST REPO FROM FILE|- DIGEST
  *            ocipush_blob_push_mount (no source for "-"); prints
  *            "size N mounted M"
+ *        pushsem_api tags HOST REPO FILE TAG1 TAG2
+ *            push FILE as the one layer, tagged TAG1 then TAG2; prints
+ *            "landed D tagged N" (ocipush_push_landed, ocipush_push_tagged)
+ *            whatever the run returned
  * Exit status 0 on success, 1 on failure with the cause on stderr, 2 on a
  * usage error. */
 #include <inttypes.h>
@@ -53,13 +57,34 @@ static int mount(ocipush_session *s, char **argv)
     return rc ? failed(s, rc, "mount") : 0;
 }
 
+/* Two tags, and what is there after the run, whatever it returned. */
+static int push_tags(ocipush_session *s, char **argv)
+{
+    ocipush_source *src = NULL;
+    ocipush_push *p = NULL;
+    int rc = ocipush_source_new_file(&src, argv[2]);
+    rc = rc ? rc : ocipush_push_new(&p);
+    rc = rc ? rc : ocipush_push_add_layer(p, src, NULL, "layer.bin");
+    rc = rc ? rc : ocipush_push_add_tag(p, argv[3]);
+    rc = rc ? rc : ocipush_push_add_tag(p, argv[4]);
+    if (rc == 0) {
+        rc = ocipush_push_run(s, p, argv[1], NULL);
+        printf("landed %s tagged %zu\n", ocipush_push_landed(p), ocipush_push_tagged(p));
+    }
+    ocipush_push_free(p);
+    ocipush_source_free(src);
+    return rc ? failed(s, rc, "push") : 0;
+}
+
 int main(int argc, char **argv)
 {
     int layer = argc == 7 && strcmp(argv[1], "layer") == 0;
     int mnt = argc == 7 && strcmp(argv[1], "mount") == 0;
-    if (!layer && !mnt) {
+    int tags = argc == 7 && strcmp(argv[1], "tags") == 0;
+    if (!layer && !mnt && !tags) {
         fprintf(stderr, "usage: pushsem_api layer HOST REPO TAG FILE DIGEST\n"
-                        "       pushsem_api mount HOST REPO FROM FILE|- DIGEST\n");
+                        "       pushsem_api mount HOST REPO FROM FILE|- DIGEST\n"
+                        "       pushsem_api tags HOST REPO FILE TAG1 TAG2\n");
         return 2;
     }
     ocipush_session *s = NULL;
@@ -67,7 +92,7 @@ int main(int argc, char **argv)
     if (rc)
         return failed(NULL, rc, "session");
     ocipush_session_set_plain_http(s, 1);
-    rc = layer ? push_layer(s, argv + 2) : mount(s, argv + 2);
+    rc = layer ? push_layer(s, argv + 2) : mnt ? mount(s, argv + 2) : push_tags(s, argv + 2);
     ocipush_session_free(s);
     return rc;
 }

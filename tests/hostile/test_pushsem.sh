@@ -141,6 +141,22 @@ case_blob_lost_fails_clearly() {
     hostile_tag_exists "$repo" v1 && fail "tagged after a failed push" || [[ $? == 1 ]]
 }
 
+# --- a tag refused after the manifest landed --------------------------------
+
+# Tags "v1" then "refused"; the registry takes the manifest under v1 and
+# refuses the second tag (403 DENIED). The run fails, and says what is
+# there: the manifest's digest, one tag in place.
+case_tag_refused_partial() {
+    local f rc repo=hostile/tagrefused/app m=$WORK/m.json
+    f=$(make_file tagged.bin 3000)
+    run_api rc tags "$H" "$repo" "$f" v1 refused
+    check_eq "exit status" 1 "$rc"
+    grep -q DENIED "$WORK/err" || fail "the refusal is not reported: $(cat "$WORK/err")"
+    registry_manifest_get "$H" "$repo" v1 "$m" || fail "no manifest $repo:v1"
+    check_eq "what landed" "landed $(sha_of "$m") tagged 1" "$(cat "$WORK/out")"
+    check_eq "layer as served" "$(sha_of "$f")" "$(registry_blob_sha256 "$H" "$repo" "$(sha_of "$f")")"
+}
+
 run_case "a HEAD of size 0 for a small layer: sent, described with its size" case_head_size0_small_layer
 run_case "a HEAD of size 0 for a layer of known digest: the same" case_head_size0_known_digest_layer
 run_case "a HEAD of size 0 before a mount: uploaded, or no size to trust" case_head_size0_mount
@@ -148,4 +164,5 @@ run_case "MANIFEST_BLOB_UNKNOWN once: blobs checked, manifest sent again" case_b
 run_case "MANIFEST_BLOB_UNKNOWN: the wait before the retry keeps the deadline" case_blob_unknown_wait_deadline
 run_case "MANIFEST_BLOB_UNKNOWN always: one retry, then a failure" case_blob_unknown_always_fails
 run_case "MANIFEST_BLOB_UNKNOWN and a blob gone: a failure naming it" case_blob_lost_fails_clearly
+run_case "a tag refused after the manifest landed: the digest and the tags in place told" case_tag_refused_partial
 finish

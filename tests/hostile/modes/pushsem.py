@@ -1,5 +1,6 @@
 """Modes for what a push commits to: a blob HEAD that lies about the size,
-and manifest PUTs refused with MANIFEST_BLOB_UNKNOWN for blobs just pushed."""
+manifest PUTs refused with MANIFEST_BLOB_UNKNOWN for blobs just pushed, and
+a tag refused after the manifest landed."""
 import json
 
 BLOB_UNKNOWN = json.dumps({"errors": [{
@@ -64,5 +65,16 @@ def bloblost(h, route):
     return False
 
 
-MODES = {"headsize0": headsize0, "blobunknown1": blobunknown1, "blobunknown": blobunknown,
+def tagrefused(h, route):
+    """A manifest PUT to the tag "refused" is answered 403 DENIED: every other
+    PUT (by digest, to another tag) lands."""
+    if route.kind != "manifests" or h.command != "PUT" or route.ref != "refused":
+        return False
+    h.body()
+    h.answer(403, {"Content-Type": "application/json"},
+             b'{"errors":[{"code":"DENIED","message":"hostile: this tag is protected"}]}')
+    return True
+
+
+MODES = {"headsize0": headsize0, "tagrefused": tagrefused, "blobunknown1": blobunknown1, "blobunknown": blobunknown,
          "bloblost": bloblost}
