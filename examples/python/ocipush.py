@@ -107,13 +107,19 @@ class OcipushError(Exception):
     code:    the status, one of the E_* constants (negative)
     name:    its name, as ocipush_strerror() gives it ("network error", ...)
     message: what happened (the session's error message, when there is one)
+    http_status: the HTTP status of the registry's answer the message is
+                 about (400, 403, ...), 0 when none
+    error_code:  the registry's error code in it (MANIFEST_BLOB_UNKNOWN,
+                 DENIED, ...), "" when none
     """
 
-    def __init__(self, code, name, message):
+    def __init__(self, code, name, message, http_status=0, error_code=""):
         super().__init__(code, name, message)
         self.code = code
         self.name = name
         self.message = message
+        self.http_status = http_status
+        self.error_code = error_code
 
     def __str__(self):
         if self.message and self.message != self.name:
@@ -173,6 +179,10 @@ _PROTOTYPES = [
     ("ocipush_session_new_layout", c_int, [_P(_SESSION), c_char_p]),
     ("ocipush_session_free", None, [_SESSION]),
     ("ocipush_session_errmsg", c_char_p, [_SESSION]),
+    ("ocipush_session_http_status", c_int, [_SESSION]),
+    ("ocipush_session_error_code", c_char_p, [_SESSION]),
+    ("ocipush_global_init", c_int, []),
+    ("ocipush_global_cleanup", None, []),
     ("ocipush_session_set_plain_http", c_int, [_SESSION, c_int]),
     ("ocipush_session_set_ca_file", c_int, [_SESSION, c_char_p]),
     ("ocipush_session_set_insecure", c_int, [_SESSION, c_int]),
@@ -185,14 +195,14 @@ _PROTOTYPES = [
     ("ocipush_credentials_erase", c_int, [c_char_p, _P(c_int)]),
     ("ocipush_session_ping", c_int, [_SESSION, c_char_p]),
     ("ocipush_session_set_user_agent", c_int, [_SESSION, c_char_p]),
-    ("ocipush_session_set_timeouts", c_int, [_SESSION, c_long, c_long]),
+    ("ocipush_session_set_timeouts", c_int, [_SESSION, ctypes.c_int64, ctypes.c_int64]),
     ("ocipush_session_set_timeout", c_int, [_SESSION, c_int64]),
     ("ocipush_session_set_log_callback", c_int, [_SESSION, _LOG_FN, c_int, c_void_p]),
     ("ocipush_session_set_progress_callback", c_int, [_SESSION, _PROGRESS_FN, c_void_p]),
     ("ocipush_session_cancel", c_int, [_SESSION]),
     ("ocipush_session_set_strategy", c_int, [_SESSION, c_int]),
     ("ocipush_session_set_chunk_size", c_int, [_SESSION, c_uint64]),
-    ("ocipush_session_set_retry", c_int, [_SESSION, c_int, c_long, c_long, c_int]),
+    ("ocipush_session_set_retry", c_int, [_SESSION, c_int, ctypes.c_int64, ctypes.c_int64, c_int]),
     ("ocipush_session_set_spool", c_int, [_SESSION, c_int, c_uint64]),
     # sources
     ("ocipush_source_new_memory", c_int, [_P(_SOURCE), c_void_p, c_size_t, c_int]),
@@ -239,6 +249,8 @@ _PROTOTYPES = [
     ("ocipush_push_set_progress_callback", c_int, [_PUSH, _PUSH_PROGRESS_FN, c_void_p]),
     ("ocipush_push_set_subject", c_int, [_PUSH, c_char_p]),
     ("ocipush_push_run", c_int, [_SESSION, _PUSH, c_char_p, _CHARS]),
+    ("ocipush_push_landed", c_char_p, [_PUSH]),
+    ("ocipush_push_tagged", ctypes.c_size_t, [_PUSH]),
     # Helm charts
     ("ocipush_chart_push", c_int, [_SESSION, c_char_p, c_char_p, _P(c_void_p), _CHARS]),
     # references
@@ -328,6 +340,17 @@ def version():
     return _decode(_lib.ocipush_version())
 
 
+def global_init():
+    """Set up libcurl's global state now (optional: done on first use).
+    Counted: call global_cleanup() once for each."""
+    _check(_lib.ocipush_global_init(), "libcurl's global set-up failed")
+
+
+def global_cleanup():
+    """Undo one global_init(); no session may be in use during the last."""
+    _lib.ocipush_global_cleanup()
+
+
 def _check(rc, message):
     """Raise OcipushError for a failed call made without a session."""
     if rc != OK:
@@ -376,6 +399,8 @@ def _call(session, name, *args, sources=()):
         p.clear()
     rc = getattr(_lib, name)(handle, *args)
     message = _decode(_lib.ocipush_session_errmsg(handle)) if rc != OK else ""
+    status = _lib.ocipush_session_http_status(handle) if rc != OK else 0
+    code = _decode(_lib.ocipush_session_error_code(handle)) if rc != OK else ""
     first = min((p for p in pendings if p.exc is not None), key=lambda p: p.seq, default=None)
     exc = first.exc if first else None
     for p in pendings:
@@ -389,7 +414,7 @@ def _call(session, name, *args, sources=()):
             add_note(f"(raised in an ocipush log callback; {name} succeeded)")
         raise exc
     if rc != OK:
-        raise OcipushError(rc, strerror(rc), message or strerror(rc))
+        raise OcipushError(rc, strerror(rc), message or strerror(rc), status, code)
 
 
 class _Handle:
@@ -608,6 +633,16 @@ class Session(_Handle):
     def errmsg(self):
         """The message of the last failing call on this session ("" if none)."""
         return _decode(_lib.ocipush_session_errmsg(self._ptr()))
+
+    @property
+    def http_status(self):
+        """The HTTP status of the answer errmsg is about (0: none)."""
+        return _lib.ocipush_session_http_status(self._ptr())
+
+    @property
+    def error_code(self):
+        """The registry's error code in that answer ("" if none)."""
+        return _decode(_lib.ocipush_session_error_code(self._ptr()))
 
     def set_log_callback(self, log, level=LogLevel.INFO):
         """Call log(level, message) for each message up to `level`; None: stop."""
@@ -1197,6 +1232,17 @@ class Push(_Handle):
         _call(session, "ocipush_push_run", self._ptr(), _text(repository, "repository"), digest,
               sources=[*self._sources, self])
         return digest.value.decode("ascii")
+
+    @property
+    def landed(self):
+        """The digest of the manifest the last run stored, "" if none: after a
+        run that failed late (a later tag), the manifest is there by it."""
+        return _decode(_lib.ocipush_push_landed(self._ptr()))
+
+    @property
+    def tagged(self):
+        """How many of the tags, in order, the last run made name it."""
+        return _lib.ocipush_push_tagged(self._ptr())
 
     def _release(self):
         self._sources = []

@@ -441,6 +441,21 @@ class ManifestTests(RegistryTest):
         for ref in (digest,) + tags:
             self.assertEqual(served(repo, "manifests", ref), manifest_bytes, ref)
 
+    def test_refusal_detail(self):
+        # A manifest naming a blob the registry lacks: the exception carries
+        # the registry's answer as data, and the session keeps it.
+        s = self.session(REG, retries=0)
+        manifest = (b'{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",'
+                    b'"config":{"mediaType":"application/vnd.oci.empty.v1+json","digest":'
+                    b'"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a",'
+                    b'"size":2},"layers":[]}')
+        with self.assertRaises(ocipush.OcipushError) as cm:
+            ocipush.manifest_push_raw(s, "python/detail", manifest, tag="v1")
+        self.assertEqual(cm.exception.code, ocipush.E_HTTP)
+        self.assertEqual(cm.exception.http_status, 400)
+        self.assertEqual(cm.exception.error_code, "MANIFEST_BLOB_UNKNOWN")
+        self.assertEqual((s.http_status, s.error_code), (400, "MANIFEST_BLOB_UNKNOWN"))
+
     def test_manifest_and_index(self):
         repo = "python/manifest"
         s = self.session(PROXY)
