@@ -5,7 +5,6 @@
 
 #include "ocipush.h"
 
-int op_push_run(ocipush_session *s, ocipush_push *p, const char *repository,
-                char *out_digest);
+int op_push_run(ocipush_session *s, ocipush_push *p, const char *repository, char *out_digest);
 
 #endif
