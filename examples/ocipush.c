@@ -28,7 +28,7 @@
 #define DEFAULT_LAYOUT "oci-layout"
 
 typedef struct cli {
-    int plain_http, insecure, no_spool, verbose, password_stdin, help;
+    int plain_http, insecure, no_spool, verbose, password_stdin, help, version;
     const char *ca_file, *cert_file, *key_file, *username, *password, *config, *artifact_type;
     const char *subject;
     const char *layout; /* --oci-layout DIR: push there instead of a registry */
@@ -87,7 +87,17 @@ static const char usage_text[] =
     "  --annotation KEY=VALUE   push: a manifest annotation (repeatable)\n"
     "  -v, --verbose            say what happens, and each HTTP exchange (method,\n"
     "                           URL, status; credentials never shown)\n"
-    "  -h, --help               show this help\n";
+    "  -h, --help               show this help\n"
+    "  --version                show the versions of ocipush and libcurl, the digest\n"
+    "                           backend and the built-in features\n";
+
+/* --version: what a bug report needs, from the library this runs with. */
+static void print_version(void)
+{
+    printf("ocipush %s\nlibcurl %s\ndigest: %s\nfeatures:%s\n", ocipush_version(),
+           ocipush_libcurl_version(), ocipush_feature("openssl") ? "openssl" : "mbedtls",
+           ocipush_feature("helm") ? " helm" : " none");
+}
 
 static int usage_error(const char *msg)
 {
@@ -892,6 +902,7 @@ static int cmd_logout(const char *registry)
 
 enum {
     OPT_PLAIN = 256,
+    OPT_VERSION,
     OPT_INSECURE,
     OPT_CA,
     OPT_PWSTDIN,
@@ -1004,6 +1015,7 @@ static int parse_options(cli *c, int argc, char **argv)
         {"oci-layout", required_argument, NULL, OPT_LAYOUT},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, OPT_VERSION},
         {NULL, 0, NULL, 0}};
     int opt;
     /* ':' first: getopt says nothing itself, and a missing value is told
@@ -1047,6 +1059,7 @@ static int parse_options(cli *c, int argc, char **argv)
         case OPT_LAYOUT: c->layout = optarg; break;
         case 'v': c->verbose++; break;
         case 'h': c->help = 1; return 0;
+        case OPT_VERSION: c->version = 1; return 0;
         case ':': return usage_error_about("option needs a value", argv[optind - 1]);
         default: {
             char short_opt[3] = {'-', (char)optopt, '\0'};
@@ -1146,6 +1159,8 @@ int main(int argc, char **argv)
         uses_stdin |= strcmp(args[i], "-") == 0 || strncmp(args[i], "-:", 2) == 0;
     if (status == 0 && c.help)
         fputs(usage_text, stdout);
+    else if (status == 0 && c.version)
+        print_version();
     else if (status == 0 && c.password_stdin && uses_stdin)
         status = usage_error("--password-stdin and '-' both want standard input");
     else if (status == 0 && c.password_stdin && read_password_stdin(&c)) {

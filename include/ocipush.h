@@ -133,6 +133,34 @@ OCIPUSH_API void ocipush_global_cleanup(void);
 /** The library version as "MAJOR.MINOR.PATCH". Static; thread-safe. */
 OCIPUSH_API const char *ocipush_version(void);
 
+/**
+ * The version this header is of, as numbers and as OCIPUSH_VERSION_NUM
+ * (0xMMmmpp, libcurl's LIBCURL_VERSION_NUM form), for a caller to compare
+ * with ocipush_version_num(): the library it runs with may be another.
+ */
+#define OCIPUSH_VERSION_MAJOR 0
+#define OCIPUSH_VERSION_MINOR 1
+#define OCIPUSH_VERSION_PATCH 0
+#define OCIPUSH_VERSION_NUM                                                                        \
+    ((OCIPUSH_VERSION_MAJOR << 16) | (OCIPUSH_VERSION_MINOR << 8) | OCIPUSH_VERSION_PATCH)
+
+/** The running library's version as OCIPUSH_VERSION_NUM gives it
+ *  (0xMMmmpp), as SQLite's sqlite3_libversion_number() does. Static;
+ *  thread-safe. */
+OCIPUSH_API unsigned ocipush_version_num(void);
+
+/**
+ * Whether the library was built with `feature`: "helm" (Helm charts,
+ * ocipush_chart_push()), "mbedtls" or "openssl" (the SHA-256 backend), so a
+ * caller or a binding need not call a function to find it missing. 1 or 0;
+ * 0 for an unknown name or NULL. Static; thread-safe.
+ */
+OCIPUSH_API int ocipush_feature(const char *feature);
+
+/** The version of the libcurl the library runs with ("7.88.1"), for a
+ *  caller's --version. Static; thread-safe. */
+OCIPUSH_API const char *ocipush_libcurl_version(void);
+
 /** Size of a buffer that holds a digest string "sha256:<64 hex>" and its NUL. */
 #define OCIPUSH_DIGEST_BUFSIZE 72
 

@@ -46,6 +46,41 @@ void ocipush_global_cleanup(void)
     op_transport_global_cleanup();
 }
 
+unsigned ocipush_version_num(void)
+{
+    return OCIPUSH_VERSION_NUM;
+}
+
+int ocipush_feature(const char *feature)
+{
+    static const struct {
+        const char *name;
+        int built;
+    } features[] = {
+#ifdef OCIPUSH_HAVE_HELM
+        {"helm", 1},
+#else
+        {"helm", 0},
+#endif
+#ifdef OCIPUSH_DIGEST_OPENSSL
+        {"openssl", 1},
+        {"mbedtls", 0},
+#else
+        {"openssl", 0},
+        {"mbedtls", 1},
+#endif
+    };
+    for (size_t i = 0; feature && i < sizeof features / sizeof features[0]; i++)
+        if (strcmp(feature, features[i].name) == 0)
+            return features[i].built;
+    return 0;
+}
+
+const char *ocipush_libcurl_version(void)
+{
+    return op_transport_libcurl_version();
+}
+
 const char *ocipush_version(void)
 {
     return OCIPUSH_VERSION_STRING;

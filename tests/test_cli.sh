@@ -510,6 +510,21 @@ case_stdout_write_fails() {
         bash -c 'exec "$@" >/dev/full' full ${OCIPUSH_TEST_WRAPPER:-} "$OCIPUSH" --help
 }
 
+# --version: ocipush's version (the library's), libcurl's, the digest
+# backend and the features, four lines, exit 0, nothing sent.
+case_version() {
+    local out
+    # shellcheck disable=SC2086 # the wrapper is a command line
+    out=$(${OCIPUSH_TEST_WRAPPER:-} "$OCIPUSH" --version) || fail "--version exited $?"
+    check_eq "lines" 4 "$(printf '%s\n' "$out" | wc -l)"
+    printf '%s\n' "$out" | sed -n 1p | grep -qE '^ocipush [0-9]+\.[0-9]+\.[0-9]+$' ||
+        fail "no version line: $out"
+    printf '%s\n' "$out" | sed -n 2p | grep -qE '^libcurl [0-9]+\.[0-9]+' || fail "no libcurl: $out"
+    printf '%s\n' "$out" | sed -n 3p | grep -qE '^digest: (mbedtls|openssl)$' || fail "no digest: $out"
+    printf '%s\n' "$out" | sed -n 4p | grep -qE '^features: ' || fail "no features: $out"
+    "$OCIPUSH" --help | grep -q -- '--version' || fail "--help does not list --version"
+}
+
 run_case "every strategy and size, direct" case_strategies_sizes
 run_case "streams from a pipe, direct" case_streams_from_pipe
 run_case "fallback: pipe through the proxy, memory spool" case_fallback_memory_spool
@@ -531,5 +546,6 @@ run_case "bad input" case_bad_input
 run_case "a hundred layers under ulimit -n 64" case_hundred_layers_ulimit
 run_case "usage errors exit 2 before anything is sent" case_usage_errors
 run_case "a result that cannot be written exits 1" case_stdout_write_fails
+run_case "--version says the versions, the digest backend and the features" case_version
 
 finish

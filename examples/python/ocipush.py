@@ -181,6 +181,9 @@ _PROTOTYPES = [
     ("ocipush_session_errmsg", c_char_p, [_SESSION]),
     ("ocipush_session_http_status", c_int, [_SESSION]),
     ("ocipush_session_error_code", c_char_p, [_SESSION]),
+    ("ocipush_version_num", ctypes.c_uint, []),
+    ("ocipush_feature", c_int, [c_char_p]),
+    ("ocipush_libcurl_version", c_char_p, []),
     ("ocipush_global_init", c_int, []),
     ("ocipush_global_cleanup", None, []),
     ("ocipush_session_set_plain_http", c_int, [_SESSION, c_int]),
@@ -338,6 +341,22 @@ def strerror(code):
 def version():
     """The library's version, "MAJOR.MINOR.PATCH"."""
     return _decode(_lib.ocipush_version())
+
+
+def version_num():
+    """The library's version as 0xMMmmpp (OCIPUSH_VERSION_NUM)."""
+    return _lib.ocipush_version_num()
+
+
+def feature(name):
+    """Whether the library was built with `name` ("helm", "mbedtls",
+    "openssl"): True or False, False for an unknown name."""
+    return bool(_lib.ocipush_feature(_text(name, "feature")))
+
+
+def libcurl_version():
+    """The version of the libcurl the library runs with."""
+    return _decode(_lib.ocipush_libcurl_version())
 
 
 def global_init():

@@ -1126,6 +1126,13 @@ class HandleTests(unittest.TestCase):
         push.close()
         self.assertIsNone(ref())
 
+    def test_versions_and_features(self):
+        major, minor, patch = (int(n) for n in ocipush.version().split("."))
+        self.assertEqual(ocipush.version_num(), major << 16 | minor << 8 | patch)
+        self.assertIn(ocipush.feature("mbedtls") + ocipush.feature("openssl"), (1,))
+        self.assertFalse(ocipush.feature("nonsense"))
+        self.assertRegex(ocipush.libcurl_version(), r"^\d+\.\d+")
+
     def test_every_c_function_bound_or_listed(self):
         # Every OCIPUSH_API function of include/ocipush.h is called by
         # ocipush.py, or named in README.md's "Not bound" section with why.

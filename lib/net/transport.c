@@ -43,6 +43,12 @@ static void curl_init_once(void)
 static pthread_mutex_t global_lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned global_inits;
 
+const char *op_transport_libcurl_version(void)
+{
+    const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
+    return v && v->version ? v->version : "unknown";
+}
+
 int op_transport_global_init(void)
 {
     pthread_mutex_lock(&global_lock);

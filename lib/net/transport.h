@@ -19,6 +19,9 @@ typedef struct op_transport op_transport;
  * curl_global_init, and a cleanup for each. 0 or OCIPUSH_E_NOMEM. The lazy
  * initialisation of op_transport_new() is apart from them and never undone. */
 int op_transport_global_init(void);
+
+/* The running libcurl's version string (curl_version_info), static. */
+const char *op_transport_libcurl_version(void);
 void op_transport_global_cleanup(void);
 
 /* A new transport (its own connections); `like` (may be NULL) is one whose
