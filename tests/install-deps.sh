@@ -10,6 +10,7 @@ PACKAGES=(
     docker-registry nginx-light curl jq iproute2 bc      # the test registry, proxy and readers
     openssl apache2-utils python3 python3-jwt python3-cryptography  # auth tests: CA, htpasswd, token server
     valgrind skopeo                           # the memcheck run; an independent reader
+    scdoc groff-base                          # the man page, and its check
 )
 
 missing=()
