@@ -11,6 +11,7 @@ PACKAGES=(
     openssl apache2-utils python3 python3-jwt python3-cryptography  # auth tests: CA, htpasswd, token server
     valgrind skopeo                           # the memcheck run; an independent reader
     abigail-tools binutils                    # the ABI against its baseline (abidiff), nm
+    scdoc groff-base                          # the man page, and its check
 )
 
 missing=()
