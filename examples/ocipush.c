@@ -561,12 +561,12 @@ static int cmd_blob_push(const cli *c, const char *repo_ref, const char *path)
     ocipush_source *src = NULL;
     int status = make_session(c, registry, &s);
     if (status == 0 && (status = 1, open_source(path, &src) == 0)) {
-        char out[OCIPUSH_DIGEST_BUFSIZE];
+        char out[OCIPUSH_DIGEST_MAX];
         uint64_t size = 0;
         progress pr;
         progress_begin(&pr, 1);
         ocipush_session_set_progress_callback(s, on_blob_progress, &pr);
-        int rc = ocipush_blob_push(s, repository, src, NULL, out, &size);
+        int rc = ocipush_blob_push(s, out, &size, repository, src, NULL);
         progress_end(&pr);
         if (rc)
             status = failed(s, rc, "blob push");
@@ -622,9 +622,9 @@ static int cmd_manifest_push(const cli *c, const char *ref, const char *path)
              digest ? digest : "");
     if (read_whole_file(path, &data, &len) == 0 && (status = make_session(c, registry, &s)) == 0) {
         status = 1;
-        char out[OCIPUSH_DIGEST_BUFSIZE];
-        int rc = ocipush_manifest_push_raw(s, repository, target[0] ? target : NULL, NULL, data,
-                                           len, out);
+        char out[OCIPUSH_DIGEST_MAX];
+        int rc = ocipush_manifest_push_raw(s, out, repository, target[0] ? target : NULL, NULL,
+                                           data, len);
         if (rc)
             status = failed(s, rc, "manifest push");
         else {
@@ -778,11 +778,11 @@ static int cmd_push(const cli *c, const char *ref, char **files, int nfiles)
                build_push(c, files, nfiles, tag, &o, p) == 0 &&
                (status = make_session(c, registry, &s)) == 0) {
         status = 1;
-        char out[OCIPUSH_DIGEST_BUFSIZE];
+        char out[OCIPUSH_DIGEST_MAX];
         progress pr;
         progress_begin(&pr, (size_t)nfiles);
         ocipush_push_set_progress_callback(p, on_push_progress, &pr);
-        int rc = ocipush_push_run(s, p, repository, out);
+        int rc = ocipush_push_run(s, p, out, repository);
         progress_end(&pr);
         if (rc) {
             status = failed(s, rc, "push");
@@ -847,8 +847,8 @@ static int cmd_chart_push(const cli *c, const char *chart, const char *url)
     if (status == 0) {
         status = 1;
         char *reference = NULL;
-        char digest[OCIPUSH_DIGEST_BUFSIZE];
-        int rc = ocipush_chart_push(s, chart, path, &reference, digest);
+        char digest[OCIPUSH_DIGEST_MAX];
+        int rc = ocipush_chart_push(s, &reference, digest, chart, path);
         if (rc)
             status = failed(s, rc, "chart push");
         else {
@@ -890,7 +890,7 @@ static int cmd_login(const cli *c, const char *registry)
 static int cmd_logout(const char *registry)
 {
     int found = 0;
-    int rc = ocipush_credentials_erase(registry, &found);
+    int rc = ocipush_credentials_erase(&found, registry);
     if (rc) {
         fprintf(stderr, "ocipush: logout failed: %s\n",
                 rc == OCIPUSH_E_IO ? strerror(errno) : ocipush_strerror(rc));

@@ -10,9 +10,14 @@
  *   ocipush_strerror() names a code; ocipush_session_errmsg() gives the detail of
  *   the last failure on a session (what was being done, the HTTP status, the
  *   registry's error code and message).
- * - Out-parameters come first and are named `out`; they are written only on
+ * - Arguments come in one order: the handle the call works on (a session,
+ *   then the push, manifest or descriptor it acts on), then the out-parameters,
+ *   named `out` or `out_*`, then the inputs. Out-parameters are written only on
  *   success. Strings passed in are copied unless said otherwise; nothing passed in
  *   is freed by ocipush unless said otherwise.
+ * - A digest is written into a caller's buffer of OCIPUSH_DIGEST_MAX bytes,
+ *   which holds the longest digest OCI allows ("sha512:" and 128 hex digits)
+ *   and its NUL; ocipush never writes more than that, whatever the algorithm.
  * - Callbacks take a `void *user_data` as their last argument and run inside
  *   the ocipush call that triggered them, on the calling thread, with one
  *   exception: ocipush_push_run() with a concurrency above 1 and more than one
@@ -161,8 +166,11 @@ OCIPUSH_API int ocipush_feature(const char *feature);
  *  caller's --version. Static; thread-safe. */
 OCIPUSH_API const char *ocipush_libcurl_version(void);
 
-/** Size of a buffer that holds a digest string "sha256:<64 hex>" and its NUL. */
-#define OCIPUSH_DIGEST_BUFSIZE 72
+/** Size of every digest output buffer: the longest digest the OCI image spec
+ *  allows, "sha512:" and 128 hex digits, and its NUL. Today's digests are
+ *  "sha256:<64 hex>" (72 bytes with the NUL); a buffer sized by this constant
+ *  stays large enough when sha512 digests come. */
+#define OCIPUSH_DIGEST_MAX 136
 
 /** Release memory that ocipush returned through an out-parameter documented as
  *  "free with ocipush_free". NULL does nothing. */
@@ -423,7 +431,7 @@ OCIPUSH_API int ocipush_credentials_store(const char *registry, const char *user
  * whether there were any. Returns OCIPUSH_OK, OCIPUSH_E_INVALID,
  * OCIPUSH_E_IO, OCIPUSH_E_NOMEM.
  */
-OCIPUSH_API int ocipush_credentials_erase(const char *registry, int *out_found);
+OCIPUSH_API int ocipush_credentials_erase(int *out_found, const char *registry);
 
 /**
  * Check that the registry answers and accepts the session's credentials:
@@ -565,14 +573,16 @@ typedef struct ocipush_source ocipush_source;
 
 /**
  * Read callback: copy up to `capacity` bytes into `buffer`, set *out_len to
- * the number copied, and return 0. *out_len == 0 with return 0 means end of
+ * the number copied, and return 0. (The buffer to fill and its capacity come
+ * first, as the outputs, then *out_len; `user_data` is last, as for every
+ * callback.) *out_len == 0 with return 0 means end of
  * data; a short read is fine. Any nonzero return is a failure: the upload in
  * progress is abandoned (not committed) with OCIPUSH_E_SOURCE. The read and
  * rewind callbacks of a layer of a parallel ocipush_push_run() run on one of
  * its worker threads (see ocipush_push_set_concurrency()).
  */
-typedef int (*ocipush_source_read_fn)(void *user_data, uint8_t *buffer, size_t capacity,
-                                      size_t *out_len);
+typedef int (*ocipush_source_read_fn)(uint8_t *buffer, size_t capacity, size_t *out_len,
+                                      void *user_data);
 /** Rewind callback: make the next read start again at the first byte. Return
  *  0 on success, nonzero if it cannot. */
 typedef int (*ocipush_source_rewind_fn)(void *user_data);
@@ -641,7 +651,7 @@ OCIPUSH_API void ocipush_source_free(ocipush_source *source);
 /**
  * Push one blob, read from `source`, to `repository` (e.g. "library/app") on
  * the session's registry, and write its digest "sha256:<hex>" into
- * `out_digest` (OCIPUSH_DIGEST_BUFSIZE bytes) and its size into *out_size
+ * `out_digest` (OCIPUSH_DIGEST_MAX bytes) and its size into *out_size
  * (either may be NULL).
  *
  * `expected_digest`, if not NULL, is what the content must hash to: the
@@ -676,9 +686,9 @@ OCIPUSH_API void ocipush_source_free(ocipush_source *source);
  * OCIPUSH_E_NOT_REPLAYABLE, OCIPUSH_E_ABORTED, OCIPUSH_E_PROTOCOL. The
  * session's errmsg says what happened.
  */
-OCIPUSH_API int ocipush_blob_push(ocipush_session *session, const char *repository,
-                                  ocipush_source *source, const char *expected_digest,
-                                  char *out_digest, uint64_t *out_size);
+OCIPUSH_API int ocipush_blob_push(ocipush_session *session, char *out_digest, uint64_t *out_size,
+                                  const char *repository, ocipush_source *source,
+                                  const char *expected_digest);
 
 /**
  * Put the blob `digest` into `repository` by mounting it from
@@ -711,10 +721,10 @@ OCIPUSH_API int ocipush_blob_push(ocipush_session *session, const char *reposito
  * not trusted, as in ocipush_blob_push(): the blob is uploaded from the
  * source.
  */
-OCIPUSH_API int ocipush_blob_push_mount(ocipush_session *session, const char *repository,
+OCIPUSH_API int ocipush_blob_push_mount(ocipush_session *session, uint64_t *out_size,
+                                        int *out_mounted, const char *repository,
                                         ocipush_source *source, const char *digest,
-                                        const char *from_repository, uint64_t *out_size,
-                                        int *out_mounted);
+                                        const char *from_repository);
 
 /**
  * Whether the registry has the blob `digest` in `repository`: *out_exists is
@@ -822,8 +832,8 @@ OCIPUSH_API int ocipush_manifest_add_annotation(ocipush_manifest *manifest, cons
  * the NUL. An image manifest needs a config. Returns OCIPUSH_OK,
  * OCIPUSH_E_INVALID (no config), OCIPUSH_E_NOMEM.
  */
-OCIPUSH_API int ocipush_manifest_serialize(char **out, size_t *out_len,
-                                           const ocipush_manifest *manifest);
+OCIPUSH_API int ocipush_manifest_serialize(const ocipush_manifest *manifest, char **out,
+                                           size_t *out_len);
 
 /**
  * Serialize and push `manifest` to `repository` under `reference`: a tag
@@ -831,15 +841,15 @@ OCIPUSH_API int ocipush_manifest_serialize(char **out, size_t *out_len,
  * push by digest only. A digest given is the one the bytes must have: it is
  * checked before anything is sent, and a mismatch returns
  * OCIPUSH_E_DIGEST_MISMATCH with nothing pushed and no tag moved. Writes the
- * manifest's digest into `out_digest` (OCIPUSH_DIGEST_BUFSIZE bytes; may be
+ * manifest's digest into `out_digest` (OCIPUSH_DIGEST_MAX bytes; may be
  * NULL). The registry must already have every blob the manifest names.
  * Returns OCIPUSH_OK, OCIPUSH_E_INVALID (also a malformed tag or digest in
  * `reference`), OCIPUSH_E_NOMEM, OCIPUSH_E_NETWORK, OCIPUSH_E_HTTP,
  * OCIPUSH_E_AUTH, OCIPUSH_E_PROTOCOL, OCIPUSH_E_DIGEST_MISMATCH.
  */
-OCIPUSH_API int ocipush_manifest_push(ocipush_session *session, const char *repository,
-                                      const char *reference, const ocipush_manifest *manifest,
-                                      char *out_digest);
+OCIPUSH_API int ocipush_manifest_push(ocipush_session *session, char *out_digest,
+                                      const char *repository, const char *reference,
+                                      const ocipush_manifest *manifest);
 
 /**
  * Push `len` bytes of manifest `data` exactly as they are, with Content-Type
@@ -856,9 +866,9 @@ OCIPUSH_API int ocipush_manifest_push(ocipush_session *session, const char *repo
  * same codes as ocipush_manifest_push(); OCIPUSH_E_INVALID also when
  * `media_type` is NULL and the data is not such a JSON object.
  */
-OCIPUSH_API int ocipush_manifest_push_raw(ocipush_session *session, const char *repository,
-                                          const char *reference, const char *media_type,
-                                          const void *data, size_t len, char *out_digest);
+OCIPUSH_API int ocipush_manifest_push_raw(ocipush_session *session, char *out_digest,
+                                          const char *repository, const char *reference,
+                                          const char *media_type, const void *data, size_t len);
 
 /* ------------------------------------------------------------------------ */
 /* Whole artifacts                                                          */
@@ -1015,8 +1025,8 @@ OCIPUSH_API int ocipush_push_set_subject(ocipush_push *push, const char *referen
  * ocipush_push_landed() and ocipush_push_tagged(). Changes `push` (its sources are read, and
  * what landed is kept in it); one push may be run again.
  */
-OCIPUSH_API int ocipush_push_run(ocipush_session *session, ocipush_push *push,
-                                 const char *repository, char *out_digest);
+OCIPUSH_API int ocipush_push_run(ocipush_session *session, ocipush_push *push, char *out_digest,
+                                 const char *repository);
 
 /**
  * What the last ocipush_push_run() of `push` left in the repository, whatever
@@ -1061,9 +1071,8 @@ OCIPUSH_API size_t ocipush_push_tagged(const ocipush_push *push);
  * directory, a read error; errno set, and the message names the path and
  * the system's reason), OCIPUSH_E_UNSUPPORTED (built without Helm support).
  */
-OCIPUSH_API int ocipush_chart_push(ocipush_session *session, const char *chart_path,
-                                   const char *repository_prefix, char **out_reference,
-                                   char *out_digest);
+OCIPUSH_API int ocipush_chart_push(ocipush_session *session, char **out_reference, char *out_digest,
+                                   const char *chart_path, const char *repository_prefix);
 
 /* ------------------------------------------------------------------------ */
 /* References                                                               */

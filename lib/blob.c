@@ -91,7 +91,7 @@ static int already_there(ocipush_session *s, const char *repository, const char 
 {
     op_slog(s, OCIPUSH_LOG_INFO, "%s already has %s", repository, digest);
     if (out_digest)
-        memcpy(out_digest, digest, OCIPUSH_DIGEST_BUFSIZE);
+        op_digest_copy(out_digest, digest);
     if (out_size)
         *out_size = (uint64_t)size;
     return OCIPUSH_OK;
@@ -128,7 +128,7 @@ static int prehash(ocipush_session *s, ocipush_source *src, char *out)
     size_t n = 0;
     int rc = 0;
     do {
-        rc = src->read(src->user_data, buf, sizeof buf, &n) != 0 || n > sizeof buf ||
+        rc = src->read(buf, sizeof buf, &n, src->user_data) != 0 || n > sizeof buf ||
              op_sha256_update(sha, buf, n) != 0;
         total += rc ? 0 : n;
     } while (rc == 0 && n > 0 && total <= (uint64_t)src->size);
@@ -153,7 +153,7 @@ int op_blob_push(ocipush_session *s, const char *repository, ocipush_source *sou
         return op_sfail(s, OCIPUSH_E_INVALID, "no source given");
     /* One budget for the HEAD, every session and every request of this push. */
     op_retry_budget budget = op_retry_budget_of(&s->ctx);
-    char known[OCIPUSH_DIGEST_BUFSIZE];
+    char known[OCIPUSH_DIGEST_MAX];
     int prehashed = !expected_digest && prehash(s, source, known) == 0;
     if (prehashed)
         expected_digest = known;
@@ -175,7 +175,7 @@ int op_blob_push(ocipush_session *s, const char *repository, ocipush_source *sou
     if ((rc = put_blob(s, &put)))
         return rc;
     if (out_digest)
-        memcpy(out_digest, put.digest, OCIPUSH_DIGEST_BUFSIZE);
+        op_digest_copy(out_digest, put.digest);
     if (out_size)
         *out_size = (uint64_t)put.size;
     return OCIPUSH_OK;
@@ -263,8 +263,8 @@ int ocipush_blob_exists(ocipush_session *s, int *out_exists, const char *reposit
     return op_blob_exists(s, out_exists, repository, digest);
 }
 
-int ocipush_blob_push(ocipush_session *s, const char *repository, ocipush_source *source,
-                      const char *expected_digest, char *out_digest, uint64_t *out_size)
+int ocipush_blob_push(ocipush_session *s, char *out_digest, uint64_t *out_size,
+                      const char *repository, ocipush_source *source, const char *expected_digest)
 {
     if (!s)
         return OCIPUSH_E_INVALID;
@@ -272,9 +272,9 @@ int ocipush_blob_push(ocipush_session *s, const char *repository, ocipush_source
     return op_blob_push(s, repository, source, expected_digest, out_digest, out_size);
 }
 
-int ocipush_blob_push_mount(ocipush_session *s, const char *repository, ocipush_source *source,
-                            const char *digest, const char *from_repository, uint64_t *out_size,
-                            int *out_mounted)
+int ocipush_blob_push_mount(ocipush_session *s, uint64_t *out_size, int *out_mounted,
+                            const char *repository, ocipush_source *source, const char *digest,
+                            const char *from_repository)
 {
     if (!s || !out_mounted)
         return OCIPUSH_E_INVALID;

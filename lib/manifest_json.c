@@ -128,7 +128,7 @@ int op_json_referrers_add(char **out, size_t *out_len, int *out_present, const c
     return rc;
 }
 
-int ocipush_manifest_serialize(char **out, size_t *out_len, const ocipush_manifest *m)
+int ocipush_manifest_serialize(const ocipush_manifest *m, char **out, size_t *out_len)
 {
     if (!out || !out_len || !m)
         return OCIPUSH_E_INVALID;

@@ -41,7 +41,7 @@ int op_manifest_get(ocipush_session *s, const char *repository, const char *refe
  * neither). The tag goes into `tag` ("" if none), the digest the bytes must
  * hash to into `digest` ("" if none). */
 static int split_manifest_reference(ocipush_session *s, const char *reference,
-                                    char tag[OP_TAG_BUFSIZE], char digest[OCIPUSH_DIGEST_BUFSIZE])
+                                    char tag[OP_TAG_BUFSIZE], char digest[OCIPUSH_DIGEST_MAX])
 {
     tag[0] = digest[0] = '\0';
     if (!reference)
@@ -62,7 +62,7 @@ static int split_manifest_reference(ocipush_session *s, const char *reference,
             return op_sfail(s, OCIPUSH_E_INVALID, "invalid tag in the manifest reference");
     }
     if (d)
-        memcpy(digest, d, OCIPUSH_DIGEST_BUFSIZE);
+        op_digest_copy(digest, d);
     return 0;
 }
 
@@ -72,7 +72,7 @@ int op_manifest_push_raw(ocipush_session *s, const char *repository, const char 
     if (ocipush_repository_validate(repository))
         return op_sfail(s, OCIPUSH_E_INVALID, "invalid repository name '%s'",
                         repository ? repository : "(null)");
-    char tag[OP_TAG_BUFSIZE], want[OCIPUSH_DIGEST_BUFSIZE];
+    char tag[OP_TAG_BUFSIZE], want[OCIPUSH_DIGEST_MAX];
     if (split_manifest_reference(s, reference, tag, want))
         return OCIPUSH_E_INVALID;
     if (s->target->ops->set_scope(s->target, repository, NULL))
@@ -97,7 +97,7 @@ int op_manifest_push_raw(ocipush_session *s, const char *repository, const char 
                         "%s is not a media type (RFC 6838 type/subtype[+suffix], printable ASCII)",
                         field);
     }
-    char digest[OCIPUSH_DIGEST_BUFSIZE];
+    char digest[OCIPUSH_DIGEST_MAX];
     int rc = op_sha256_digest(digest, data, len);
     if (rc)
         rc = op_sfail(s, rc, "hashing the manifest failed");
@@ -113,14 +113,14 @@ int op_manifest_push_raw(ocipush_session *s, const char *repository, const char 
         op_slog(s, OCIPUSH_LOG_INFO, "pushed manifest %s to %s%s%s", digest, repository,
                 tag[0] ? ":" : "", tag);
         if (out_digest)
-            memcpy(out_digest, digest, sizeof digest);
+            op_digest_copy(out_digest, digest);
     }
     op_free(detected);
     return rc;
 }
 
-int ocipush_manifest_push(ocipush_session *s, const char *repository, const char *reference,
-                          const ocipush_manifest *m, char *out_digest)
+int ocipush_manifest_push(ocipush_session *s, char *out_digest, const char *repository,
+                          const char *reference, const ocipush_manifest *m)
 {
     if (!s)
         return OCIPUSH_E_INVALID;
@@ -142,9 +142,9 @@ int ocipush_manifest_push(ocipush_session *s, const char *repository, const char
     return rc;
 }
 
-int ocipush_manifest_push_raw(ocipush_session *s, const char *repository, const char *reference,
-                              const char *media_type, const void *data, size_t len,
-                              char *out_digest)
+int ocipush_manifest_push_raw(ocipush_session *s, char *out_digest, const char *repository,
+                              const char *reference, const char *media_type, const void *data,
+                              size_t len)
 {
     if (!s)
         return OCIPUSH_E_INVALID;

@@ -5,6 +5,7 @@
 
 #include "alloc.h"
 #include "blob.h"
+#include "digest.h"
 
 /* What the push's progress callback has been told of one layer. */
 typedef struct layer_tally {
@@ -165,7 +166,7 @@ int op_push_job(ocipush_session *s, const char *repository, op_blob_job *job)
     int rc = op_blob_push_mount(s, repository, job->source, job->expected, job->mount_from,
                                 &job->size, &mounted);
     if (rc == 0)
-        memcpy(job->digest, job->expected, sizeof job->digest);
+        op_digest_copy(job->digest, job->expected);
     return rc;
 }
 

@@ -10,11 +10,11 @@
 
 typedef struct op_blob_job {
     ocipush_source *source;
-    const char *expected;                /* the digest when known up front, or NULL */
-    const char *mount_from;              /* with `expected`: a repository to mount from */
-    size_t layer;                        /* the first layer it backs: progress is told under it */
-    char digest[OCIPUSH_DIGEST_BUFSIZE]; /* out */
-    uint64_t size;                       /* out */
+    const char *expected;            /* the digest when known up front, or NULL */
+    const char *mount_from;          /* with `expected`: a repository to mount from */
+    size_t layer;                    /* the first layer it backs: progress is told under it */
+    char digest[OCIPUSH_DIGEST_MAX]; /* out */
+    uint64_t size;                   /* out */
 } op_blob_job;
 
 /* The blobs of a push's layers: one job per distinct source (a source given

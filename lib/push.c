@@ -22,7 +22,7 @@ typedef struct push_layer {
     ocipush_source *source;
     char *media_type;
     char *title;
-    char digest[OCIPUSH_DIGEST_BUFSIZE]; /* "" when not known up front */
+    char digest[OCIPUSH_DIGEST_MAX]; /* "" when not known up front */
 } push_layer;
 
 struct ocipush_push {
@@ -40,7 +40,7 @@ struct ocipush_push {
     ocipush_push_progress_fn progress_fn;
     void *progress_user_data;
     /* What the last run left (ocipush_push_landed, ocipush_push_tagged). */
-    char landed[OCIPUSH_DIGEST_BUFSIZE];
+    char landed[OCIPUSH_DIGEST_MAX];
     size_t tagged;
 };
 
@@ -113,7 +113,7 @@ int ocipush_push_add_layer_digest(ocipush_push *p, ocipush_source *source, const
         return OCIPUSH_E_NOMEM;
     }
     if (digest)
-        memcpy(l.digest, digest, sizeof l.digest);
+        op_digest_copy(l.digest, digest);
     p->layers = grown;
     p->layers[p->layer_count++] = l;
     return OCIPUSH_OK;
@@ -201,7 +201,7 @@ static int resolve_subject(ocipush_session *s, const ocipush_push *p, const char
 {
     op_buf body = {0};
     char *media_type = NULL;
-    char digest[OCIPUSH_DIGEST_BUFSIZE];
+    char digest[OCIPUSH_DIGEST_MAX];
     int found = 0;
     int rc = op_manifest_get(s, repository, p->subject, &body, &media_type, digest, &found);
     if (!rc && !found)
@@ -220,12 +220,12 @@ static int update_referrers_tag(ocipush_session *s, const char *repository,
                                 const ocipush_manifest *m, const char *subject_digest,
                                 const char *digest, size_t size)
 {
-    char tag[OCIPUSH_DIGEST_BUFSIZE];
+    char tag[OCIPUSH_DIGEST_MAX];
     snprintf(tag, sizeof tag, "sha256-%s", subject_digest + 7);
     ocipush_descriptor *entry = NULL;
     op_buf old = {0};
     char *old_type = NULL, *index = NULL;
-    char old_digest[OCIPUSH_DIGEST_BUFSIZE];
+    char old_digest[OCIPUSH_DIGEST_MAX];
     size_t index_len = 0;
     int found = 0, present = 0;
     const char *artifact_type = m->artifact_type ? m->artifact_type : m->config->media_type;
@@ -244,7 +244,7 @@ static int update_referrers_tag(ocipush_session *s, const char *repository,
             s, rc, rc == OCIPUSH_E_NOMEM ? "out of memory" : "the referrers tag %s is not an index",
             tag);
     if (!rc && !present) {
-        char index_digest[OCIPUSH_DIGEST_BUFSIZE];
+        char index_digest[OCIPUSH_DIGEST_MAX];
         rc = op_sha256_digest(index_digest, index, index_len);
         rc = rc ? op_sfail(s, rc, "hashing the referrers index failed")
                 : op_manifest_put(s, NULL, repository, tag, OCIPUSH_MEDIA_TYPE_INDEX, index,
@@ -263,7 +263,7 @@ static int update_referrers_tag(ocipush_session *s, const char *repository,
 static int push_described(ocipush_session *s, const char *repository, ocipush_source *src,
                           const char *media_type, const char *expected, ocipush_descriptor **out)
 {
-    char digest[OCIPUSH_DIGEST_BUFSIZE];
+    char digest[OCIPUSH_DIGEST_MAX];
     uint64_t size = 0;
     int rc = op_blob_push(s, repository, src, expected, digest, &size);
     if (rc)
@@ -431,7 +431,7 @@ int op_push_run(ocipush_session *s, ocipush_push *p, const char *repository, cha
     ocipush_descriptor *config = NULL, *subject = NULL;
     char *json = NULL;
     size_t len = 0;
-    char digest[OCIPUSH_DIGEST_BUFSIZE];
+    char digest[OCIPUSH_DIGEST_MAX];
     int rc = ocipush_manifest_new(&m, OCIPUSH_MANIFEST_IMAGE);
     if (rc)
         return op_sfail(s, rc, "out of memory");
@@ -468,7 +468,7 @@ int op_push_run(ocipush_session *s, ocipush_push *p, const char *repository, cha
     if (!rc && subject && !keeps_referrers)
         rc = update_referrers_tag(s, repository, m, subject->digest, digest, len);
     if (!rc && out_digest)
-        memcpy(out_digest, digest, sizeof digest);
+        op_digest_copy(out_digest, digest);
     op_free(json);
     ocipush_descriptor_free(config);
     ocipush_descriptor_free(subject);
@@ -476,7 +476,7 @@ int op_push_run(ocipush_session *s, ocipush_push *p, const char *repository, cha
     return rc;
 }
 
-int ocipush_push_run(ocipush_session *s, ocipush_push *p, const char *repository, char *out_digest)
+int ocipush_push_run(ocipush_session *s, ocipush_push *p, char *out_digest, const char *repository)
 {
     if (!s)
         return OCIPUSH_E_INVALID;

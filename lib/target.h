@@ -34,8 +34,8 @@ typedef struct op_blob_put {
     const char *mount_from;
     struct op_retry_budget *budget; /* the whole blob push's tries */
     /* Out: */
-    int mounted;                         /* 1: mounted, nothing was read */
-    char digest[OCIPUSH_DIGEST_BUFSIZE]; /* what was stored, when uploaded */
+    int mounted;                     /* 1: mounted, nothing was read */
+    char digest[OCIPUSH_DIGEST_MAX]; /* what was stored, when uploaded */
     int64_t size;
 } op_blob_put;
 

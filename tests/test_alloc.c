@@ -58,7 +58,7 @@ typedef struct stream {
     size_t pos, len;
 } stream;
 
-static int stream_read(void *ud, uint8_t *buf, size_t cap, size_t *out)
+static int stream_read(uint8_t *buf, size_t cap, size_t *out, void *ud)
 {
     stream *st = ud;
     size_t n = st->len - st->pos < cap ? st->len - st->pos : cap;
@@ -91,7 +91,7 @@ static int scenario(const char *reg, const char *proxy, int tag_no)
     ocipush_descriptor *cfg = NULL;
     ocipush_manifest *m = NULL;
     ocipush_push *push = NULL;
-    char digest[OCIPUSH_DIGEST_BUFSIZE], tag[32];
+    char digest[OCIPUSH_DIGEST_MAX], tag[32];
     static const char text[] = "{\"architecture\":\"amd64\",\"os\":\"linux\"}";
     stream st = {0, 5000};
     snprintf(tag, sizeof tag, "v%d", tag_no);
@@ -99,9 +99,9 @@ static int scenario(const char *reg, const char *proxy, int tag_no)
     int rc = new_session(&s, reg);
     rc = rc ? rc : new_session(&p, proxy);
     rc = rc ? rc : ocipush_source_new_memory(&mem, text, sizeof text - 1, 1);
-    rc = rc ? rc : ocipush_blob_push(s, "alloc/app", mem, NULL, digest, NULL);
+    rc = rc ? rc : ocipush_blob_push(s, digest, NULL, "alloc/app", mem, NULL);
     rc = rc ? rc : ocipush_source_new_callback(&str, stream_read, NULL, NULL, -1, &st);
-    rc = rc ? rc : ocipush_blob_push(p, "alloc/app", str, NULL, NULL, NULL);
+    rc = rc ? rc : ocipush_blob_push(p, NULL, NULL, "alloc/app", str, NULL);
     rc = rc ? rc
             : ocipush_descriptor_new(&cfg, "application/vnd.oci.image.config.v1+json", digest,
                                      sizeof text - 1);
@@ -110,7 +110,7 @@ static int scenario(const char *reg, const char *proxy, int tag_no)
     rc = rc ? rc : ocipush_manifest_set_config(m, cfg);
     rc = rc ? rc : ocipush_manifest_add_layer(m, cfg);
     rc = rc ? rc : ocipush_manifest_add_annotation(m, "org.example", "x");
-    rc = rc ? rc : ocipush_manifest_push(s, "alloc/app", tag, m, digest);
+    rc = rc ? rc : ocipush_manifest_push(s, digest, "alloc/app", tag, m);
     rc = rc ? rc : ocipush_source_new_memory(&layer, "layer", 5, 0);
     rc = rc ? rc : ocipush_push_new(&push);
     rc = rc ? rc : ocipush_push_add_layer(push, layer, NULL, "layer.txt");
@@ -122,7 +122,7 @@ static int scenario(const char *reg, const char *proxy, int tag_no)
     rc = rc ? rc : ocipush_push_set_concurrency(push, 2);
     rc = rc ? rc : ocipush_push_add_annotation(push, "a", "b");
     rc = rc ? rc : ocipush_push_add_tag(push, tag);
-    rc = rc ? rc : ocipush_push_run(p, push, "alloc/art", digest);
+    rc = rc ? rc : ocipush_push_run(p, push, digest, "alloc/art");
     if (rc && rc != OCIPUSH_E_NOMEM)
         fprintf(stderr, "  code %d (%s): %s\n", rc, ocipush_strerror(rc),
                 ocipush_session_errmsg(p && *ocipush_session_errmsg(p) ? p : s));

@@ -32,11 +32,11 @@ static int push_file(job *j)
         return OCIPUSH_E_IO;
     ocipush_session *s = NULL;
     ocipush_source *src = NULL;
-    char digest[OCIPUSH_DIGEST_BUFSIZE];
+    char digest[OCIPUSH_DIGEST_MAX];
     int rc = ocipush_session_new(&s, j->host);
     rc = rc ? rc : ocipush_session_set_plain_http(s, 1);
     rc = rc ? rc : ocipush_source_new_file(&src, path);
-    rc = rc ? rc : ocipush_blob_push(s, j->repo, src, NULL, digest, NULL);
+    rc = rc ? rc : ocipush_blob_push(s, digest, NULL, j->repo, src, NULL);
     if (rc)
         snprintf(j->message, sizeof j->message, "file: %s: %s", ocipush_strerror(rc),
                  s ? ocipush_session_errmsg(s) : "");
@@ -59,7 +59,7 @@ static void *run(void *arg)
         unsigned char *data = malloc(len);
         for (size_t k = 0; data && k < len; k++)
             data[k] = (unsigned char)(k * 31 + (size_t)j->seed + (size_t)i);
-        char tag[16], digest[OCIPUSH_DIGEST_BUFSIZE];
+        char tag[16], digest[OCIPUSH_DIGEST_MAX];
         snprintf(tag, sizeof tag, "t%d", i);
         int rc = data ? ocipush_session_new(&s, j->host) : OCIPUSH_E_NOMEM;
         rc = rc ? rc : ocipush_session_set_plain_http(s, 1);
@@ -73,7 +73,7 @@ static void *run(void *arg)
         rc = rc ? rc : ocipush_push_add_layer(p, src3, NULL, "tail.bin");
         rc = rc ? rc : ocipush_push_set_concurrency(p, 3);
         rc = rc ? rc : ocipush_push_add_tag(p, tag);
-        rc = rc ? rc : ocipush_push_run(s, p, j->repo, digest);
+        rc = rc ? rc : ocipush_push_run(s, p, digest, j->repo);
         if (rc) {
             j->failures++;
             snprintf(j->message, sizeof j->message, "%s: %s", ocipush_strerror(rc),
@@ -105,7 +105,7 @@ typedef struct gated {
     size_t pos, len;
 } gated;
 
-static int gated_read(void *ud, uint8_t *buf, size_t cap, size_t *out_len)
+static int gated_read(uint8_t *buf, size_t cap, size_t *out_len, void *ud)
 {
     gated *r = ud;
     if (r->pos >= 65536) {
@@ -165,7 +165,7 @@ static int cancel_parallel_push(const char *host, char *message, size_t cap)
     pthread_t t;
     int started = !rc && pthread_create(&t, NULL, cancel_when_reading, &c) == 0;
     if (started) {
-        rc = ocipush_push_run(s, p, "threads/cancel", NULL);
+        rc = ocipush_push_run(s, p, NULL, "threads/cancel");
         pthread_join(t, NULL);
         snprintf(message, cap, "push_run returned %s: %s", ocipush_strerror(rc),
                  ocipush_session_errmsg(s));

@@ -61,7 +61,7 @@ __all__ = [
     "is_valid_digest", "is_valid_media_type",
     "OK", "E_INVALID", "E_NOMEM", "E_IO", "E_NETWORK", "E_HTTP", "E_AUTH",
     "E_DIGEST_MISMATCH", "E_SOURCE", "E_NOT_REPLAYABLE", "E_ABORTED", "E_PROTOCOL",
-    "E_UNSUPPORTED", "DIGEST_BUFSIZE", "MEDIA_TYPE_MANIFEST", "MEDIA_TYPE_INDEX",
+    "E_UNSUPPORTED", "E_NOT_MOUNTED", "DIGEST_MAX", "MEDIA_TYPE_MANIFEST", "MEDIA_TYPE_INDEX",
     "MEDIA_TYPE_EMPTY", "MEDIA_TYPE_LAYER",
 ]
 
@@ -79,8 +79,10 @@ E_NOT_REPLAYABLE = -9
 E_ABORTED = -10
 E_PROTOCOL = -11
 E_UNSUPPORTED = -12
+E_NOT_MOUNTED = -13
 
-DIGEST_BUFSIZE = 72  # "sha256:" + 64 hex + NUL
+# OCIPUSH_DIGEST_MAX: every digest output buffer ("sha512:" + 128 hex + NUL).
+DIGEST_MAX = 136
 
 MEDIA_TYPE_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 MEDIA_TYPE_INDEX = "application/vnd.oci.image.index.v1+json"
@@ -164,7 +166,7 @@ c_size_t, c_int64, c_uint64 = ctypes.c_size_t, ctypes.c_int64, ctypes.c_uint64
 
 _LOG_FN = ctypes.CFUNCTYPE(None, c_int, c_char_p, c_void_p)
 _PROGRESS_FN = ctypes.CFUNCTYPE(c_int, c_uint64, c_int64, c_void_p)
-_READ_FN = ctypes.CFUNCTYPE(c_int, c_void_p, c_void_p, c_size_t, _P(c_size_t))
+_READ_FN = ctypes.CFUNCTYPE(c_int, c_void_p, c_size_t, _P(c_size_t), c_void_p)
 _REWIND_FN = ctypes.CFUNCTYPE(c_int, c_void_p)
 _CLOSE_FN = ctypes.CFUNCTYPE(None, c_void_p)
 _PUSH_PROGRESS_FN = ctypes.CFUNCTYPE(c_int, c_size_t, c_uint64, c_int64, c_uint64, c_int64,
@@ -195,7 +197,7 @@ _PROTOTYPES = [
     ("ocipush_session_load_credentials", c_int, [_SESSION, _P(c_int)]),
     ("ocipush_session_set_helper_timeout", c_int, [_SESSION, c_int64]),
     ("ocipush_credentials_store", c_int, [c_char_p, c_char_p, c_char_p]),
-    ("ocipush_credentials_erase", c_int, [c_char_p, _P(c_int)]),
+    ("ocipush_credentials_erase", c_int, [_P(c_int), c_char_p]),
     ("ocipush_session_ping", c_int, [_SESSION, c_char_p]),
     ("ocipush_session_set_user_agent", c_int, [_SESSION, c_char_p]),
     ("ocipush_session_set_timeouts", c_int, [_SESSION, ctypes.c_int64, ctypes.c_int64]),
@@ -216,9 +218,9 @@ _PROTOTYPES = [
     ("ocipush_source_size", c_int64, [_SOURCE]),
     ("ocipush_source_free", None, [_SOURCE]),
     # blobs
-    ("ocipush_blob_push", c_int, [_SESSION, c_char_p, _SOURCE, c_char_p, _CHARS, _P(c_uint64)]),
+    ("ocipush_blob_push", c_int, [_SESSION, _CHARS, _P(c_uint64), c_char_p, _SOURCE, c_char_p]),
     ("ocipush_blob_push_mount", c_int,
-     [_SESSION, c_char_p, _SOURCE, c_char_p, c_char_p, _P(c_uint64), _P(c_int)]),
+     [_SESSION, _P(c_uint64), _P(c_int), c_char_p, _SOURCE, c_char_p, c_char_p]),
     ("ocipush_blob_exists", c_int, [_SESSION, _P(c_int), c_char_p, c_char_p]),
     # descriptors and manifests
     ("ocipush_descriptor_new", c_int, [_P(_DESCRIPTOR), c_char_p, c_char_p, c_uint64]),
@@ -234,10 +236,10 @@ _PROTOTYPES = [
     ("ocipush_manifest_set_subject", c_int, [_MANIFEST, _DESCRIPTOR]),
     ("ocipush_manifest_set_artifact_type", c_int, [_MANIFEST, c_char_p]),
     ("ocipush_manifest_add_annotation", c_int, [_MANIFEST, c_char_p, c_char_p]),
-    ("ocipush_manifest_serialize", c_int, [_P(c_void_p), _P(c_size_t), _MANIFEST]),
-    ("ocipush_manifest_push", c_int, [_SESSION, c_char_p, c_char_p, _MANIFEST, _CHARS]),
+    ("ocipush_manifest_serialize", c_int, [_MANIFEST, _P(c_void_p), _P(c_size_t)]),
+    ("ocipush_manifest_push", c_int, [_SESSION, _CHARS, c_char_p, c_char_p, _MANIFEST]),
     ("ocipush_manifest_push_raw", c_int,
-     [_SESSION, c_char_p, c_char_p, c_char_p, c_void_p, c_size_t, _CHARS]),
+     [_SESSION, _CHARS, c_char_p, c_char_p, c_char_p, c_void_p, c_size_t]),
     # whole artifacts
     ("ocipush_push_new", c_int, [_P(_PUSH)]),
     ("ocipush_push_free", None, [_PUSH]),
@@ -251,11 +253,11 @@ _PROTOTYPES = [
     ("ocipush_push_set_concurrency", c_int, [_PUSH, c_int]),
     ("ocipush_push_set_progress_callback", c_int, [_PUSH, _PUSH_PROGRESS_FN, c_void_p]),
     ("ocipush_push_set_subject", c_int, [_PUSH, c_char_p]),
-    ("ocipush_push_run", c_int, [_SESSION, _PUSH, c_char_p, _CHARS]),
+    ("ocipush_push_run", c_int, [_SESSION, _PUSH, _CHARS, c_char_p]),
     ("ocipush_push_landed", c_char_p, [_PUSH]),
     ("ocipush_push_tagged", ctypes.c_size_t, [_PUSH]),
     # Helm charts
-    ("ocipush_chart_push", c_int, [_SESSION, c_char_p, c_char_p, _P(c_void_p), _CHARS]),
+    ("ocipush_chart_push", c_int, [_SESSION, _P(c_void_p), _CHARS, c_char_p, c_char_p]),
     # references
     ("ocipush_repository_validate", c_int, [c_char_p]),
     ("ocipush_tag_validate", c_int, [c_char_p]),
@@ -825,7 +827,7 @@ class Source(_Handle):
         declared = -1 if size is None else _count(size, "size")
         pending = _Pending()
 
-        def read_cb(_user_data, buffer, capacity, out_len):
+        def read_cb(buffer, capacity, out_len, _user_data):
             try:
                 data = read(capacity)
                 if not isinstance(data, bytes):
@@ -883,15 +885,12 @@ def blob_push(session, repository, source, expected_digest=None):
     With expected_digest the registry is asked first whether it has the
     blob (then the source is not read), and content that hashes otherwise
     fails with E_DIGEST_MISMATCH before anything is committed."""
-    digest = ctypes.create_string_buffer(DIGEST_BUFSIZE)
+    digest = ctypes.create_string_buffer(DIGEST_MAX)
     size = c_uint64(0)
-    _call(session, "ocipush_blob_push", _text(repository, "repository"), _src(source),
-          _text(expected_digest, "expected_digest"), digest, ctypes.byref(size),
-          sources=(source,))
+    _call(session, "ocipush_blob_push", digest, ctypes.byref(size),
+          _text(repository, "repository"), _src(source),
+          _text(expected_digest, "expected_digest"), sources=(source,))
     return digest.value.decode("ascii"), size.value
-
-
-_E_NOT_MOUNTED = -13  # OCIPUSH_E_NOT_MOUNTED: mount only, and nothing was done
 
 
 def blob_push_mount(session, repository, digest, from_repository, source=None):
@@ -910,12 +909,13 @@ def blob_push_mount(session, repository, digest, from_repository, source=None):
     mounted = c_int(0)
     size = c_uint64(0)
     try:
-        _call(session, "ocipush_blob_push_mount", _text(repository, "repository"),
+        _call(session, "ocipush_blob_push_mount", ctypes.byref(size), ctypes.byref(mounted),
+              _text(repository, "repository"),
               _src(source) if source is not None else None, _text(digest, "digest"),
-              _text(from_repository, "from_repository"), ctypes.byref(size),
-              ctypes.byref(mounted), sources=(source,) if source is not None else ())
+              _text(from_repository, "from_repository"),
+              sources=(source,) if source is not None else ())
     except OcipushError as err:
-        if err.code != _E_NOT_MOUNTED:
+        if err.code != E_NOT_MOUNTED:
             raise
         return False, None
     return bool(mounted.value), size.value
@@ -1044,8 +1044,8 @@ class Manifest(_Handle):
     def serialize(self):
         """The exact bytes that would be pushed (compact JSON)."""
         out, length = c_void_p(), c_size_t(0)
-        _check(_lib.ocipush_manifest_serialize(ctypes.byref(out), ctypes.byref(length),
-                                               self._ptr()),
+        _check(_lib.ocipush_manifest_serialize(self._ptr(), ctypes.byref(out),
+                                               ctypes.byref(length)),
                "cannot serialize: an image manifest needs a config")
         try:
             return ctypes.string_at(out.value, length.value)
@@ -1065,9 +1065,9 @@ def manifest_push(session, repository, manifest, tag=None):
     is sent); returns its digest. The registry must have every blob it names."""
     if not isinstance(manifest, Manifest):
         raise TypeError(f"expected a Manifest, not {type(manifest).__name__}")
-    digest = ctypes.create_string_buffer(DIGEST_BUFSIZE)
-    _call(session, "ocipush_manifest_push", _text(repository, "repository"),
-          _text(tag, "tag"), manifest._ptr(), digest)
+    digest = ctypes.create_string_buffer(DIGEST_MAX)
+    _call(session, "ocipush_manifest_push", digest, _text(repository, "repository"),
+          _text(tag, "tag"), manifest._ptr())
     return digest.value.decode("ascii")
 
 
@@ -1077,9 +1077,9 @@ def manifest_push_raw(session, repository, data, media_type=None, tag=None):
     `tag` as in manifest_push()."""
     if not isinstance(data, bytes):
         data = bytes(memoryview(data))
-    digest = ctypes.create_string_buffer(DIGEST_BUFSIZE)
-    _call(session, "ocipush_manifest_push_raw", _text(repository, "repository"),
-          _text(tag, "tag"), _text(media_type, "media_type"), data, len(data), digest)
+    digest = ctypes.create_string_buffer(DIGEST_MAX)
+    _call(session, "ocipush_manifest_push_raw", digest, _text(repository, "repository"),
+          _text(tag, "tag"), _text(media_type, "media_type"), data, len(data))
     return digest.value.decode("ascii")
 
 
@@ -1247,8 +1247,8 @@ class Push(_Handle):
         manifest digest. No tag is set unless every blob landed."""
         for source in self._sources:
             source._ptr()  # C borrows them: all must still be open
-        digest = ctypes.create_string_buffer(DIGEST_BUFSIZE)
-        _call(session, "ocipush_push_run", self._ptr(), _text(repository, "repository"), digest,
+        digest = ctypes.create_string_buffer(DIGEST_MAX)
+        _call(session, "ocipush_push_run", self._ptr(), digest, _text(repository, "repository"),
               sources=[*self._sources, self])
         return digest.value.decode("ascii")
 
@@ -1292,9 +1292,9 @@ def chart_push(session, chart_path, repository_prefix=None):
     library is built without Helm support. The "created" annotation is now,
     or $SOURCE_DATE_EPOCH when set."""
     reference = c_void_p()
-    digest = ctypes.create_string_buffer(DIGEST_BUFSIZE)
-    _call(session, "ocipush_chart_push", _path(chart_path, "chart_path"),
-          _text(repository_prefix, "repository_prefix"), ctypes.byref(reference), digest)
+    digest = ctypes.create_string_buffer(DIGEST_MAX)
+    _call(session, "ocipush_chart_push", ctypes.byref(reference), digest,
+          _path(chart_path, "chart_path"), _text(repository_prefix, "repository_prefix"))
     try:
         return _decode(ctypes.string_at(reference.value)), digest.value.decode("ascii")
     finally:
@@ -1326,7 +1326,7 @@ def credentials_erase(registry):
     credentials_store() wrote them; returns whether there were any."""
     found = c_int(0)
     ctypes.set_errno(0)
-    rc = _lib.ocipush_credentials_erase(_text(registry, "registry"), ctypes.byref(found))
+    rc = _lib.ocipush_credentials_erase(ctypes.byref(found), _text(registry, "registry"))
     why = (": a registry \"host[:port]\" and a docker config that is JSON are needed"
            if rc == E_INVALID else _errno_text(rc))
     _check(rc, f"cannot erase credentials for {registry!r}" + why)

@@ -211,7 +211,7 @@ int ocipush_credentials_store(const char *registry, const char *username, const 
     return rc;
 }
 
-int ocipush_credentials_erase(const char *registry, int *out_found)
+int ocipush_credentials_erase(int *out_found, const char *registry)
 {
     int found = 0;
     if (op_registry_validate(registry))

@@ -167,6 +167,13 @@ int op_sha256_digest(char *out, const void *data, size_t len)
     return rc;
 }
 
+void op_digest_copy(char *out, const char *digest)
+{
+    size_t len = strnlen(digest, OCIPUSH_DIGEST_MAX - 1);
+    memcpy(out, digest, len);
+    out[len] = '\0';
+}
+
 int op_base64_encode(char **out, const void *data, size_t len)
 {
     size_t need = 0;

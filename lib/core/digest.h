@@ -11,13 +11,18 @@ typedef struct op_sha256 op_sha256;
 /* 0 or OCIPUSH_E_NOMEM / OCIPUSH_E_INVALID (crypto init failed). */
 int op_sha256_new(op_sha256 **out);
 int op_sha256_update(op_sha256 *h, const void *data, size_t len);
-/* Writes "sha256:<hex>" into out (OCIPUSH_DIGEST_BUFSIZE bytes). The hash
+/* Writes "sha256:<hex>" into out (OCIPUSH_DIGEST_MAX bytes). The hash
  * cannot be updated afterwards. */
 int op_sha256_finish(op_sha256 *h, char *out);
 void op_sha256_free(op_sha256 *h);
 
-/* One-shot digest of a buffer into out (OCIPUSH_DIGEST_BUFSIZE bytes). */
+/* One-shot digest of a buffer into out (OCIPUSH_DIGEST_MAX bytes). */
 int op_sha256_digest(char *out, const void *data, size_t len);
+
+/* Copy the NUL-terminated digest string `digest` into out (OCIPUSH_DIGEST_MAX
+ * bytes), cut to fit: only its own bytes are read, never a whole buffer's
+ * worth, since it may be a caller's string shorter than that. */
+void op_digest_copy(char *out, const char *digest);
 
 /* Base64 (standard alphabet, padded) of len bytes; *out freed with free(). */
 int op_base64_encode(char **out, const void *data, size_t len);

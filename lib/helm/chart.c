@@ -361,8 +361,8 @@ static int push_chart(ocipush_session *s, const char *chart_path, const op_yaml 
     return rc;
 }
 
-int ocipush_chart_push(ocipush_session *s, const char *chart_path, const char *repository_prefix,
-                       char **out_reference, char *out_digest)
+int ocipush_chart_push(ocipush_session *s, char **out_reference, char *out_digest,
+                       const char *chart_path, const char *repository_prefix)
 {
     if (!s)
         return OCIPUSH_E_INVALID;
@@ -389,14 +389,14 @@ int ocipush_chart_push(ocipush_session *s, const char *chart_path, const char *r
         rc = op_sfail(s, OCIPUSH_E_NOMEM, "out of memory");
     else if (ocipush_repository_validate(repository.data))
         rc = op_sfail(s, OCIPUSH_E_INVALID, "'%s' is not a valid repository name", repository.data);
-    char digest[OCIPUSH_DIGEST_BUFSIZE];
+    char digest[OCIPUSH_DIGEST_MAX];
     rc = rc ? rc
             : push_chart(s, chart_path, chart, config, config_len, repository.data, tag, digest);
     /* Outputs only on success: the reference, which can fail, first. */
     if (!rc && out_reference && op_buf_take(&reference, out_reference))
         rc = op_sfail(s, OCIPUSH_E_NOMEM, "out of memory");
     if (!rc && out_digest)
-        memcpy(out_digest, digest, sizeof digest);
+        op_digest_copy(out_digest, digest);
     op_buf_free(&repository);
     op_buf_free(&reference);
     op_free(config);

@@ -2,8 +2,8 @@
  * supported, and say so. */
 #include "session.h"
 
-int ocipush_chart_push(ocipush_session *s, const char *chart_path, const char *repository_prefix,
-                       char **out_reference, char *out_digest)
+int ocipush_chart_push(ocipush_session *s, char **out_reference, char *out_digest,
+                       const char *chart_path, const char *repository_prefix)
 {
     (void)chart_path;
     (void)repository_prefix;

@@ -270,7 +270,7 @@ static int layout_get_manifest(op_target *t, const char *repository, const char 
     int listed = 1, rc = 0;
     *out_found = 0;
     if (strncmp(reference, "sha256:", 7) == 0)
-        snprintf(out_digest, OCIPUSH_DIGEST_BUFSIZE, "%s", reference);
+        snprintf(out_digest, OCIPUSH_DIGEST_MAX, "%s", reference);
     else if ((rc = find_tag(l, reference, out_digest, &listed)) || !listed)
         return rc;
     if (blob_path(&path, l, out_digest))
@@ -278,7 +278,7 @@ static int layout_get_manifest(op_target *t, const char *repository, const char 
     else if ((rc = read_whole(l, path.data, MAX_MANIFEST_BYTES, body)) == FILE_ABSENT)
         rc = 0;
     else if (!rc) {
-        char check[OCIPUSH_DIGEST_BUFSIZE];
+        char check[OCIPUSH_DIGEST_MAX];
         if (op_sha256_digest(check, body->data ? body->data : "", body->len) ||
             strcmp(check, out_digest) != 0)
             rc = op_fail(&l->base.c->diag, OCIPUSH_E_PROTOCOL, "%s in %s does not hash to its name",

@@ -72,7 +72,7 @@ int op_json_layout_index_find(char *out, const char *text, size_t len, const cha
         const cJSON *d = cJSON_GetObjectItemCaseSensitive(e, "digest");
         if (t && strcmp(t, tag) == 0 && cJSON_IsString(d) &&
             ocipush_digest_validate(d->valuestring) == 0) {
-            snprintf(out, OCIPUSH_DIGEST_BUFSIZE, "%s", d->valuestring);
+            snprintf(out, OCIPUSH_DIGEST_MAX, "%s", d->valuestring);
             rc = 0;
         }
     }

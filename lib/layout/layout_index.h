@@ -13,7 +13,7 @@
  * index), OCIPUSH_E_NOMEM. */
 int op_json_layout_index_put(char **out, const char *text, size_t len, const char *media_type,
                              const char *digest, uint64_t size, const char *tag);
-/* The digest `tag` names in index.json, into out (OCIPUSH_DIGEST_BUFSIZE):
+/* The digest `tag` names in index.json, into out (OCIPUSH_DIGEST_MAX):
  * 0, or OCIPUSH_E_INVALID when no entry has it. */
 int op_json_layout_index_find(char *out, const char *text, size_t len, const char *tag);
 

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "digest.h"
 #include "source.h"
 
 /* Below this a thread costs more than the hashing it would overlap. */
@@ -102,7 +103,7 @@ static int read_source(op_reader *r, uint8_t *buf, size_t cap, size_t *n)
 {
     ocipush_source *src = r->src;
     src->started = 1;
-    int cb = src->read(src->user_data, buf, cap, n);
+    int cb = src->read(buf, cap, n, src->user_data);
     if (cb != 0)
         return op_fail(&r->c->diag, OCIPUSH_E_SOURCE,
                        "reading the source failed at byte %" PRIu64 " (read callback returned %d)",
@@ -280,7 +281,7 @@ int op_reader_run(op_ctx *c, ocipush_source *src, int hash_file_aside, op_reader
     int rc = op_reader_init(&reader, c, src, hash_file_aside);
     rc = rc ? rc : sink(ctx, &reader);
     if (rc == 0) {
-        memcpy(out_digest, reader.digest, OCIPUSH_DIGEST_BUFSIZE);
+        op_digest_copy(out_digest, reader.digest);
         *out_size = reader.size;
     }
     op_reader_clear(&reader);

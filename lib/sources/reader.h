@@ -29,7 +29,7 @@ typedef struct op_reader {
      * with its last byte. */
     const char *expected;
     int expected_own; /* `expected` came from ocipush's own first read */
-    char digest[OCIPUSH_DIGEST_BUFSIZE];
+    char digest[OCIPUSH_DIGEST_MAX];
 } op_reader;
 
 /* hash_file_aside: a large regular file may be hashed by a thread reading
@@ -71,7 +71,7 @@ int op_reader_finish(op_reader *r);
 typedef int (*op_reader_sink)(void *ctx, op_reader *r);
 
 /* Read `src` through a new reader (op_reader_init's hash_file_aside) into
- * `sink`; on success out_digest (OCIPUSH_DIGEST_BUFSIZE) and *out_size say
+ * `sink`; on success out_digest (OCIPUSH_DIGEST_MAX) and *out_size say
  * what it stored. The reader is cleared and the source released (a file is
  * opened again when read again) whatever the outcome. */
 int op_reader_run(op_ctx *c, ocipush_source *src, int hash_file_aside, op_reader_sink sink,

@@ -29,7 +29,7 @@ int op_source_fd_read(int fd, uint8_t *buf, size_t cap, size_t *out_len)
     }
 }
 
-static int fd_read(void *ud, uint8_t *buf, size_t cap, size_t *out_len)
+static int fd_read(uint8_t *buf, size_t cap, size_t *out_len, void *ud)
 {
     fd_source *f = ud;
     return op_source_fd_read(f->fd, buf, cap, out_len);

@@ -63,7 +63,7 @@ static int file_open(void *ud, const char **why)
     return 0;
 }
 
-static int file_read(void *ud, uint8_t *buf, size_t cap, size_t *out_len)
+static int file_read(uint8_t *buf, size_t cap, size_t *out_len, void *ud)
 {
     file_source *f = ud;
     const char *why = NULL;

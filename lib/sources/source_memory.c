@@ -12,7 +12,7 @@ typedef struct memory_source {
     uint8_t *owned; /* the copy, when copied */
 } memory_source;
 
-static int memory_read(void *ud, uint8_t *buf, size_t cap, size_t *out_len)
+static int memory_read(uint8_t *buf, size_t cap, size_t *out_len, void *ud)
 {
     memory_source *m = ud;
     size_t n = m->len - m->pos < cap ? m->len - m->pos : cap;

@@ -19,12 +19,12 @@ static void layout_index(const char *text, size_t len)
     FUZZ_CHECK(rc == 0 || rc == OCIPUSH_E_PROTOCOL);
     if (rc == 0) {
         /* The tag now names the manifest, whatever the index held. */
-        char found[OCIPUSH_DIGEST_BUFSIZE];
+        char found[OCIPUSH_DIGEST_MAX];
         FUZZ_CHECK(op_json_layout_index_find(found, out, strlen(out), "v1") == 0);
         FUZZ_CHECK(strcmp(found, DIGEST) == 0);
         ocipush_free(out);
     }
-    char found[OCIPUSH_DIGEST_BUFSIZE];
+    char found[OCIPUSH_DIGEST_MAX];
     rc = op_json_layout_index_find(found, text, len, "latest");
     FUZZ_CHECK(rc == 0 || rc == OCIPUSH_E_INVALID);
     if (rc == 0)

@@ -31,12 +31,12 @@ static int push_layer(ocipush_session *s, char **argv)
 {
     ocipush_source *src = NULL;
     ocipush_push *p = NULL;
-    char digest[OCIPUSH_DIGEST_BUFSIZE];
+    char digest[OCIPUSH_DIGEST_MAX];
     int rc = ocipush_source_new_file(&src, argv[3]);
     rc = rc ? rc : ocipush_push_new(&p);
     rc = rc ? rc : ocipush_push_add_layer_digest(p, src, NULL, "layer.bin", argv[4]);
     rc = rc ? rc : ocipush_push_add_tag(p, argv[2]);
-    rc = rc ? rc : ocipush_push_run(s, p, argv[1], digest);
+    rc = rc ? rc : ocipush_push_run(s, p, digest, argv[1]);
     if (rc == 0)
         printf("Digest: %s\n", digest);
     ocipush_push_free(p);
@@ -50,7 +50,7 @@ static int mount(ocipush_session *s, char **argv)
     uint64_t size = 0;
     int mounted = -1;
     int rc = strcmp(argv[3], "-") == 0 ? 0 : ocipush_source_new_file(&src, argv[3]);
-    rc = rc ? rc : ocipush_blob_push_mount(s, argv[1], src, argv[4], argv[2], &size, &mounted);
+    rc = rc ? rc : ocipush_blob_push_mount(s, &size, &mounted, argv[1], src, argv[4], argv[2]);
     if (rc == 0)
         printf("size %" PRIu64 " mounted %d\n", size, mounted);
     ocipush_source_free(src);
@@ -68,7 +68,7 @@ static int push_tags(ocipush_session *s, char **argv)
     rc = rc ? rc : ocipush_push_add_tag(p, argv[3]);
     rc = rc ? rc : ocipush_push_add_tag(p, argv[4]);
     if (rc == 0) {
-        rc = ocipush_push_run(s, p, argv[1], NULL);
+        rc = ocipush_push_run(s, p, NULL, argv[1]);
         printf("landed %s tagged %zu\n", ocipush_push_landed(p), ocipush_push_tagged(p));
     }
     ocipush_push_free(p);

@@ -467,7 +467,7 @@ static void test_secrets_wiped(void)
     write_file(path_of("docker/config.json"), text, 0600);
     CHECK_EQ_INT(ocipush_credentials_store(REGISTRY, "dave", "pw-S3cr3t-epsilon"), 0);
     CHECK_EQ_INT(ocipush_credentials_store("fourth.example", "erin", "pw-S3cr3t-epsilon"), 0);
-    CHECK_EQ_INT(ocipush_credentials_erase(REGISTRY, &found), 0);
+    CHECK_EQ_INT(ocipush_credentials_erase(&found, REGISTRY), 0);
     CHECK_EQ_INT(found, 1);
     CHECK_EQ_INT(secret_leaks, 0);
 
@@ -555,13 +555,13 @@ static void test_layout_index_without_memory(void)
     snprintf(m, sizeof m, "%s}", manifest_head);
     fail_above = 64 * 1024;
     errno = ENOENT;
-    int rc = ocipush_manifest_push_raw(s, "app", "new", NULL, m, strlen(m), NULL);
+    int rc = ocipush_manifest_push_raw(s, NULL, "app", "new", NULL, m, strlen(m));
     fail_above = 0;
     CHECK(rc == OCIPUSH_E_NOMEM || rc == OCIPUSH_E_IO);
     char *after = slurp(index_path, &after_len);
     CHECK(after && after_len == before_len && memcmp(before, after, before_len) == 0);
     /* With memory, the same push keeps the 3000 and adds one. */
-    CHECK_EQ_INT(ocipush_manifest_push_raw(s, "app", "new", NULL, m, strlen(m), NULL), 0);
+    CHECK_EQ_INT(ocipush_manifest_push_raw(s, NULL, "app", "new", NULL, m, strlen(m)), 0);
     free(after);
     after = slurp(index_path, &after_len);
     CHECK(after && after_len > before_len);
@@ -594,7 +594,7 @@ static void test_layout_failed_write_closes(void)
     signal(SIGXFSZ, SIG_IGN);
     int fds = count_fds();
     setrlimit(RLIMIT_FSIZE, &small);
-    int rc = ocipush_manifest_push_raw(s, "app", "big", NULL, m, strlen(m), NULL);
+    int rc = ocipush_manifest_push_raw(s, NULL, "app", "big", NULL, m, strlen(m));
     setrlimit(RLIMIT_FSIZE, &old);
     signal(SIGXFSZ, SIG_DFL);
     CHECK_EQ_INT(rc, OCIPUSH_E_IO);
@@ -625,7 +625,7 @@ static void test_layout_hashes_what_it_writes(void)
         a[i] = (unsigned char)(i * 2654435761u >> 13);
     memcpy(b, a, len);
     b[len / 2] ^= 0xff;
-    char da[OCIPUSH_DIGEST_BUFSIZE], db[OCIPUSH_DIGEST_BUFSIZE], got[OCIPUSH_DIGEST_BUFSIZE];
+    char da[OCIPUSH_DIGEST_MAX], db[OCIPUSH_DIGEST_MAX], got[OCIPUSH_DIGEST_MAX];
     op_sha256_digest(da, a, len);
     op_sha256_digest(db, b, len);
     int fd = open(path_of("file-a"), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -635,7 +635,7 @@ static void test_layout_hashes_what_it_writes(void)
     src->file_fd = fd;
     src->file_start = 0;
     uint64_t size = 0;
-    int rc = ocipush_blob_push(s, "app", src, NULL, got, &size);
+    int rc = ocipush_blob_push(s, got, &size, "app", src, NULL);
     CHECK_EQ_INT(rc, 0);
     if (rc == 0)
         CHECK_EQ_STR(got, db);
@@ -665,7 +665,7 @@ static void test_layout_hashes_what_it_writes(void)
 static void test_layout_each_allocation_fails(void)
 {
     static const char blob[] = "a blob for the layout, pushed while allocations fail";
-    char m[1024], got[OCIPUSH_DIGEST_BUFSIZE], name[64];
+    char m[1024], got[OCIPUSH_DIGEST_MAX], name[64];
     snprintf(m, sizeof m, "%s}", manifest_head);
     mkdir(path_of("lay-each"), 0755);
     int bad = 0;
@@ -682,10 +682,10 @@ static void test_layout_each_allocation_fails(void)
         fail_at = n;
         errno = ENOENT;
         uint64_t size = 0;
-        int rc = ocipush_blob_push(s, "app", src, NULL, got, &size);
+        int rc = ocipush_blob_push(s, got, &size, "app", src, NULL);
         if (!rc) {
             errno = ENOENT;
-            rc = ocipush_manifest_push_raw(s, "app", "each", NULL, m, strlen(m), NULL);
+            rc = ocipush_manifest_push_raw(s, NULL, "app", "each", NULL, m, strlen(m));
         }
         fail_at = 0;
         if (rc != 0 && rc != OCIPUSH_E_NOMEM) {
@@ -732,11 +732,11 @@ static void test_source_becomes_fifo(void)
     }
     CHECK(unlink(path) == 0);
     CHECK(mkfifo(path, 0600) == 0);
-    char got[OCIPUSH_DIGEST_BUFSIZE];
+    char got[OCIPUSH_DIGEST_MAX];
     uint64_t size = 0;
     signal(SIGALRM, waited_on_a_fifo);
     alarm(20);
-    int rc = ocipush_blob_push(s, "app", src, NULL, got, &size);
+    int rc = ocipush_blob_push(s, got, &size, "app", src, NULL);
     alarm(0);
     signal(SIGALRM, SIG_DFL);
     CHECK(rc == OCIPUSH_E_SOURCE || rc == OCIPUSH_E_IO);

@@ -12,7 +12,7 @@ static void hash_in_splits(const unsigned char *data, size_t len, int threaded, 
                            const char *want)
 {
     op_hasher *h = NULL;
-    char got[OCIPUSH_DIGEST_BUFSIZE];
+    char got[OCIPUSH_DIGEST_MAX];
     if (!CHECK_EQ_INT(op_hasher_new(&h, threaded), 0))
         return;
     for (size_t off = 0, n = step; off < len; off += n, n = n * 3 % 1048573 + 1)
@@ -26,7 +26,7 @@ int main(void)
 {
     size_t len = 10 * 1024 * 1024 + 12345;
     unsigned char *data = malloc(len);
-    char want[OCIPUSH_DIGEST_BUFSIZE];
+    char want[OCIPUSH_DIGEST_MAX];
     if (!CHECK(data != NULL))
         return check_done();
     for (size_t i = 0; i < len; i++)
@@ -44,7 +44,7 @@ int main(void)
         op_hasher_free(h);
     }
     /* Nothing at all. */
-    char empty[OCIPUSH_DIGEST_BUFSIZE];
+    char empty[OCIPUSH_DIGEST_MAX];
     if (CHECK_EQ_INT(op_hasher_new(&h, 1), 0)) {
         if (CHECK_EQ_INT(op_hasher_finish(h, empty), 0))
             CHECK_EQ_STR(empty,

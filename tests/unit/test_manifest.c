@@ -23,7 +23,7 @@ static void expect_json(const ocipush_manifest *m, const char *want)
 {
     char *out = NULL;
     size_t len = 0;
-    int rc = ocipush_manifest_serialize(&out, &len, m);
+    int rc = ocipush_manifest_serialize(m, &out, &len);
     if (CHECK_EQ_INT(rc, OCIPUSH_OK)) {
         CHECK_EQ_STR(out, want);
         CHECK_EQ_INT(len, strlen(want));
@@ -51,7 +51,7 @@ static void test_image_manifest(void)
     char sentinel[] = "untouched";
     char *text = sentinel;
     size_t len = 777;
-    CHECK_EQ_INT(ocipush_manifest_serialize(&text, &len, m), OCIPUSH_E_INVALID);
+    CHECK_EQ_INT(ocipush_manifest_serialize(m, &text, &len), OCIPUSH_E_INVALID);
     CHECK(text == sentinel);
     CHECK_EQ_INT(len, 777);
 
@@ -277,13 +277,13 @@ static void test_errors(void)
 
     char *text = NULL;
     size_t len = 0;
-    CHECK_EQ_INT(ocipush_manifest_serialize(&text, &len, NULL), OCIPUSH_E_INVALID);
-    CHECK_EQ_INT(ocipush_manifest_serialize(NULL, &len, idx), OCIPUSH_E_INVALID);
-    CHECK_EQ_INT(ocipush_manifest_serialize(&text, NULL, idx), OCIPUSH_E_INVALID);
+    CHECK_EQ_INT(ocipush_manifest_serialize(NULL, &text, &len), OCIPUSH_E_INVALID);
+    CHECK_EQ_INT(ocipush_manifest_serialize(idx, NULL, &len), OCIPUSH_E_INVALID);
+    CHECK_EQ_INT(ocipush_manifest_serialize(idx, &text, NULL), OCIPUSH_E_INVALID);
     CHECK(text == NULL);
     /* None of the failures above changed either document. */
     expect_json(idx, "{\"schemaVersion\":2,\"mediaType\":\"" MT_INDEX "\",\"manifests\":[]}");
-    CHECK_EQ_INT(ocipush_manifest_serialize(&text, &len, img), OCIPUSH_E_INVALID);
+    CHECK_EQ_INT(ocipush_manifest_serialize(img, &text, &len), OCIPUSH_E_INVALID);
     CHECK(text == NULL);
 
 out:

@@ -64,7 +64,7 @@ static void cb_init(cb_src *c, const uint8_t *data, size_t len)
     c->fail_at = SIZE_MAX;
 }
 
-static int cb_read(void *ud, uint8_t *buf, size_t cap, size_t *out_len)
+static int cb_read(uint8_t *buf, size_t cap, size_t *out_len, void *ud)
 {
     cb_src *c = ud;
     c->reads++;
@@ -145,7 +145,7 @@ static int read_some(op_reader *r, uint8_t *out, size_t cap, size_t chunk, size_
 
 static void expect_digest_of(const op_reader *r, const uint8_t *data, size_t len)
 {
-    char want[OCIPUSH_DIGEST_BUFSIZE];
+    char want[OCIPUSH_DIGEST_MAX];
     if (CHECK_EQ_INT(op_sha256_digest(want, data, len), OCIPUSH_OK) && CHECK(r->at_eof))
         CHECK_EQ_STR(r->digest, want);
 }

@@ -219,12 +219,12 @@ static void test_manifest_push_raw_media_type(void)
     static const char doc[] =
         "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\\r\\n"
         "X-Injected: 1\",\"config\":{},\"layers\":[]}";
-    CHECK_EQ_INT(ocipush_manifest_push_raw(s, "a/b", "t", NULL, doc, strlen(doc), NULL),
+    CHECK_EQ_INT(ocipush_manifest_push_raw(s, NULL, "a/b", "t", NULL, doc, strlen(doc)),
                  OCIPUSH_E_INVALID);
     CHECK(strstr(ocipush_session_errmsg(s), "the manifest's mediaType") != NULL);
     static const char plain[] = "{\"schemaVersion\":2,\"config\":{},\"layers\":[]}";
-    CHECK_EQ_INT(ocipush_manifest_push_raw(s, "a/b", "t", "text/x\nX-Injected: 1", plain,
-                                           strlen(plain), NULL),
+    CHECK_EQ_INT(ocipush_manifest_push_raw(s, NULL, "a/b", "t", "text/x\nX-Injected: 1", plain,
+                                           strlen(plain)),
                  OCIPUSH_E_INVALID);
     CHECK(strstr(ocipush_session_errmsg(s), "the media type given") != NULL);
     ocipush_session_free(s);
