@@ -12,6 +12,7 @@ PACKAGES=(
     valgrind skopeo                           # the memcheck run; an independent reader
     abigail-tools binutils                    # the ABI against its baseline (abidiff), nm
     scdoc groff-base                          # the man page, and its check
+    python3-venv python3-setuptools python3-wheel  # pip install of bindings/python, offline
 )
 
 missing=()

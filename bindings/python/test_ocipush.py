@@ -4,7 +4,7 @@ Run through tests/registry-env.sh, which starts a distribution registry and a
 chunk-rejecting nginx in front of it:
 
     OCIPUSH_LIBRARY=$PWD/build/lib/libocipush.so.0 \\
-        tests/registry-env.sh /usr/bin/python3 examples/python/test_ocipush.py
+        tests/registry-env.sh /usr/bin/python3 bindings/python/test_ocipush.py
 
 What a push left in the registry is read back over HTTP with urllib, straight
 from the registry (not through the proxy), and re-hashed with hashlib.
@@ -1132,6 +1132,32 @@ class HandleTests(unittest.TestCase):
         self.assertIn(ocipush.feature("mbedtls") + ocipush.feature("openssl"), (1,))
         self.assertFalse(ocipush.feature("nonsense"))
         self.assertRegex(ocipush.libcurl_version(), r"^\d+\.\d+")
+
+    def test_every_constant_as_in_the_header(self):
+        # Every status code, the digest buffer size and the media types of
+        # include/ocipush.h are module constants with the header's values,
+        # exported in __all__; the binding's version is the header's.
+        header_path = os.path.join(HERE, "..", "..", "include", "ocipush.h")
+        if not os.path.exists(header_path):
+            self.skipTest("no include/ocipush.h beside this copy of the binding")
+        with open(header_path) as f:
+            header = f.read()
+        defines = dict(re.findall(r"^#define OCIPUSH_(\w+) +(.+?)\s*$", header, re.M))
+        codes = {k: int(v.strip("()")) for k, v in defines.items()
+                 if k == "OK" or k.startswith("E_")}
+        self.assertGreater(len(codes), 13)  # the pattern found them
+        wanted = dict(codes, DIGEST_MAX=int(defines["DIGEST_MAX"]))
+        wanted.update({k: json.loads(v) for k, v in defines.items()
+                       if k.startswith("MEDIA_TYPE_")})
+        for name, value in wanted.items():
+            self.assertEqual(getattr(ocipush, name, None), value, name)
+            self.assertIn(name, ocipush.__all__)
+        # Each code has a name of its own in the library.
+        names = {ocipush.strerror(c) for c in codes.values()}
+        self.assertEqual(len(names), len(codes))
+        self.assertNotIn("unknown error", names)
+        version = ".".join(defines[f"VERSION_{p}"] for p in ("MAJOR", "MINOR", "PATCH"))
+        self.assertEqual(ocipush.__version__, version)
 
     def test_every_c_function_bound_or_listed(self):
         # Every OCIPUSH_API function of include/ocipush.h is called by

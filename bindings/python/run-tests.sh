@@ -3,7 +3,7 @@
 # only), or with $PYTHON. Run it through the test servers:
 #
 #   OCIPUSH_LIBRARY=$PWD/build/lib/libocipush.so.0 \
-#       tests/registry-env.sh bash examples/python/run-tests.sh [TEST...]
+#       tests/registry-env.sh bash bindings/python/run-tests.sh [TEST...]
 #
 # Exits with the tests' status: 0, 1 on a failure, 77 (skipped) for a library
 # built with a sanitizer, which python cannot load.

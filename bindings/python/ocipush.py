@@ -53,6 +53,10 @@ import itertools
 import os
 import threading
 
+# The binding's own version, the package's (pyproject.toml); version() is the
+# library's, which may be newer.
+__version__ = "0.1.0"
+
 __all__ = [
     "OcipushError", "LogLevel", "Session", "Source", "Descriptor", "Manifest", "Push",
     "Reference", "blob_push", "blob_push_mount", "blob_exists", "manifest_push",
