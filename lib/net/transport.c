@@ -43,10 +43,23 @@ static void curl_init_once(void)
 static pthread_mutex_t global_lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned global_inits;
 
-const char *op_transport_libcurl_version(void)
+/* curl_version_info() fills static data of libcurl's on every call (7.88
+ * rebuilds its feature list each time), so two threads asking at once race:
+ * ask once, keep a copy. */
+static pthread_once_t libcurl_version_once = PTHREAD_ONCE_INIT;
+static char libcurl_version[64] = "unknown";
+
+static void read_libcurl_version(void)
 {
     const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
-    return v && v->version ? v->version : "unknown";
+    if (v && v->version)
+        snprintf(libcurl_version, sizeof libcurl_version, "%s", v->version);
+}
+
+const char *op_transport_libcurl_version(void)
+{
+    pthread_once(&libcurl_version_once, read_libcurl_version);
+    return libcurl_version;
 }
 
 int op_transport_global_init(void)
