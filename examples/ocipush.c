@@ -36,6 +36,8 @@ typedef struct cli {
     size_t password_cap;
     ocipush_strategy strategy;
     uint64_t chunk_size;
+    uint64_t spool_max; /* --spool-max: the spool's window; valid when spool_max_set */
+    int spool_max_set;
     long retries, retry_delay, retry_max_delay, connect_timeout, idle_timeout, concurrency;
     int64_t timeout_ms; /* -1: the library's default */
     const char **annotations;
@@ -70,6 +72,9 @@ static const char usage_text[] =
     "  --chunk-size BYTES       chunk size for chunked and length-delimited uploads\n"
     "                           (at least 64K)\n"
     "  --no-spool               do not keep a copy of a stream to send it again\n"
+    "  --spool-max BYTES        the most of a stream kept to send it again, the first\n"
+    "                           MiB in memory, the rest in $TMPDIR (default 65M; 0: as\n"
+    "                           --no-spool)\n"
     "  --retries N              tries after the first, in all, for one blob or manifest\n"
     "                           push (default 3)\n"
     "  --retry-delay MS         wait before the first retry, doubling after (default 500)\n"
@@ -349,6 +354,9 @@ static int parse_strategy(const char *s, ocipush_strategy *out)
     return -1;
 }
 
+/* The library's default memory part of the spool's window. */
+#define SPOOL_MEMORY (1u << 20)
+
 static int parse_size(const char *s, uint64_t *out)
 {
     char *end = NULL;
@@ -445,7 +453,10 @@ static int make_session(const cli *c, const char *registry, ocipush_session **ou
     if (c->timeout_ms >= 0)
         ocipush_session_set_timeout(s, c->timeout_ms);
     if (c->no_spool)
-        ocipush_session_set_spool(s, 0, 0);
+        ocipush_session_set_spool(s, 0, 0, 0);
+    else if (c->spool_max_set) /* the first MiB in memory, the rest on disk */
+        ocipush_session_set_spool(s, 1, c->spool_max < SPOOL_MEMORY ? c->spool_max : SPOOL_MEMORY,
+                                  c->spool_max < SPOOL_MEMORY ? 0 : c->spool_max - SPOOL_MEMORY);
     /* parse_options checked the numbers; the library has the last word. */
     if ((rc = ocipush_session_set_chunk_size(s, c->chunk_size)) ||
         (rc = ocipush_session_set_retry(s, (int)c->retries + 1, c->retry_delay, c->retry_max_delay,
@@ -909,6 +920,7 @@ enum {
     OPT_STRATEGY,
     OPT_CHUNK,
     OPT_NOSPOOL,
+    OPT_SPOOL_MAX,
     OPT_CONFIG,
     OPT_ATYPE,
     OPT_ANNOT,
@@ -1007,6 +1019,7 @@ static int parse_options(cli *c, int argc, char **argv)
         {"strategy", required_argument, NULL, OPT_STRATEGY},
         {"chunk-size", required_argument, NULL, OPT_CHUNK},
         {"no-spool", no_argument, NULL, OPT_NOSPOOL},
+        {"spool-max", required_argument, NULL, OPT_SPOOL_MAX},
         {"config", required_argument, NULL, OPT_CONFIG},
         {"artifact-type", required_argument, NULL, OPT_ATYPE},
         {"annotation", required_argument, NULL, OPT_ANNOT},
@@ -1049,6 +1062,13 @@ static int parse_options(cli *c, int argc, char **argv)
         case 'p': c->password = optarg; break;
         case OPT_PWSTDIN: c->password_stdin = 1; break;
         case OPT_NOSPOOL: c->no_spool = 1; break;
+        case OPT_SPOOL_MAX:
+            if (parse_size(optarg, &c->spool_max))
+                return usage_error_about("--spool-max takes a byte count (suffixes K, M, G)",
+                                         optarg);
+            c->spool_max_set = 1;
+            c->no_spool |= c->spool_max == 0;
+            break;
         case OPT_CONFIG: c->config = optarg; break;
         case OPT_ATYPE:
             if (ocipush_media_type_validate(optarg))

@@ -554,14 +554,30 @@ OCIPUSH_API int ocipush_session_set_retry(ocipush_session *session, int max_atte
 
 /**
  * The spool that lets a non-rewindable stream be sent again when a registry
- * or proxy rejects a streamed upload. While such a stream is read, its bytes
- * are kept in memory up to `memory_cap` bytes (default 1 MiB), then in an
- * unlinked temporary file under $TMPDIR (or /tmp). `enable` 0 turns the spool
- * off: a rejected stream then fails with OCIPUSH_E_NOT_REPLAYABLE.
- * Returns OCIPUSH_OK or OCIPUSH_E_INVALID.
+ * or proxy rejects a streamed upload, or a chunk fails. It keeps a window of
+ * the stream: its first `memory_cap` bytes in memory (default 1 MiB), the
+ * next `disk_cap` bytes in an unlinked temporary file under $TMPDIR (or
+ * /tmp; default 64 MiB; UINT64_MAX for no cap but the disk's). Bytes the
+ * registry has acknowledged (a chunk it answered 202) leave the window.
+ *
+ * The spool never fails a push by itself: when it cannot keep more (its caps
+ * reached, or the file cannot be written: no space, an I/O error) it stops
+ * keeping bytes, logs why (OCIPUSH_LOG_WARN for a file that cannot be
+ * written, with the system's reason and the directory), and the push goes
+ * on. Only a replay that needs bytes it did not keep fails, with
+ * OCIPUSH_E_NOT_REPLAYABLE and a message that names the window and how to
+ * raise it. A streamed upload that is refused (see ocipush_blob_push()) goes
+ * on as length-delimited chunks of at most the window, each kept in it
+ * before it is sent, so a stream of any length passes a proxy that refuses
+ * chunked bodies; only a registry that takes neither chunked bodies nor
+ * chunks needs the whole blob in the window (one PUT).
+ *
+ * `enable` 0, or both caps 0, turns the spool off: a rejected stream then
+ * fails with OCIPUSH_E_NOT_REPLAYABLE. Returns OCIPUSH_OK or
+ * OCIPUSH_E_INVALID (NULL session).
  */
-OCIPUSH_API int ocipush_session_set_spool(ocipush_session *session, int enable,
-                                          uint64_t memory_cap);
+OCIPUSH_API int ocipush_session_set_spool(ocipush_session *session, int enable, uint64_t memory_cap,
+                                          uint64_t disk_cap);
 
 /* ------------------------------------------------------------------------ */
 /* Body sources                                                             */

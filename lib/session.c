@@ -225,12 +225,14 @@ int ocipush_session_set_retry(ocipush_session *s, int max_attempts, int64_t base
     return OCIPUSH_OK;
 }
 
-int ocipush_session_set_spool(ocipush_session *s, int enable, uint64_t memory_cap)
+int ocipush_session_set_spool(ocipush_session *s, int enable, uint64_t memory_cap,
+                              uint64_t disk_cap)
 {
     if (!s)
         return OCIPUSH_E_INVALID;
-    s->ctx.set.spool_enabled = enable != 0;
+    s->ctx.set.spool_enabled = enable != 0 && (memory_cap > 0 || disk_cap > 0);
     s->ctx.set.spool_memory_cap = memory_cap;
+    s->ctx.set.spool_disk_cap = disk_cap;
     return OCIPUSH_OK;
 }
 

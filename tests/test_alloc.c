@@ -75,7 +75,7 @@ static int new_session(ocipush_session **s, const char *host)
     rc = rc ? rc : ocipush_session_set_plain_http(*s, 1);
     rc = rc ? rc : ocipush_session_set_retry(*s, 1, 0, 0, 0);
     /* A small spool, so a replay goes through the temporary file too. */
-    return rc ? rc : ocipush_session_set_spool(*s, 1, 1024);
+    return rc ? rc : ocipush_session_set_spool(*s, 1, 1024, UINT64_MAX);
 }
 
 /* Everything a user does: blobs (memory; a stream through the proxy that

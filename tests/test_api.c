@@ -241,7 +241,7 @@ static int test_stream_replayed_from_small_spool(void)
 {
     ocipush_session *s = session_for(PROXY);
     CHECK(s);
-    ocipush_session_set_spool(s, 1, 64 * 1024);
+    ocipush_session_set_spool(s, 1, 64 * 1024, UINT64_MAX);
     char want[OCIPUSH_DIGEST_MAX], got[OCIPUSH_DIGEST_MAX], served[OCIPUSH_DIGEST_MAX];
     pattern_source p;
     ocipush_source *src = pattern_stream(&p, 1 << 20, -1);
@@ -252,7 +252,8 @@ static int test_stream_replayed_from_small_spool(void)
     CHECK(size == 1 << 20);
     CHECK(strstr(log_text.data, "rejected (HTTP 400)") != NULL);
     CHECK(strstr(log_text.data,
-                 "replayed 1048576 bytes from the spool (spilled to a temporary file)") != NULL);
+                 "sent the 1048576-byte stream with Content-Length in chunks through the spool "
+                 "(spilled to a temporary file)") != NULL);
     served_digest(served, "api/spool", want);
     CHECK(strcmp(want, served) == 0);
     ocipush_source_free(src);

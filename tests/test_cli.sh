@@ -102,9 +102,11 @@ fallback_pipe() {
 }
 
 # The default spool keeps 1 MiB in memory: 1000003 bytes stay there, 64 MiB spill.
-case_fallback_memory_spool() { fallback_pipe 1000003 "replayed 1000003 bytes from the spool (in memory)"; }
+case_fallback_memory_spool() {
+    fallback_pipe 1000003 "sent the 1000003-byte stream with Content-Length in chunks through the spool (in memory)"
+}
 case_fallback_file_spool() {
-    fallback_pipe "$BIG" "replayed $BIG bytes from the spool (spilled to a temporary file)"
+    fallback_pipe "$BIG" "sent the $BIG-byte stream with Content-Length in chunks through the spool (spilled to a temporary file)"
 }
 
 case_fallback_rewindable_file() {

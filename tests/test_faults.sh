@@ -219,6 +219,94 @@ case_reset_mid_monolithic_put() {
     said "starting a new upload session"
 }
 
+# --- a spool with bounded disk -----------------------------------------------------
+# A temporary directory smaller than the stream: a 16 MiB tmpfs where this test
+# may mount one (root), else a 16 MiB file-size limit on ocipush (EFBIG instead
+# of ENOSPC). Streams are 40 MiB.
+SMALL_TMP=$WORK/small-tmp
+SMALL_MB=16
+mkdir -p "$SMALL_TMP"
+if [[ $(id -u) == 0 ]] && mount -t tmpfs -o size=${SMALL_MB}m tmpfs "$SMALL_TMP" 2>/dev/null; then
+    SMALL_KIND=tmpfs
+    trap 'umount "$SMALL_TMP" 2>/dev/null' EXIT
+else
+    SMALL_KIND=fsize
+fi
+STREAM=$((40 << 20))
+
+# small_tmp_push REPO [OPTIONS...]: push a 40 MiB pipe under the small TMPDIR.
+small_tmp_push() {
+    local repo=$1
+    shift
+    PIPE_FROM=$(make_file small 41943040)
+    if [[ $SMALL_KIND == tmpfs ]]; then
+        TMPDIR=$SMALL_TMP push_ok "$repo" - "$@"
+    else
+        (trap '' XFSZ && ulimit -f $((SMALL_MB * 1024)) && TMPDIR=$SMALL_TMP push_ok "$repo" - "$@")
+    fi
+}
+
+# The spool's own high-water mark (-v) is at most the small directory.
+disk_peak_bounded() {
+    local peak
+    peak=$(sed -n 's/.*the spool held at most \([0-9]*\) bytes on disk.*/\1/p' "$WORK/stderr" | tail -n 1)
+    [[ -n $peak ]] || fail "no spool high-water mark in: $(cat "$WORK/stderr")"
+    ((peak <= SMALL_MB << 20)) || fail "the spool held $peak bytes on disk, over ${SMALL_MB} MiB"
+}
+
+case_small_tmp_straight() {
+    small_tmp_push bounded/s1
+    said "the spool cannot write its temporary file in $SMALL_TMP"
+    said "it keeps no more, and the push goes on"
+    disk_peak_bounded
+    check_eq "sessions" 1 "$(requests POST bounded/s1)"
+}
+
+case_small_tmp_rejected_stream() {
+    local repo=faults/nochunked/s2
+    small_tmp_push "$repo"
+    said "rejected (HTTP 411); sending it again with Content-Length"
+    said "sent the $STREAM-byte stream with Content-Length in chunks through the spool"
+    disk_peak_bounded
+    # One refused stream, then chunks of what the window held: several.
+    (($(grep -c "^PATCH /v2/$repo/.*content_range=[0-9]" "$LOG") >= 3)) ||
+        fail "want 3 or more chunks: $(grep "/v2/$repo/" "$LOG")"
+}
+
+case_small_tmp_partway_400() {
+    local repo=faults/chunked400-8388608/s3
+    small_tmp_push "$repo"
+    said "rejected (HTTP 400); sending it again with Content-Length"
+    disk_peak_bounded
+    # The proxy swallowed 8 MiB before it refused: those were replayed.
+    grep -q "^PATCH /v2/$repo/.* status=400 fault=chunked400-8388608 bytes_in=[0-9]\{7,\}" "$LOG" ||
+        fail "no part-way refusal: $(grep "/v2/$repo/" "$LOG")"
+    said "bytes of it read before the rejection"
+}
+
+case_reset_past_the_window() {
+    # The stream is cut after 10 MB, past a 4 MiB window: the replay cannot
+    # be made; the error says why and how to raise it, and nothing is tagged.
+    local rc=0 repo=faults/reset-patch-10000000/s4
+    PIPE_FROM=$(make_file s4 20000000)
+    cat "$PIPE_FROM" | ocipush --spool-max 4M push "$FAULTS/$repo:v1" - >"$WORK/out" \
+        2>"$WORK/stderr" || rc=$?
+    check_eq "exit status" 1 "$rc"
+    said "the upload must be sent again from byte 0 but the stream cannot rewind"
+    said "the spool's window of 4194304 bytes (raise it with --spool-max"
+    registry_tag_exists "$REG" "$repo" v1 && fail "a tag after a failed push" || [[ $? == 1 ]]
+}
+
+case_spool_max_0_is_no_spool() {
+    local rc=0 repo=faults/nochunked/s5
+    PIPE_FROM=$(make_file s5 300001)
+    cat "$PIPE_FROM" | ocipush --spool-max 0 blob push "$FAULTS/$repo" - >"$WORK/out" \
+        2>"$WORK/stderr" || rc=$?
+    check_eq "exit status" 1 "$rc"
+    said "cannot rewind and the spool is off"
+    check_eq "chunk PATCHes" 0 "$(grep -c "^PATCH /v2/$repo/.*content_range=[0-9]" "$LOG")"
+}
+
 # --- registry quirks ------------------------------------------------------------
 
 case_patch_201() {
@@ -308,6 +396,11 @@ run_case "a lost answer: resume at the registry's offset" case_lost_answer_resum
 run_case "reset mid-chunk, pipe replayed from the spool" case_reset_mid_chunk_pipe
 run_case "reset mid-stream starts a new session" case_reset_mid_stream_new_session
 run_case "reset mid one-PUT starts a new session" case_reset_mid_monolithic_put
+run_case "40 MiB pipe, 16 MiB TMPDIR: straight" case_small_tmp_straight
+run_case "40 MiB pipe, 16 MiB TMPDIR: stream refused (411)" case_small_tmp_rejected_stream
+run_case "40 MiB pipe, 16 MiB TMPDIR: 400 after 8 MiB" case_small_tmp_partway_400
+run_case "a reset past the spool's window: a clear error, no tag" case_reset_past_the_window
+run_case "--spool-max 0 is --no-spool" case_spool_max_0_is_no_spool
 run_case "ECR: PATCH answered 201" case_patch_201
 run_case "ECR: Range stops advancing" case_range_stuck
 run_case "Range as bytes=0-N, Quay's 0--1" case_range_bytes_and_quay

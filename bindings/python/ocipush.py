@@ -103,6 +103,8 @@ class LogLevel(enum.IntEnum):
     DEBUG = 3
 
 
+_SPOOL_DISK_DEFAULT = 64 << 20  # the library's default disk cap for the spool
+
 _STRATEGIES = {"auto": 0, "monolithic": 1, "stream": 2, "chunked": 3}
 _MANIFEST_KINDS = {"image": 0, "index": 1}
 
@@ -212,7 +214,7 @@ _PROTOTYPES = [
     ("ocipush_session_set_strategy", c_int, [_SESSION, c_int]),
     ("ocipush_session_set_chunk_size", c_int, [_SESSION, c_uint64]),
     ("ocipush_session_set_retry", c_int, [_SESSION, c_int, ctypes.c_int64, ctypes.c_int64, c_int]),
-    ("ocipush_session_set_spool", c_int, [_SESSION, c_int, c_uint64]),
+    ("ocipush_session_set_spool", c_int, [_SESSION, c_int, c_uint64, c_uint64]),
     # sources
     ("ocipush_source_new_memory", c_int, [_P(_SOURCE), c_void_p, c_size_t, c_int]),
     ("ocipush_source_new_file", c_int, [_P(_SOURCE), c_char_p]),
@@ -515,9 +517,10 @@ class Session(_Handle):
     strategy       "auto" (default), "monolithic", "stream" or "chunked"
     chunk_size     bytes per request for "chunked" and length-delimited uploads
                    (0: the default; else at least 65536, E_INVALID below)
-    spool          True (default: 1 MiB in memory, then a temporary file),
-                   False (off: a rejected stream cannot be replayed), or an
-                   int: on, with that many bytes kept in memory
+    spool          True (default: a window of the stream, 1 MiB in memory and
+                   64 MiB in a temporary file), False (off: a rejected stream
+                   cannot be replayed), an int: on, with that many bytes kept
+                   in memory and 64 MiB on disk, or a pair (memory, disk)
     retries, retry_delay, retry_max_delay, retry_jitter
                    tries after the first (default 3), seconds before the first
                    retry (0.5, doubling), at most this many seconds (10), and
@@ -635,9 +638,11 @@ class Session(_Handle):
             _check(_lib.ocipush_session_set_chunk_size(h, _count(chunk_size, "chunk_size")),
                    "chunk_size")
         if spool is False:
-            _check(_lib.ocipush_session_set_spool(h, 0, 0), "spool")
+            _check(_lib.ocipush_session_set_spool(h, 0, 0, 0), "spool")
         elif spool is not True:
-            _check(_lib.ocipush_session_set_spool(h, 1, _count(spool, "spool")), "spool")
+            memory, disk = spool if isinstance(spool, tuple) else (spool, _SPOOL_DISK_DEFAULT)
+            _check(_lib.ocipush_session_set_spool(h, 1, _count(memory, "spool"),
+                                                  _count(disk, "spool")), "spool")
         if any(v is not None for v in (retries, retry_delay, retry_max_delay, retry_jitter)):
             attempts = 4 if retries is None else _count(retries, "retries") + 1
             base = 500 if retry_delay is None else _ms(retry_delay)

@@ -10,6 +10,7 @@
  * blob on a slow link (4 GiB at 10 Mbit/s) still fits in; callers raise it. */
 #define DEFAULT_TIMEOUT_MS (3600LL * 1000)
 #define DEFAULT_SPOOL_CAP (1u << 20)
+#define DEFAULT_SPOOL_DISK_CAP (64u << 20)
 
 static int make_base_url(char **out, const char *registry, int plain_http)
 {
@@ -35,6 +36,7 @@ int op_settings_init(op_settings *set, const char *registry)
         .retry_jitter_percent = 20,
         .spool_enabled = 1,
         .spool_memory_cap = DEFAULT_SPOOL_CAP,
+        .spool_disk_cap = DEFAULT_SPOOL_DISK_CAP,
     };
     if (!(set->registry = op_strdup(registry)) ||
         make_base_url(&set->base_url, registry, set->plain_http))

@@ -47,6 +47,7 @@ typedef struct op_settings {
     int retry_jitter_percent;
     int spool_enabled;
     uint64_t spool_memory_cap;
+    uint64_t spool_disk_cap; /* the window is memory_cap + disk_cap bytes */
 } op_settings;
 
 /* The defaults, for a registry "host[:port]". 0 or OCIPUSH_E_NOMEM (then

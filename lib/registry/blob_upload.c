@@ -57,9 +57,12 @@ static int send_once(op_upload *u, const char *expected, int monolithic, uint64_
     int rc = 0;
     /* One PUT names its digest before the body. Known already (given, or
      * from a first read), it is checked as the last byte goes out, so the
-     * source is read once; else it is learned by reading the source first. */
+     * source is read once; else it is learned by reading the source first.
+     * Chunks of a spooled stream need no size up front: each is kept in the
+     * spool, and measured, before it goes. */
     int ahead = monolithic && expected && u->reader->size >= 0;
-    if ((monolithic && !ahead) || u->reader->size < 0)
+    int windowed = !monolithic && u->reader->size < 0 && u->reader->spool;
+    if ((monolithic && !ahead) || (u->reader->size < 0 && !windowed))
         rc = learn_size_and_digest(u);
     else if (u->reader->pos != 0)
         rc = op_reader_rewind(u->reader);
@@ -172,6 +175,11 @@ static int fall_back(op_upload *u, const char *expected, uint64_t chunk)
         snprintf(why, sizeof why, "connection closed without an answer");
     op_upload_cancel(u);
     *u->stream_rejected = 1;
+    /* A stream goes on in chunks kept in the spool's window, so it needs no
+     * more disk than the window whatever its length; one PUT only when the
+     * caller asked for it, or the registry takes no chunks. */
+    if (chunk == 0 && u->reader->spool && u->reader->size < 0)
+        chunk = op_reader_window(u->reader);
     if (!u->reader->spool && !u->reader->src->rewind)
         return op_fail(&u->c->diag, OCIPUSH_E_NOT_REPLAYABLE,
                        "the registry rejected the streamed upload to %s/%s (%s) and it cannot be "
@@ -181,12 +189,20 @@ static int fall_back(op_upload *u, const char *expected, uint64_t chunk)
            "streamed upload to %s/%s was rejected (%s); sending it again with Content-Length in a "
            "new upload session",
            u->c->set.registry, u->repository, why);
+    uint64_t replayed = u->reader->high; /* what the rejected stream had read */
     int rc = op_reader_rewind(u->reader);
     rc = rc ? rc : send_length_delimited(u, expected, chunk == 0, chunk);
-    if (rc == 0 && u->reader->spool)
+    const char *where = u->reader->spool && op_spool_on_disk(u->reader->spool)
+                            ? "spilled to a temporary file"
+                            : "in memory";
+    if (rc == 0 && u->reader->spool && u->reader->src->size < 0 && chunk)
+        op_log(&u->c->diag, OCIPUSH_LOG_INFO,
+               "sent the %" PRId64 "-byte stream with Content-Length in chunks through the "
+               "spool (%s), %" PRIu64 " bytes of it read before the rejection",
+               u->reader->size, where, replayed);
+    else if (rc == 0 && u->reader->spool)
         op_log(&u->c->diag, OCIPUSH_LOG_INFO, "replayed %" PRIu64 " bytes from the spool (%s)",
-               op_spool_size(u->reader->spool),
-               op_spool_on_disk(u->reader->spool) ? "spilled to a temporary file" : "in memory");
+               op_spool_size(u->reader->spool), where);
     return rc;
 }
 
@@ -213,7 +229,10 @@ static int push_blob(op_upload *u, const char *expected)
         op_log(&u->c->diag, OCIPUSH_LOG_INFO,
                "%s rejected a streamed upload before: sending with Content-Length",
                u->c->set.registry);
-        return send_length_delimited(u, expected, u->c->set.chunk_size == 0, u->c->set.chunk_size);
+        uint64_t chunk = u->c->set.chunk_size;
+        if (chunk == 0 && u->reader->spool && u->reader->size < 0)
+            chunk = op_reader_window(u->reader);
+        return send_length_delimited(u, expected, chunk == 0, chunk);
     }
     int rejected = 0;
     int rc = send_streamed_with_retries(u, expected, &rejected);

@@ -263,27 +263,47 @@ static int recover_chunk(op_upload *u, int rc, uint64_t *off, uint64_t len, uint
     return 0;
 }
 
+/* The next chunk at `off`: at most *chunk bytes, to the size when it is
+ * known; of a stream of unknown size, what the spool holds once filled (its
+ * Content-Length must be known before it goes). 0 with *len 0 at the end. */
+static int next_chunk(op_upload *u, uint64_t off, uint64_t chunk, uint64_t *len)
+{
+    op_reader *r = u->reader;
+    if (r->size < 0)
+        return op_reader_fill(r, chunk, len);
+    uint64_t size = (uint64_t)r->size;
+    *len = off >= size ? 0 : size - off < chunk ? size - off : chunk;
+    return 0;
+}
+
 int op_upload_chunks(op_upload *u, uint64_t *chunk)
 {
-    uint64_t size = (uint64_t)u->reader->size;
-    uint64_t off = 0;
+    op_reader *r = u->reader;
+    uint64_t off = 0, window = op_reader_window(r);
     int64_t last_have = -1;
     if (*chunk < u->chunk_min)
         *chunk = u->chunk_min;
     if (*chunk == 0)
-        *chunk = size;
-    while (off < size) {
-        uint64_t len = size - off < *chunk ? size - off : *chunk;
-        int rc = send_chunk(u, off, len);
+        *chunk = r->size >= 0 ? (uint64_t)r->size : window;
+    if (r->size < 0 && *chunk > window)
+        *chunk = window; /* a stream's chunk is kept whole before it is sent */
+    for (;;) {
+        uint64_t len = 0;
+        int rc = next_chunk(u, off, *chunk, &len);
+        if (rc)
+            return rc;
+        if (len == 0)
+            return 0;
+        rc = send_chunk(u, off, len);
         if (rc == 0) {
             off += len;
+            op_reader_ack(r, off); /* the registry has it: out of the spool */
             continue;
         }
         rc = recover_chunk(u, rc, &off, len, chunk, &last_have);
         if (rc)
             return rc;
     }
-    return 0;
 }
 
 /* PUT location?digest=D, with or without a body: the step that commits. */

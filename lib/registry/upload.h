@@ -56,7 +56,10 @@ int op_upload_start(op_upload *u);
  * *out_rejected is set when the answer (400, 411, 413, 501, or a connection
  * closed with no answer) says a length-delimited body might pass. */
 int op_upload_stream(op_upload *u, int *out_rejected);
-/* PATCHes of *chunk bytes with Content-Range, up to the reader's size. A
+/* PATCHes of *chunk bytes with Content-Range, up to the reader's size; for
+ * a spooled stream of unknown size, each chunk (at most the spool's window)
+ * is read into the spool first, so its length is known, and leaves it once
+ * the registry has it, so disk stays bounded whatever the stream's length. A
  * PATCH cut or refused for a passing reason is retried from the offset the
  * registry reports (GET of the upload); a chunk refused as too large (413, or
  * 416 where the registry has all before it) makes *chunk smaller. Returns 0,

@@ -1,6 +1,8 @@
 #include "reader.h"
 
+#include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,13 +42,17 @@ int op_reader_init(op_reader *r, op_ctx *c, ocipush_source *src, int hash_file_a
     if (rc)
         return op_fail(&c->diag, rc, "cannot start a SHA-256 hash");
     if (!src->rewind && c->set.spool_enabled &&
-        (rc = op_spool_new(&r->spool, c->set.spool_memory_cap)))
+        (rc = op_spool_new(&r->spool, c->set.spool_memory_cap, c->set.spool_disk_cap)))
         return op_fail(&c->diag, rc, "out of memory making the spool");
     return 0;
 }
 
 void op_reader_clear(op_reader *r)
 {
+    if (r->spool && op_spool_on_disk(r->spool))
+        op_log(&r->c->diag, OCIPUSH_LOG_INFO,
+               "the spool held at most %" PRIu64 " bytes on disk (in %s)",
+               op_spool_disk_peak(r->spool), op_spool_dir());
     op_hasher_free(r->hash);
     op_spool_free(r->spool);
     r->hash = NULL;
@@ -76,6 +82,71 @@ static int reached_eof(op_reader *r)
     return finish_hash(r);
 }
 
+uint64_t op_reader_window(const op_reader *r)
+{
+    if (!r->spool)
+        return 0;
+    uint64_t mem = r->c->set.spool_memory_cap, disk = r->c->set.spool_disk_cap;
+    return disk > UINT64_MAX - mem ? UINT64_MAX : mem + disk;
+}
+
+/* How the window is set, for messages that say how to raise it. */
+static void window_text(const op_reader *r, char *out, size_t cap)
+{
+    uint64_t w = op_reader_window(r);
+    if (w == UINT64_MAX)
+        snprintf(out, cap, "the spool (with no cap)");
+    else
+        snprintf(out, cap,
+                 "the spool's window of %" PRIu64 " bytes (raise it with --spool-max or "
+                 "ocipush_session_set_spool())",
+                 w);
+}
+
+/* The spool stopped keeping bytes at r->high: say so once per window. A
+ * reached cap is how a long stream goes (INFO); a file that cannot be
+ * written is the machine's trouble (WARN). The push goes on either way. */
+static void spool_stopped(op_reader *r)
+{
+    if (r->spool_told)
+        return;
+    r->spool_told = 1;
+    int err = op_spool_errno(r->spool);
+    char window[160];
+    window_text(r, window, sizeof window);
+    if (err)
+        op_log(&r->c->diag, OCIPUSH_LOG_WARN,
+               "the spool cannot write its temporary file in %s (%s) after %" PRIu64
+               " bytes of the stream: it keeps no more, and the push goes on",
+               op_spool_dir(), strerror(err), op_spool_end(r->spool));
+    else
+        op_log(&r->c->diag, OCIPUSH_LOG_INFO,
+               "%s is full at byte %" PRIu64 " of the stream: it keeps no more, and the "
+               "push goes on",
+               window, op_spool_end(r->spool));
+}
+
+/* A replay needs the bytes from `offset` on, which the spool does not hold. */
+static int not_kept(op_reader *r, uint64_t offset)
+{
+    char window[160];
+    window_text(r, window, sizeof window);
+    int err = op_spool_errno(r->spool);
+    return op_fail(&r->c->diag, OCIPUSH_E_NOT_REPLAYABLE,
+                   "the upload must be sent again from byte %" PRIu64
+                   " but the stream cannot rewind and %s holds only bytes %" PRIu64 " to %" PRIu64
+                   "%s%s%s",
+                   offset, window, op_spool_base(r->spool), op_spool_end(r->spool),
+                   err ? " (its temporary file could not be written: " : "",
+                   err ? strerror(err) : "", err ? ")" : "");
+}
+
+/* Can the spool replay from `offset` up to what was read? */
+static int spool_covers(const op_reader *r, uint64_t offset)
+{
+    return offset >= op_spool_base(r->spool) && op_spool_end(r->spool) == r->high;
+}
+
 /* Account for n fresh bytes at r->pos: hash and spool what passes the mark. */
 static int take_new_bytes(op_reader *r, const uint8_t *buf, size_t n)
 {
@@ -88,14 +159,10 @@ static int take_new_bytes(op_reader *r, const uint8_t *buf, size_t n)
                        "the source gave more bytes than the %" PRId64 " it declared", r->size);
     if (op_hasher_update(r->hash, buf + skip, n - skip))
         return op_fail(&r->c->diag, OCIPUSH_E_INVALID, "SHA-256 update failed");
-    if (r->spool) {
-        int rc = op_spool_append(r->spool, buf + skip, n - skip);
-        if (rc)
-            return op_fail(
-                &r->c->diag, rc, "writing the spool failed at byte %" PRIu64 ": %s", r->high,
-                rc == OCIPUSH_E_IO ? "cannot write the temporary file" : "out of memory");
-    }
+    int full = r->spool && op_spool_append(r->spool, buf + skip, n - skip) != 0;
     r->high = end;
+    if (full)
+        spool_stopped(r);
     return 0;
 }
 
@@ -127,12 +194,16 @@ int op_reader_read(void *ctx, uint8_t *buf, size_t cap, size_t *out_len)
     if (r->limit - r->pos < cap)
         cap = (size_t)(r->limit - r->pos);
     if (r->spool && r->pos < r->high) {
+        if (r->pos < op_spool_base(r->spool) || r->pos >= op_spool_end(r->spool))
+            return not_kept(r, r->pos);
         rc = op_spool_read_at(r->spool, r->pos, buf, cap, &n);
         if (rc)
             return op_fail(&r->c->diag, rc, "reading the spool back failed at byte %" PRIu64,
                            r->pos);
     } else if (r->at_eof && r->pos >= r->high) {
         return 0;
+    } else if (r->filling && op_spool_full(r->spool)) {
+        return 0; /* the chunk ends with what the spool could keep */
     } else {
         if ((rc = read_source(r, buf, cap, &n)))
             return rc;
@@ -160,7 +231,7 @@ int op_reader_read(void *ctx, uint8_t *buf, size_t cap, size_t *out_len)
     }
     r->pos += n;
     *out_len = n;
-    if (r->c->set.progress_fn &&
+    if (!r->filling && r->c->set.progress_fn &&
         r->c->set.progress_fn(r->pos, r->size, r->c->set.progress_user_data))
         return op_fail(&r->c->diag, OCIPUSH_E_ABORTED, "the progress callback stopped the upload");
     return 0;
@@ -172,6 +243,8 @@ int op_reader_rewind(op_reader *r)
     if (r->pos == 0)
         return 0;
     if (r->spool) {
+        if (!spool_covers(r, 0))
+            return not_kept(r, 0);
         r->pos = 0; /* replayed from the spool, then the source goes on */
         return 0;
     }
@@ -190,7 +263,12 @@ int op_reader_seek(op_reader *r, uint64_t offset)
 {
     if (offset > r->high)
         return op_fail(&r->c->diag, OCIPUSH_E_INVALID, "cannot seek past what was read");
-    if (r->spool || offset == r->pos) {
+    if (offset == r->pos) {
+        return 0;
+    }
+    if (r->spool) {
+        if (!spool_covers(r, offset))
+            return not_kept(r, offset);
         r->pos = offset;
         return 0;
     }
@@ -235,8 +313,55 @@ int op_reader_drain(op_reader *r)
         int rc = op_reader_read(r, scratch, sizeof scratch, &n);
         if (rc)
             return rc;
+        if (r->spool && !r->at_eof && op_spool_end(r->spool) != r->high) {
+            char window[160];
+            window_text(r, window, sizeof window);
+            return op_fail(&r->c->diag, OCIPUSH_E_NOT_REPLAYABLE,
+                           "the registry takes the blob only whole, in one PUT, with its size "
+                           "and digest first, but the stream is longer than %s",
+                           window);
+        }
     } while (n > 0);
     return 0;
+}
+
+int op_reader_fill(op_reader *r, uint64_t max, uint64_t *out_len)
+{
+    uint8_t scratch[64 * 1024];
+    uint64_t from = r->pos, want = max > UINT64_MAX - from ? UINT64_MAX : from + max;
+    int rc = 0;
+    *out_len = 0;
+    if (!r->spool)
+        return op_fail(&r->c->diag, OCIPUSH_E_INVALID, "no spool to fill");
+    if (!spool_covers(r, from))
+        return not_kept(r, from);
+    r->pos = r->high;
+    r->filling = 1;
+    r->limit = want;
+    while (rc == 0 && r->pos < want && !r->at_eof && !op_spool_full(r->spool)) {
+        size_t n = 0;
+        rc = op_reader_read(r, scratch, sizeof scratch, &n);
+        if (rc == 0 && n == 0)
+            break;
+    }
+    r->filling = 0;
+    r->limit = UINT64_MAX;
+    if (rc)
+        return rc;
+    uint64_t end = op_spool_end(r->spool);
+    if (end != r->high)
+        return not_kept(r, end); /* bytes read that it could not keep */
+    r->pos = from;
+    *out_len = (end < want ? end : want) - from;
+    return 0;
+}
+
+void op_reader_ack(op_reader *r, uint64_t offset)
+{
+    if (!r->spool || offset < op_spool_end(r->spool))
+        return;
+    op_spool_drop(r->spool, offset);
+    r->spool_told = 0;
 }
 
 int op_reader_check_expected(op_reader *r, const char *expected, int own)

@@ -24,6 +24,8 @@ typedef struct op_reader {
     int64_t size;    /* declared or learned size; -1 until known */
     int at_eof;      /* the source ended: size and digest are final */
     int file_hashed; /* a thread hashes the source's file on its own */
+    int filling;     /* op_reader_fill: no progress told, stop when the spool is full */
+    int spool_told;  /* the spool's stop was logged (once per window) */
     /* When set, the last byte goes out only once the content is known to
      * hash to it: a one-PUT upload names its digest up front and commits
      * with its last byte. */
@@ -55,8 +57,21 @@ int op_reader_seek(op_reader *r, uint64_t offset);
 int op_reader_to_mark(void *ctx);
 
 /* Read on to the end of the source (spooling or discarding), so size and
- * digest are known; the position is left at the end. */
+ * digest are known; the position is left at the end. A stream longer than
+ * the spool's window fails with OCIPUSH_E_NOT_REPLAYABLE. */
 int op_reader_drain(op_reader *r);
+
+/* A spooled stream's next chunk, at the position: read the source on (into
+ * the spool) until `max` bytes past the position are kept, the spool is
+ * full, or the source ends; the position stays. *out_len: the bytes from
+ * the position that the spool holds (0 only at the end of the stream). */
+int op_reader_fill(op_reader *r, uint64_t max, uint64_t *out_len);
+
+/* The registry has the bytes before `offset`: they may leave the spool. */
+void op_reader_ack(op_reader *r, uint64_t offset);
+
+/* The most bytes of a stream the spool can hold (0 without a spool). */
+uint64_t op_reader_window(const op_reader *r);
 
 /* Fail unless the final digest is `expected` (NULL: anything goes):
  * OCIPUSH_E_DIGEST_MISMATCH, or OCIPUSH_E_SOURCE when `own` says ocipush

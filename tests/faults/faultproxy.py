@@ -43,6 +43,13 @@ all numbers are decimal. Counters are per repository name and per fault.
                      (an HTML body, as Cloudflare's)
   nocontentrange     a PATCH with Content-Range is answered 400 UNSUPPORTED here
   nochunked          a request with a chunked body is answered 411 here
+  chunked400-N       a request with a chunked body longer than N bytes has N
+                     (and up to 64 KiB more) of them read here, then is answered
+                     400 with Connection: close (as the middleboxes that read
+                     megabytes of a chunked body before refusing it); the rest
+                     of the body is read and discarded until the client stops
+                     sending (a lingering close, so the answer is not lost to a
+                     reset). A shorter chunked body is forwarded.
   monocap-N          a PUT with a body over N bytes is answered 400
                      BLOB_UPLOAD_INVALID here
   chunkmin-N         202 answers to the upload-start POST get
@@ -106,6 +113,7 @@ GRAMMAR = [(name, re.compile(rx)) for name, rx in [
     ("bodycap", r"bodycap-(\d+)"),
     ("nocontentrange", "nocontentrange"),
     ("nochunked", "nochunked"),
+    ("chunked400", r"chunked400-(\d+)"),
     ("monocap", r"monocap-(\d+)"),
     ("chunkmin", r"chunkmin-(\d+)"),
 ]]
@@ -296,6 +304,18 @@ class Proxy(BaseHTTPRequestHandler):
             return self.refuse(400, error(a[0].upper(), "injected"), [tok])
         if name == "nochunked" and body.chunked:
             return self.refuse(411, b"", [tok])
+        if name == "chunked400" and body.chunked and body.larger_than(int(a[0])):
+            self.log(400, [tok])
+            self.answer(400, [("Content-Type", "application/json")],
+                        error("BLOB_UPLOAD_INVALID", "chunked body refused part-way"), True)
+            self.wfile.flush()
+            self.close_connection = True
+            try:
+                body.ahead.clear()
+                body.discard()  # until the client, told to close, stops sending
+            except (OSError, ValueError):
+                pass
+            return True
         if name == "nocontentrange" and cmd == "PATCH" and "Content-Range" in self.headers:
             return self.refuse(400, error("UNSUPPORTED", "chunked upload not supported"), [tok])
         if name in ("chunkcap", "chunkcap413") and cmd == "PATCH" and body.larger_than(int(a[0])):

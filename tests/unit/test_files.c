@@ -215,7 +215,7 @@ static int lookup(int64_t helper_timeout_ms, int *found, char *msg, size_t cap)
 static void test_helper_inherits_nothing(void)
 {
     op_spool *sp = NULL;
-    CHECK_EQ_INT(op_spool_new(&sp, 0), 0);
+    CHECK_EQ_INT(op_spool_new(&sp, 0, UINT64_MAX), 0);
     CHECK_EQ_INT(op_spool_append(sp, "spooled", 7), 0);
     CHECK(op_spool_on_disk(sp));
     helper("fds", "/usr/bin/python3",
@@ -272,7 +272,7 @@ static int fd_is_cloexec(int fd)
 static void test_spool_is_close_on_exec(void)
 {
     op_spool *sp = NULL;
-    CHECK_EQ_INT(op_spool_new(&sp, 4), 0);
+    CHECK_EQ_INT(op_spool_new(&sp, 4, UINT64_MAX), 0);
     CHECK_EQ_INT(op_spool_append(sp, "more than four", 14), 0);
     CHECK(op_spool_on_disk(sp));
     DIR *d = opendir("/proc/self/fd");

@@ -38,7 +38,7 @@ static const char *errmsg(void)
 static void reset_session(int spool, uint64_t cap)
 {
     op_call_scope(S);
-    ocipush_session_set_spool(S, spool, cap);
+    ocipush_session_set_spool(S, spool, cap, UINT64_MAX);
     ocipush_session_set_progress_callback(S, NULL, NULL);
 }
 
@@ -893,7 +893,7 @@ static void test_spool(const uint8_t *data)
     op_spool *sp = NULL;
 
     /* Across a 1000-byte memory cap. */
-    if (CHECK_EQ_INT(op_spool_new(&sp, 1000), OCIPUSH_OK)) {
+    if (CHECK_EQ_INT(op_spool_new(&sp, 1000, UINT64_MAX), OCIPUSH_OK)) {
         CHECK_EQ_INT(op_spool_append(sp, data, 700), OCIPUSH_OK);
         CHECK(!op_spool_on_disk(sp));
         CHECK_EQ_U64(op_spool_size(sp), 700);
@@ -922,7 +922,7 @@ static void test_spool(const uint8_t *data)
 
     /* Memory growth past the first allocation, then the file. */
     sp = NULL;
-    if (CHECK_EQ_INT(op_spool_new(&sp, 100000), OCIPUSH_OK)) {
+    if (CHECK_EQ_INT(op_spool_new(&sp, 100000, UINT64_MAX), OCIPUSH_OK)) {
         CHECK_EQ_INT(op_spool_append(sp, data, 70000), OCIPUSH_OK);
         CHECK(!op_spool_on_disk(sp));
         CHECK_EQ_INT(op_spool_append(sp, data + 70000, 50000), OCIPUSH_OK);
@@ -937,7 +937,7 @@ static void test_spool(const uint8_t *data)
 
     /* Cap 0: straight to the file. */
     sp = NULL;
-    if (CHECK_EQ_INT(op_spool_new(&sp, 0), OCIPUSH_OK)) {
+    if (CHECK_EQ_INT(op_spool_new(&sp, 0, UINT64_MAX), OCIPUSH_OK)) {
         CHECK_EQ_INT(op_spool_append(sp, data, 10), OCIPUSH_OK);
         CHECK(op_spool_on_disk(sp));
         expect_spool_bytes(sp, 0, 10, data);
@@ -948,7 +948,7 @@ static void test_spool(const uint8_t *data)
 
     /* Byte by byte under the cap: memory only. Empty appends change nothing. */
     sp = NULL;
-    if (CHECK_EQ_INT(op_spool_new(&sp, 1 << 20), OCIPUSH_OK)) {
+    if (CHECK_EQ_INT(op_spool_new(&sp, 1 << 20, UINT64_MAX), OCIPUSH_OK)) {
         expect_spool_end(sp, 0);
         CHECK_EQ_INT(op_spool_append(sp, data, 0), OCIPUSH_OK);
         CHECK_EQ_U64(op_spool_size(sp), 0);
@@ -964,6 +964,43 @@ static void test_spool(const uint8_t *data)
     }
     op_spool_free(sp);
     op_spool_free(NULL);
+}
+
+/* The spool as a window: caps, the one overflow, a drop that empties it. */
+static void test_spool_window(const uint8_t *data)
+{
+    op_spool *sp = NULL;
+    size_t n = 0;
+    uint8_t b[8];
+    if (!CHECK_EQ_INT(op_spool_new(&sp, 100, 200), OCIPUSH_OK))
+        return;
+    CHECK_EQ_INT(op_spool_append(sp, data, 250), 0);
+    CHECK(op_spool_on_disk(sp) && !op_spool_full(sp));
+    /* 50 more fit on disk; the other 50 of this append are kept aside. */
+    CHECK_EQ_INT(op_spool_append(sp, data + 250, 100), 1);
+    CHECK(op_spool_full(sp));
+    CHECK_EQ_INT(op_spool_errno(sp), 0); /* a cap, not the disk */
+    CHECK_EQ_U64(op_spool_end(sp), 350);
+    CHECK_EQ_U64(op_spool_disk_peak(sp), 200);
+    expect_spool_bytes(sp, 0, 350, data);
+    /* Full: nothing more is kept, and the window still ends at 350. */
+    CHECK_EQ_INT(op_spool_append(sp, data + 350, 10), 1);
+    CHECK_EQ_U64(op_spool_end(sp), 350);
+    /* A drop of part of the window keeps it all. */
+    op_spool_drop(sp, 300);
+    CHECK_EQ_U64(op_spool_base(sp), 0);
+    /* A drop of all of it: empty, not full, the next byte is stream byte 360. */
+    op_spool_drop(sp, 360);
+    CHECK_EQ_U64(op_spool_base(sp), 360);
+    CHECK_EQ_U64(op_spool_size(sp), 0);
+    CHECK(!op_spool_full(sp));
+    CHECK_EQ_INT(op_spool_append(sp, data + 360, 150), 0);
+    CHECK_EQ_U64(op_spool_end(sp), 510);
+    CHECK_EQ_INT(op_spool_read_at(sp, 500, b, sizeof b, &n), OCIPUSH_OK);
+    CHECK(n == 8 && memcmp(b, data + 500, 8) == 0);
+    /* Before the window: refused. */
+    CHECK_EQ_INT(op_spool_read_at(sp, 359, b, sizeof b, &n), OCIPUSH_E_INVALID);
+    op_spool_free(sp);
 }
 
 int main(void)
@@ -988,6 +1025,7 @@ int main(void)
     test_close_once(data);
     test_file_sources(data);
     test_spool(data);
+    test_spool_window(data);
 
     ocipush_session_free(S);
     free(data);
