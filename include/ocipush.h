@@ -920,6 +920,19 @@ OCIPUSH_API int ocipush_manifest_push_raw(ocipush_session *session, char *out_di
                                           const char *repository, const char *reference,
                                           const char *media_type, const void *data, size_t len);
 
+/**
+ * The media type ocipush_manifest_push_raw() sends `len` bytes of manifest
+ * `data` with when it is given none: the document's own "mediaType", else
+ * the type its shape implies. Nothing is sent; for a caller that reports
+ * what it pushed. *out (free with ocipush_free) is set on success. Returns
+ * OCIPUSH_OK, OCIPUSH_E_INVALID (NULL `out` or `data`, `len` 0, not a JSON
+ * object, no type declared or implied, or a declared one that
+ * ocipush_media_type_validate() refuses: the cases where
+ * ocipush_manifest_push_raw() with a NULL media type fails before sending),
+ * OCIPUSH_E_NOMEM. Thread-safe.
+ */
+OCIPUSH_API int ocipush_manifest_media_type(char **out, const void *data, size_t len);
+
 /* ------------------------------------------------------------------------ */
 /* Whole artifacts                                                          */
 /* ------------------------------------------------------------------------ */
@@ -1087,6 +1100,13 @@ OCIPUSH_API int ocipush_push_run(ocipush_session *session, ocipush_push *push, c
  * next run or free of `push`; "" for NULL.
  */
 OCIPUSH_API const char *ocipush_push_landed(const ocipush_push *push);
+
+/**
+ * The size in bytes of the manifest ocipush_push_landed() names (its media
+ * type is OCIPUSH_MEDIA_TYPE_MANIFEST), or 0 when none landed, for NULL, or
+ * before any run. Valid until the next run of `push`.
+ */
+OCIPUSH_API uint64_t ocipush_push_landed_size(const ocipush_push *push);
 
 /**
  * How many of the tags of `push`, in the order they were added, the last

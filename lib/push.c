@@ -49,6 +49,7 @@ struct ocipush_push {
     void *progress_user_data;
     /* What the last run left (ocipush_push_landed, ocipush_push_tagged). */
     char landed[OCIPUSH_DIGEST_MAX];
+    uint64_t landed_size;
     size_t tagged;
     push_stored config_stored;
     size_t stored_count; /* 0, or 1 + layer_count after a run that succeeded */
@@ -436,6 +437,7 @@ int op_push_run(ocipush_session *s, ocipush_push *p, const char *repository, cha
     if (!p)
         return op_sfail(s, OCIPUSH_E_INVALID, "no artifact given");
     p->landed[0] = '\0';
+    p->landed_size = 0;
     p->tagged = 0;
     p->stored_count = 0;
     if (p->layer_count == 0)
@@ -472,6 +474,7 @@ int op_push_run(ocipush_session *s, ocipush_push *p, const char *repository, cha
                                 digest, &keeps_referrers);
     if (!rc) {
         memcpy(p->landed, digest, sizeof digest);
+        p->landed_size = len;
         p->tagged = p->tag_count ? 1 : 0;
     }
     for (size_t i = 1; !rc && i < p->tag_count; i++) {
@@ -505,6 +508,11 @@ int ocipush_push_run(ocipush_session *s, ocipush_push *p, char *out_digest, cons
 const char *ocipush_push_landed(const ocipush_push *p)
 {
     return p ? p->landed : "";
+}
+
+uint64_t ocipush_push_landed_size(const ocipush_push *p)
+{
+    return p ? p->landed_size : 0;
 }
 
 size_t ocipush_push_tagged(const ocipush_push *p)

@@ -766,6 +766,14 @@ static int test_blob_outcomes(void)
     CHECK(strcmp(digest, want) == 0);
     CHECK_RC(ocipush_push_blob(p, NULL, NULL, NULL, NULL, 4), OCIPUSH_E_INVALID);
     CHECK_RC(ocipush_push_blob(NULL, NULL, NULL, NULL, NULL, 0), OCIPUSH_E_INVALID);
+    /* The manifest's size, as the registry serves it. */
+    op_buf back = {0};
+    CHECK(fetch(REG, "api/outcomes-push", "manifests", "v1", 0, &back) == 200);
+    CHECK(ocipush_push_landed_size(p) == back.len && back.len > 0);
+    op_sha256_digest(served, back.data, back.len);
+    op_buf_free(&back);
+    CHECK(strcmp(served, ocipush_push_landed(p)) == 0);
+    CHECK(ocipush_push_landed_size(NULL) == 0);
     /* Again: every blob is there. */
     CHECK_RC(ocipush_push_run(s, p, NULL, "api/outcomes-push"), OCIPUSH_OK);
     for (size_t i = 0; i < 4; i++) {
@@ -777,11 +785,43 @@ static int test_blob_outcomes(void)
     CHECK(ocipush_push_blob_count(p) == 0);
     status = -1;
     CHECK_RC(ocipush_push_blob(p, NULL, NULL, NULL, &status, 0), OCIPUSH_E_INVALID);
-    CHECK(status == -1);
+    CHECK(status == -1 && ocipush_push_landed_size(p) == 0);
     ocipush_push_free(p);
     ocipush_source_free(a);
     ocipush_source_free(b);
     ocipush_session_free(s);
+    return 0;
+}
+
+/* The media type ocipush_manifest_push_raw() would use when given none. */
+static int test_manifest_media_type(void)
+{
+    static const struct {
+        const char *json;
+        const char *want; /* NULL: OCIPUSH_E_INVALID */
+    } cases[] = {
+        {"{\"mediaType\":\"application/vnd.example+json\",\"layers\":[]}",
+         "application/vnd.example+json"},
+        {"{\"manifests\":[]}", OCIPUSH_MEDIA_TYPE_INDEX},
+        {"{\"config\":{}}", OCIPUSH_MEDIA_TYPE_MANIFEST},
+        {"{\"schemaVersion\":2}", NULL},
+        {"[1]", NULL},
+        {"{\"mediaType\":\"text/plain\\r\\nX-Injected: 1\"}", NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *type = (char *)"unset";
+        int rc = ocipush_manifest_media_type(&type, cases[i].json, strlen(cases[i].json));
+        if (!cases[i].want) {
+            CHECK(rc == OCIPUSH_E_INVALID && strcmp(type, "unset") == 0);
+            continue;
+        }
+        CHECK(rc == OCIPUSH_OK && strcmp(type, cases[i].want) == 0);
+        ocipush_free(type);
+    }
+    char *type = NULL;
+    CHECK(ocipush_manifest_media_type(NULL, "{}", 2) == OCIPUSH_E_INVALID);
+    CHECK(ocipush_manifest_media_type(&type, NULL, 2) == OCIPUSH_E_INVALID);
+    CHECK(ocipush_manifest_media_type(&type, "{}", 0) == OCIPUSH_E_INVALID && !type);
     return 0;
 }
 
@@ -1325,6 +1365,7 @@ int main(void)
     run("source reuse", test_source_reuse);
     run("cross-repository mount: 201, 202, mount only", test_mount);
     run("what each blob's push did: pushed, skipped, mounted", test_blob_outcomes);
+    run("the media type a raw manifest is pushed with", test_manifest_media_type);
     run("layers pushed in parallel, in order, with progress", test_parallel_push);
     run("parallel: a failing layer, a stop from progress", test_parallel_failure_and_abort);
     run("layers of known digest: skipped, mounted, checked", test_known_digests_skip_and_mount);
