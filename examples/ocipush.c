@@ -3,6 +3,10 @@
  *   ocipush [OPTIONS] blob push REPOSITORY FILE|-
  *   ocipush [OPTIONS] manifest push REFERENCE FILE
  *   ocipush [OPTIONS] push REFERENCE FILE[:MEDIATYPE]...
+ *   ocipush [OPTIONS] chart push CHART.tgz [oci://HOST[:PORT][/PATH]]
+ *
+ * --format json makes the four push commands print one JSON object on
+ * standard output, the result or {"error": ...} (see json_error()).
  *
  * Exit status: 0 success, 1 failure (one line on stderr; also when the
  * result cannot be written to standard output), 2 usage error, 130 and 143
@@ -29,6 +33,7 @@
 
 typedef struct cli {
     int plain_http, insecure, no_spool, verbose, password_stdin, help, version;
+    int json; /* --format json */
     const char *ca_file, *cert_file, *key_file, *username, *password, *config, *artifact_type;
     const char *subject;
     const char *layout; /* --oci-layout DIR: push there instead of a registry */
@@ -90,6 +95,9 @@ static const char usage_text[] =
     "  --subject TAG|DIGEST     push: the manifest it refers to, in the same repository\n"
     "  --concurrency N          push: layers uploaded at once (default 4)\n"
     "  --annotation KEY=VALUE   push: a manifest annotation (repeatable)\n"
+    "  --format FORMAT          text (the default) or json: push, blob push, manifest\n"
+    "                           push and chart push print one JSON object, the result\n"
+    "                           or {\"error\": ...}\n"
     "  -v, --verbose            say what happens, and each HTTP exchange (method,\n"
     "                           URL, status; credentials never shown)\n"
     "  -h, --help               show this help\n"
@@ -213,11 +221,166 @@ static int on_push_progress(size_t index, uint64_t done, int64_t total, uint64_t
     return 0;
 }
 
+/* --format json: set by run_command() for the commands that have it. */
+static int json_output;
+
+/* The UTF-8 sequence at `s`: its length (0: not valid UTF-8) and its code
+ * point. Overlong forms, surrogates and code points past U+10FFFF are not
+ * valid. */
+static size_t utf8_decode(const unsigned char *s, uint32_t *cp)
+{
+    size_t n = s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc0 ? 2 : 0;
+    static const uint32_t min[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (n == 0 || s[0] >= 0xf8)
+        return 0;
+    uint32_t v = s[0] & (0x7f >> n);
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        v = (v << 6) | (s[i] & 0x3f);
+    }
+    if (v < min[n] || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
+        return 0;
+    *cp = v;
+    return n;
+}
+
+/* Code points a terminal acts on or a reader is fooled by: C0 and C1
+ * controls, DEL, the line and paragraph separators, the bidirectional
+ * controls. Escaped, never written raw. */
+static int json_escaped(uint32_t cp)
+{
+    return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == 0x2028 || cp == 0x2029 ||
+           (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069) || cp == 0x200e ||
+           cp == 0x200f || cp == 0x061c;
+}
+
+/* `s` as a JSON string: quotes and backslashes escaped, the code points of
+ * json_escaped() as \uXXXX, a byte that is not UTF-8 as \ufffd. What a
+ * registry sent (an error message) may hold anything: it never reaches the
+ * output raw. */
+static void json_string(FILE *f, const char *s)
+{
+    const unsigned char *p = (const unsigned char *)(s ? s : "");
+    fputc('"', f);
+    while (*p) {
+        uint32_t cp = *p;
+        size_t n = 1;
+        if (cp >= 0x80 && (n = utf8_decode(p, &cp)) == 0) {
+            fputs("\\ufffd", f);
+            p++;
+            continue;
+        }
+        if (cp == '"' || cp == '\\')
+            fprintf(f, "\\%c", (int)cp);
+        else if (json_escaped(cp))
+            fprintf(f, "\\u%04x", (unsigned)cp);
+        else
+            fwrite(p, 1, n, f);
+        p += n;
+    }
+    fputc('"', f);
+}
+
+/* "key":"value", with a comma before unless it is the first. */
+static void json_field(const char *key, const char *value, int first)
+{
+    printf("%s\"%s\":", first ? "" : ",", key);
+    json_string(stdout, value);
+}
+
+/* The name of a status code, as the header defines it. */
+static const char *code_name(int rc)
+{
+    static const char *const names[] = {"OCIPUSH_OK",
+                                        "OCIPUSH_E_INVALID",
+                                        "OCIPUSH_E_NOMEM",
+                                        "OCIPUSH_E_IO",
+                                        "OCIPUSH_E_NETWORK",
+                                        "OCIPUSH_E_HTTP",
+                                        "OCIPUSH_E_AUTH",
+                                        "OCIPUSH_E_DIGEST_MISMATCH",
+                                        "OCIPUSH_E_SOURCE",
+                                        "OCIPUSH_E_NOT_REPLAYABLE",
+                                        "OCIPUSH_E_ABORTED",
+                                        "OCIPUSH_E_PROTOCOL",
+                                        "OCIPUSH_E_UNSUPPORTED",
+                                        "OCIPUSH_E_NOT_MOUNTED"};
+    return rc <= 0 && -rc < (int)(sizeof names / sizeof names[0]) ? names[-rc]
+                                                                  : "OCIPUSH_E_UNKNOWN";
+}
+
+/* With --format json, a failure is told on standard output too, as one
+ * object: {"error": {"code": -5, "name": "OCIPUSH_E_HTTP", "message":
+ * "...", "httpStatus": 400 or null, "registryCode": "DENIED" or null}}.
+ * The status and the registry's code are the session's (NULL: none). The
+ * line on standard error stays. */
+static void json_error(const ocipush_session *s, int rc, const char *message)
+{
+    if (!json_output)
+        return;
+    int http = s ? ocipush_session_http_status(s) : 0;
+    const char *registry_code = s ? ocipush_session_error_code(s) : "";
+    printf("{\"error\":{\"code\":%d", rc);
+    json_field("name", code_name(rc), 0);
+    json_field("message", message, 0);
+    if (http)
+        printf(",\"httpStatus\":%d", http);
+    else
+        fputs(",\"httpStatus\":null", stdout);
+    if (*registry_code)
+        json_field("registryCode", registry_code, 0);
+    else
+        fputs(",\"registryCode\":null", stdout);
+    fputs("}}\n", stdout);
+}
+
+static const char *blob_status_name(int status)
+{
+    return status == OCIPUSH_BLOB_SKIPPED   ? "skipped"
+           : status == OCIPUSH_BLOB_MOUNTED ? "mounted"
+                                            : "pushed";
+}
+
+/* ,"tags":["TAG"], or [] for none. */
+static void json_tags(const char *tag)
+{
+    fputs(",\"tags\":[", stdout);
+    if (tag)
+        json_string(stdout, tag);
+    fputc(']', stdout);
+}
+
+/* One blob of a push: {"digest","size","mediaType","status"}. */
+static void json_blob(const char *digest, uint64_t size, const char *media_type, int status,
+                      int first)
+{
+    fputs(first ? "{" : ",{", stdout);
+    json_field("digest", digest, 1);
+    printf(",\"size\":%" PRIu64, size);
+    json_field("mediaType", media_type, 0);
+    json_field("status", blob_status_name(status), 0);
+    fputc('}', stdout);
+}
+
+/* {"reference": the reference a push landed at: HOST/REPOSITORY (or the
+ * layout DIR, as the text says it), then :TAG, or @DIGEST with no tag. */
+static void json_reference(const cli *c, const char *registry, const char *repository,
+                           const char *tag, const char *digest)
+{
+    char ref[2048];
+    snprintf(ref, sizeof ref, "%s%s%s%s%s", c->layout ? c->layout : registry, c->layout ? "" : "/",
+             c->layout ? "" : repository, tag ? ":" : "@", tag ? tag : digest);
+    fputc('{', stdout);
+    json_field("reference", ref, 1);
+}
+
 static int fail(ocipush_session *s, int rc, const char *doing)
 {
     const char *detail = s ? ocipush_session_errmsg(s) : "";
     fprintf(stderr, "ocipush: %s failed: %s%s%s\n", doing, ocipush_strerror(rc),
             *detail ? ": " : "", detail);
+    json_error(s, rc, *detail ? detail : ocipush_strerror(rc));
     return 1;
 }
 
@@ -330,8 +493,11 @@ static int failed(ocipush_session *s, int rc, const char *doing)
 {
     int sig = cancelled_by();
     if (sig) {
-        fprintf(stderr, "ocipush: %s cancelled by %s\n", doing,
-                sig == SIGINT ? "SIGINT" : "SIGTERM");
+        char msg[128];
+        snprintf(msg, sizeof msg, "%s cancelled by %s", doing,
+                 sig == SIGINT ? "SIGINT" : "SIGTERM");
+        fprintf(stderr, "ocipush: %s\n", msg);
+        json_error(NULL, OCIPUSH_E_ABORTED, msg);
         return 128 + sig;
     }
     return fail(s, rc, doing);
@@ -556,8 +722,11 @@ static int open_source(const char *path, ocipush_source **out)
     int rc = strcmp(path, "-") == 0 ? ocipush_source_new_fd(out, STDIN_FILENO, 0)
                                     : ocipush_source_new_file(out, path);
     if (rc) {
-        fprintf(stderr, "ocipush: cannot read '%s': %s\n", path,
-                rc == OCIPUSH_E_IO ? strerror(errno) : ocipush_strerror(rc));
+        char msg[512];
+        snprintf(msg, sizeof msg, "cannot read '%.400s': %s", path,
+                 rc == OCIPUSH_E_IO ? strerror(errno) : ocipush_strerror(rc));
+        fprintf(stderr, "ocipush: %s\n", msg);
+        json_error(NULL, rc, msg);
         return -1;
     }
     return 0;
@@ -581,7 +750,16 @@ static int cmd_blob_push(const cli *c, const char *repo_ref, const char *path)
         progress_end(&pr);
         if (rc)
             status = failed(s, rc, "blob push");
-        else {
+        else if (json_output) {
+            int blob_status = OCIPUSH_BLOB_PUSHED;
+            ocipush_session_blob(s, NULL, NULL, NULL, &blob_status, 0);
+            fputc('{', stdout);
+            json_field("digest", out, 1);
+            printf(",\"size\":%" PRIu64, size);
+            json_field("status", blob_status_name(blob_status), 0);
+            fputs("}\n", stdout);
+            status = 0;
+        } else {
             printf("%s\n", out);
             status = 0;
         }
@@ -596,8 +774,11 @@ static int cmd_blob_push(const cli *c, const char *repo_ref, const char *path)
 static int read_whole_file(const char *path, char **out, size_t *out_len)
 {
     FILE *f = fopen(path, "rbe");
+    char msg[512];
     if (!f) {
-        fprintf(stderr, "ocipush: cannot read '%s': %s\n", path, strerror(errno));
+        snprintf(msg, sizeof msg, "cannot read '%.400s': %s", path, strerror(errno));
+        fprintf(stderr, "ocipush: %s\n", msg);
+        json_error(NULL, OCIPUSH_E_IO, msg);
         return -1;
     }
     char *data = malloc(MAX_MANIFEST_BYTES + 1);
@@ -605,10 +786,12 @@ static int read_whole_file(const char *path, char **out, size_t *out_len)
     int err = ferror(f);
     fclose(f);
     if (!data || err || n > MAX_MANIFEST_BYTES) {
-        fprintf(stderr, "ocipush: cannot read '%s': %s\n", path,
-                !data ? "out of memory"
-                : err ? "read error"
-                      : "larger than 4 MiB");
+        snprintf(msg, sizeof msg, "cannot read '%.400s': %s", path,
+                 !data ? "out of memory"
+                 : err ? "read error"
+                       : "larger than 4 MiB");
+        fprintf(stderr, "ocipush: %s\n", msg);
+        json_error(NULL, !data ? OCIPUSH_E_NOMEM : err ? OCIPUSH_E_IO : OCIPUSH_E_INVALID, msg);
         free(data);
         return -1;
     }
@@ -638,7 +821,21 @@ static int cmd_manifest_push(const cli *c, const char *ref, const char *path)
                                            data, len);
         if (rc)
             status = failed(s, rc, "manifest push");
-        else {
+        else if (json_output) {
+            /* The media type the push went with (none was given): the
+             * document's, which the library read. */
+            char *media_type = NULL;
+            ocipush_manifest_media_type(&media_type, data, len);
+            json_reference(c, registry, repository, tag, out);
+            json_field("repository", repository, 0);
+            json_field("digest", out, 0);
+            printf(",\"size\":%zu", len);
+            json_field("mediaType", media_type ? media_type : "", 0);
+            json_tags(tag);
+            fputs("}\n", stdout);
+            ocipush_free(media_type);
+            status = 0;
+        } else {
             printf("Pushed: %s\nDigest: %s\n", ref, out);
             status = 0;
         }
@@ -733,6 +930,7 @@ static int build_push(const cli *c, char **files, int nfiles, const char *tag, o
         int is_stdin = strcmp(path, "-") == 0;
         if (is_stdin && stdin_used) {
             fprintf(stderr, "ocipush: standard input can be used only once\n");
+            json_error(NULL, OCIPUSH_E_INVALID, "standard input can be used only once");
             return -1;
         }
         stdin_used |= is_stdin;
@@ -742,7 +940,11 @@ static int build_push(const cli *c, char **files, int nfiles, const char *tag, o
                       : OCIPUSH_E_NOMEM;
         free(copy);
         if (rc) {
-            fprintf(stderr, "ocipush: cannot add layer '%s': %s\n", files[i], ocipush_strerror(rc));
+            char msg[512];
+            snprintf(msg, sizeof msg, "cannot add layer '%.400s': %s", files[i],
+                     ocipush_strerror(rc));
+            fprintf(stderr, "ocipush: %s\n", msg);
+            json_error(NULL, rc, msg);
             return -1;
         }
     }
@@ -804,6 +1006,23 @@ static int cmd_push(const cli *c, const char *ref, char **files, int nfiles)
                         ocipush_push_landed(p), repository,
                         ocipush_push_tagged(p) ? ", tagged " : ", untagged",
                         ocipush_push_tagged(p) && tag ? tag : "");
+        } else if (json_output) {
+            json_reference(c, registry, repository, tag, out);
+            json_field("repository", repository, 0);
+            json_field("digest", out, 0);
+            printf(",\"size\":%" PRIu64, ocipush_push_landed_size(p));
+            json_field("mediaType", OCIPUSH_MEDIA_TYPE_MANIFEST, 0);
+            json_tags(tag);
+            fputs(",\"blobs\":[", stdout);
+            for (size_t i = 0; i < ocipush_push_blob_count(p); i++) {
+                const char *d = "", *mt = "";
+                uint64_t size = 0;
+                int st = OCIPUSH_BLOB_PUSHED;
+                ocipush_push_blob(p, &d, &size, &mt, &st, i);
+                json_blob(d, size, mt, st, i == 0);
+            }
+            fputs("]}\n", stdout);
+            status = 0;
         } else {
             printf("Pushed: %s%s%s%s%s\nDigest: %s\n", c->layout ? c->layout : registry,
                    c->layout ? "" : "/", c->layout ? "" : repository, tag ? ":" : "",
@@ -862,7 +1081,30 @@ static int cmd_chart_push(const cli *c, const char *chart, const char *url)
         int rc = ocipush_chart_push(s, &reference, digest, chart, path);
         if (rc)
             status = failed(s, rc, "chart push");
-        else {
+        else if (json_output) {
+            /* REPOSITORY:TAG, the reference as the text says it. */
+            const char *colon = strchr(reference, ':');
+            char ref[2048];
+            snprintf(ref, sizeof ref, "%s%s%s", c->layout ? c->layout : registry,
+                     c->layout ? ":" : "/", c->layout ? colon + 1 : reference);
+            fputc('{', stdout);
+            json_field("reference", ref, 1);
+            char repo[1024];
+            snprintf(repo, sizeof repo, "%.*s", (int)(colon - reference), reference);
+            json_field("repository", repo, 0);
+            json_field("digest", digest, 0);
+            json_tags(colon + 1);
+            fputs(",\"blobs\":[", stdout);
+            for (size_t i = 0; i < ocipush_session_blob_count(s); i++) {
+                const char *d = "", *mt = "";
+                uint64_t size = 0;
+                int st = OCIPUSH_BLOB_PUSHED;
+                ocipush_session_blob(s, &d, &size, &mt, &st, i);
+                json_blob(d, size, mt, st, i == 0);
+            }
+            fputs("]}\n", stdout);
+            status = 0;
+        } else {
             printf("Pushed: %s%s%s\nDigest: %s\n", c->layout ? c->layout : registry,
                    c->layout ? ":" : "/", c->layout ? strchr(reference, ':') + 1 : reference,
                    digest);
@@ -934,7 +1176,8 @@ enum {
     OPT_SUBJECT,
     OPT_CONCURRENCY,
     OPT_LAYOUT,
-    OPT_TIMEOUT
+    OPT_TIMEOUT,
+    OPT_FORMAT
 };
 
 /* KEY=VALUE whose key the library takes: not empty, no control character.
@@ -1026,6 +1269,7 @@ static int parse_options(cli *c, int argc, char **argv)
         {"subject", required_argument, NULL, OPT_SUBJECT},
         {"concurrency", required_argument, NULL, OPT_CONCURRENCY},
         {"oci-layout", required_argument, NULL, OPT_LAYOUT},
+        {"format", required_argument, NULL, OPT_FORMAT},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, OPT_VERSION},
@@ -1077,6 +1321,11 @@ static int parse_options(cli *c, int argc, char **argv)
             c->artifact_type = optarg;
             break;
         case OPT_LAYOUT: c->layout = optarg; break;
+        case OPT_FORMAT:
+            if (strcmp(optarg, "json") != 0 && strcmp(optarg, "text") != 0)
+                return usage_error_about("--format takes text or json", optarg);
+            c->json = strcmp(optarg, "json") == 0;
+            break;
         case 'v': c->verbose++; break;
         case 'h': c->help = 1; return 0;
         case OPT_VERSION: c->version = 1; return 0;
@@ -1132,6 +1381,11 @@ static int flush_stdout(int status)
 static int run_command(cli *c, char **args, int nargs)
 {
     int chart = nargs >= 2 && strcmp(args[0], "chart") == 0 && strcmp(args[1], "push") == 0;
+    /* The push commands print JSON; login and logout stay text. */
+    json_output = c->json && nargs >= 1 &&
+                  (chart || strcmp(args[0], "push") == 0 ||
+                   (nargs >= 2 && strcmp(args[1], "push") == 0 &&
+                    (strcmp(args[0], "blob") == 0 || strcmp(args[0], "manifest") == 0)));
     if (nargs == 4 && strcmp(args[0], "blob") == 0 && strcmp(args[1], "push") == 0) {
         default_to_layout(c, args[2]);
         return cmd_blob_push(c, args[2], args[3]);

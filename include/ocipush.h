@@ -665,6 +665,24 @@ OCIPUSH_API void ocipush_source_free(ocipush_source *source);
 /* ------------------------------------------------------------------------ */
 
 /**
+ * What a push did with one blob (ocipush_push_blob(), ocipush_session_blob()),
+ * an int as every enum-valued output here is. New values may be added at
+ * the end: treat an unknown one as OCIPUSH_BLOB_PUSHED.
+ */
+typedef enum ocipush_blob_status {
+    /** Its bytes were read from its source and uploaded (or, into an OCI
+     *  layout, written). */
+    OCIPUSH_BLOB_PUSHED = 0,
+    /** The repository had it already (a HEAD said so, with a size to
+     *  trust): nothing was sent, and its source was not read for the upload. */
+    OCIPUSH_BLOB_SKIPPED = 1,
+    /** The registry mounted it from another repository
+     *  (ocipush_blob_push_mount(), ocipush_push_set_mount_source()): nothing
+     *  was sent. */
+    OCIPUSH_BLOB_MOUNTED = 2
+} ocipush_blob_status;
+
+/**
  * Push one blob, read from `source`, to `repository` (e.g. "library/app") on
  * the session's registry, and write its digest "sha256:<hex>" into
  * `out_digest` (OCIPUSH_DIGEST_MAX bytes) and its size into *out_size
@@ -700,7 +718,9 @@ OCIPUSH_API void ocipush_source_free(ocipush_source *source);
  * OCIPUSH_E_NOMEM, OCIPUSH_E_IO (spool), OCIPUSH_E_NETWORK, OCIPUSH_E_HTTP,
  * OCIPUSH_E_AUTH, OCIPUSH_E_DIGEST_MISMATCH, OCIPUSH_E_SOURCE,
  * OCIPUSH_E_NOT_REPLAYABLE, OCIPUSH_E_ABORTED, OCIPUSH_E_PROTOCOL. The
- * session's errmsg says what happened.
+ * session's errmsg says what happened. Whether the blob was uploaded or
+ * skipped (the registry had it): ocipush_session_blob(), until the next
+ * call on the session.
  */
 OCIPUSH_API int ocipush_blob_push(ocipush_session *session, char *out_digest, uint64_t *out_size,
                                   const char *repository, ocipush_source *source,
@@ -735,7 +755,7 @@ OCIPUSH_API int ocipush_blob_push(ocipush_session *session, char *out_digest, ui
  * trust for it (no Content-Length, or 0 for a blob that is not empty) and no
  * source of known size tells it. A HEAD whose size is not the source's is
  * not trusted, as in ocipush_blob_push(): the blob is uploaded from the
- * source.
+ * source. What was done (mounted, skipped or uploaded): ocipush_session_blob().
  */
 OCIPUSH_API int ocipush_blob_push_mount(ocipush_session *session, uint64_t *out_size,
                                         int *out_mounted, const char *repository,
@@ -749,6 +769,36 @@ OCIPUSH_API int ocipush_blob_push_mount(ocipush_session *session, uint64_t *out_
  */
 OCIPUSH_API int ocipush_blob_exists(ocipush_session *session, int *out_exists,
                                     const char *repository, const char *digest);
+
+/**
+ * How many blobs the last call on `session` stored, told by
+ * ocipush_session_blob(): 1 after an ocipush_blob_push() or
+ * ocipush_blob_push_mount() that succeeded; after an ocipush_chart_push()
+ * that succeeded, 2 or 3 (the config, the chart, its provenance when there
+ * is one); 0 after a failure, after any other call, and after
+ * ocipush_push_run() (a push's blobs are told by ocipush_push_blob(), on
+ * the push). Reset, with the error message, when the next call on the
+ * session starts; the getters here and ocipush_session_errmsg() and its
+ * kin are not calls that reset it. 0 for NULL.
+ */
+OCIPUSH_API size_t ocipush_session_blob_count(const ocipush_session *session);
+
+/**
+ * Blob `index` (from 0, below ocipush_session_blob_count()) of those the
+ * last call on `session` stored, in the order ocipush_session_blob_count()
+ * gives: *out_digest its digest "sha256:<hex>", *out_size its size,
+ * *out_media_type the media type the manifest describes it by ("" for a
+ * lone blob of ocipush_blob_push(), which has none), *out_status one of the
+ * ocipush_blob_status values. Each output may be NULL. The strings belong
+ * to the session and stay valid until the next call on it (or its free).
+ * This is how ocipush_blob_push() tells whether the blob was uploaded or
+ * skipped, without a change to its signature. Returns OCIPUSH_OK, or
+ * OCIPUSH_E_INVALID (a NULL session, an index not below the count), and
+ * then writes nothing. Thread-safe as the session is.
+ */
+OCIPUSH_API int ocipush_session_blob(const ocipush_session *session, const char **out_digest,
+                                     uint64_t *out_size, const char **out_media_type,
+                                     int *out_status, size_t index);
 
 /* ------------------------------------------------------------------------ */
 /* Manifests and indexes                                                    */
@@ -885,6 +935,19 @@ OCIPUSH_API int ocipush_manifest_push(ocipush_session *session, char *out_digest
 OCIPUSH_API int ocipush_manifest_push_raw(ocipush_session *session, char *out_digest,
                                           const char *repository, const char *reference,
                                           const char *media_type, const void *data, size_t len);
+
+/**
+ * The media type ocipush_manifest_push_raw() sends `len` bytes of manifest
+ * `data` with when it is given none: the document's own "mediaType", else
+ * the type its shape implies. Nothing is sent; for a caller that reports
+ * what it pushed. *out (free with ocipush_free) is set on success. Returns
+ * OCIPUSH_OK, OCIPUSH_E_INVALID (NULL `out` or `data`, `len` 0, not a JSON
+ * object, no type declared or implied, or a declared one that
+ * ocipush_media_type_validate() refuses: the cases where
+ * ocipush_manifest_push_raw() with a NULL media type fails before sending),
+ * OCIPUSH_E_NOMEM. Thread-safe.
+ */
+OCIPUSH_API int ocipush_manifest_media_type(char **out, const void *data, size_t len);
 
 /* ------------------------------------------------------------------------ */
 /* Whole artifacts                                                          */
@@ -1039,7 +1102,8 @@ OCIPUSH_API int ocipush_push_set_subject(ocipush_push *push, const char *referen
  * ocipush_manifest_push(), and OCIPUSH_E_INVALID for a layer-less artifact. A failure after
  * the manifest landed (a later tag, the referrers index) is partial: what is there is told by
  * ocipush_push_landed() and ocipush_push_tagged(). Changes `push` (its sources are read, and
- * what landed is kept in it); one push may be run again.
+ * what landed is kept in it); one push may be run again. What happened to each blob (uploaded,
+ * skipped, mounted): ocipush_push_blob().
  */
 OCIPUSH_API int ocipush_push_run(ocipush_session *session, ocipush_push *push, char *out_digest,
                                  const char *repository);
@@ -1054,12 +1118,46 @@ OCIPUSH_API int ocipush_push_run(ocipush_session *session, ocipush_push *push, c
 OCIPUSH_API const char *ocipush_push_landed(const ocipush_push *push);
 
 /**
+ * The size in bytes of the manifest ocipush_push_landed() names (its media
+ * type is OCIPUSH_MEDIA_TYPE_MANIFEST), or 0 when none landed, for NULL, or
+ * before any run. Valid until the next run of `push`.
+ */
+OCIPUSH_API uint64_t ocipush_push_landed_size(const ocipush_push *push);
+
+/**
  * How many of the tags of `push`, in the order they were added, the last
  * ocipush_push_run() made name that manifest: all of them after a run that
  * succeeded, fewer when one failed (the first `n` are in place, the rest
  * were not changed by this run). 0 for NULL or when nothing landed.
  */
 OCIPUSH_API size_t ocipush_push_tagged(const ocipush_push *push);
+
+/**
+ * How many blobs the last ocipush_push_run() of `push` stored, each told by
+ * ocipush_push_blob(): after a run that succeeded, 1 + the number of layers
+ * (the config first, then each layer in the order added); 0 after a run
+ * that failed (whatever landed), before any run, and for NULL. Valid until
+ * the next run or free of `push`.
+ */
+OCIPUSH_API size_t ocipush_push_blob_count(const ocipush_push *push);
+
+/**
+ * Blob `index` of the last ocipush_push_run() of `push` that succeeded:
+ * index 0 is the config (the empty config "{}" when none was set), index
+ * 1 + i the layer added i-th. *out_digest is its digest "sha256:<hex>",
+ * *out_size its size, *out_media_type its media type as the manifest
+ * describes it, *out_status one of the ocipush_blob_status values: whether
+ * the run uploaded it, found it in the repository already (skipped) or
+ * mounted it. A layer whose source also backs an earlier layer (a source
+ * read once) tells that blob's status again. Each output may be NULL. The
+ * strings belong to `push` and stay valid until its next run, the next
+ * call that changes it (a layer added, its config set) or its free.
+ * Returns OCIPUSH_OK, or OCIPUSH_E_INVALID (a NULL push, an index not below
+ * ocipush_push_blob_count()), and then writes nothing.
+ */
+OCIPUSH_API int ocipush_push_blob(const ocipush_push *push, const char **out_digest,
+                                  uint64_t *out_size, const char **out_media_type, int *out_status,
+                                  size_t index);
 
 /* ------------------------------------------------------------------------ */
 /* Helm charts                                                              */
@@ -1086,6 +1184,8 @@ OCIPUSH_API size_t ocipush_push_tagged(const ocipush_push *push);
  * OCIPUSH_E_IO (the chart file cannot be read: missing, no permission, a
  * directory, a read error; errno set, and the message names the path and
  * the system's reason), OCIPUSH_E_UNSUPPORTED (built without Helm support).
+ * The blobs it stored (config, chart, provenance) and what happened to
+ * each: ocipush_session_blob(), until the next call on the session.
  */
 OCIPUSH_API int ocipush_chart_push(ocipush_session *session, char **out_reference, char *out_digest,
                                    const char *chart_path, const char *repository_prefix);

@@ -144,7 +144,7 @@ static int prehash(ocipush_session *s, ocipush_source *src, char *out)
 }
 
 int op_blob_push(ocipush_session *s, const char *repository, ocipush_source *source,
-                 const char *expected_digest, char *out_digest, uint64_t *out_size)
+                 const char *expected_digest, char *out_digest, uint64_t *out_size, int *out_status)
 {
     int rc = check_names(s, repository, expected_digest);
     if (rc)
@@ -164,8 +164,11 @@ int op_blob_push(ocipush_session *s, const char *repository, ocipush_source *sou
             return rc;
         if (exists)
             size = trusted_size(s, repository, expected_digest, size, source->size);
-        if (exists && size >= 0) /* the source is not read (again) */
+        if (exists && size >= 0) { /* the source is not read (again) */
+            if (out_status)
+                *out_status = OCIPUSH_BLOB_SKIPPED;
             return already_there(s, repository, expected_digest, size, out_digest, out_size);
+        }
     }
     op_blob_put put = {.repository = repository,
                        .source = source,
@@ -178,6 +181,8 @@ int op_blob_push(ocipush_session *s, const char *repository, ocipush_source *sou
         op_digest_copy(out_digest, put.digest);
     if (out_size)
         *out_size = (uint64_t)put.size;
+    if (out_status)
+        *out_status = OCIPUSH_BLOB_PUSHED;
     return OCIPUSH_OK;
 }
 
@@ -205,7 +210,7 @@ static int mounted_size(ocipush_session *s, op_retry_budget *budget, const char 
 
 int op_blob_push_mount(ocipush_session *s, const char *repository, ocipush_source *source,
                        const char *digest, const char *from_repository, uint64_t *out_size,
-                       int *out_mounted)
+                       int *out_status)
 {
     if (!digest)
         return op_sfail(s, OCIPUSH_E_INVALID, "a mount needs the blob's digest");
@@ -229,7 +234,7 @@ int op_blob_push_mount(ocipush_session *s, const char *repository, ocipush_sourc
         return op_sfail(s, OCIPUSH_E_PROTOCOL, "%s has %s but does not say a size to trust for it",
                         repository, digest);
     if (exists && size >= 0) {
-        *out_mounted = 0;
+        *out_status = OCIPUSH_BLOB_SKIPPED;
         return already_there(s, repository, digest, size, NULL, out_size);
     }
     /* A blob there of a size not to trust is uploaded again, as
@@ -242,7 +247,7 @@ int op_blob_push_mount(ocipush_session *s, const char *repository, ocipush_sourc
     if ((rc = put_blob(s, &put)))
         return rc;
     if (!put.mounted) {
-        *out_mounted = 0;
+        *out_status = OCIPUSH_BLOB_PUSHED;
         if (out_size)
             *out_size = (uint64_t)put.size;
         return OCIPUSH_OK;
@@ -250,7 +255,7 @@ int op_blob_push_mount(ocipush_session *s, const char *repository, ocipush_sourc
     op_slog(s, OCIPUSH_LOG_INFO, "mounted %s into %s from %s", digest, repository, from_repository);
     if (out_size && (rc = mounted_size(s, &budget, repository, digest, source, out_size)))
         return rc;
-    *out_mounted = 1; /* outputs only on success */
+    *out_status = OCIPUSH_BLOB_MOUNTED; /* outputs only on success */
     return OCIPUSH_OK;
 }
 
@@ -269,7 +274,18 @@ int ocipush_blob_push(ocipush_session *s, char *out_digest, uint64_t *out_size,
     if (!s)
         return OCIPUSH_E_INVALID;
     op_call_scope(s);
-    return op_blob_push(s, repository, source, expected_digest, out_digest, out_size);
+    char digest[OCIPUSH_DIGEST_MAX];
+    uint64_t size = 0;
+    int status = OCIPUSH_BLOB_PUSHED;
+    int rc = op_blob_push(s, repository, source, expected_digest, digest, &size, &status);
+    if (rc)
+        return rc;
+    op_session_blob_add(s, digest, size, "", status);
+    if (out_digest)
+        op_digest_copy(out_digest, digest);
+    if (out_size)
+        *out_size = size;
+    return OCIPUSH_OK;
 }
 
 int ocipush_blob_push_mount(ocipush_session *s, uint64_t *out_size, int *out_mounted,
@@ -279,6 +295,14 @@ int ocipush_blob_push_mount(ocipush_session *s, uint64_t *out_size, int *out_mou
     if (!s || !out_mounted)
         return OCIPUSH_E_INVALID;
     op_call_scope(s);
-    return op_blob_push_mount(s, repository, source, digest, from_repository, out_size,
-                              out_mounted);
+    uint64_t size = 0;
+    int status = OCIPUSH_BLOB_PUSHED;
+    int rc = op_blob_push_mount(s, repository, source, digest, from_repository, &size, &status);
+    if (rc)
+        return rc;
+    op_session_blob_add(s, digest, size, "", status);
+    if (out_size)
+        *out_size = size;
+    *out_mounted = status == OCIPUSH_BLOB_MOUNTED;
+    return OCIPUSH_OK;
 }

@@ -11,10 +11,12 @@
 #include "ocipush.h"
 
 int op_blob_exists(ocipush_session *s, int *out_exists, const char *repository, const char *digest);
+/* *out_status (may be NULL) is what was done, an ocipush_blob_status. */
 int op_blob_push(ocipush_session *s, const char *repository, ocipush_source *source,
-                 const char *expected_digest, char *out_digest, uint64_t *out_size);
+                 const char *expected_digest, char *out_digest, uint64_t *out_size,
+                 int *out_status);
 int op_blob_push_mount(ocipush_session *s, const char *repository, ocipush_source *source,
                        const char *digest, const char *from_repository, uint64_t *out_size,
-                       int *out_mounted);
+                       int *out_status);
 
 #endif

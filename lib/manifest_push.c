@@ -151,3 +151,19 @@ int ocipush_manifest_push_raw(ocipush_session *s, char *out_digest, const char *
     op_call_scope(s);
     return op_manifest_push_raw(s, repository, reference, media_type, data, len, out_digest);
 }
+
+int ocipush_manifest_media_type(char **out, const void *data, size_t len)
+{
+    if (!out || !data || len == 0)
+        return OCIPUSH_E_INVALID;
+    char *type = NULL;
+    int rc = op_json_manifest_media_type(&type, data, len);
+    if (rc == 0 && op_media_type_check(type))
+        rc = OCIPUSH_E_INVALID; /* ocipush_manifest_push_raw() would refuse it */
+    if (rc) {
+        op_free(type);
+        return rc;
+    }
+    *out = type;
+    return OCIPUSH_OK;
+}

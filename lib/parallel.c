@@ -161,10 +161,10 @@ static void *work(void *arg)
 int op_push_job(ocipush_session *s, const char *repository, op_blob_job *job)
 {
     if (!job->expected || !job->mount_from)
-        return op_blob_push(s, repository, job->source, job->expected, job->digest, &job->size);
-    int mounted = 0;
+        return op_blob_push(s, repository, job->source, job->expected, job->digest, &job->size,
+                            &job->status);
     int rc = op_blob_push_mount(s, repository, job->source, job->expected, job->mount_from,
-                                &job->size, &mounted);
+                                &job->size, &job->status);
     if (rc == 0)
         op_digest_copy(job->digest, job->expected);
     return rc;

@@ -15,6 +15,7 @@ typedef struct op_blob_job {
     size_t layer;                    /* the first layer it backs: progress is told under it */
     char digest[OCIPUSH_DIGEST_MAX]; /* out */
     uint64_t size;                   /* out */
+    int status;                      /* out: an ocipush_blob_status */
 } op_blob_job;
 
 /* The blobs of a push's layers: one job per distinct source (a source given

@@ -18,11 +18,19 @@
 #include "session.h"
 #include "validate.h"
 
+/* What a run stored of one blob (ocipush_push_blob). */
+typedef struct push_stored {
+    char digest[OCIPUSH_DIGEST_MAX];
+    uint64_t size;
+    int status; /* an ocipush_blob_status */
+} push_stored;
+
 typedef struct push_layer {
     ocipush_source *source;
     char *media_type;
     char *title;
     char digest[OCIPUSH_DIGEST_MAX]; /* "" when not known up front */
+    push_stored stored;
 } push_layer;
 
 struct ocipush_push {
@@ -41,7 +49,10 @@ struct ocipush_push {
     void *progress_user_data;
     /* What the last run left (ocipush_push_landed, ocipush_push_tagged). */
     char landed[OCIPUSH_DIGEST_MAX];
+    uint64_t landed_size;
     size_t tagged;
+    push_stored config_stored;
+    size_t stored_count; /* 0, or 1 + layer_count after a run that succeeded */
 };
 
 int ocipush_push_new(ocipush_push **out)
@@ -259,24 +270,25 @@ static int update_referrers_tag(ocipush_session *s, const char *repository,
     return rc;
 }
 
-/* Push one blob and describe it. */
+/* Push one blob, say what was done with it, and describe it. */
 static int push_described(ocipush_session *s, const char *repository, ocipush_source *src,
-                          const char *media_type, const char *expected, ocipush_descriptor **out)
+                          const char *media_type, const char *expected, push_stored *stored,
+                          ocipush_descriptor **out)
 {
-    char digest[OCIPUSH_DIGEST_MAX];
-    uint64_t size = 0;
-    int rc = op_blob_push(s, repository, src, expected, digest, &size);
+    int rc =
+        op_blob_push(s, repository, src, expected, stored->digest, &stored->size, &stored->status);
     if (rc)
         return rc;
-    rc = ocipush_descriptor_new(out, media_type, digest, size);
+    rc = ocipush_descriptor_new(out, media_type, stored->digest, stored->size);
     return rc ? op_sfail(s, rc, "out of memory") : 0;
 }
 
-static int push_config(ocipush_session *s, const ocipush_push *p, const char *repository,
+static int push_config(ocipush_session *s, ocipush_push *p, const char *repository,
                        ocipush_descriptor **out)
 {
     if (p->config_source)
-        return push_described(s, repository, p->config_source, p->config_media_type, NULL, out);
+        return push_described(s, repository, p->config_source, p->config_media_type, NULL,
+                              &p->config_stored, out);
     /* The OCI empty descriptor: "{}", whose digest is fixed. */
     static const char empty[] = "{}";
     static const char empty_digest[] =
@@ -285,13 +297,14 @@ static int push_config(ocipush_session *s, const ocipush_push *p, const char *re
     int rc = ocipush_source_new_memory(&src, empty, 2, 0);
     if (rc)
         return op_sfail(s, rc, "out of memory");
-    rc = push_described(s, repository, src, OCIPUSH_MEDIA_TYPE_EMPTY, empty_digest, out);
+    rc = push_described(s, repository, src, OCIPUSH_MEDIA_TYPE_EMPTY, empty_digest,
+                        &p->config_stored, out);
     ocipush_source_free(src);
     return rc;
 }
 
 /* Every layer, `concurrency` at a time, then their descriptors in order. */
-static int push_layers(ocipush_session *s, const ocipush_push *p, const char *repository,
+static int push_layers(ocipush_session *s, ocipush_push *p, const char *repository,
                        ocipush_manifest *m)
 {
     /* One job per distinct source: a source given for two layers is read
@@ -320,8 +333,11 @@ static int push_layers(ocipush_session *s, const ocipush_push *p, const char *re
     int rc =
         op_push_blobs(s, repository, &plan, p->concurrency, p->progress_fn, p->progress_user_data);
     for (size_t i = 0; !rc && i < p->layer_count; i++) {
-        const push_layer *l = &p->layers[i];
+        push_layer *l = &p->layers[i];
         const op_blob_job *job = &jobs[job_of[i]];
+        memcpy(l->stored.digest, job->digest, sizeof l->stored.digest);
+        l->stored.size = job->size;
+        l->stored.status = job->status;
         ocipush_descriptor *d = NULL;
         if (ocipush_descriptor_new(&d, l->media_type, job->digest, job->size) ||
             (l->title &&
@@ -421,7 +437,9 @@ int op_push_run(ocipush_session *s, ocipush_push *p, const char *repository, cha
     if (!p)
         return op_sfail(s, OCIPUSH_E_INVALID, "no artifact given");
     p->landed[0] = '\0';
+    p->landed_size = 0;
     p->tagged = 0;
+    p->stored_count = 0;
     if (p->layer_count == 0)
         return op_sfail(s, OCIPUSH_E_INVALID, "an artifact needs at least one layer");
     if (ocipush_repository_validate(repository))
@@ -456,6 +474,7 @@ int op_push_run(ocipush_session *s, ocipush_push *p, const char *repository, cha
                                 digest, &keeps_referrers);
     if (!rc) {
         memcpy(p->landed, digest, sizeof digest);
+        p->landed_size = len;
         p->tagged = p->tag_count ? 1 : 0;
     }
     for (size_t i = 1; !rc && i < p->tag_count; i++) {
@@ -467,6 +486,8 @@ int op_push_run(ocipush_session *s, ocipush_push *p, const char *repository, cha
         op_slog(s, OCIPUSH_LOG_INFO, "pushed manifest %s to %s", digest, repository);
     if (!rc && subject && !keeps_referrers)
         rc = update_referrers_tag(s, repository, m, subject->digest, digest, len);
+    if (!rc)
+        p->stored_count = 1 + p->layer_count;
     if (!rc && out_digest)
         op_digest_copy(out_digest, digest);
     op_free(json);
@@ -489,7 +510,37 @@ const char *ocipush_push_landed(const ocipush_push *p)
     return p ? p->landed : "";
 }
 
+uint64_t ocipush_push_landed_size(const ocipush_push *p)
+{
+    return p ? p->landed_size : 0;
+}
+
 size_t ocipush_push_tagged(const ocipush_push *p)
 {
     return p ? p->tagged : 0;
+}
+
+size_t ocipush_push_blob_count(const ocipush_push *p)
+{
+    return p ? p->stored_count : 0;
+}
+
+int ocipush_push_blob(const ocipush_push *p, const char **out_digest, uint64_t *out_size,
+                      const char **out_media_type, int *out_status, size_t index)
+{
+    if (!p || index >= p->stored_count)
+        return OCIPUSH_E_INVALID;
+    const push_stored *b = index ? &p->layers[index - 1].stored : &p->config_stored;
+    const char *media_type = index              ? p->layers[index - 1].media_type
+                             : p->config_source ? p->config_media_type
+                                                : OCIPUSH_MEDIA_TYPE_EMPTY;
+    if (out_digest)
+        *out_digest = b->digest;
+    if (out_size)
+        *out_size = b->size;
+    if (out_media_type)
+        *out_media_type = media_type;
+    if (out_status)
+        *out_status = b->status;
+    return OCIPUSH_OK;
 }

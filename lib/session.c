@@ -7,6 +7,7 @@
 
 #include "alloc.h"
 #include "creds.h"
+#include "digest.h"
 #include "layout.h"
 #include "reference.h"
 #include "registry.h"
@@ -76,6 +77,48 @@ int ocipush_session_http_status(const ocipush_session *s)
 const char *ocipush_session_error_code(const ocipush_session *s)
 {
     return s ? s->ctx.diag.error_code : "";
+}
+
+op_call op_session_begin(ocipush_session *s)
+{
+    if (!s)
+        return op_call_begin(NULL);
+    s->blob_count = 0;
+    return op_call_begin(&s->ctx);
+}
+
+void op_session_blob_add(ocipush_session *s, const char *digest, uint64_t size,
+                         const char *media_type, int status)
+{
+    if (s->blob_count >= OP_SESSION_BLOBS)
+        return;
+    op_session_blob *b = &s->blobs[s->blob_count++];
+    op_digest_copy(b->digest, digest);
+    b->size = size;
+    b->media_type = media_type;
+    b->status = status;
+}
+
+size_t ocipush_session_blob_count(const ocipush_session *s)
+{
+    return s ? s->blob_count : 0;
+}
+
+int ocipush_session_blob(const ocipush_session *s, const char **out_digest, uint64_t *out_size,
+                         const char **out_media_type, int *out_status, size_t index)
+{
+    if (!s || index >= s->blob_count)
+        return OCIPUSH_E_INVALID;
+    const op_session_blob *b = &s->blobs[index];
+    if (out_digest)
+        *out_digest = b->digest;
+    if (out_size)
+        *out_size = b->size;
+    if (out_media_type)
+        *out_media_type = b->media_type;
+    if (out_status)
+        *out_status = b->status;
+    return OCIPUSH_OK;
 }
 
 int ocipush_session_cancel(ocipush_session *s)

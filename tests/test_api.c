@@ -681,6 +681,151 @@ static int test_mount(void)
     return 0;
 }
 
+/* What each blob's push did: ocipush_session_blob() for a lone blob (and a
+ * mount), ocipush_push_blob() for a push, config first, then the layers;
+ * nothing after a failure or another call, the outputs then untouched. */
+static int test_blob_outcomes(void)
+{
+    ocipush_session *s = session_for(REG);
+    ocipush_source *a = NULL, *b = NULL;
+    ocipush_push *p = NULL;
+    const char *digest = "unset", *type = "unset";
+    char want[OCIPUSH_DIGEST_MAX], mounted_digest[OCIPUSH_DIGEST_MAX], served[OCIPUSH_DIGEST_MAX];
+    uint64_t size = 0;
+    int status = -1, mounted = -1;
+    CHECK(s);
+    CHECK(ocipush_session_blob_count(s) == 0);
+    CHECK(ocipush_session_blob_count(NULL) == 0);
+    CHECK_RC(ocipush_session_blob(s, &digest, &size, &type, &status, 0), OCIPUSH_E_INVALID);
+    CHECK(strcmp(digest, "unset") == 0 && status == -1);
+    /* A lone blob: pushed, then (hashed first, found by HEAD) skipped. */
+    static const char one[] = "outcome of a lone blob";
+    op_sha256_digest(want, one, sizeof one - 1);
+    CHECK_RC(ocipush_source_new_memory(&a, one, sizeof one - 1, 0), OCIPUSH_OK);
+    CHECK_RC(ocipush_blob_push(s, NULL, NULL, "api/outcomes", a, NULL), OCIPUSH_OK);
+    CHECK(ocipush_session_blob_count(s) == 1);
+    CHECK_RC(ocipush_session_blob(s, &digest, &size, &type, &status, 0), OCIPUSH_OK);
+    CHECK(strcmp(digest, want) == 0 && size == sizeof one - 1 && strcmp(type, "") == 0);
+    CHECK(status == OCIPUSH_BLOB_PUSHED);
+    served_digest(served, "api/outcomes", want);
+    CHECK(strcmp(served, want) == 0);
+    CHECK_RC(ocipush_blob_push(s, NULL, NULL, "api/outcomes", a, NULL), OCIPUSH_OK);
+    CHECK_RC(ocipush_session_blob(s, &digest, NULL, NULL, &status, 0), OCIPUSH_OK);
+    CHECK(strcmp(digest, want) == 0 && status == OCIPUSH_BLOB_SKIPPED);
+    CHECK_RC(ocipush_session_blob(s, NULL, NULL, NULL, NULL, 1), OCIPUSH_E_INVALID);
+    /* Any other call, a failure: nothing to tell. */
+    CHECK_RC(ocipush_session_ping(s, NULL), OCIPUSH_OK);
+    CHECK(ocipush_session_blob_count(s) == 0);
+    CHECK_RC(ocipush_blob_push(s, NULL, NULL, "api/outcomes", a, "sha256:00"), OCIPUSH_E_INVALID);
+    CHECK(ocipush_session_blob_count(s) == 0);
+    /* A mount, then the blob there already. */
+    CHECK_RC(
+        ocipush_blob_push_mount(s, &size, &mounted, "api/outcomes-mnt", NULL, want, "api/outcomes"),
+        OCIPUSH_OK);
+    CHECK(mounted == 1);
+    CHECK_RC(ocipush_session_blob(s, &digest, &size, NULL, &status, 0), OCIPUSH_OK);
+    CHECK(status == OCIPUSH_BLOB_MOUNTED && strcmp(digest, want) == 0 && size == sizeof one - 1);
+    CHECK_RC(
+        ocipush_blob_push_mount(s, &size, &mounted, "api/outcomes-mnt", NULL, want, "api/outcomes"),
+        OCIPUSH_OK);
+    CHECK_RC(ocipush_session_blob(s, NULL, NULL, NULL, &status, 0), OCIPUSH_OK);
+    CHECK(mounted == 0 && status == OCIPUSH_BLOB_SKIPPED);
+    memcpy(mounted_digest, want, sizeof want);
+
+    /* A push: the empty config, a new layer, the same source again, and a
+     * layer of known digest mounted from api/outcomes; in parallel. */
+    static const char two[] = "outcome of a push's layer";
+    CHECK_RC(ocipush_source_new_memory(&b, two, sizeof two - 1, 0), OCIPUSH_OK);
+    CHECK_RC(ocipush_push_new(&p), OCIPUSH_OK);
+    CHECK(ocipush_push_blob_count(p) == 0 && ocipush_push_blob_count(NULL) == 0);
+    CHECK_RC(ocipush_push_add_layer(p, b, NULL, "two"), OCIPUSH_OK);
+    CHECK_RC(ocipush_push_add_layer(p, b, "application/vnd.example.again", NULL), OCIPUSH_OK);
+    CHECK_RC(ocipush_push_add_layer_digest(p, a, "application/vnd.example.mounted", NULL,
+                                           mounted_digest),
+             OCIPUSH_OK);
+    CHECK_RC(ocipush_push_set_mount_source(p, "api/outcomes"), OCIPUSH_OK);
+    CHECK_RC(ocipush_push_add_tag(p, "v1"), OCIPUSH_OK);
+    CHECK_RC(ocipush_push_run(s, p, NULL, "api/outcomes-push"), OCIPUSH_OK);
+    CHECK(ocipush_session_blob_count(s) == 0); /* a push tells its own */
+    CHECK(ocipush_push_blob_count(p) == 4);
+    static const struct {
+        const char *type;
+        int status;
+    } first[] = {{OCIPUSH_MEDIA_TYPE_EMPTY, OCIPUSH_BLOB_PUSHED},
+                 {OCIPUSH_MEDIA_TYPE_LAYER, OCIPUSH_BLOB_PUSHED},
+                 {"application/vnd.example.again", OCIPUSH_BLOB_PUSHED},
+                 {"application/vnd.example.mounted", OCIPUSH_BLOB_MOUNTED}};
+    for (size_t i = 0; i < 4; i++) {
+        CHECK_RC(ocipush_push_blob(p, &digest, &size, &type, &status, i), OCIPUSH_OK);
+        CHECK(strcmp(type, first[i].type) == 0 && status == first[i].status);
+        served_digest(served, "api/outcomes-push", digest);
+        CHECK(strcmp(served, digest) == 0);
+        CHECK(size == (i == 0 ? 2 : i == 3 ? sizeof one - 1 : sizeof two - 1));
+    }
+    op_sha256_digest(want, two, sizeof two - 1);
+    CHECK_RC(ocipush_push_blob(p, &digest, NULL, NULL, NULL, 1), OCIPUSH_OK);
+    CHECK(strcmp(digest, want) == 0);
+    CHECK_RC(ocipush_push_blob(p, NULL, NULL, NULL, NULL, 4), OCIPUSH_E_INVALID);
+    CHECK_RC(ocipush_push_blob(NULL, NULL, NULL, NULL, NULL, 0), OCIPUSH_E_INVALID);
+    /* The manifest's size, as the registry serves it. */
+    op_buf back = {0};
+    CHECK(fetch(REG, "api/outcomes-push", "manifests", "v1", 0, &back) == 200);
+    CHECK(ocipush_push_landed_size(p) == back.len && back.len > 0);
+    op_sha256_digest(served, back.data, back.len);
+    op_buf_free(&back);
+    CHECK(strcmp(served, ocipush_push_landed(p)) == 0);
+    CHECK(ocipush_push_landed_size(NULL) == 0);
+    /* Again: every blob is there. */
+    CHECK_RC(ocipush_push_run(s, p, NULL, "api/outcomes-push"), OCIPUSH_OK);
+    for (size_t i = 0; i < 4; i++) {
+        CHECK_RC(ocipush_push_blob(p, NULL, NULL, NULL, &status, i), OCIPUSH_OK);
+        CHECK(status == OCIPUSH_BLOB_SKIPPED);
+    }
+    /* A run that fails tells nothing, and writes nothing. */
+    CHECK_RC(ocipush_push_run(s, p, NULL, "Bad/Repo"), OCIPUSH_E_INVALID);
+    CHECK(ocipush_push_blob_count(p) == 0);
+    status = -1;
+    CHECK_RC(ocipush_push_blob(p, NULL, NULL, NULL, &status, 0), OCIPUSH_E_INVALID);
+    CHECK(status == -1 && ocipush_push_landed_size(p) == 0);
+    ocipush_push_free(p);
+    ocipush_source_free(a);
+    ocipush_source_free(b);
+    ocipush_session_free(s);
+    return 0;
+}
+
+/* The media type ocipush_manifest_push_raw() would use when given none. */
+static int test_manifest_media_type(void)
+{
+    static const struct {
+        const char *json;
+        const char *want; /* NULL: OCIPUSH_E_INVALID */
+    } cases[] = {
+        {"{\"mediaType\":\"application/vnd.example+json\",\"layers\":[]}",
+         "application/vnd.example+json"},
+        {"{\"manifests\":[]}", OCIPUSH_MEDIA_TYPE_INDEX},
+        {"{\"config\":{}}", OCIPUSH_MEDIA_TYPE_MANIFEST},
+        {"{\"schemaVersion\":2}", NULL},
+        {"[1]", NULL},
+        {"{\"mediaType\":\"text/plain\\r\\nX-Injected: 1\"}", NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *type = (char *)"unset";
+        int rc = ocipush_manifest_media_type(&type, cases[i].json, strlen(cases[i].json));
+        if (!cases[i].want) {
+            CHECK(rc == OCIPUSH_E_INVALID && strcmp(type, "unset") == 0);
+            continue;
+        }
+        CHECK(rc == OCIPUSH_OK && strcmp(type, cases[i].want) == 0);
+        ocipush_free(type);
+    }
+    char *type = NULL;
+    CHECK(ocipush_manifest_media_type(NULL, "{}", 2) == OCIPUSH_E_INVALID);
+    CHECK(ocipush_manifest_media_type(&type, NULL, 2) == OCIPUSH_E_INVALID);
+    CHECK(ocipush_manifest_media_type(&type, "{}", 0) == OCIPUSH_E_INVALID && !type);
+    return 0;
+}
+
 typedef struct push_progress {
     uint64_t last_all_done;
     int64_t all_total;
@@ -1220,6 +1365,8 @@ int main(void)
     run("a small blob is hashed first, skipped when there", test_small_blob_hashed_first);
     run("source reuse", test_source_reuse);
     run("cross-repository mount: 201, 202, mount only", test_mount);
+    run("what each blob's push did: pushed, skipped, mounted", test_blob_outcomes);
+    run("the media type a raw manifest is pushed with", test_manifest_media_type);
     run("layers pushed in parallel, in order, with progress", test_parallel_push);
     run("parallel: a failing layer, a stop from progress", test_parallel_failure_and_abort);
     run("layers of known digest: skipped, mounted, checked", test_known_digests_skip_and_mount);

@@ -428,6 +428,214 @@ case_parallel_pushers_same_blobs() {
     check_eq "failed pushes" 0 "$all_failed"
 }
 
+# --- --format json ---------------------------------------------------------------
+
+# json_out FILE: FILE holds exactly one line, one JSON object (python3's
+# strict parser, not jq: what a script would use); prints nothing.
+json_out() {
+    python3 -c 'import json,sys
+lines = open(sys.argv[1], encoding="utf-8").read().split("\n")
+assert len(lines) == 2 and lines[1] == "", "want one line, got %r" % lines
+assert isinstance(json.loads(lines[0]), dict)' "$1" || fail "not one JSON object on one line: $(cat -v "$1")"
+}
+
+# json_get FILE EXPR: EXPR, a Python expression of d (the object in FILE),
+# printed (lists and objects as JSON).
+json_get() {
+    python3 -c 'import json,sys
+d = json.load(open(sys.argv[1], encoding="utf-8"))
+v = eval(sys.argv[2])
+print(json.dumps(v) if isinstance(v, (list, dict)) or v is None else v)' "$1" "$2"
+}
+
+case_json_blob_push() {
+    local f want out=$WORK/json-blob.out
+    f=$(make_file json-blob.bin 4097)
+    want=$(sha_of "$f")
+    ocipush --format json blob push "$REG/json/blob" "$f" >"$out" 2>"$WORK/stderr" || fail "$(cat "$WORK/stderr")"
+    json_out "$out"
+    check_eq "digest" "$want" "$(json_get "$out" 'd["digest"]')"
+    check_eq "digest served" "$want" "$(registry_blob_sha256 "$REG" json/blob "$(json_get "$out" 'd["digest"]')")"
+    check_eq "size" 4097 "$(json_get "$out" 'd["size"]')"
+    check_eq "status" pushed "$(json_get "$out" 'd["status"]')"
+    check_eq "keys" '["digest", "size", "status"]' "$(json_get "$out" 'sorted(d)')"
+    # Again: hashed first, found by HEAD, not sent.
+    ocipush --format json blob push "$REG/json/blob" "$f" >"$out" 2>"$WORK/stderr" || fail "$(cat "$WORK/stderr")"
+    json_out "$out"
+    check_eq "status again" skipped "$(json_get "$out" 'd["status"]')"
+    check_eq "digest again" "$want" "$(json_get "$out" 'd["digest"]')"
+    # A stream (no prehash) from a pipe: pushed, its digest learned as sent.
+    cat "$f" | ocipush --format json blob push "$REG/json/blob2" - >"$out" 2>"$WORK/stderr" ||
+        fail "$(cat "$WORK/stderr")"
+    json_out "$out"
+    check_eq "stream status" pushed "$(json_get "$out" 'd["status"]')"
+    check_eq "stream served" "$want" "$(registry_blob_sha256 "$REG" json/blob2 "$(json_get "$out" 'd["digest"]')")"
+    # --format text is the default's output.
+    check_eq "text" "$want" "$(ocipush --format text blob push "$REG/json/blob" "$f" 2>"$WORK/stderr")"
+}
+
+case_json_manifest_push() {
+    local cfg layer m=$WORK/json-manifest.json out=$WORK/json-manifest.out md
+    cfg=$WORK/json-cfg.json && echo -n '{"architecture":"arm64","os":"linux"}' >"$cfg"
+    layer=$(make_file json-layer.bin 2345)
+    push_and_verify "$REG" json/mani "$cfg"
+    push_and_verify "$REG" json/mani "$layer"
+    image_manifest "$cfg" "$layer" >"$m"
+    md=$(sha_of "$m")
+    ocipush --format json manifest push "$REG/json/mani:v1" "$m" >"$out" 2>"$WORK/stderr" || fail "$(cat "$WORK/stderr")"
+    json_out "$out"
+    check_eq "digest" "$md" "$(json_get "$out" 'd["digest"]')"
+    registry_manifest_get "$REG" json/mani v1 "$WORK/json-mback.json"
+    check_eq "digest served" "$md" "$(sha_of "$WORK/json-mback.json")"
+    check_eq "size" "$(stat -c %s "$m")" "$(json_get "$out" 'd["size"]')"
+    check_eq "mediaType" application/vnd.oci.image.manifest.v1+json "$(json_get "$out" 'd["mediaType"]')"
+    check_eq "tags" '["v1"]' "$(json_get "$out" 'd["tags"]')"
+    check_eq "reference" "$REG/json/mani:v1" "$(json_get "$out" 'd["reference"]')"
+    check_eq "repository" json/mani "$(json_get "$out" 'd["repository"]')"
+    # By digest: no tag; the media type an index declares.
+    printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"%s","size":%s}]}' \
+        "$md" "$(stat -c %s "$m")" >"$WORK/json-index.json"
+    ocipush --format json manifest push "$REG/json/mani@$(sha_of "$WORK/json-index.json")" "$WORK/json-index.json" \
+        >"$out" 2>"$WORK/stderr" || fail "$(cat "$WORK/stderr")"
+    json_out "$out"
+    check_eq "index tags" '[]' "$(json_get "$out" 'd["tags"]')"
+    check_eq "index mediaType" application/vnd.oci.image.index.v1+json "$(json_get "$out" 'd["mediaType"]')"
+    check_eq "index reference" "$REG/json/mani@$(sha_of "$WORK/json-index.json")" "$(json_get "$out" 'd["reference"]')"
+}
+
+case_json_push() {
+    local a b cfg out=$WORK/json-push.out m=$WORK/json-push.json i d
+    a=$(make_file json-a.bin 300000) b=$(make_file json-b.txt 42)
+    cfg=$WORK/json-pcfg.json && echo -n '{"json":true}' >"$cfg"
+    ocipush --format json --config "$cfg:application/vnd.example.config+json" \
+        push "$REG/json/app:v1" "$a" "$b:text/plain" >"$out" 2>"$WORK/stderr" || fail "$(cat "$WORK/stderr")"
+    json_out "$out"
+    registry_manifest_get "$REG" json/app v1 "$m"
+    check_eq "digest" "$(sha_of "$m")" "$(json_get "$out" 'd["digest"]')"
+    check_eq "size" "$(stat -c %s "$m")" "$(json_get "$out" 'd["size"]')"
+    check_eq "mediaType" application/vnd.oci.image.manifest.v1+json "$(json_get "$out" 'd["mediaType"]')"
+    check_eq "reference" "$REG/json/app:v1" "$(json_get "$out" 'd["reference"]')"
+    check_eq "repository" json/app "$(json_get "$out" 'd["repository"]')"
+    check_eq "tags" '["v1"]' "$(json_get "$out" 'd["tags"]')"
+    check_eq "blobs" 3 "$(json_get "$out" 'len(d["blobs"])')"
+    check_eq "blob keys" '["digest", "mediaType", "size", "status"]' "$(json_get "$out" 'sorted(d["blobs"][0])')"
+    check_eq "config digest" "$(sha_of "$cfg")" "$(json_get "$out" 'd["blobs"][0]["digest"]')"
+    check_eq "config type" application/vnd.example.config+json "$(json_get "$out" 'd["blobs"][0]["mediaType"]')"
+    check_eq "layer 0 digest" "$(sha_of "$a")" "$(json_get "$out" 'd["blobs"][1]["digest"]')"
+    check_eq "layer 0 size" 300000 "$(json_get "$out" 'd["blobs"][1]["size"]')"
+    check_eq "layer 0 type" application/vnd.oci.image.layer.v1.tar "$(json_get "$out" 'd["blobs"][1]["mediaType"]')"
+    check_eq "layer 1 type" text/plain "$(json_get "$out" 'd["blobs"][2]["mediaType"]')"
+    for i in 0 1 2; do
+        d=$(json_get "$out" "d[\"blobs\"][$i][\"digest\"]")
+        check_eq "blob $i status" pushed "$(json_get "$out" "d[\"blobs\"][$i][\"status\"]")"
+        check_eq "blob $i served" "$d" "$(registry_blob_sha256 "$REG" json/app "$d")"
+        check_eq "blob $i in the manifest" "$d" \
+            "$(jq -r "if $i == 0 then .config.digest else .layers[$i - 1].digest end" "$m")"
+    done
+    # Again under another tag: every blob is there, skipped.
+    ocipush --format json --config "$cfg:application/vnd.example.config+json" \
+        push "$REG/json/app:v2" "$a" "$b:text/plain" >"$out" 2>"$WORK/stderr" || fail "$(cat "$WORK/stderr")"
+    json_out "$out"
+    check_eq "statuses again" '["skipped", "skipped", "skipped"]' "$(json_get "$out" '[b["status"] for b in d["blobs"]]')"
+    check_eq "same manifest" "$(sha_of "$m")" "$(json_get "$out" 'd["digest"]')"
+    # No tag: the reference names the digest.
+    ocipush --format json push "$REG/json/app" "$b" >"$out" 2>"$WORK/stderr" || fail "$(cat "$WORK/stderr")"
+    json_out "$out"
+    check_eq "untagged" '[]' "$(json_get "$out" 'd["tags"]')"
+    check_eq "untagged reference" "$REG/json/app@$(json_get "$out" 'd["digest"]')" "$(json_get "$out" 'd["reference"]')"
+    # The empty config, new to the repository, and the layer there already.
+    check_eq "empty config" application/vnd.oci.empty.v1+json "$(json_get "$out" 'd["blobs"][0]["mediaType"]')"
+    check_eq "statuses, untagged" '["pushed", "skipped"]' "$(json_get "$out" '[b["status"] for b in d["blobs"]]')"
+}
+
+case_json_chart_push() {
+    local dir=$WORK/json-chart chart out=$WORK/json-chart.out m=$WORK/json-chart.json i d
+    # shellcheck disable=SC2086 # the wrapper is a command line
+    if ! ${OCIPUSH_TEST_WRAPPER:-} "$OCIPUSH" --version | grep -q '^features:.* helm'; then
+        echo "# chart push: built without Helm support, skipped"
+        return 0
+    fi
+    mkdir -p "$dir/jsonchart/templates"
+    printf 'apiVersion: v2\nname: jsonchart\nversion: 0.3.0\n' >"$dir/jsonchart/Chart.yaml"
+    head -c 5000 /dev/urandom | base64 >"$dir/jsonchart/templates/data.txt"
+    tar -C "$dir" -czf "$dir/jsonchart-0.3.0.tgz" jsonchart
+    chart=$dir/jsonchart-0.3.0.tgz
+    ocipush --format json chart push "$chart" "oci://$REG/json/charts" >"$out" 2>"$WORK/stderr" ||
+        fail "$(cat "$WORK/stderr")"
+    json_out "$out"
+    check_eq "reference" "$REG/json/charts/jsonchart:0.3.0" "$(json_get "$out" 'd["reference"]')"
+    check_eq "tags" '["0.3.0"]' "$(json_get "$out" 'd["tags"]')"
+    registry_manifest_get "$REG" json/charts/jsonchart 0.3.0 "$m"
+    check_eq "digest" "$(sha_of "$m")" "$(json_get "$out" 'd["digest"]')"
+    check_eq "blobs" 2 "$(json_get "$out" 'len(d["blobs"])')"
+    check_eq "config type" application/vnd.cncf.helm.config.v1+json "$(json_get "$out" 'd["blobs"][0]["mediaType"]')"
+    check_eq "chart type" application/vnd.cncf.helm.chart.content.v1.tar+gzip "$(json_get "$out" 'd["blobs"][1]["mediaType"]')"
+    check_eq "chart digest" "$(sha_of "$chart")" "$(json_get "$out" 'd["blobs"][1]["digest"]')"
+    check_eq "chart size" "$(stat -c %s "$chart")" "$(json_get "$out" 'd["blobs"][1]["size"]')"
+    for i in 0 1; do
+        d=$(json_get "$out" "d[\"blobs\"][$i][\"digest\"]")
+        check_eq "blob $i status" pushed "$(json_get "$out" "d[\"blobs\"][$i][\"status\"]")"
+        check_eq "blob $i served" "$d" "$(registry_blob_sha256 "$REG" json/charts/jsonchart "$d")"
+    done
+    ocipush --format json chart push "$chart" "oci://$REG/json/charts" >"$out" 2>"$WORK/stderr" ||
+        fail "$(cat "$WORK/stderr")"
+    json_out "$out"
+    check_eq "statuses again" '["skipped", "skipped"]' "$(json_get "$out" '[b["status"] for b in d["blobs"]]')"
+}
+
+# A failure: the stderr line as before, and one error object on stdout; a
+# usage error prints nothing there.
+case_json_errors() {
+    local m=$WORK/json-dangling.json out=$WORK/json-err.out rc f
+    f=$(make_file json-err.bin 100)
+    printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.empty.v1+json","digest":"sha256:%064d","size":2},"layers":[]}' 0 >"$m"
+    rc=0 && ocipush --format json manifest push "$REG/json/dangling:v1" "$m" >"$out" 2>"$WORK/stderr" || rc=$?
+    check_eq "exit status" 1 "$rc"
+    check_eq "stderr lines" 1 "$(wc -l <"$WORK/stderr")"
+    json_out "$out"
+    check_eq "code" -5 "$(json_get "$out" 'd["error"]["code"]')"
+    check_eq "name" OCIPUSH_E_HTTP "$(json_get "$out" 'd["error"]["name"]')"
+    check_eq "httpStatus" 400 "$(json_get "$out" 'd["error"]["httpStatus"]')"
+    check_eq "registryCode" MANIFEST_BLOB_UNKNOWN "$(json_get "$out" 'd["error"]["registryCode"]')"
+    json_get "$out" 'd["error"]["message"]' | grep -q "MANIFEST_BLOB_UNKNOWN" || fail "message: $(cat "$out")"
+    check_eq "keys" '["error"]' "$(json_get "$out" 'sorted(d)')"
+    # No answer behind it: null status and code.
+    rc=0 && ocipush --format json --retries 0 blob push "$DEAD/json/r" "$f" >"$out" 2>"$WORK/stderr" || rc=$?
+    check_eq "exit status (dead)" 1 "$rc"
+    json_out "$out"
+    check_eq "name (dead)" OCIPUSH_E_NETWORK "$(json_get "$out" 'd["error"]["name"]')"
+    check_eq "nulls (dead)" '[null, null]' "$(json_get "$out" '[d["error"]["httpStatus"], d["error"]["registryCode"]]')"
+    # A file that cannot be read.
+    rc=0 && ocipush --format json push "$REG/json/missing:v1" "$WORK/missing" >"$out" 2>"$WORK/stderr" || rc=$?
+    check_eq "exit status (missing)" 1 "$rc"
+    json_out "$out"
+    check_eq "name (missing)" OCIPUSH_E_IO "$(json_get "$out" 'd["error"]["name"]')"
+    # Usage errors: exit 2, nothing on stdout.
+    expect_failure 2 "--format takes text or json: 'yaml'" ocipush --format yaml push "$DEAD/u/r:v1" "$f"
+    [[ ! -s $WORK/out ]] || fail "printed on a usage error: $(cat "$WORK/out")"
+    expect_failure 2 "invalid reference" ocipush --format json blob push "$REG/UPPER/case" "$f"
+    [[ ! -s $WORK/out ]] || fail "printed on a usage error: $(cat "$WORK/out")"
+    # login stays text.
+    expect_failure 1 "network error" ocipush --format json --retries 0 login "$DEAD" -u u -p p
+    [[ ! -s $WORK/out ]] || fail "login printed JSON: $(cat "$WORK/out")"
+}
+
+# The JSON writer against strings the CLI cannot get from a test registry:
+# a layout reference with quotes, backslashes and control characters in its
+# directory name (a path may hold any byte but NUL and /), and bytes that are
+# not UTF-8. (tests/hostile/test_responses.sh checks a registry's message.)
+case_json_escapes_paths() {
+    local f dir out=$WORK/json-esc.out
+    f=$(make_file json-esc.bin 10)
+    dir=$WORK/$'lay"out\\\x01\x1b[31m\t\xc3\x28\xe2\x80\xae'
+    ocipush --format json --oci-layout "$dir" push app:v1 "$f" >"$out" 2>"$WORK/stderr" ||
+        fail "$(cat "$WORK/stderr")"
+    json_out "$out"
+    ! LC_ALL=C grep -q $'[\x01-\x1f\x7f]' "$out" || fail "a raw control byte on stdout: $(cat -v "$out")"
+    ! LC_ALL=C grep -q $'\xe2\x80\xae' "$out" || fail "a raw bidi override on stdout: $(cat -v "$out")"
+    grep -qF 'lay\"out\\\u0001\u001b[31m\u0009\ufffd(\u202e:v1"' "$out" || fail "not escaped as expected: $(cat -v "$out")"
+}
+
 # --- bad input: a clear error, nothing half-pushed ---------------------------
 
 # expect_failure STATUS PATTERN COMMAND...: exit STATUS, one stderr line matching PATTERN.
@@ -549,5 +757,11 @@ run_case "a hundred layers under ulimit -n 64" case_hundred_layers_ulimit
 run_case "usage errors exit 2 before anything is sent" case_usage_errors
 run_case "a result that cannot be written exits 1" case_stdout_write_fails
 run_case "--version says the versions, the digest backend and the features" case_version
+run_case "--format json: blob push, then skipped" case_json_blob_push
+run_case "--format json: manifest push, by tag and by digest" case_json_manifest_push
+run_case "--format json: push, each blob read back, then skipped" case_json_push
+run_case "--format json: chart push, then skipped" case_json_chart_push
+run_case "--format json: an error object on failure, nothing on a usage error" case_json_errors
+run_case "--format json: quotes, backslashes, controls, bad UTF-8 escaped" case_json_escapes_paths
 
 finish

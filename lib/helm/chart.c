@@ -353,6 +353,15 @@ static int push_chart(ocipush_session *s, const char *chart_path, const op_yaml 
     if (rc && !s->ctx.diag.errmsg[0])
         op_sfail(s, rc, "out of memory");
     rc = rc ? rc : op_push_run(s, p, repository, out_digest);
+    /* What was done with each blob, for ocipush_session_blob(). */
+    static const char *const types[] = {CHART_CONFIG_TYPE, CHART_LAYER_TYPE, CHART_PROV_TYPE};
+    for (size_t i = 0; !rc && i < ocipush_push_blob_count(p) && i < 3; i++) {
+        const char *digest = NULL;
+        uint64_t size = 0;
+        int status = OCIPUSH_BLOB_PUSHED;
+        if (ocipush_push_blob(p, &digest, &size, NULL, &status, i) == 0)
+            op_session_blob_add(s, digest, size, types[i], status);
+    }
     ocipush_push_free(p);
     ocipush_source_free(config_src);
     ocipush_source_free(chart_src);
@@ -397,6 +406,8 @@ int ocipush_chart_push(ocipush_session *s, char **out_reference, char *out_diges
         rc = op_sfail(s, OCIPUSH_E_NOMEM, "out of memory");
     if (!rc && out_digest)
         op_digest_copy(out_digest, digest);
+    if (rc)
+        s->blob_count = 0; /* nothing to tell of a call that failed */
     op_buf_free(&repository);
     op_buf_free(&reference);
     op_free(config);

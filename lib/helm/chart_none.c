@@ -11,6 +11,7 @@ int ocipush_chart_push(ocipush_session *s, char **out_reference, char *out_diges
     (void)out_digest;
     if (!s)
         return OCIPUSH_E_INVALID;
+    op_call_scope(s);
     return op_sfail(s, OCIPUSH_E_UNSUPPORTED,
                     "this ocipush was built without Helm chart support (libarchive, libyaml)");
 }

@@ -165,6 +165,35 @@ case_forged_message() {
         fail "not escaped as expected: $(cat -v "$WORK/err")"
 }
 
+# --format json: the forged message and the plain-text body reach stdout
+# as one JSON error object, every string escaped (no raw control byte, C1,
+# or bidi override), the registry's code and status as fields.
+case_forged_message_json() {
+    local f rc mode
+    f=$(make_file forgedjson.bin 300)
+    for mode in forged plainctl; do
+        run_ocipush rc --plain-http --retries 0 --format json push "$H/hostile/$mode/app:v1" "$f"
+        check_eq "exit status ($mode)" 1 "$rc"
+        check_stderr_clean
+        check_eq "stdout lines ($mode)" 1 "$(wc -l <"$WORK/out")"
+        ! LC_ALL=C grep -q $'[\x01-\x1f\x7f]' "$WORK/out" || fail "a raw control byte on stdout: $(cat -v "$WORK/out")"
+        ! LC_ALL=C grep -q $'\x9b\|\xc2\x9b\|\xe2\x80\xae' "$WORK/out" || fail "a raw C1 or bidi on stdout: $(cat -v "$WORK/out")"
+        python3 -c 'import json,sys
+d = json.load(open(sys.argv[1], encoding="utf-8"))["error"]
+assert d["name"] == "OCIPUSH_E_HTTP" and d["code"] == -5, d
+assert d["httpStatus"] == 400, d
+if sys.argv[2] == "forged":
+    assert d["registryCode"] == "DENIED", d
+    want = r"DENIED: x\x0a\x0docipush: forged \x1b[31mred\xc2\x9b31m\xe2\x80\xaeevil"
+else:
+    assert d["registryCode"] is None, d
+    want = r"denied \x9b31m \xc3( \xc2\x9b1m \x1b[31mred"
+assert want in d["message"], d["message"]
+assert not any(ord(ch) < 0x20 or 0x7f <= ord(ch) <= 0x9f for ch in d["message"]), d["message"]' \
+            "$WORK/out" "$mode" || fail "the error object ($mode): $(cat -v "$WORK/out")"
+    done
+}
+
 # A plain-text error body with control bytes and bytes that are not UTF-8.
 case_plain_body() {
     local f rc
@@ -214,6 +243,7 @@ run_case "a body that stalls ends on the idle timeout" case_stalled_body
 run_case "--timeout takes 90, 90s, 5m, 1h, 0 and refuses the rest" case_timeout_option
 run_case "a registry message with LF, CR and ESC prints one clean line" case_forged_message
 run_case "a plain-text error body with control bytes is escaped" case_plain_body
+run_case "--format json: a registry's forged message is escaped in the error object" case_forged_message_json
 run_case "a very long registry message is cut" case_long_message
 run_case "a realm with ESC in it is refused in one clean line" case_realm_escaped
 finish
