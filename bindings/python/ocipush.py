@@ -59,7 +59,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "OcipushError", "LogLevel", "Session", "Source", "Descriptor", "Manifest", "Push",
-    "Reference", "blob_push", "blob_push_mount", "blob_exists", "manifest_push",
+    "Reference", "Blob", "BlobStatus", "manifest_media_type", "blob_push", "blob_push_mount", "blob_exists", "manifest_push",
     "manifest_push_raw", "chart_push", "credentials_store", "credentials_erase",
     "reference_parse", "strerror", "version", "is_valid_repository", "is_valid_tag",
     "is_valid_digest", "is_valid_media_type",
@@ -92,6 +92,38 @@ MEDIA_TYPE_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 MEDIA_TYPE_INDEX = "application/vnd.oci.image.index.v1+json"
 MEDIA_TYPE_EMPTY = "application/vnd.oci.empty.v1+json"
 MEDIA_TYPE_LAYER = "application/vnd.oci.image.layer.v1.tar"
+
+
+class BlobStatus(enum.IntEnum):
+    """What a push did with a blob (ocipush_blob_status)."""
+
+    PUSHED = 0   # read from its source and uploaded (or written into a layout)
+    SKIPPED = 1  # the repository had it: nothing sent
+    MOUNTED = 2  # mounted from another repository: nothing sent
+
+
+# One blob a call or a push stored: its status a BlobStatus (an int the
+# binding does not know yet stays an int).
+Blob = collections.namedtuple("Blob", "digest size media_type status")
+
+
+def _blob_status(value):
+    try:
+        return BlobStatus(value)
+    except ValueError:
+        return value
+
+
+def _blobs(count, get, handle):
+    out = []
+    for i in range(count(handle)):
+        digest, media_type = c_char_p(), c_char_p()
+        size, status = c_uint64(0), c_int(0)
+        _check(get(handle, ctypes.byref(digest), ctypes.byref(size), ctypes.byref(media_type),
+                   ctypes.byref(status), i), "cannot read what the push stored")
+        out.append(Blob(_decode(digest.value), size.value, _decode(media_type.value),
+                        _blob_status(status.value)))
+    return out
 
 
 class LogLevel(enum.IntEnum):
@@ -189,6 +221,9 @@ _PROTOTYPES = [
     ("ocipush_session_errmsg", c_char_p, [_SESSION]),
     ("ocipush_session_http_status", c_int, [_SESSION]),
     ("ocipush_session_error_code", c_char_p, [_SESSION]),
+    ("ocipush_session_blob_count", c_size_t, [_SESSION]),
+    ("ocipush_session_blob", c_int,
+     [_SESSION, _P(c_char_p), _P(c_uint64), _P(c_char_p), _P(c_int), c_size_t]),
     ("ocipush_version_num", ctypes.c_uint, []),
     ("ocipush_feature", c_int, [c_char_p]),
     ("ocipush_libcurl_version", c_char_p, []),
@@ -244,6 +279,7 @@ _PROTOTYPES = [
     ("ocipush_manifest_add_annotation", c_int, [_MANIFEST, c_char_p, c_char_p]),
     ("ocipush_manifest_serialize", c_int, [_MANIFEST, _P(c_void_p), _P(c_size_t)]),
     ("ocipush_manifest_push", c_int, [_SESSION, _CHARS, c_char_p, c_char_p, _MANIFEST]),
+    ("ocipush_manifest_media_type", c_int, [_P(c_void_p), c_void_p, c_size_t]),
     ("ocipush_manifest_push_raw", c_int,
      [_SESSION, _CHARS, c_char_p, c_char_p, c_char_p, c_void_p, c_size_t]),
     # whole artifacts
@@ -262,6 +298,10 @@ _PROTOTYPES = [
     ("ocipush_push_run", c_int, [_SESSION, _PUSH, _CHARS, c_char_p]),
     ("ocipush_push_landed", c_char_p, [_PUSH]),
     ("ocipush_push_tagged", ctypes.c_size_t, [_PUSH]),
+    ("ocipush_push_landed_size", c_uint64, [_PUSH]),
+    ("ocipush_push_blob_count", c_size_t, [_PUSH]),
+    ("ocipush_push_blob", c_int,
+     [_PUSH, _P(c_char_p), _P(c_uint64), _P(c_char_p), _P(c_int), c_size_t]),
     # Helm charts
     ("ocipush_chart_push", c_int, [_SESSION, _P(c_void_p), _CHARS, c_char_p, c_char_p]),
     # references
@@ -674,6 +714,14 @@ class Session(_Handle):
         """The registry's error code in that answer ("" if none)."""
         return _decode(_lib.ocipush_session_error_code(self._ptr()))
 
+    @property
+    def blobs(self):
+        """What the last call stored, as Blob tuples: one after blob_push()
+        or blob_push_mount() (media_type ""), the config, the chart and its
+        provenance after chart_push(), none after a failure or Push.run()
+        (see Push.blobs)."""
+        return _blobs(_lib.ocipush_session_blob_count, _lib.ocipush_session_blob, self._ptr())
+
     def set_log_callback(self, log, level=LogLevel.INFO):
         """Call log(level, message) for each message up to `level`; None: stop."""
         if log is None:
@@ -1080,6 +1128,20 @@ def manifest_push(session, repository, manifest, tag=None):
     return digest.value.decode("ascii")
 
 
+def manifest_media_type(data):
+    """The media type manifest_push_raw() sends `data` with when given none:
+    its own mediaType, else the type its shape implies (E_INVALID if none)."""
+    if not isinstance(data, bytes):
+        data = bytes(memoryview(data))
+    out = c_void_p()
+    _check(_lib.ocipush_manifest_media_type(ctypes.byref(out), data, len(data)),
+           "not a manifest or index with a media type to send")
+    try:
+        return _decode(ctypes.string_at(out.value))
+    finally:
+        _lib.ocipush_free(out)
+
+
 def manifest_push_raw(session, repository, data, media_type=None, tag=None):
     """Push manifest bytes exactly as they are; returns their digest.
     media_type None: the document's own mediaType, or what its shape says.
@@ -1271,6 +1333,17 @@ class Push(_Handle):
     def tagged(self):
         """How many of the tags, in order, the last run made name it."""
         return _lib.ocipush_push_tagged(self._ptr())
+
+    @property
+    def landed_size(self):
+        """The size of the manifest the last run stored (0 if none)."""
+        return _lib.ocipush_push_landed_size(self._ptr())
+
+    @property
+    def blobs(self):
+        """The blobs of the last run that succeeded, as Blob tuples: the
+        config, then each layer in order, each PUSHED, SKIPPED or MOUNTED."""
+        return _blobs(_lib.ocipush_push_blob_count, _lib.ocipush_push_blob, self._ptr())
 
     def _release(self):
         self._sources = []

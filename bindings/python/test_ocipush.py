@@ -181,6 +181,33 @@ class BlobTests(RegistryTest):
         self.assertTrue(ocipush.blob_exists(s, "python/bytes2", digest))
         self.assertFalse(ocipush.blob_exists(s, "python/bytes2", sha(b"absent")))
 
+    def test_what_each_push_did(self):
+        # Session.blobs after a blob push, Push.blobs after a run: pushed the
+        # first time, skipped the second (the registry has them).
+        data = random_bytes(5001, seed=40)
+        s = self.session(REG)
+        with ocipush.Source.from_bytes(data) as src:
+            digest, _ = ocipush.blob_push(s, "python/status", src)
+            self.assertEqual(s.blobs, [ocipush.Blob(digest, 5001, "", ocipush.BlobStatus.PUSHED)])
+            ocipush.blob_push(s, "python/status", src)
+            self.assertEqual(s.blobs[0].status, ocipush.BlobStatus.SKIPPED)
+            for expect in (ocipush.BlobStatus.PUSHED, ocipush.BlobStatus.SKIPPED):
+                with ocipush.Push(tags=["v1"]) as push:
+                    push.add_layer(src, ocipush.MEDIA_TYPE_LAYER)
+                    manifest = push.run(s, "python/status2")
+                    blobs = push.blobs
+                    self.assertEqual([b.status for b in blobs], [expect, expect])
+                    self.assertEqual(blobs[1].digest, digest)
+                    self.assertEqual(blobs[0].media_type, ocipush.MEDIA_TYPE_EMPTY)
+                    served_manifest = served("python/status2", "manifests", manifest)
+                    self.assertEqual(push.landed_size, len(served_manifest))
+                    self.assertEqual(ocipush.manifest_media_type(served_manifest),
+                                     ocipush.MEDIA_TYPE_MANIFEST)
+        self.assertEqual(s.blobs, [])  # after run(): told by the push
+        with self.assertRaises(OcipushError) as err:
+            ocipush.manifest_media_type(b"[]")
+        self.assertEqual(err.exception.code, ocipush.E_INVALID)
+
     def test_push_file(self):
         data = random_bytes(300007, seed=2)
         path = os.path.join(TMP, "python-file.bin")
