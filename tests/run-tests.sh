@@ -3,11 +3,13 @@
 #   1. installs missing Debian packages,
 #   2. builds with warnings as errors and runs every test (unit, integration
 #      against a real registry and a chunk-rejecting nginx, and the pkg-config
-#      and subproject consumers),
-#   3. runs unit and integration tests again under ASan+UBSan, hashing
+#      (shared and static) and subproject consumers),
+#   3. makes the release tarball (meson dist) and builds it and runs its unit
+#      tests in a directory of its own,
+#   4. runs unit and integration tests again under ASan+UBSan, hashing
 #      with mbedTLS (the other builds: OpenSSL's libcrypto, libcurl's own),
-#   4. once more with every ocipush program under valgrind memcheck,
-#   5. and two threads pushing with separate sessions under TSan.
+#   5. once more with every ocipush program under valgrind memcheck,
+#   6. and two threads pushing with separate sessions under TSan.
 # Ends with "N passed, N failed" and exits non-zero if anything failed.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -48,8 +50,31 @@ setup() { # setup DIR [options...]
     meson compile -C "$dir"
 }
 
+# dist_check: the tarball `meson dist` makes from what git has committed
+# (--allow-dirty: local changes are not in it, and not tested here) must
+# configure, build and pass the unit suite alone, away from the checkout. No
+# network: the system has every dependency, and no wrap may be fetched.
+dist_check() {
+    local tmp
+    echo "=== meson dist"
+    tmp=$(mktemp -d)
+    rm -rf build-test/meson-dist
+    if meson dist -C build-test --no-tests --formats xztar --allow-dirty &&
+        mkdir "$tmp/src" && tar -xJf build-test/meson-dist/*.tar.xz -C "$tmp/src" --strip-components=1 &&
+        { meson setup "$tmp/build" "$tmp/src" --wrap-mode=nodownload >"$tmp/setup.log" ||
+            { cat "$tmp/setup.log"; false; }; } &&
+        meson compile -C "$tmp/build"; then
+        run_suite "unit tests of the dist tarball" "$tmp/build" --suite unit
+    else
+        echo "meson dist: no tarball, or it did not build"
+        failed=$((failed + 1))
+    fi
+    rm -rf "$tmp"
+}
+
 setup build-test -Dwerror=true
 run_suite "tests" build-test
+dist_check
 
 # This build hashes with mbedTLS (the others with the default, libcurl's own
 # libcrypto), so both digest backends run the suite.

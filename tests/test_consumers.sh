@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# ocipush as its users get it: (1) installed, found through pkg-config, and
-# (2) as a meson subproject of another project. Each consumer builds the C
-# example from README.md and pushes standard input through the
-# chunk-rejecting proxy with it; the blob is read back and re-hashed.
+# ocipush as its users get it: (1) installed, found through pkg-config,
+# (2) installed, linked statically against libocipush.a with
+# `pkg-config --static`, and (3) as a meson subproject of another project.
+# Each consumer builds the C example from README.md and pushes standard input
+# through the chunk-rejecting proxy with it; the blob is read back and
+# re-hashed.
 #
 # usage: registry-env.sh bash tests/test_consumers.sh SOURCE_ROOT
 set -euo pipefail
@@ -30,16 +32,49 @@ run_example() {
 # The example pushes to localhost:5000/library/app: point it at the proxy.
 sed -i "s|\"localhost:5000\"|\"$OCIPUSH_TEST_PROXY\"|" "$WORK/app/app.c"
 
+# needs_libocipush BINARY: whether BINARY has libocipush.so.* as a NEEDED entry.
+needs_libocipush() {
+    [[ $(readelf -d "$1") == *"Shared library: [libocipush.so."* ]]
+}
+
 echo "--- pkg-config"
-meson setup "$WORK/build" "$SRC" --prefix "$WORK/prefix" -Dtests=false -Dexamples=false >/dev/null
+# Both libraries, as a distribution installs them: the .so and libocipush.a.
+meson setup "$WORK/build" "$SRC" --prefix "$WORK/prefix" -Ddefault_library=both \
+    -Dtests=false -Dexamples=false >/dev/null
 meson install -C "$WORK/build" >/dev/null
 pc_dir=$(dirname "$(find "$WORK/prefix" -name ocipush.pc | head -n 1)")
 [[ -f $pc_dir/ocipush.pc ]] || fail "no ocipush.pc installed"
+libdir=$(dirname "$pc_dir")
+[[ -f $libdir/libocipush.a ]] || fail "no libocipush.a installed beside the .so"
 # shellcheck disable=SC2046 # pkg-config output is a list of flags
 cc -std=c11 -Wall -Wextra -Werror -o "$WORK/app-pc" "$WORK/app/app.c" \
     $(PKG_CONFIG_PATH=$pc_dir pkg-config --cflags --libs ocipush)
-LD_LIBRARY_PATH=$(dirname "$pc_dir") run_example "$WORK/app-pc" library/app
+needs_libocipush "$WORK/app-pc" || fail "app-pc does not need libocipush.so"
+LD_LIBRARY_PATH=$libdir run_example "$WORK/app-pc" library/app
 echo "ok - pkg-config consumer"
+
+echo "--- pkg-config --static"
+# libocipush.a with what its .pc lists for static linking and nothing more:
+# its Libs and Libs.private (--maximum-traverse-depth=2: ocipush alone), and
+# the Requires.private modules, linked shared as Debian ships them. A library
+# missing from either field is an undefined reference here. (The whole
+# `pkg-config --static` line also takes libcurl's own Libs.private, whose -dev
+# packages libcurl4-openssl-dev does not pull in: -lnghttp2, -lrtmp, ...)
+export PKG_CONFIG_PATH=$pc_dir
+own=" $(pkg-config --static --cflags --libs --maximum-traverse-depth=2 ocipush) "
+[[ $own == *" -locipush "* ]] || fail "no -locipush in:$own"
+own=${own/ -locipush / -Wl,-Bstatic -locipush -Wl,-Bdynamic }
+mapfile -t requires < <(pkg-config --print-requires-private ocipush)
+[[ ${#requires[@]} -gt 0 ]] || fail "ocipush.pc has no Requires.private"
+deps=$(pkg-config --cflags --libs "${requires[@]}")
+unset PKG_CONFIG_PATH
+# shellcheck disable=SC2086 # lists of flags
+cc -std=c11 -Wall -Wextra -Werror -o "$WORK/app-static" "$WORK/app/app.c" $own $deps
+! needs_libocipush "$WORK/app-static" || fail "app-static needs libocipush.so"
+nm --defined-only "$WORK/app-static" | awk '$3 == "ocipush_blob_push" {t = 1} END {exit !t}' ||
+    fail "app-static has no ocipush_blob_push of its own"
+run_example "$WORK/app-static" library/app
+echo "ok - static consumer"
 
 echo "--- meson subproject"
 mkdir -p "$WORK/app/subprojects"
@@ -56,4 +91,4 @@ meson compile -C "$WORK/app/build" >/dev/null
 [[ ! -e $WORK/app/build/subprojects/ocipush/examples ]] || fail "subproject built its examples"
 run_example "$WORK/app/build/app" library/app
 echo "ok - meson subproject consumer"
-echo "2 passed, 0 failed"
+echo "3 passed, 0 failed"
