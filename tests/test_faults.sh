@@ -66,11 +66,10 @@ case_429_on_patch_with_date() {
     # A maximum delay above the second asked for: Retry-After is capped by it.
     push_ok "$repo" "$f" --strategy chunked --chunk-size 100000 --retry-max-delay 5000
     check_eq "PATCHes" 5 "$(requests PATCH "$repo")"
-    # Retry-After, a date a second ahead, sets the wait: not the 10 ms policy.
-    said "a chunk failed; retry 1 of 3 in [0-9]* ms"
-    if grep -q "a chunk failed; retry 1 of 3 in [0-9]\{1,2\} ms" "$WORK/stderr"; then
-        fail "Retry-After ignored: $(cat "$WORK/stderr")"
-    fi
+    # Retry-After, a date a second ahead, sets the wait, not the 10 ms
+    # policy: the log says so. (How long, the unit test of the date checks
+    # with a fixed clock: here the second may be gone by the time it is read.)
+    said "a chunk failed; retry 1 of 3 in [0-9]* ms, as its Retry-After asks"
 }
 
 case_503_on_commit() {
@@ -150,7 +149,7 @@ case_retry_after_capped() {
         >"$WORK/out" 2>"$WORK/stderr" || rc=$?
     check_eq "exit status" 1 "$rc"
     check_eq "POSTs" 3 "$(requests POST "$repo")"
-    waits=$(sed -n 's/.*; retry [0-9]* of 2 in \([0-9]*\) ms$/\1/p' "$WORK/stderr")
+    waits=$(sed -n 's/.*; retry [0-9]* of 2 in \([0-9]*\) ms, as its Retry-After asks$/\1/p' "$WORK/stderr")
     check_eq "waits logged" 2 "$(grep -c . <<<"$waits")"
     for w in $waits; do
         ((w <= 1000)) || fail "a wait of $w ms, over --retry-max-delay 1000: $(cat "$WORK/stderr")"

@@ -143,7 +143,8 @@ int op_retry_budget_take(op_retry_budget *b)
 /* A cancel ends a wait within this. */
 #define CANCEL_POLL_MS 100L
 
-static int retry_wait(op_ctx *c, long ms, const char *why, int retry, int retries)
+static int retry_wait(op_ctx *c, long ms, const char *why, int retry, int retries,
+                      int as_asked)
 {
     int64_t left = op_deadline_left_ms(c);
     if (left >= 0 && ms >= left) {
@@ -155,7 +156,8 @@ static int retry_wait(op_ctx *c, long ms, const char *why, int retry, int retrie
                        "wait before retry %d",
                        why, (long long)c->set.timeout_ms, ms, retry);
     }
-    op_log(&c->diag, OCIPUSH_LOG_INFO, "%s; retry %d of %d in %ld ms", why, retry, retries, ms);
+    op_log(&c->diag, OCIPUSH_LOG_INFO, "%s; retry %d of %d in %ld ms%s", why, retry, retries, ms,
+           as_asked ? ", as its Retry-After asks" : "");
     while (ms > 0 && !op_cancelled(c)) {
         long slice = ms < CANCEL_POLL_MS ? ms : CANCEL_POLL_MS;
         struct timespec ts = {.tv_sec = slice / 1000, .tv_nsec = (slice % 1000) * 1000000L};
@@ -171,5 +173,8 @@ int op_retry_next(op_ctx *c, op_retry_budget *b, const char *retry_after, const 
     int retry = op_retry_budget_take(b);
     if (!retry)
         return OP_RETRY_SPENT;
-    return retry_wait(c, op_retry_delay_ms(c, retry, retry_after), why, retry, b->max - 1);
+    long asked;
+    int as_asked = retry_after && op_retry_after_parse(&asked, retry_after, time(NULL)) == 0;
+    return retry_wait(c, op_retry_delay_ms(c, retry, retry_after), why, retry, b->max - 1,
+                      as_asked);
 }
