@@ -33,7 +33,8 @@
 
 typedef struct cli {
     int plain_http, insecure, no_spool, verbose, password_stdin, help, version;
-    int json; /* --format json */
+    int json;         /* --format json */
+    int no_referrers; /* copy --no-referrers */
     const char *ca_file, *cert_file, *key_file, *username, *password, *config, *artifact_type;
     const char *subject;
     const char *layout; /* --oci-layout DIR: push there instead of a registry */
@@ -54,6 +55,7 @@ static const char usage_text[] =
     "       ocipush [OPTIONS] manifest push REFERENCE FILE\n"
     "       ocipush [OPTIONS] push REFERENCE FILE[:MEDIATYPE]...\n"
     "       ocipush [OPTIONS] chart push CHART.tgz [oci://HOST[:PORT][/PATH]]\n"
+    "       ocipush [OPTIONS] copy oci:DIR[:TAG] HOST[:PORT]/REPO[:TAG]|oci:DIR[:TAG]\n"
     "       ocipush [OPTIONS] login HOST[:PORT] -u USER (-p PASS | --password-stdin)\n"
     "       ocipush logout HOST[:PORT]\n"
     "\n"
@@ -95,6 +97,7 @@ static const char usage_text[] =
     "  --subject TAG|DIGEST     push: the manifest it refers to, in the same repository\n"
     "  --concurrency N          push: layers uploaded at once (default 4)\n"
     "  --annotation KEY=VALUE   push: a manifest annotation (repeatable)\n"
+    "  --no-referrers           copy: leave the image's referrers behind\n"
     "  --format FORMAT          text (the default) or json: push, blob push, manifest\n"
     "                           push and chart push print one JSON object, the result\n"
     "                           or {\"error\": ...}\n"
@@ -1177,7 +1180,8 @@ enum {
     OPT_CONCURRENCY,
     OPT_LAYOUT,
     OPT_TIMEOUT,
-    OPT_FORMAT
+    OPT_FORMAT,
+    OPT_NO_REFERRERS
 };
 
 /* KEY=VALUE whose key the library takes: not empty, no control character.
@@ -1256,6 +1260,7 @@ static int parse_options(cli *c, int argc, char **argv)
         {"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
         {"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
         {"timeout", required_argument, NULL, OPT_TIMEOUT},
+        {"no-referrers", no_argument, NULL, OPT_NO_REFERRERS},
         {"username", required_argument, NULL, 'u'},
         {"password", required_argument, NULL, 'p'},
         {"password-stdin", no_argument, NULL, OPT_PWSTDIN},
@@ -1321,6 +1326,7 @@ static int parse_options(cli *c, int argc, char **argv)
             c->artifact_type = optarg;
             break;
         case OPT_LAYOUT: c->layout = optarg; break;
+        case OPT_NO_REFERRERS: c->no_referrers = 1; break;
         case OPT_FORMAT:
             if (strcmp(optarg, "json") != 0 && strcmp(optarg, "text") != 0)
                 return usage_error_about("--format takes text or json", optarg);
@@ -1378,12 +1384,66 @@ static int flush_stdout(int status)
     return status ? status : 1;
 }
 
+/* copy SOURCE DESTINATION: an image as users hold it (oci:DIR[:TAG]) into a
+ * registry (HOST[:PORT]/REPO[:TAG]) or a layout (oci:DIR[:TAG]). */
+static int cmd_copy(cli *c, const char *source, const char *dest)
+{
+    char *registry = NULL, *repository = NULL, *tag = NULL, *digest = NULL;
+    char layout_dir[4096];
+    if (strncmp(source, "oci:", 4) != 0)
+        return usage_error_about("copy reads oci:DIR[:TAG]", source);
+    if (strncmp(dest, "oci:", 4) == 0) {
+        /* Into a layout: DIR, and the tag after the first ':' as skopeo has it. */
+        const char *colon = strchr(dest + 4, ':');
+        size_t n = colon ? (size_t)(colon - dest - 4) : strlen(dest + 4);
+        if (n == 0 || n >= sizeof layout_dir)
+            return usage_error_about("copy writes to HOST[:PORT]/REPO[:TAG] or oci:DIR[:TAG]",
+                                     dest);
+        memcpy(layout_dir, dest + 4, n);
+        layout_dir[n] = '\0';
+        c->layout = layout_dir;
+        char local[512];
+        snprintf(local, sizeof local, "copy%s%s", colon ? ":" : "", colon ? colon + 1 : "");
+        if (split_reference(c, local, 1, &registry, &repository, &tag, &digest))
+            return EXIT_USAGE;
+    } else if (split_reference(c, dest, 1, &registry, &repository, &tag, &digest)) {
+        return EXIT_USAGE;
+    }
+    int status = 1;
+    ocipush_session *s = NULL;
+    if (digest) {
+        fprintf(stderr, "ocipush: copy takes a tag, not a digest: the digest is the source's\n");
+        status = EXIT_USAGE;
+    } else if ((status = make_session(c, registry, &s)) == 0) {
+        char out[OCIPUSH_DIGEST_MAX];
+        int rc = ocipush_copy(s, out, source, repository, tag,
+                              c->no_referrers ? OCIPUSH_COPY_NO_REFERRERS : 0);
+        if (rc) {
+            status = failed(s, rc, "copy");
+        } else if (json_output) {
+            fputc('{', stdout);
+            json_field("source", source, 1);
+            json_field("destination", dest, 0);
+            json_field("digest", out, 0);
+            fputs("}\n", stdout);
+        } else {
+            printf("Copied: %s\nTo: %s\nDigest: %s\n", source, dest, out);
+        }
+    }
+    session_done(s);
+    ocipush_free(registry);
+    ocipush_free(repository);
+    ocipush_free(tag);
+    ocipush_free(digest);
+    return status;
+}
+
 static int run_command(cli *c, char **args, int nargs)
 {
     int chart = nargs >= 2 && strcmp(args[0], "chart") == 0 && strcmp(args[1], "push") == 0;
     /* The push commands print JSON; login and logout stay text. */
     json_output = c->json && nargs >= 1 &&
-                  (chart || strcmp(args[0], "push") == 0 ||
+                  (chart || strcmp(args[0], "push") == 0 || strcmp(args[0], "copy") == 0 ||
                    (nargs >= 2 && strcmp(args[1], "push") == 0 &&
                     (strcmp(args[0], "blob") == 0 || strcmp(args[0], "manifest") == 0)));
     if (nargs == 4 && strcmp(args[0], "blob") == 0 && strcmp(args[1], "push") == 0) {
@@ -1406,6 +1466,8 @@ static int run_command(cli *c, char **args, int nargs)
     }
     if (chart && nargs == 4)
         return cmd_chart_push(c, args[2], args[3]);
+    if (nargs == 3 && strcmp(args[0], "copy") == 0)
+        return cmd_copy(c, args[1], args[2]);
     if (nargs == 2 && strcmp(args[0], "login") == 0)
         return cmd_login(c, args[1]);
     if (nargs == 2 && strcmp(args[0], "logout") == 0)

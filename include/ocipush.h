@@ -1160,6 +1160,47 @@ OCIPUSH_API int ocipush_push_blob(const ocipush_push *push, const char **out_dig
                                   size_t index);
 
 /* ------------------------------------------------------------------------ */
+/* Copying images                                                           */
+/* ------------------------------------------------------------------------ */
+
+/** ocipush_copy() flag: leave the referrers of the copied image behind. */
+#define OCIPUSH_COPY_NO_REFERRERS 0x1
+
+/**
+ * Copy an image as users hold it into `repository` on the session's target
+ * (a registry, or an OCI layout: ocipush_session_new_layout()), byte for
+ * byte: every blob and manifest keeps its digest. `source` names it as
+ * skopeo does: "oci:DIR[:TAG]", the OCI image layout in directory DIR and
+ * the manifest or index its index.json tags TAG
+ * (org.opencontainers.image.ref.name); without TAG, the only image it holds,
+ * or the only tagged one (else OCIPUSH_E_INVALID, the message listing the
+ * tags). An index is copied whole: each manifest it lists, nested indexes
+ * too (8 deep at most), and every blob.
+ *
+ * Blobs go first, each checked against its name while it is read (bytes that
+ * hash otherwise fail with OCIPUSH_E_DIGEST_MISMATCH before the upload is
+ * committed) and skipped when the repository has it already (HEAD); then
+ * each manifest by digest, children before their index; the top last, under
+ * `tag` (NULL: the source's tag; "": by digest only), so a failure leaves no
+ * tag on incomplete content. Then, unless `flags` has
+ * OCIPUSH_COPY_NO_REFERRERS, every manifest index.json lists whose subject
+ * was copied, by digest, and on a registry without the referrers API listed
+ * in the sha256-<hex> tag index of its subject, as ocipush_push_run() does.
+ * Streams, retries and the fallback are those of ocipush_blob_push().
+ *
+ * Writes the top manifest's digest into `out_digest` (OCIPUSH_DIGEST_MAX
+ * bytes; may be NULL) on success. Returns the codes of ocipush_blob_push()
+ * and ocipush_manifest_push_raw(); OCIPUSH_E_INVALID also for a source that
+ * is not a layout (no oci-layout or index.json), a tag it lacks, a manifest
+ * that is neither an image manifest nor an index, a descriptor or size that
+ * does not match the file; OCIPUSH_E_IO for a blob or manifest file that is
+ * missing or unreadable. Each message names the file and what is wrong.
+ * What landed before a failure stays (blobs, child manifests), untagged.
+ */
+OCIPUSH_API int ocipush_copy(ocipush_session *session, char *out_digest, const char *source,
+                             const char *repository, const char *tag, int flags);
+
+/* ------------------------------------------------------------------------ */
 /* Helm charts                                                              */
 /* ------------------------------------------------------------------------ */
 

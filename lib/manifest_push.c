@@ -67,7 +67,8 @@ static int split_manifest_reference(ocipush_session *s, const char *reference,
 }
 
 int op_manifest_push_raw(ocipush_session *s, const char *repository, const char *reference,
-                         const char *media_type, const void *data, size_t len, char *out_digest)
+                         const char *media_type, const void *data, size_t len, char *out_digest,
+                         op_manifest_answer *answer)
 {
     if (ocipush_repository_validate(repository))
         return op_sfail(s, OCIPUSH_E_INVALID, "invalid repository name '%s'",
@@ -108,7 +109,7 @@ int op_manifest_push_raw(ocipush_session *s, const char *repository, const char 
                       "the manifest's digest is %s, not %s: nothing was pushed", digest, want);
     else
         rc = op_manifest_put(s, NULL, repository, tag[0] ? tag : digest, media_type, data, len,
-                             digest, NULL);
+                             digest, answer);
     if (rc == 0) {
         op_slog(s, OCIPUSH_LOG_INFO, "pushed manifest %s to %s%s%s", digest, repository,
                 tag[0] ? ":" : "", tag);
@@ -137,7 +138,7 @@ int ocipush_manifest_push(ocipush_session *s, char *out_digest, const char *repo
     rc = op_manifest_push_raw(s, repository, reference,
                               m->kind == OCIPUSH_MANIFEST_IMAGE ? OCIPUSH_MEDIA_TYPE_MANIFEST
                                                                 : OCIPUSH_MEDIA_TYPE_INDEX,
-                              json, len, out_digest);
+                              json, len, out_digest, NULL);
     op_free(json);
     return rc;
 }
@@ -149,7 +150,7 @@ int ocipush_manifest_push_raw(ocipush_session *s, char *out_digest, const char *
     if (!s)
         return OCIPUSH_E_INVALID;
     op_call_scope(s);
-    return op_manifest_push_raw(s, repository, reference, media_type, data, len, out_digest);
+    return op_manifest_push_raw(s, repository, reference, media_type, data, len, out_digest, NULL);
 }
 
 int ocipush_manifest_media_type(char **out, const void *data, size_t len)

@@ -20,8 +20,10 @@ int op_manifest_put(ocipush_session *s, op_retry_budget *budget, const char *rep
 int op_manifest_get(ocipush_session *s, const char *repository, const char *reference, op_buf *body,
                     char **out_media_type, char *out_digest, int *out_found);
 
-/* ocipush_manifest_push_raw() inside a public call already in progress. */
+/* ocipush_manifest_push_raw() inside a public call already in progress;
+ * *answer (may be NULL) says what the registry's answer said. */
 int op_manifest_push_raw(ocipush_session *s, const char *repository, const char *reference,
-                         const char *media_type, const void *data, size_t len, char *out_digest);
+                         const char *media_type, const void *data, size_t len, char *out_digest,
+                         op_manifest_answer *answer);
 
 #endif

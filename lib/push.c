@@ -14,6 +14,7 @@
 #include "manifest_push.h"
 #include "parallel.h"
 #include "push.h"
+#include "referrers.h"
 #include "retry.h"
 #include "session.h"
 #include "validate.h"
@@ -224,49 +225,22 @@ static int resolve_subject(ocipush_session *s, const ocipush_push *p, const char
     return rc;
 }
 
-/* A registry without the referrers API (no OCI-Subject in its answer) gets
- * the referrers tag schema kept for it: the index tagged sha256-<hex> of the
- * subject lists the manifest once (OCI distribution spec 1.1). */
+/* A registry without the referrers API gets the referrers tag index kept
+ * for it (referrers.c): this manifest, as the entry that lists it. */
 static int update_referrers_tag(ocipush_session *s, const char *repository,
                                 const ocipush_manifest *m, const char *subject_digest,
                                 const char *digest, size_t size)
 {
-    char tag[OCIPUSH_DIGEST_MAX];
-    snprintf(tag, sizeof tag, "sha256-%s", subject_digest + 7);
     ocipush_descriptor *entry = NULL;
-    op_buf old = {0};
-    char *old_type = NULL, *index = NULL;
-    char old_digest[OCIPUSH_DIGEST_MAX];
-    size_t index_len = 0;
-    int found = 0, present = 0;
     const char *artifact_type = m->artifact_type ? m->artifact_type : m->config->media_type;
     int rc = ocipush_descriptor_new(&entry, OCIPUSH_MEDIA_TYPE_MANIFEST, digest, size);
     if (!rc)
         rc = ocipush_descriptor_set_artifact_type(entry, artifact_type);
     if (!rc)
         rc = op_annotations_copy(&entry->annotations, &m->annotations);
-    if (rc)
-        rc = op_sfail(s, OCIPUSH_E_NOMEM, "out of memory");
-    rc = rc ? rc : op_manifest_get(s, repository, tag, &old, &old_type, old_digest, &found);
-    if (!rc &&
-        (rc = op_json_referrers_add(&index, &index_len, &present,
-                                    found ? (old.data ? old.data : "") : NULL, old.len, entry)))
-        rc = op_sfail(
-            s, rc, rc == OCIPUSH_E_NOMEM ? "out of memory" : "the referrers tag %s is not an index",
-            tag);
-    if (!rc && !present) {
-        char index_digest[OCIPUSH_DIGEST_MAX];
-        rc = op_sha256_digest(index_digest, index, index_len);
-        rc = rc ? op_sfail(s, rc, "hashing the referrers index failed")
-                : op_manifest_put(s, NULL, repository, tag, OCIPUSH_MEDIA_TYPE_INDEX, index,
-                                  index_len, index_digest, NULL);
-        if (!rc)
-            op_slog(s, OCIPUSH_LOG_INFO, "listed %s in the referrers index %s", digest, tag);
-    }
+    rc = rc ? op_sfail(s, OCIPUSH_E_NOMEM, "out of memory")
+            : op_referrers_tag_add(s, repository, subject_digest, entry);
     ocipush_descriptor_free(entry);
-    op_buf_free(&old);
-    op_free(old_type);
-    op_free(index);
     return rc;
 }
 

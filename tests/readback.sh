@@ -60,6 +60,13 @@ registry_manifest_get() {
     curl -fsS -H "Accept: $REGISTRY_MANIFEST_ACCEPT" -o "$4" "http://$1/v2/$2/manifests/$3"
 }
 
+# blob_absent HOSTPORT REPO DIGEST: the registry does not serve that blob.
+blob_absent() {
+    local code
+    code=$(curl -sS -o /dev/null -w '%{http_code}' -I "http://$1/v2/$2/blobs/$3")
+    [[ $code == 404 ]] || fail "blob $3 in $2 answered $code, expected 404"
+}
+
 # registry_tag_exists HOSTPORT REPO TAG: 0 if the tag answers 200, 1 if 404, else 2.
 registry_tag_exists() {
     local code

@@ -1214,6 +1214,33 @@ static int open_fds(void)
     return n;
 }
 
+/* ocipush_copy's checks before anything is read or sent (test_copy.sh
+ * copies real layouts): and its digest output stays untouched. */
+static int test_copy_refusals(void)
+{
+    const char *tmp = getenv("OCIPUSH_TEST_TMP");
+    char empty[512], source[600], digest[OCIPUSH_DIGEST_MAX] = "untouched";
+    snprintf(empty, sizeof empty, "%s/copy-empty", tmp ? tmp : "/tmp");
+    mkdir(empty, 0700);
+    snprintf(source, sizeof source, "oci:%s", empty);
+    ocipush_session *s = session_for(REG);
+    CHECK(s);
+    CHECK_RC(ocipush_copy(NULL, digest, source, "api/copy", NULL, 0), OCIPUSH_E_INVALID);
+    CHECK_RC(ocipush_copy(s, digest, "docker-archive:x.tar", "api/copy", NULL, 0),
+             OCIPUSH_E_INVALID);
+    CHECK(strstr(ocipush_session_errmsg(s), "unknown image source") != NULL);
+    CHECK_RC(ocipush_copy(s, digest, source, "api/copy", NULL, 0x100), OCIPUSH_E_INVALID);
+    CHECK(strstr(ocipush_session_errmsg(s), "unknown copy flags") != NULL);
+    CHECK_RC(ocipush_copy(s, digest, source, "Bad/Repo", NULL, 0), OCIPUSH_E_INVALID);
+    CHECK_RC(ocipush_copy(s, digest, source, "api/copy", "bad tag", 0), OCIPUSH_E_INVALID);
+    CHECK_RC(ocipush_copy(s, digest, "oci:", "api/copy", NULL, 0), OCIPUSH_E_INVALID);
+    CHECK_RC(ocipush_copy(s, digest, source, "api/copy", NULL, 0), OCIPUSH_E_INVALID);
+    CHECK(strstr(ocipush_session_errmsg(s), "is not an OCI layout: it has no oci-layout") != NULL);
+    CHECK(strcmp(digest, "untouched") == 0);
+    ocipush_session_free(s);
+    return 0;
+}
+
 /* A file source holds no descriptor until a push reads it, nor after; it
  * must still be the same file then. */
 static int test_file_source_opened_when_read(void)
@@ -1379,6 +1406,7 @@ int main(void)
     run("outputs only on success: a failed credential lookup", test_outputs_only_on_success);
     run("a file source is opened when read, and must be the same file",
         test_file_source_opened_when_read);
+    run("copy: what it refuses before reading anything", test_copy_refusals);
     op_buf_free(&log_text);
     curl_global_cleanup();
     printf("%d passed, %d failed\n", passes, failures);

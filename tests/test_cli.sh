@@ -32,13 +32,6 @@ make_file() {
     echo "$WORK/$1"
 }
 
-# blob_absent HOSTPORT REPO DIGEST: the registry does not serve that blob.
-blob_absent() {
-    local code
-    code=$(curl -sS -o /dev/null -w '%{http_code}' -I "http://$1/v2/$2/blobs/$3")
-    [[ $code == 404 ]] || fail "blob $3 in $2 answered $code, expected 404"
-}
-
 # push_and_verify HOSTPORT REPO FILE [OCIPUSH OPTIONS...]: push FILE as a
 # blob, check the printed digest, read it back and re-hash it.
 push_and_verify() {

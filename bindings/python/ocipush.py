@@ -59,7 +59,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "OcipushError", "LogLevel", "Session", "Source", "Descriptor", "Manifest", "Push",
-    "Reference", "Blob", "BlobStatus", "manifest_media_type", "blob_push", "blob_push_mount", "blob_exists", "manifest_push",
+    "Reference", "Blob", "BlobStatus", "manifest_media_type", "copy", "blob_push", "blob_push_mount", "blob_exists", "manifest_push",
     "manifest_push_raw", "chart_push", "credentials_store", "credentials_erase",
     "reference_parse", "strerror", "version", "is_valid_repository", "is_valid_tag",
     "is_valid_digest", "is_valid_media_type",
@@ -302,6 +302,8 @@ _PROTOTYPES = [
     ("ocipush_push_blob_count", c_size_t, [_PUSH]),
     ("ocipush_push_blob", c_int,
      [_PUSH, _P(c_char_p), _P(c_uint64), _P(c_char_p), _P(c_int), c_size_t]),
+    # copying images
+    ("ocipush_copy", c_int, [_SESSION, _CHARS, c_char_p, c_char_p, c_char_p, c_int]),
     # Helm charts
     ("ocipush_chart_push", c_int, [_SESSION, _P(c_void_p), _CHARS, c_char_p, c_char_p]),
     # references
@@ -1359,6 +1361,22 @@ def _src(source):
 # ---------------------------------------------------------------------------
 # Helm charts
 # ---------------------------------------------------------------------------
+
+
+_COPY_NO_REFERRERS = 0x1  # OCIPUSH_COPY_NO_REFERRERS
+
+
+def copy(session, source, repository, tag=None, referrers=True):
+    """Copy the image `source` names ("oci:DIR[:TAG]": an OCI layout and the
+    manifest or index its index.json tags TAG; without TAG the only one) into
+    `repository`, byte for byte; returns its digest. Blobs first (skipped
+    when there, checked against their names), manifests by digest, the top
+    last under `tag` (None: the source's tag; "": by digest only); then the
+    referrers the layout lists, unless referrers=False."""
+    digest = ctypes.create_string_buffer(DIGEST_MAX)
+    _call(session, "ocipush_copy", digest, _text(source, "source"), _text(repository, "repository"),
+          _text(tag, "tag"), 0 if referrers else _COPY_NO_REFERRERS)
+    return digest.value.decode("ascii")
 
 
 def chart_push(session, chart_path, repository_prefix=None):

@@ -910,6 +910,40 @@ class LayoutTests(RegistryTest):
         self.assertIn(path, cm.exception.message)
 
 
+class CopyTests(RegistryTest):
+    def test_copy_layout(self):
+        # A layout made here by hand: copied byte for byte, under its tag.
+        lay = os.path.join(TMP, "python-copy-layout")
+        os.makedirs(os.path.join(lay, "blobs", "sha256"), exist_ok=True)
+
+        def put(data):
+            digest = sha(data)
+            with open(os.path.join(lay, "blobs", "sha256", digest[7:]), "wb") as f:
+                f.write(data)
+            return {"digest": digest, "size": len(data)}
+
+        layer = random_bytes(4001, seed=41)
+        manifest = json.dumps({
+            "schemaVersion": 2, "mediaType": ocipush.MEDIA_TYPE_MANIFEST,
+            "config": dict(put(b"{}"), mediaType=ocipush.MEDIA_TYPE_EMPTY),
+            "layers": [dict(put(layer), mediaType=ocipush.MEDIA_TYPE_LAYER)],
+        }).encode()
+        entry = dict(put(manifest), mediaType=ocipush.MEDIA_TYPE_MANIFEST,
+                     annotations={"org.opencontainers.image.ref.name": "v1"})
+        with open(os.path.join(lay, "oci-layout"), "w") as f:
+            f.write('{"imageLayoutVersion":"1.0.0"}')
+        with open(os.path.join(lay, "index.json"), "w") as f:
+            json.dump({"schemaVersion": 2, "manifests": [entry]}, f)
+        s = self.session(REG)
+        self.assertEqual(ocipush.copy(s, f"oci:{lay}", "python/copy"), sha(manifest))
+        self.assertEqual(served("python/copy", "manifests", "v1"), manifest)
+        self.assertEqual(sha(served("python/copy", "blobs", sha(layer))), sha(layer))
+        with self.assertRaises(OcipushError) as err:
+            ocipush.copy(s, f"oci:{lay}:nope", "python/copy")
+        self.assertEqual(err.exception.code, ocipush.E_INVALID)
+        self.assertIn("has no tag nope (its tags: v1)", err.exception.message)
+
+
 class ChartTests(RegistryTest):
     def chart_push(self, session, path, prefix):
         try:

@@ -12,7 +12,8 @@ import re
 import subprocess
 import sys
 
-RANK = {"core": 0, "sources": 1, "net": 2, "auth": 3, "registry": 4, "layout": 4, "": 5, "helm": 5}
+RANK = {"core": 0, "sources": 1, "net": 2, "auth": 3, "registry": 4, "layout": 4, "images": 4, "": 5,
+        "helm": 5}
 SPECIAL = {"target.h": 4}  # the targets' interface: theirs to include
 
 lib = sys.argv[1]

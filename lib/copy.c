@@ -1,0 +1,335 @@
+/* ocipush_copy: an image from an image source (images/) into the session's
+ * target, byte for byte. The graph is walked depth first: for a manifest,
+ * its blobs, then the manifest by digest; for an index, each child manifest
+ * (nested indexes too), then the index; the top last, under its tag, so a
+ * failure leaves no tag on incomplete content. Referrers the source lists
+ * whose subject was copied follow, each with the referrers tag index kept
+ * for a registry without the referrers API. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "alloc.h"
+#include "blob.h"
+#include "buf.h"
+#include "digest.h"
+#include "image_source.h"
+#include "manifest.h"
+#include "manifest_push.h"
+#include "manifest_type.h"
+#include "referrers.h"
+#include "session.h"
+
+#define NESTING_MAX 8 /* indexes within indexes: more is a loop or an attack */
+
+typedef struct copy_run {
+    ocipush_session *s;
+    op_image_source *src;
+    const char *repository;
+    /* Digests copied so far (blobs and manifests), so none goes twice. */
+    char (*done)[OCIPUSH_DIGEST_MAX];
+    size_t done_count, done_alloc;
+    size_t blobs, manifests;
+} copy_run;
+
+static int was_copied(const copy_run *r, const char *digest)
+{
+    for (size_t i = 0; i < r->done_count; i++)
+        if (strcmp(r->done[i], digest) == 0)
+            return 1;
+    return 0;
+}
+
+static int mark_copied(copy_run *r, const char *digest)
+{
+    if (r->done_count == r->done_alloc) {
+        size_t n = r->done_alloc ? r->done_alloc * 2 : 32;
+        void *grown = op_realloc(r->done, n * sizeof *r->done);
+        if (!grown)
+            return op_sfail(r->s, OCIPUSH_E_NOMEM, "out of memory");
+        r->done = grown;
+        r->done_alloc = n;
+    }
+    snprintf(r->done[r->done_count++], OCIPUSH_DIGEST_MAX, "%s", digest);
+    return 0;
+}
+
+/* A descriptor's digest and size, checked; `what` names it for messages. */
+static int descriptor_of(copy_run *r, const cJSON *desc, const char *what, const char *in,
+                         const char **out_digest, int64_t *out_size, const char **out_type)
+{
+    const cJSON *digest = cJSON_GetObjectItemCaseSensitive(desc, "digest");
+    const cJSON *size = cJSON_GetObjectItemCaseSensitive(desc, "size");
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive(desc, "mediaType");
+    if (!cJSON_IsString(digest) || ocipush_digest_validate(digest->valuestring))
+        return op_sfail(r->s, OCIPUSH_E_INVALID,
+                        "%s: the manifest %s has a %s without a valid "
+                        "sha256 digest",
+                        r->src->ops->name(r->src), in, what);
+    if (!cJSON_IsNumber(size) || size->valuedouble < 0 || size->valuedouble > 9007199254740992.0)
+        return op_sfail(r->s, OCIPUSH_E_INVALID,
+                        "%s: the manifest %s has a %s without a valid "
+                        "size",
+                        r->src->ops->name(r->src), in, what);
+    *out_digest = digest->valuestring;
+    *out_size = (int64_t)size->valuedouble;
+    if (out_type)
+        *out_type = cJSON_IsString(type) ? type->valuestring : "";
+    return 0;
+}
+
+static int copy_blob(copy_run *r, const cJSON *desc, const char *what, const char *in)
+{
+    const char *digest;
+    int64_t size;
+    ocipush_source *blob = NULL;
+    int rc = descriptor_of(r, desc, what, in, &digest, &size, NULL);
+    if (rc || was_copied(r, digest))
+        return rc;
+    if ((rc = r->src->ops->open_blob(r->src, &r->s->ctx.diag, digest, size, &blob)))
+        return rc;
+    /* The digest expected: a blob the repository has is skipped (HEAD), and
+     * bytes that do not hash to their name are refused before the commit. */
+    rc = op_blob_push(r->s, r->repository, blob, digest, NULL, NULL, NULL);
+    ocipush_source_free(blob);
+    if (rc == OCIPUSH_E_DIGEST_MISMATCH)
+        op_sfail(r->s, rc, "%s: the blob %s does not hash to its name (%s)",
+                 r->src->ops->name(r->src), digest, r->s->ctx.diag.errmsg);
+    r->blobs += rc == 0;
+    return rc ? rc : mark_copied(r, digest);
+}
+
+static int copy_manifest(copy_run *r, const char *digest, int64_t size, const char *type_hint,
+                         const char *tag, int depth, op_manifest_answer *answer);
+
+/* An image manifest's config and layers; an index's manifests. */
+static int copy_children(copy_run *r, const cJSON *doc, const char *digest, int depth)
+{
+    const cJSON *children = cJSON_GetObjectItemCaseSensitive(doc, "manifests");
+    const cJSON *item;
+    int rc = 0;
+    if (cJSON_IsArray(children)) {
+        if (depth >= NESTING_MAX)
+            return op_sfail(r->s, OCIPUSH_E_INVALID, "%s: indexes nest deeper than %d at %s",
+                            r->src->ops->name(r->src), NESTING_MAX, digest);
+        cJSON_ArrayForEach(item, children)
+        {
+            const char *child, *type;
+            int64_t child_size;
+            rc = descriptor_of(r, item, "manifest entry", digest, &child, &child_size, &type);
+            rc = rc ? rc : copy_manifest(r, child, child_size, type, NULL, depth + 1, NULL);
+            if (rc)
+                return rc;
+        }
+        return 0;
+    }
+    const cJSON *config = cJSON_GetObjectItemCaseSensitive(doc, "config");
+    const cJSON *layers = cJSON_GetObjectItemCaseSensitive(doc, "layers");
+    if (!cJSON_IsObject(config) || !cJSON_IsArray(layers))
+        return op_sfail(r->s, OCIPUSH_E_INVALID,
+                        "%s: %s is neither an image manifest (config, layers) nor an index "
+                        "(manifests)",
+                        r->src->ops->name(r->src), digest);
+    rc = copy_blob(r, config, "config", digest);
+    cJSON_ArrayForEach(item, layers)
+    {
+        if (rc)
+            break;
+        rc = copy_blob(r, item, "layer", digest);
+    }
+    return rc;
+}
+
+static int copy_manifest(copy_run *r, const char *digest, int64_t size, const char *type_hint,
+                         const char *tag, int depth, op_manifest_answer *answer)
+{
+    if (!tag && was_copied(r, digest))
+        return 0;
+    op_buf bytes = {0};
+    int rc = r->src->ops->read_manifest(r->src, &r->s->ctx.diag, digest, size, &bytes);
+    cJSON *doc = rc ? NULL : cJSON_ParseWithLength(bytes.data, bytes.len);
+    if (!rc && !cJSON_IsObject(doc))
+        rc = op_sfail(r->s, OCIPUSH_E_INVALID, "%s: the manifest %s is not a JSON object",
+                      r->src->ops->name(r->src), digest);
+    rc = rc ? rc : copy_children(r, doc, digest, depth);
+    /* The document's own mediaType, else its descriptor's, else its shape's. */
+    const cJSON *own = cJSON_GetObjectItemCaseSensitive(doc, "mediaType");
+    const char *type = cJSON_IsString(own) ? NULL : (type_hint && *type_hint ? type_hint : NULL);
+    char reference[256];
+    snprintf(reference, sizeof reference, "%s%s%s", tag ? tag : "", tag ? "@" : "", digest);
+    rc = rc ? rc
+            : op_manifest_push_raw(r->s, r->repository, reference, type, bytes.data, bytes.len,
+                                   NULL, answer);
+    r->manifests += rc == 0;
+    rc = rc ? rc : mark_copied(r, digest);
+    cJSON_Delete(doc);
+    op_buf_free(&bytes);
+    return rc;
+}
+
+/* The entry `tag` names, or without a tag the only one; else an error that
+ * lists the tags the source has. */
+static int pick_entry(copy_run *r, const char *tag, const op_image_entry **out)
+{
+    size_t n = 0, tagged = 0;
+    const op_image_entry *e = r->src->ops->entries(r->src, &n), *only = NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (tag && e[i].tag && strcmp(e[i].tag, tag) == 0) {
+            *out = &e[i];
+            return 0;
+        }
+        if (e[i].tag) {
+            tagged++;
+            only = &e[i];
+        }
+    }
+    if (!tag && n == 1)
+        only = &e[0], tagged = 1;
+    if (!tag && tagged == 1) {
+        *out = only;
+        return 0;
+    }
+    op_buf list = {0};
+    for (size_t i = 0; i < n; i++)
+        if (e[i].tag)
+            op_buf_printf(&list, "%s%s", list.len ? ", " : "", e[i].tag);
+    int rc =
+        tag ? op_sfail(r->s, OCIPUSH_E_INVALID, "%s has no tag %s (its tags: %s)",
+                       r->src->ops->name(r->src), tag, list.len ? list.data : "none")
+            : op_sfail(r->s, OCIPUSH_E_INVALID, "%s holds %zu images: name one by its tag (%s)",
+                       r->src->ops->name(r->src), n, list.len ? list.data : "none tagged");
+    op_buf_free(&list);
+    return rc;
+}
+
+/* The referrer's entry in the referrers index: what it is and its notes. */
+static int referrer_entry(const cJSON *doc, const char *digest, size_t size, const char *type,
+                          ocipush_descriptor **out)
+{
+    const cJSON *artifact = cJSON_GetObjectItemCaseSensitive(doc, "artifactType");
+    const cJSON *config = cJSON_GetObjectItemCaseSensitive(doc, "config");
+    const cJSON *config_type = cJSON_GetObjectItemCaseSensitive(config, "mediaType");
+    const cJSON *notes = cJSON_GetObjectItemCaseSensitive(doc, "annotations");
+    const cJSON *note;
+    int rc = ocipush_descriptor_new(out, type, digest, size);
+    const char *kind = cJSON_IsString(artifact)      ? artifact->valuestring
+                       : cJSON_IsString(config_type) ? config_type->valuestring
+                                                     : NULL;
+    if (!rc && kind)
+        rc = ocipush_descriptor_set_artifact_type(*out, kind);
+    cJSON_ArrayForEach(note, notes)
+    {
+        if (!rc && cJSON_IsString(note))
+            rc = ocipush_descriptor_add_annotation(*out, note->string, note->valuestring);
+    }
+    return rc;
+}
+
+/* Each manifest the source lists whose subject was copied: by digest, and
+ * listed in its subject's referrers index unless the registry keeps it. */
+static int copy_referrers(copy_run *r)
+{
+    size_t n = 0;
+    const op_image_entry *e = r->src->ops->entries(r->src, &n);
+    int rc = 0;
+    for (size_t i = 0; !rc && i < n; i++) {
+        if (was_copied(r, e[i].digest))
+            continue;
+        op_buf bytes = {0};
+        rc = r->src->ops->read_manifest(r->src, &r->s->ctx.diag, e[i].digest, e[i].size, &bytes);
+        cJSON *doc = rc ? NULL : cJSON_ParseWithLength(bytes.data, bytes.len);
+        const cJSON *subject = cJSON_GetObjectItemCaseSensitive(doc, "subject");
+        const cJSON *of = cJSON_GetObjectItemCaseSensitive(subject, "digest");
+        if (!rc && cJSON_IsString(of) && was_copied(r, of->valuestring)) {
+            char *type = NULL;
+            ocipush_descriptor *entry = NULL;
+            op_slog(r->s, OCIPUSH_LOG_INFO, "copying %s, a referrer of %s", e[i].digest,
+                    of->valuestring);
+            op_manifest_answer answer = {0};
+            rc = copy_manifest(r, e[i].digest, e[i].size, e[i].media_type, NULL, 0, &answer);
+            if (!rc && op_json_manifest_media_type(&type, bytes.data, bytes.len))
+                rc = op_sfail(r->s, OCIPUSH_E_INVALID, "%s: the referrer %s has no media type",
+                              r->src->ops->name(r->src), e[i].digest);
+            if (!rc && referrer_entry(doc, e[i].digest, bytes.len, type, &entry))
+                rc = op_sfail(r->s, OCIPUSH_E_NOMEM, "out of memory");
+            if (!rc && !answer.keeps_referrers)
+                rc = op_referrers_tag_add(r->s, r->repository, of->valuestring, entry);
+            ocipush_descriptor_free(entry);
+            op_free(type);
+        }
+        cJSON_Delete(doc);
+        op_buf_free(&bytes);
+    }
+    return rc;
+}
+
+static int op_copy_run(ocipush_session *s, op_image_source *src, const char *source_tag,
+                       const char *repository, const char *tag, int with_referrers,
+                       char *out_digest)
+{
+    copy_run r = {.s = s, .src = src, .repository = repository};
+    const op_image_entry *top = NULL;
+    int rc = pick_entry(&r, source_tag, &top);
+    const char *dest_tag = tag ? (*tag ? tag : NULL) : top ? top->tag : NULL;
+    if (!rc && dest_tag && ocipush_tag_validate(dest_tag))
+        rc = op_sfail(s, OCIPUSH_E_INVALID, "invalid tag '%s'", dest_tag);
+    rc = rc ? rc : copy_manifest(&r, top->digest, top->size, top->media_type, dest_tag, 0, NULL);
+    if (!rc && with_referrers)
+        rc = copy_referrers(&r);
+    if (!rc) {
+        op_slog(s, OCIPUSH_LOG_INFO, "copied %s from %s to %s%s%s: %zu blobs, %zu manifests",
+                top->digest, src->ops->name(src), repository, dest_tag ? ":" : "",
+                dest_tag ? dest_tag : "", r.blobs, r.manifests);
+        if (out_digest)
+            op_digest_copy(out_digest, top->digest);
+    }
+    op_free(r.done);
+    return rc;
+}
+
+/* "oci:DIR[:TAG]" into the layout's directory and tag (NULL when none), as
+ * skopeo splits it: at the first ':' after the transport. */
+static int parse_source(ocipush_session *s, const char *source, op_buf *dir, const char **tag)
+{
+    if (!source || strncmp(source, "oci:", 4) != 0)
+        return op_sfail(s, OCIPUSH_E_INVALID,
+                        "unknown image source '%s' (oci:DIR[:TAG] is what this build reads)",
+                        source ? source : "(null)");
+    const char *path = source + 4, *colon = strchr(path, ':');
+    size_t n = colon ? (size_t)(colon - path) : strlen(path);
+    *tag = colon && colon[1] ? colon + 1 : NULL;
+    if (n == 0)
+        return op_sfail(s, OCIPUSH_E_INVALID, "no directory in '%s'", source);
+    if (*tag && ocipush_tag_validate(*tag))
+        return op_sfail(s, OCIPUSH_E_INVALID, "invalid tag in '%s'", source);
+    return op_buf_append(dir, path, n) ? op_sfail(s, OCIPUSH_E_NOMEM, "out of memory") : 0;
+}
+
+int ocipush_copy(ocipush_session *s, char *out_digest, const char *source, const char *repository,
+                 const char *tag, int flags)
+{
+    if (!s)
+        return OCIPUSH_E_INVALID;
+    op_call_scope(s);
+    if (flags & ~OCIPUSH_COPY_NO_REFERRERS)
+        return op_sfail(s, OCIPUSH_E_INVALID, "unknown copy flags %#x", (unsigned)flags);
+    if (ocipush_repository_validate(repository))
+        return op_sfail(s, OCIPUSH_E_INVALID, "invalid repository name '%s'",
+                        repository ? repository : "(null)");
+    if (tag && *tag && ocipush_tag_validate(tag))
+        return op_sfail(s, OCIPUSH_E_INVALID, "invalid tag '%s'", tag);
+    op_buf dir = {0};
+    const char *source_tag = NULL;
+    op_image_source *src = NULL;
+    int rc = parse_source(s, source, &dir, &source_tag);
+    rc = rc ? rc : op_image_source_open_layout(&src, &s->ctx.diag, dir.data);
+    rc = rc ? rc
+            : op_copy_run(s, src, source_tag, repository, tag, !(flags & OCIPUSH_COPY_NO_REFERRERS),
+                          out_digest);
+    if (src)
+        src->ops->free(src);
+    op_buf_free(&dir);
+    return rc;
+}

@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# ocipush copy from OCI layouts it did not make (written by tests/make-layout.py
+# with python's standard library, and by skopeo) into the real registry and
+# into a layout: the same digests, every manifest and blob read back and
+# re-hashed, the tags last; bad input refused with the file named and nothing
+# tagged. Run through tests/registry-env.sh.
+#
+# usage: registry-env.sh bash tests/test_copy.sh PATH/TO/ocipush
+set -uo pipefail
+
+OCIPUSH=$1
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=readback.sh
+source "$HERE/readback.sh"
+REG=$OCIPUSH_TEST_REGISTRY
+PROXY=$OCIPUSH_TEST_PROXY
+WORK=$OCIPUSH_TEST_TMP/copytest
+mkdir -p "$WORK"
+
+# shellcheck disable=SC2086 # the wrapper is a command line, split on purpose
+ocipush() { ${OCIPUSH_TEST_WRAPPER:-} "$OCIPUSH" --plain-http "$@"; }
+said() { grep -q -- "$1" "$WORK/stderr" || fail "stderr lacks '$1': $(cat "$WORK/stderr")"; }
+
+# served_sound HOSTPORT REPO DIGEST: the registry serves the manifest DIGEST
+# as bytes that hash to it, and every blob and child manifest it names too.
+served_sound() {
+    local m=$WORK/served.json d
+    registry_manifest_get "$1" "$2" "$3" "$m" || fail "GET manifest $2@$3"
+    check_eq "manifest $3 re-hashed" "$3" "sha256:$(sha256sum "$m" | cut -d' ' -f1)"
+    for d in $(jq -r '.manifests[]?.digest' "$m"); do
+        served_sound "$1" "$2" "$d"
+    done
+    registry_manifest_get "$1" "$2" "$3" "$m"
+    for d in $(jq -r '(.config.digest // empty), (.layers[]?.digest)' "$m"); do
+        check_eq "blob $d re-hashed" "$d" "$(registry_blob_sha256 "$1" "$2" "$d")"
+    done
+}
+
+# tag_is HOSTPORT REPO TAG DIGEST: skopeo, an independent reader, sees the tag
+# name the manifest DIGEST.
+tag_is() {
+    local raw
+    raw=$(skopeo inspect --raw --tls-verify=false "docker://$1/$2:$3" | sha256sum | cut -d' ' -f1) ||
+        fail "skopeo inspect $2:$3"
+    check_eq "skopeo: $2:$3" "$4" "sha256:$raw"
+}
+
+case_image_layout() {
+    local lay=$WORK/img top out
+    top=$(python3 "$HERE/make-layout.py" "$lay" image)
+    out=$(ocipush copy "oci:$lay:v1" "$REG/copy/img:v2" 2>"$WORK/stderr") || fail "copy: $(cat "$WORK/stderr")"
+    check_eq "printed digest" "Digest: $top" "$(tail -n 1 <<<"$out")"
+    served_sound "$REG" copy/img "$top"
+    tag_is "$REG" copy/img v2 "$top"
+    # Again: every blob is there, so none is sent (HEADs only), and the tag
+    # defaults to the source's.
+    ocipush -v copy "oci:$lay" "$REG/copy/img" >/dev/null 2>"$WORK/stderr" || fail "copy again: $(cat "$WORK/stderr")"
+    said "already has"
+    grep -q "> PATCH\|> POST" "$WORK/stderr" && fail "a blob was uploaded again: $(cat "$WORK/stderr")"
+    tag_is "$REG" copy/img v1 "$top"
+}
+
+case_index_with_referrer() {
+    local lay=$WORK/multi top ref refs
+    top=$(python3 "$HERE/make-layout.py" "$lay" multi)
+    ocipush -v copy "oci:$lay:multi" "$REG/copy/multi" >/dev/null 2>"$WORK/stderr" ||
+        fail "copy: $(cat "$WORK/stderr")"
+    served_sound "$REG" copy/multi "$top"
+    tag_is "$REG" copy/multi multi "$top"
+    # The referrer came along: by digest, and listed in the referrers tag
+    # index of its subject (distribution 2.8 has no referrers API).
+    ref=$(jq -r '.manifests[1].digest' "$lay/index.json")
+    served_sound "$REG" copy/multi "$ref"
+    registry_manifest_get "$REG" copy/multi "sha256-${top#sha256:}" "$WORK/refs.json" ||
+        fail "no referrers tag index for $top"
+    refs=$(jq -r '[.manifests[] | .digest + " " + .artifactType + " " + .annotations["org.example.kind"]] | join(",")' "$WORK/refs.json")
+    check_eq "referrers index" "$ref application/vnd.example.sbom sbom" "$refs"
+    # --no-referrers leaves it behind.
+    ocipush copy --no-referrers "oci:$lay:multi" "$REG/copy/multi2" >/dev/null 2>"$WORK/stderr" ||
+        fail "copy --no-referrers: $(cat "$WORK/stderr")"
+    registry_tag_exists "$REG" copy/multi2 "sha256-${top#sha256:}" && fail "referrers copied anyway" || [[ $? == 1 ]]
+}
+
+case_skopeo_layout_through_the_proxy() {
+    # A layout skopeo wrote, of an image skopeo copied from the registry;
+    # copied back through the chunk-rejecting proxy.
+    local src=$WORK/src.bin lay=$WORK/sk top
+    head -c 2000003 /dev/urandom >"$src"
+    ocipush push "$REG/copy/origin:1" "$src" >/dev/null 2>"$WORK/stderr" || fail "seed push: $(cat "$WORK/stderr")"
+    skopeo copy --quiet --src-tls-verify=false "docker://$REG/copy/origin:1" "oci:$lay:one" 2>"$WORK/stderr" ||
+        fail "skopeo copy: $(cat "$WORK/stderr")"
+    top=$(jq -r '.manifests[0].digest' "$lay/index.json")
+    ocipush copy "oci:$lay:one" "$PROXY/copy/sk:one" >/dev/null 2>"$WORK/stderr" || fail "copy: $(cat "$WORK/stderr")"
+    served_sound "$REG" copy/sk "$top"
+    tag_is "$REG" copy/sk one "$top"
+}
+
+case_into_a_layout() {
+    local lay=$WORK/img out=$WORK/out-layout top got
+    top=$(jq -r '.manifests[0].digest' "$lay/index.json")
+    ocipush copy "oci:$lay:v1" "oci:$out:w" >/dev/null 2>"$WORK/stderr" || fail "copy: $(cat "$WORK/stderr")"
+    got=$(jq -r '.manifests[] | select(.annotations["org.opencontainers.image.ref.name"] == "w") | .digest' "$out/index.json")
+    check_eq "layout tag w" "$top" "$got"
+    local f
+    for f in "$out"/blobs/sha256/*; do
+        cmp -s "$f" "$lay/blobs/sha256/$(basename "$f")" || fail "$f differs from the source's"
+    done
+    skopeo inspect --raw "oci:$out:w" | sha256sum | grep -q "^${top#sha256:} " || fail "skopeo reads another manifest"
+}
+
+# copy_refused REPO WANT_TEXT ARGS...: exit 1, the message, no tag.
+copy_refused() {
+    local repo=$1 want=$2 rc=0
+    shift 2
+    ocipush copy "$@" "$REG/$repo:t" >"$WORK/out" 2>"$WORK/stderr" || rc=$?
+    check_eq "exit status" 1 "$rc"
+    said "$want"
+    registry_tag_exists "$REG" "$repo" t && fail "a tag after a failed copy" || [[ $? == 1 ]]
+}
+
+case_bad_input() {
+    local lay=$WORK/bad top layer
+    mkdir -p "$WORK/empty"
+    copy_refused copy/bad1 "$WORK/empty is not an OCI layout: it has no oci-layout" "oci:$WORK/empty"
+    top=$(python3 "$HERE/make-layout.py" "$lay" image)
+    copy_refused copy/bad2 "the OCI layout $lay has no tag nope (its tags: v1)" "oci:$lay:nope"
+    layer=$(jq -r '.layers[1].digest' "$lay/blobs/sha256/${top#sha256:}")
+    # Same size, other bytes: refused before the commit.
+    head -c "$(stat -c %s "$lay/blobs/sha256/${layer#sha256:}")" /dev/urandom >"$WORK/other"
+    cp "$WORK/other" "$lay/blobs/sha256/${layer#sha256:}"
+    copy_refused copy/bad3 "the blob $layer does not hash to its name" "oci:$lay:v1"
+    blob_absent "$REG" copy/bad3 "$layer"
+    # Missing.
+    rm "$lay/blobs/sha256/${layer#sha256:}"
+    copy_refused copy/bad4 "lacks the blob $layer: cannot open $lay/blobs/sha256/${layer#sha256:}" "oci:$lay:v1"
+    # A manifest whose bytes are not its name (its size unchanged).
+    sed -i 's/layer.v1.tar"/layer.v1.taR"/' "$lay/blobs/sha256/${top#sha256:}"
+    copy_refused copy/bad5 "$lay/blobs/sha256/${top#sha256:} hash to sha256:" "oci:$lay:v1"
+    # Shorter than its descriptor says.
+    echo '{}' >"$lay/blobs/sha256/${top#sha256:}"
+    copy_refused copy/bad6 "is 3 bytes, but its descriptor says" "oci:$lay:v1"
+}
+
+run_case "an image layout: digests kept, blobs skipped the second time" case_image_layout
+run_case "a two-platform index with a referrer" case_index_with_referrer
+run_case "a layout skopeo made, through the chunk-rejecting proxy" case_skopeo_layout_through_the_proxy
+run_case "into an OCI layout" case_into_a_layout
+run_case "bad input: file named, nothing tagged" case_bad_input
+finish
