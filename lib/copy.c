@@ -94,9 +94,12 @@ static int copy_blob(copy_run *r, const cJSON *desc, const char *what, const cha
      * bytes that do not hash to their name are refused before the commit. */
     rc = op_blob_push(r->s, r->repository, blob, digest, NULL, NULL, NULL);
     ocipush_source_free(blob);
-    if (rc == OCIPUSH_E_DIGEST_MISMATCH)
+    if (rc == OCIPUSH_E_DIGEST_MISMATCH) {
+        char why[sizeof r->s->ctx.diag.errmsg]; /* not formatted into itself */
+        memcpy(why, r->s->ctx.diag.errmsg, sizeof why);
         op_sfail(r->s, rc, "%s: the blob %s does not hash to its name (%s)",
-                 r->src->ops->name(r->src), digest, r->s->ctx.diag.errmsg);
+                 r->src->ops->name(r->src), digest, why);
+    }
     r->blobs += rc == 0;
     return rc ? rc : mark_copied(r, digest);
 }
