@@ -49,12 +49,14 @@ int op_reader_init(op_reader *r, op_ctx *c, ocipush_source *src, int hash_file_a
 
 void op_reader_clear(op_reader *r)
 {
-    if (r->spool && op_spool_on_disk(r->spool))
+    if (r->spool && (op_spool_on_disk(r->spool) || (r->ahead && op_spool_on_disk(r->ahead))))
         op_log(&r->c->diag, OCIPUSH_LOG_INFO,
-               "the spool held at most %" PRIu64 " bytes on disk (in %s)",
-               op_spool_disk_peak(r->spool), op_spool_dir());
+               "the spool held at most %" PRIu64 " bytes on disk (in %s)", r->disk_peak,
+               op_spool_dir());
     op_hasher_free(r->hash);
     op_spool_free(r->spool);
+    op_spool_free(r->ahead);
+    r->ahead = NULL;
     r->hash = NULL;
     r->spool = NULL;
 }
@@ -141,10 +143,32 @@ static int not_kept(op_reader *r, uint64_t offset)
                    err ? strerror(err) : "", err ? ")" : "");
 }
 
-/* Can the spool replay from `offset` up to what was read? */
+/* Can the spool replay from `offset` up to what was read? With a chunk read
+ * ahead, the two spools must hold it all between them. */
 static int spool_covers(const op_reader *r, uint64_t offset)
 {
-    return offset >= op_spool_base(r->spool) && op_spool_end(r->spool) == r->high;
+    if (offset < op_spool_base(r->spool))
+        return 0;
+    if (!r->prefetch)
+        return op_spool_end(r->spool) == r->high;
+    return op_spool_end(r->spool) == op_spool_base(r->ahead) && op_spool_end(r->ahead) == r->high;
+}
+
+/* The spool that holds byte `offset`, or NULL. */
+static op_spool *spool_of(const op_reader *r, uint64_t offset)
+{
+    if (offset >= op_spool_base(r->spool) && offset < op_spool_end(r->spool))
+        return r->spool;
+    if (r->prefetch && offset >= op_spool_base(r->ahead) && offset < op_spool_end(r->ahead))
+        return r->ahead;
+    return NULL;
+}
+
+static void note_disk(op_reader *r)
+{
+    uint64_t used = op_spool_disk_used(r->spool) + (r->ahead ? op_spool_disk_used(r->ahead) : 0);
+    if (used > r->disk_peak)
+        r->disk_peak = used;
 }
 
 /* Account for n fresh bytes at r->pos: hash and spool what passes the mark. */
@@ -159,10 +183,13 @@ static int take_new_bytes(op_reader *r, const uint8_t *buf, size_t n)
                        "the source gave more bytes than the %" PRId64 " it declared", r->size);
     if (op_hasher_update(r->hash, buf + skip, n - skip))
         return op_fail(&r->c->diag, OCIPUSH_E_INVALID, "SHA-256 update failed");
-    int full = r->spool && op_spool_append(r->spool, buf + skip, n - skip) != 0;
+    op_spool *into = r->prefetch ? r->ahead : r->spool;
+    int full = into && op_spool_append(into, buf + skip, n - skip) != 0;
     r->high = end;
-    if (full)
-        spool_stopped(r);
+    if (into)
+        note_disk(r);
+    if (full && into == r->spool)
+        spool_stopped(r); /* a chunk read ahead just ends where its spool is full */
     return 0;
 }
 
@@ -181,6 +208,31 @@ static int read_source(op_reader *r, uint8_t *buf, size_t cap, size_t *n)
     return 0;
 }
 
+/* One piece of the next chunk, about as large as the piece of this one that
+ * just went out, from the source into the spool ahead. */
+static int read_ahead(op_reader *r, size_t sent)
+{
+    uint8_t piece[64 * 1024];
+    if (!r->prefetch || r->at_eof || op_spool_full(r->ahead))
+        return 0;
+    uint64_t have = r->high - op_spool_base(r->ahead);
+    if (have >= r->prefetch)
+        return 0;
+    size_t want = sent < sizeof piece ? sent : sizeof piece;
+    if (r->prefetch - have < want)
+        want = (size_t)(r->prefetch - have);
+    size_t n = 0;
+    uint64_t pos = r->pos;
+    r->pos = r->high; /* the new bytes' place in the stream, for take_new_bytes */
+    int rc = read_source(r, piece, want, &n);
+    if (rc == 0 && n == 0)
+        rc = reached_eof(r);
+    else if (rc == 0)
+        rc = take_new_bytes(r, piece, n);
+    r->pos = pos;
+    return rc;
+}
+
 int op_reader_read(void *ctx, uint8_t *buf, size_t cap, size_t *out_len)
 {
     op_reader *r = ctx;
@@ -194,12 +246,15 @@ int op_reader_read(void *ctx, uint8_t *buf, size_t cap, size_t *out_len)
     if (r->limit - r->pos < cap)
         cap = (size_t)(r->limit - r->pos);
     if (r->spool && r->pos < r->high) {
-        if (r->pos < op_spool_base(r->spool) || r->pos >= op_spool_end(r->spool))
+        op_spool *from = spool_of(r, r->pos);
+        if (!from)
             return not_kept(r, r->pos);
-        rc = op_spool_read_at(r->spool, r->pos, buf, cap, &n);
+        rc = op_spool_read_at(from, r->pos, buf, cap, &n);
         if (rc)
             return op_fail(&r->c->diag, rc, "reading the spool back failed at byte %" PRIu64,
                            r->pos);
+        if (n && from == r->spool && (rc = read_ahead(r, n)))
+            return rc;
     } else if (r->at_eof && r->pos >= r->high) {
         return 0;
     } else if (r->filling && op_spool_full(r->spool)) {
@@ -335,6 +390,12 @@ int op_reader_fill(op_reader *r, uint64_t max, uint64_t *out_len)
         return op_fail(&r->c->diag, OCIPUSH_E_INVALID, "no spool to fill");
     if (!spool_covers(r, from))
         return not_kept(r, from);
+    if (r->prefetch) {
+        /* Sent again (a new session): the chunk stays what it was. */
+        uint64_t end = op_spool_end(r->spool);
+        *out_len = (end < want ? end : want) - from;
+        return 0;
+    }
     r->pos = r->high;
     r->filling = 1;
     r->limit = want;
@@ -362,6 +423,31 @@ void op_reader_ack(op_reader *r, uint64_t offset)
         return;
     op_spool_drop(r->spool, offset);
     r->spool_told = 0;
+    if (r->prefetch) {
+        /* The chunk read ahead is the next one: its spool becomes the spool,
+         * and the emptied one takes the next chunk after it, within half
+         * the disk cap, as the other. */
+        op_spool *done = r->spool;
+        r->spool = r->ahead;
+        r->ahead = done;
+        op_spool_set_caps(r->ahead, 0, r->c->set.spool_disk_cap / 2);
+        r->prefetch = 0;
+    }
+}
+
+int op_reader_prefetch(op_reader *r, uint64_t max)
+{
+    uint64_t half = r->c->set.spool_disk_cap / 2;
+    /* Both spools within the disk cap: the current one must leave room. */
+    if (!r->spool || r->at_eof || op_spool_end(r->spool) != r->high ||
+        op_spool_disk_used(r->spool) > half || max == 0)
+        return 0;
+    if (!r->ahead && op_spool_new(&r->ahead, 0, half))
+        return op_fail(&r->c->diag, OCIPUSH_E_NOMEM, "out of memory making the spool");
+    op_spool_drop(r->ahead, r->high); /* empty, starting at the next byte */
+    op_spool_set_caps(r->ahead, 0, half);
+    r->prefetch = max;
+    return 0;
 }
 
 int op_reader_check_expected(op_reader *r, const char *expected, int own)

@@ -16,6 +16,12 @@ typedef struct op_reader {
     op_ctx *c;
     ocipush_source *src;
     op_spool *spool; /* a copy of a non-rewindable stream, or NULL */
+    /* The next chunk's bytes, read from the source while the current chunk
+     * is sent from `spool` (op_reader_prefetch), or NULL; `prefetch` is the
+     * most it takes, 0 when it is not filling. */
+    op_spool *ahead;
+    uint64_t prefetch;
+    uint64_t disk_peak; /* the most both spools held on disk at once */
     op_hasher *hash;
     uint64_t pos;    /* offset of the next byte handed out */
     uint64_t high;   /* bytes hashed (and spooled) so far */
@@ -67,8 +73,18 @@ int op_reader_drain(op_reader *r);
  * the position that the spool holds (0 only at the end of the stream). */
 int op_reader_fill(op_reader *r, uint64_t max, uint64_t *out_len);
 
-/* The registry has the bytes before `offset`: they may leave the spool. */
+/* The registry has the bytes before `offset`: they may leave the spool.
+ * When that empties it and a next chunk was being read ahead, that chunk's
+ * spool becomes the spool. */
 void op_reader_ack(op_reader *r, uint64_t offset);
+
+/* While the chunk that ends at what was read so far is sent from the spool,
+ * read the next chunk's bytes (at most `max`) from the source into a second
+ * spool, one piece each time a piece of the chunk goes out: reading the
+ * source then overlaps the wait on the network instead of following it.
+ * The two spools together keep to the disk cap. Only for a spooled stream;
+ * 0 or OCIPUSH_E_NOMEM. */
+int op_reader_prefetch(op_reader *r, uint64_t max);
 
 /* The most bytes of a stream the spool can hold (0 without a spool). */
 uint64_t op_reader_window(const op_reader *r);

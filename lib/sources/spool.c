@@ -71,6 +71,17 @@ int op_spool_on_disk(const op_spool *sp)
     return sp->used_disk;
 }
 
+void op_spool_set_caps(op_spool *sp, uint64_t memory_cap, uint64_t disk_cap)
+{
+    sp->mem_cap = memory_cap > sp->mem_len ? memory_cap : sp->mem_len;
+    sp->disk_cap = disk_cap;
+}
+
+uint64_t op_spool_disk_used(const op_spool *sp)
+{
+    return sp->file_len;
+}
+
 uint64_t op_spool_disk_peak(const op_spool *sp)
 {
     return sp->disk_peak;

@@ -41,6 +41,11 @@ uint64_t op_spool_end(const op_spool *sp);
  * next byte appended is stream offset `upto`; the spool is no longer full. */
 void op_spool_drop(op_spool *sp, uint64_t upto);
 
+/* New caps, for what is appended from now on. */
+void op_spool_set_caps(op_spool *sp, uint64_t memory_cap, uint64_t disk_cap);
+/* Bytes the file holds now. */
+uint64_t op_spool_disk_used(const op_spool *sp);
+
 /* Bytes in the window (end - base). */
 uint64_t op_spool_size(const op_spool *sp);
 /* 1 once the spool has used its file. */
