@@ -1389,9 +1389,11 @@ static int flush_stdout(int status)
 static int cmd_copy(cli *c, const char *source, const char *dest)
 {
     char *registry = NULL, *repository = NULL, *tag = NULL, *digest = NULL;
-    char layout_dir[4096];
+    static char layout_dir[4096]; /* c->layout points here */
     if (strncmp(source, "oci:", 4) != 0)
         return usage_error_about("copy reads oci:DIR[:TAG]", source);
+    if (c->layout)
+        return usage_error("copy takes its destination as oci:DIR[:TAG], not --oci-layout");
     if (strncmp(dest, "oci:", 4) == 0) {
         /* Into a layout: DIR, and the tag after the first ':' as skopeo has it. */
         const char *colon = strchr(dest + 4, ':');

@@ -572,6 +572,9 @@ OCIPUSH_API int ocipush_session_set_retry(ocipush_session *session, int max_atte
  * chunked bodies; only a registry that takes neither chunked bodies nor
  * chunks needs the whole blob in the window (one PUT).
  *
+ * A file size limit (RLIMIT_FSIZE) counts as a full disk only for a process
+ * that ignores SIGXFSZ; otherwise the kernel ends the process first.
+ *
  * `enable` 0, or both caps 0, turns the spool off: a rejected stream then
  * fails with OCIPUSH_E_NOT_REPLAYABLE. Returns OCIPUSH_OK or
  * OCIPUSH_E_INVALID (NULL session).
@@ -1195,7 +1198,11 @@ OCIPUSH_API int ocipush_push_blob(const ocipush_push *push, const char **out_dig
  * that is neither an image manifest nor an index, a descriptor or size that
  * does not match the file; OCIPUSH_E_IO for a blob or manifest file that is
  * missing or unreadable. Each message names the file and what is wrong.
- * What landed before a failure stays (blobs, child manifests), untagged.
+ * What landed before a failure stays (blobs, child manifests), untagged;
+ * the referrers go after the top is tagged, so a failure among them leaves
+ * the image tagged and complete (another image of the layout that cannot
+ * be read is passed over there, logged at OCIPUSH_LOG_INFO). A blob's file
+ * must be a regular file, not a symbolic link.
  */
 OCIPUSH_API int ocipush_copy(ocipush_session *session, char *out_digest, const char *source,
                              const char *repository, const char *tag, int flags);

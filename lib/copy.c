@@ -241,8 +241,16 @@ static int copy_referrers(copy_run *r)
         if (was_copied(r, e[i].digest))
             continue;
         op_buf bytes = {0};
-        rc = r->src->ops->read_manifest(r->src, &r->s->ctx.diag, e[i].digest, e[i].size, &bytes);
-        cJSON *doc = rc ? NULL : cJSON_ParseWithLength(bytes.data, bytes.len);
+        /* Another image of the source that cannot be read is not this
+         * copy's business: said, and passed over. */
+        if (r->src->ops->read_manifest(r->src, &r->s->ctx.diag, e[i].digest, e[i].size, &bytes)) {
+            op_slog(r->s, OCIPUSH_LOG_INFO, "not a referrer, or unreadable: %s (%s)", e[i].digest,
+                    r->s->ctx.diag.errmsg);
+            r->s->ctx.diag.errmsg[0] = '\0';
+            op_buf_free(&bytes);
+            continue;
+        }
+        cJSON *doc = cJSON_ParseWithLength(bytes.data, bytes.len);
         const cJSON *subject = cJSON_GetObjectItemCaseSensitive(doc, "subject");
         const cJSON *of = cJSON_GetObjectItemCaseSensitive(subject, "digest");
         if (!rc && cJSON_IsString(of) && was_copied(r, of->valuestring)) {
@@ -255,8 +263,14 @@ static int copy_referrers(copy_run *r)
             if (!rc && op_json_manifest_media_type(&type, bytes.data, bytes.len))
                 rc = op_sfail(r->s, OCIPUSH_E_INVALID, "%s: the referrer %s has no media type",
                               r->src->ops->name(r->src), e[i].digest);
-            if (!rc && referrer_entry(doc, e[i].digest, bytes.len, type, &entry))
-                rc = op_sfail(r->s, OCIPUSH_E_NOMEM, "out of memory");
+            int bad = rc ? 0 : referrer_entry(doc, e[i].digest, bytes.len, type, &entry);
+            if (bad)
+                rc = op_sfail(r->s, bad,
+                              bad == OCIPUSH_E_NOMEM
+                                  ? "out of memory"
+                                  : "%s: the referrer %s has an artifact type or an annotation "
+                                    "that cannot be listed",
+                              r->src->ops->name(r->src), e[i].digest);
             if (!rc && !answer.keeps_referrers)
                 rc = op_referrers_tag_add(r->s, r->repository, of->valuestring, entry);
             ocipush_descriptor_free(entry);

@@ -75,6 +75,14 @@ case_index_with_referrer() {
         fail "no referrers tag index for $top"
     refs=$(jq -r '[.manifests[] | .digest + " " + .artifactType + " " + .annotations["org.example.kind"]] | join(",")' "$WORK/refs.json")
     check_eq "referrers index" "$ref application/vnd.example.sbom sbom" "$refs"
+    # Another image of the layout that cannot be read does not fail the copy.
+    local extra=$WORK/multi-extra
+    cp -r "$lay" "$extra"
+    jq '.manifests += [{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:'"$(printf '%064d' 0)"'","size":3}]' \
+        "$lay/index.json" >"$extra/index.json"
+    ocipush copy "oci:$extra:multi" "$REG/copy/multi3" >/dev/null 2>"$WORK/stderr" ||
+        fail "an unreadable other image failed the copy: $(cat "$WORK/stderr")"
+    tag_is "$REG" copy/multi3 multi "$top"
     # --no-referrers leaves it behind.
     ocipush copy --no-referrers "oci:$lay:multi" "$REG/copy/multi2" >/dev/null 2>"$WORK/stderr" ||
         fail "copy --no-referrers: $(cat "$WORK/stderr")"
@@ -133,6 +141,15 @@ case_bad_input() {
     # Missing.
     rm "$lay/blobs/sha256/${layer#sha256:}"
     copy_refused copy/bad4 "lacks the blob $layer: cannot open $lay/blobs/sha256/${layer#sha256:}" "oci:$lay:v1"
+    # A FIFO, or a link to a file of the host's, where a blob should be:
+    # refused, without waiting on the FIFO.
+    mkfifo "$lay/blobs/sha256/${layer#sha256:}"
+    copy_refused copy/bad7 "cannot open $lay/blobs/sha256/${layer#sha256:}: not a regular file" "oci:$lay:v1"
+    rm "$lay/blobs/sha256/${layer#sha256:}"
+    cp "$WORK/other" "$WORK/host-file"
+    ln -s "$WORK/host-file" "$lay/blobs/sha256/${layer#sha256:}"
+    copy_refused copy/bad8 "cannot open $lay/blobs/sha256/${layer#sha256:}: a symbolic link" "oci:$lay:v1"
+    rm "$lay/blobs/sha256/${layer#sha256:}"
     # A manifest whose bytes are not its name (its size unchanged).
     sed -i 's/layer.v1.tar"/layer.v1.taR"/' "$lay/blobs/sha256/${top#sha256:}"
     copy_refused copy/bad5 "$lay/blobs/sha256/${top#sha256:} hash to sha256:" "oci:$lay:v1"

@@ -283,6 +283,15 @@ case_small_tmp_partway_400() {
     said "bytes of it read before the rejection"
 }
 
+case_small_tmp_lost_chunk_answer() {
+    # The answer to a chunk is lost after the registry stored it all, while
+    # the spool is full (ENOSPC): the upload goes on after that chunk.
+    local repo=faults/nochunked.lose-patch-2.goodstatus/s7
+    small_tmp_push "$repo"
+    said "sent the $STREAM-byte stream with Content-Length in chunks through the spool"
+    disk_peak_bounded
+}
+
 case_reset_past_the_window() {
     # The stream is cut after 10 MB, past a 4 MiB window: the replay cannot
     # be made; the error says why and how to raise it, and nothing is tagged.
@@ -398,6 +407,7 @@ run_case "reset mid one-PUT starts a new session" case_reset_mid_monolithic_put
 run_case "40 MiB pipe, 16 MiB TMPDIR: straight" case_small_tmp_straight
 run_case "40 MiB pipe, 16 MiB TMPDIR: stream refused (411)" case_small_tmp_rejected_stream
 run_case "40 MiB pipe, 16 MiB TMPDIR: 400 after 8 MiB" case_small_tmp_partway_400
+run_case "40 MiB pipe, 16 MiB TMPDIR: a chunk's answer lost" case_small_tmp_lost_chunk_answer
 run_case "a reset past the spool's window: a clear error, no tag" case_reset_past_the_window
 run_case "--spool-max 0 is --no-spool" case_spool_max_0_is_no_spool
 run_case "ECR: PATCH answered 201" case_patch_201

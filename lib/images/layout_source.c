@@ -4,9 +4,12 @@
 #include "image_source.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
@@ -93,15 +96,41 @@ static int layout_read_manifest(op_image_source *src, op_diag *d, const char *di
     return rc;
 }
 
+/* The blob's file, a regular file and not a link: a layout from outside
+ * could hold a FIFO there (a read that never ends) or a link to a file of
+ * the host's (its bytes uploaded before the digest check refuses them). Not
+ * waited on while it is opened (O_NONBLOCK until fstat says it is regular). */
+static int open_blob_file(const char *path, struct stat *st)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW);
+    if (fd < 0)
+        return -1;
+    if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode) ||
+        fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) != 0) {
+        int err = S_ISREG(st->st_mode) ? errno : EINVAL;
+        close(fd);
+        errno = err;
+        return -1;
+    }
+    return fd;
+}
+
 static int layout_open_blob(op_image_source *src, op_diag *d, const char *digest, int64_t size,
                             ocipush_source **out)
 {
     layout_source *l = (layout_source *)src;
     op_buf path = {0};
+    struct stat st = {0};
     int rc = blob_path(l, d, digest, &path);
-    if (rc == 0 && (rc = ocipush_source_new_file(out, path.data)))
-        rc = op_fail(d, rc, "%s lacks the blob %s: cannot open %s: %s", l->name, digest, path.data,
-                     strerror(errno));
+    int fd = rc ? -1 : open_blob_file(path.data, &st);
+    if (rc == 0 && fd < 0)
+        rc = op_fail(d, OCIPUSH_E_IO, "%s lacks the blob %s: cannot open %s: %s", l->name, digest,
+                     path.data,
+                     errno == ELOOP    ? "a symbolic link"
+                     : errno == EINVAL ? "not a regular file"
+                                       : strerror(errno));
+    if (rc == 0 && (rc = ocipush_source_new_fd(out, fd, 1)))
+        rc = op_fail(d, rc, "cannot read %s", path.data);
     if (rc == 0 && size >= 0 && ocipush_source_size(*out) != size) {
         rc = op_fail(d, OCIPUSH_E_INVALID,
                      "%s: the blob %s is %" PRId64 " bytes, but its descriptor says %" PRId64,

@@ -283,10 +283,16 @@ int op_upload_chunks(op_upload *u, uint64_t *chunk)
     int64_t last_have = -1;
     if (*chunk < u->chunk_min)
         *chunk = u->chunk_min;
+    /* A stream's chunk is kept whole before it is sent, and the next one is
+     * read into the other half of the window while it goes. */
+    int windowed = r->size < 0;
+    if (windowed && window / 2 > u->chunk_min)
+        window /= 2;
     if (*chunk == 0)
-        *chunk = r->size >= 0 ? (uint64_t)r->size : window;
-    if (r->size < 0 && *chunk > window)
-        *chunk = window; /* a stream's chunk is kept whole before it is sent */
+        *chunk = windowed ? window : (uint64_t)r->size;
+    if (windowed && *chunk > window)
+        *chunk = window;
+    int landed = 0;
     for (;;) {
         uint64_t len = 0;
         int rc = next_chunk(u, off, *chunk, &len);
@@ -294,15 +300,23 @@ int op_upload_chunks(op_upload *u, uint64_t *chunk)
             return rc;
         if (len == 0)
             return 0;
+        /* Once the registry has taken a chunk (so it takes chunks, and no
+         * one PUT follows that would need the whole stream). */
+        if (windowed && landed && (rc = op_reader_prefetch(r, *chunk)))
+            return rc;
         rc = send_chunk(u, off, len);
         if (rc == 0) {
             off += len;
+            landed = 1;
             op_reader_ack(r, off); /* the registry has it: out of the spool */
             continue;
         }
         rc = recover_chunk(u, rc, &off, len, chunk, &last_have);
         if (rc)
             return rc;
+        /* The registry may have it all (a lost answer): out of the spool
+         * too, or the next fill would find it full and nothing to add. */
+        op_reader_ack(r, off);
     }
 }
 
