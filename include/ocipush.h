@@ -567,9 +567,10 @@ OCIPUSH_API int ocipush_session_set_retry(ocipush_session *session, int max_atte
  * on. Only a replay that needs bytes it did not keep fails, with
  * OCIPUSH_E_NOT_REPLAYABLE and a message that names the window and how to
  * raise it. A streamed upload that is refused (see ocipush_blob_push()) goes
- * on as length-delimited chunks of at most the window, each kept in it
- * before it is sent, so a stream of any length passes a proxy that refuses
- * chunked bodies; only a registry that takes neither chunked bodies nor
+ * on as length-delimited chunks of at most half the window, each kept in it
+ * before it is sent (the next one is read into the other half while one
+ * goes), so a stream of any length passes a proxy that refuses chunked
+ * bodies; only a registry that takes neither chunked bodies nor
  * chunks needs the whole blob in the window (one PUT).
  *
  * A file size limit (RLIMIT_FSIZE) counts as a full disk only for a process
