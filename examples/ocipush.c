@@ -55,7 +55,7 @@ static const char usage_text[] =
     "       ocipush [OPTIONS] manifest push REFERENCE FILE\n"
     "       ocipush [OPTIONS] push REFERENCE FILE[:MEDIATYPE]...\n"
     "       ocipush [OPTIONS] chart push CHART.tgz [oci://HOST[:PORT][/PATH]]\n"
-    "       ocipush [OPTIONS] copy oci:DIR[:TAG] HOST[:PORT]/REPO[:TAG]|oci:DIR[:TAG]\n"
+    "       ocipush [OPTIONS] copy oci:DIR[:TAG]|oci-archive:FILE[:TAG] DESTINATION\n"
     "       ocipush [OPTIONS] login HOST[:PORT] -u USER (-p PASS | --password-stdin)\n"
     "       ocipush logout HOST[:PORT]\n"
     "\n"
@@ -63,6 +63,7 @@ static const char usage_text[] =
     "with no host (a first component with a '.' or ':', or localhost), and for a chart\n"
     "with no oci:// destination, the push goes into the OCI layout ./" DEFAULT_LAYOUT "\n"
     "(or --oci-layout DIR).\n"
+    "A copy's DESTINATION is host[:port]/repository[:tag] or oci:DIR[:TAG].\n"
     "- reads standard input as a stream (write -- before a -:MEDIATYPE argument).\n"
     "\n"
     "options:\n"
@@ -110,9 +111,10 @@ static const char usage_text[] =
 /* --version: what a bug report needs, from the library this runs with. */
 static void print_version(void)
 {
-    printf("ocipush %s\nlibcurl %s\ndigest: %s\nfeatures:%s\n", ocipush_version(),
+    int helm = ocipush_feature("helm"), archive = ocipush_feature("oci-archive");
+    printf("ocipush %s\nlibcurl %s\ndigest: %s\nfeatures:%s%s%s\n", ocipush_version(),
            ocipush_libcurl_version(), ocipush_feature("openssl") ? "openssl" : "mbedtls",
-           ocipush_feature("helm") ? " helm" : " none");
+           helm ? " helm" : "", archive ? " oci-archive" : "", helm || archive ? "" : " none");
 }
 
 static int usage_error(const char *msg)
@@ -1390,8 +1392,8 @@ static int cmd_copy(cli *c, const char *source, const char *dest)
 {
     char *registry = NULL, *repository = NULL, *tag = NULL, *digest = NULL;
     static char layout_dir[4096]; /* c->layout points here */
-    if (strncmp(source, "oci:", 4) != 0)
-        return usage_error_about("copy reads oci:DIR[:TAG]", source);
+    if (strncmp(source, "oci:", 4) != 0 && strncmp(source, "oci-archive:", 12) != 0)
+        return usage_error_about("copy reads oci:DIR[:TAG] and oci-archive:FILE[:TAG]", source);
     if (c->layout)
         return usage_error("copy takes its destination as oci:DIR[:TAG], not --oci-layout");
     if (strncmp(dest, "oci:", 4) == 0) {

@@ -156,7 +156,8 @@ OCIPUSH_API unsigned ocipush_version_num(void);
 
 /**
  * Whether the library was built with `feature`: "helm" (Helm charts,
- * ocipush_chart_push()), "mbedtls" or "openssl" (the SHA-256 backend), so a
+ * ocipush_chart_push()), "oci-archive" (ocipush_copy() from an OCI archive:
+ * libarchive), "mbedtls" or "openssl" (the SHA-256 backend), so a
  * caller or a binding need not call a function to find it missing. 1 or 0;
  * 0 for an unknown name or NULL. Static; thread-safe.
  */
@@ -1178,7 +1179,14 @@ OCIPUSH_API int ocipush_push_blob(const ocipush_push *push, const char **out_dig
  * the manifest or index its index.json tags TAG
  * (org.opencontainers.image.ref.name); without TAG, the only image it holds,
  * or the only tagged one (else OCIPUSH_E_INVALID, the message listing the
- * tags). An index is copied whole: each manifest it lists, nested indexes
+ * tags). "oci-archive:FILE[:TAG]" is the same layout in a tar file (plain,
+ * gzip or zstd, found by its content; member paths with or without "./"; a
+ * Docker 25 `docker save` archive is one), read as a stream with libarchive
+ * and never unpacked: it is read once through when the copy starts (a
+ * truncated or corrupt archive fails then, before anything is pushed), and
+ * each large blob is read again from the archive when it is pushed, so no
+ * temporary disk is used (OCIPUSH_E_UNSUPPORTED in a build without
+ * libarchive, see ocipush_feature()). An index is copied whole: each manifest it lists, nested indexes
  * too (8 deep at most), and every blob.
  *
  * Blobs go first, each checked against its name while it is read (bytes that

@@ -306,15 +306,19 @@ static int op_copy_run(ocipush_session *s, op_image_source *src, const char *sou
     return rc;
 }
 
-/* "oci:DIR[:TAG]" into the layout's directory and tag (NULL when none), as
- * skopeo splits it: at the first ':' after the transport. */
-static int parse_source(ocipush_session *s, const char *source, op_buf *dir, const char **tag)
+/* "oci:DIR[:TAG]" or "oci-archive:FILE[:TAG]" into the path, the tag (NULL
+ * when none) and whether it is an archive, as skopeo splits them: at the
+ * first ':' after the transport. */
+static int parse_source(ocipush_session *s, const char *source, op_buf *dir, const char **tag,
+                        int *archive)
 {
-    if (!source || strncmp(source, "oci:", 4) != 0)
+    *archive = source && strncmp(source, "oci-archive:", 12) == 0;
+    if (!source || (!*archive && strncmp(source, "oci:", 4) != 0))
         return op_sfail(s, OCIPUSH_E_INVALID,
-                        "unknown image source '%s' (oci:DIR[:TAG] is what this build reads)",
+                        "unknown image source '%s' (oci:DIR[:TAG] and oci-archive:FILE[:TAG] are "
+                        "what this build reads)",
                         source ? source : "(null)");
-    const char *path = source + 4, *colon = strchr(path, ':');
+    const char *path = source + (*archive ? 12 : 4), *colon = strchr(path, ':');
     size_t n = colon ? (size_t)(colon - path) : strlen(path);
     *tag = colon && colon[1] ? colon + 1 : NULL;
     if (n == 0)
@@ -340,8 +344,11 @@ int ocipush_copy(ocipush_session *s, char *out_digest, const char *source, const
     op_buf dir = {0};
     const char *source_tag = NULL;
     op_image_source *src = NULL;
-    int rc = parse_source(s, source, &dir, &source_tag);
-    rc = rc ? rc : op_image_source_open_layout(&src, &s->ctx.diag, dir.data);
+    int archive = 0;
+    int rc = parse_source(s, source, &dir, &source_tag, &archive);
+    if (rc == 0)
+        rc = archive ? op_image_source_open_archive(&src, &s->ctx.diag, dir.data)
+                     : op_image_source_open_layout(&src, &s->ctx.diag, dir.data);
     rc = rc ? rc
             : op_copy_run(s, src, source_tag, repository, tag, !(flags & OCIPUSH_COPY_NO_REFERRERS),
                           out_digest);

@@ -62,6 +62,11 @@ int ocipush_feature(const char *feature)
 #else
         {"helm", 0},
 #endif
+#ifdef OCIPUSH_HAVE_ARCHIVE
+        {"oci-archive", 1},
+#else
+        {"oci-archive", 0},
+#endif
 #ifdef OCIPUSH_DIGEST_OPENSSL
         {"openssl", 1},
         {"mbedtls", 0},

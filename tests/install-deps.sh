@@ -13,6 +13,7 @@ PACKAGES=(
     abigail-tools binutils                    # the ABI against its baseline (abidiff), nm
     scdoc groff-base                          # the man page, and its check
     python3-venv python3-setuptools python3-wheel  # pip install of bindings/python, offline
+    zstd                                      # a zstd OCI archive for the copy test
 )
 
 missing=()

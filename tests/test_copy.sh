@@ -116,6 +116,72 @@ case_into_a_layout() {
     skopeo inspect --raw "oci:$out:w" | sha256sum | grep -q "^${top#sha256:} " || fail "skopeo reads another manifest"
 }
 
+# tar_layout DIR FILE MODE DOT: the layout DIR as a tar (python's tarfile:
+# MODE w, w:gz), member paths with "./" when DOT is 1.
+tar_layout() {
+    python3 - "$@" <<'PY'
+import os, sys, tarfile
+src, out, mode, dot = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4] == "1"
+with tarfile.open(out, mode) as t:
+    for root, _, files in os.walk(src):
+        for f in sorted(files):
+            path = os.path.join(root, f)
+            rel = os.path.relpath(path, src)
+            t.add(path, arcname=("./" + rel) if dot else rel)
+PY
+}
+
+case_archives() {
+    # The layouts above as tars ocipush did not make, plain and gzip'd, paths
+    # with and without "./"; read as streams with TMPDIR on a 1 MiB tmpfs
+    # (where this test may mount one), smaller than any of them.
+    local lay=$WORK/multi top small=$WORK/tiny-tmp kind
+    top=$(jq -r '.manifests[0].digest' "$lay/index.json")
+    mkdir -p "$small"
+    mount -t tmpfs -o size=1m tmpfs "$small" 2>/dev/null && kind=tmpfs || kind=dir
+    tar_layout "$lay" "$WORK/multi.tar" w 0
+    tar_layout "$lay" "$WORK/multi.tgz" w:gz 1
+    zstd -q -f -o "$WORK/multi.tar.zst" "$WORK/multi.tar" || fail "zstd"
+    local f n=0
+    for f in "$WORK/multi.tar" "$WORK/multi.tgz" "$WORK/multi.tar.zst"; do
+        n=$((n + 1))
+        TMPDIR=$small ocipush copy "oci-archive:$f:multi" "$REG/copy/arch$n" >/dev/null 2>"$WORK/stderr" ||
+            fail "copy $f: $(cat "$WORK/stderr")"
+        served_sound "$REG" copy/arch$n "$top"
+        tag_is "$REG" copy/arch$n multi "$top"
+        registry_manifest_get "$REG" copy/arch$n "sha256-${top#sha256:}" "$WORK/refs.json" ||
+            fail "no referrers index from $f"
+    done
+    [[ $kind == tmpfs ]] && umount "$small"
+    # An archive skopeo wrote (oci-archive:), through the chunk-rejecting proxy.
+    skopeo copy --quiet --src-tls-verify=false "docker://$REG/copy/origin:1" \
+        "oci-archive:$WORK/sk.tar:one" 2>"$WORK/stderr" || fail "skopeo copy: $(cat "$WORK/stderr")"
+    top=$(tar -xOf "$WORK/sk.tar" index.json | jq -r '.manifests[0].digest')
+    ocipush copy "oci-archive:$WORK/sk.tar" "$PROXY/copy/skarch:one" >/dev/null 2>"$WORK/stderr" ||
+        fail "copy sk.tar: $(cat "$WORK/stderr")"
+    served_sound "$REG" copy/skarch "$top"
+    tag_is "$REG" copy/skarch one "$top"
+}
+
+case_bad_archives() {
+    local size
+    # Cut short: refused when opened, before anything is pushed.
+    size=$(stat -c %s "$WORK/multi.tgz")
+    head -c $((size / 2)) "$WORK/multi.tgz" >"$WORK/cut.tgz"
+    copy_refused copy/badarch1 "$WORK/cut.tgz: reading the member .* failed: truncated" \
+        "oci-archive:$WORK/cut.tgz:multi"
+    # Nothing was sent: not even the config, which comes first.
+    local config
+    config=$(jq -r '.config.digest' "$WORK/multi/blobs/sha256/$(jq -r '.manifests[0].digest' \
+        "$WORK/multi/blobs/sha256/$(jq -r '.manifests[0].digest' "$WORK/multi/index.json" | cut -c8-)" | cut -c8-)")
+    blob_absent "$REG" copy/badarch1 "$config"
+    # A tar without a layout in it.
+    tar -cf "$WORK/other.tar" -C "$WORK" other
+    copy_refused copy/badarch2 "$WORK/other.tar is not an OCI archive: it has no oci-layout" \
+        "oci-archive:$WORK/other.tar"
+    copy_refused copy/badarch3 "cannot read $WORK/absent.tar" "oci-archive:$WORK/absent.tar"
+}
+
 # copy_refused REPO WANT_TEXT ARGS...: exit 1, the message, no tag.
 copy_refused() {
     local repo=$1 want=$2 rc=0
@@ -163,4 +229,6 @@ run_case "a two-platform index with a referrer" case_index_with_referrer
 run_case "a layout skopeo made, through the chunk-rejecting proxy" case_skopeo_layout_through_the_proxy
 run_case "into an OCI layout" case_into_a_layout
 run_case "bad input: file named, nothing tagged" case_bad_input
+run_case "OCI archives: tar, tar.gz, tar.zst, ./ paths, skopeo's; a tiny TMPDIR" case_archives
+run_case "bad archives: cut short, no layout, absent" case_bad_archives
 finish

@@ -1368,7 +1368,8 @@ _COPY_NO_REFERRERS = 0x1  # OCIPUSH_COPY_NO_REFERRERS
 
 def copy(session, source, repository, tag=None, referrers=True):
     """Copy the image `source` names ("oci:DIR[:TAG]": an OCI layout and the
-    manifest or index its index.json tags TAG; without TAG the only one) into
+    manifest or index its index.json tags TAG, without TAG the only one; or
+    "oci-archive:FILE[:TAG]", the same in a tar, plain, gzip or zstd) into
     `repository`, byte for byte; returns its digest. Blobs first (skipped
     when there, checked against their names), manifests by digest, the top
     last under `tag` (None: the source's tag; "": by digest only); then the

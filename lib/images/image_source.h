@@ -64,4 +64,12 @@ int op_layout_entries_parse(struct cJSON **out_index, op_image_entry **out_entri
  * OCIPUSH_E_NOMEM, with the message on `d`. */
 int op_image_source_open_layout(op_image_source **out, op_diag *d, const char *dir);
 
+/* The OCI layout in the tar archive at `path` (plain, gzip or zstd, found by
+ * its content), read once through now: its oci-layout, index.json and small
+ * JSON members; a truncated or corrupt archive fails here. 0, or
+ * OCIPUSH_E_INVALID (no oci-layout or index.json: not an OCI archive),
+ * OCIPUSH_E_IO (unreadable, truncated), OCIPUSH_E_NOMEM,
+ * OCIPUSH_E_UNSUPPORTED (built without libarchive), the message on `d`. */
+int op_image_source_open_archive(op_image_source **out, op_diag *d, const char *path);
+
 #endif
