@@ -368,6 +368,25 @@ static void json_blob(const char *digest, uint64_t size, const char *media_type,
     fputc('}', stdout);
 }
 
+/* ,"blobs":[...]} and the newline: what the push `p` stored, or (p NULL)
+ * what the last call on `s` did. */
+static void json_blobs(const ocipush_push *p, const ocipush_session *s)
+{
+    size_t n = p ? ocipush_push_blob_count(p) : ocipush_session_blob_count(s);
+    fputs(",\"blobs\":[", stdout);
+    for (size_t i = 0; i < n; i++) {
+        const char *d = "", *mt = "";
+        uint64_t size = 0;
+        int st = OCIPUSH_BLOB_PUSHED;
+        if (p)
+            ocipush_push_blob(p, &d, &size, &mt, &st, i);
+        else
+            ocipush_session_blob(s, &d, &size, &mt, &st, i);
+        json_blob(d, size, mt, st, i == 0);
+    }
+    fputs("]}\n", stdout);
+}
+
 /* {"reference": the reference a push landed at: HOST/REPOSITORY (or the
  * layout DIR, as the text says it), then :TAG, or @DIGEST with no tag. */
 static void json_reference(const cli *c, const char *registry, const char *repository,
@@ -1018,15 +1037,7 @@ static int cmd_push(const cli *c, const char *ref, char **files, int nfiles)
             printf(",\"size\":%" PRIu64, ocipush_push_landed_size(p));
             json_field("mediaType", OCIPUSH_MEDIA_TYPE_MANIFEST, 0);
             json_tags(tag);
-            fputs(",\"blobs\":[", stdout);
-            for (size_t i = 0; i < ocipush_push_blob_count(p); i++) {
-                const char *d = "", *mt = "";
-                uint64_t size = 0;
-                int st = OCIPUSH_BLOB_PUSHED;
-                ocipush_push_blob(p, &d, &size, &mt, &st, i);
-                json_blob(d, size, mt, st, i == 0);
-            }
-            fputs("]}\n", stdout);
+            json_blobs(p, NULL);
             status = 0;
         } else {
             printf("Pushed: %s%s%s%s%s\nDigest: %s\n", c->layout ? c->layout : registry,
@@ -1099,15 +1110,7 @@ static int cmd_chart_push(const cli *c, const char *chart, const char *url)
             json_field("repository", repo, 0);
             json_field("digest", digest, 0);
             json_tags(colon + 1);
-            fputs(",\"blobs\":[", stdout);
-            for (size_t i = 0; i < ocipush_session_blob_count(s); i++) {
-                const char *d = "", *mt = "";
-                uint64_t size = 0;
-                int st = OCIPUSH_BLOB_PUSHED;
-                ocipush_session_blob(s, &d, &size, &mt, &st, i);
-                json_blob(d, size, mt, st, i == 0);
-            }
-            fputs("]}\n", stdout);
+            json_blobs(NULL, s);
             status = 0;
         } else {
             printf("Pushed: %s%s%s\nDigest: %s\n", c->layout ? c->layout : registry,
