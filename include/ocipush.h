@@ -1186,8 +1186,8 @@ OCIPUSH_API int ocipush_push_blob(const ocipush_push *push, const char **out_dig
  * truncated or corrupt archive fails then, before anything is pushed), and
  * each large blob is read again from the archive when it is pushed, so no
  * temporary disk is used (OCIPUSH_E_UNSUPPORTED in a build without
- * libarchive, see ocipush_feature()). An index is copied whole: each manifest it lists, nested indexes
- * too (8 deep at most), and every blob.
+ * libarchive, see ocipush_feature()). An index is copied whole: each manifest it lists, nested
+ * indexes too (8 deep at most), and every blob.
  *
  * Blobs go first, each checked against its name while it is read (bytes that
  * hash otherwise fail with OCIPUSH_E_DIGEST_MISMATCH before the upload is

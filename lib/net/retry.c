@@ -143,8 +143,7 @@ int op_retry_budget_take(op_retry_budget *b)
 /* A cancel ends a wait within this. */
 #define CANCEL_POLL_MS 100L
 
-static int retry_wait(op_ctx *c, long ms, const char *why, int retry, int retries,
-                      int as_asked)
+static int retry_wait(op_ctx *c, long ms, const char *why, int retry, int retries, int as_asked)
 {
     int64_t left = op_deadline_left_ms(c);
     if (left >= 0 && ms >= left) {
