@@ -35,6 +35,7 @@ typedef struct cli {
     int plain_http, insecure, no_spool, verbose, password_stdin, help, version;
     int json;         /* --format json */
     int no_referrers; /* copy --no-referrers */
+    int all_tags;     /* copy --all-tags */
     const char *ca_file, *cert_file, *key_file, *username, *password, *config, *artifact_type;
     const char *subject;
     const char *layout; /* --oci-layout DIR: push there instead of a registry */
@@ -99,6 +100,7 @@ static const char usage_text[] =
     "  --concurrency N          push: layers uploaded at once (default 4)\n"
     "  --annotation KEY=VALUE   push: a manifest annotation (repeatable)\n"
     "  --no-referrers           copy: leave the image's referrers behind\n"
+    "  --all-tags               copy: every image the source tags, each under its tag\n"
     "  --format FORMAT          text (the default) or json: push, blob push, manifest\n"
     "                           push and chart push print one JSON object, the result\n"
     "                           or {\"error\": ...}\n"
@@ -1186,7 +1188,8 @@ enum {
     OPT_LAYOUT,
     OPT_TIMEOUT,
     OPT_FORMAT,
-    OPT_NO_REFERRERS
+    OPT_NO_REFERRERS,
+    OPT_ALL_TAGS
 };
 
 /* KEY=VALUE whose key the library takes: not empty, no control character.
@@ -1266,6 +1269,7 @@ static int parse_options(cli *c, int argc, char **argv)
         {"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
         {"timeout", required_argument, NULL, OPT_TIMEOUT},
         {"no-referrers", no_argument, NULL, OPT_NO_REFERRERS},
+        {"all-tags", no_argument, NULL, OPT_ALL_TAGS},
         {"username", required_argument, NULL, 'u'},
         {"password", required_argument, NULL, 'p'},
         {"password-stdin", no_argument, NULL, OPT_PWSTDIN},
@@ -1332,6 +1336,7 @@ static int parse_options(cli *c, int argc, char **argv)
             break;
         case OPT_LAYOUT: c->layout = optarg; break;
         case OPT_NO_REFERRERS: c->no_referrers = 1; break;
+        case OPT_ALL_TAGS: c->all_tags = 1; break;
         case OPT_FORMAT:
             if (strcmp(optarg, "json") != 0 && strcmp(optarg, "text") != 0)
                 return usage_error_about("--format takes text or json", optarg);
@@ -1423,8 +1428,13 @@ static int cmd_copy(cli *c, const char *source, const char *dest)
         status = EXIT_USAGE;
     } else if ((status = make_session(c, registry, &s)) == 0) {
         char out[OCIPUSH_DIGEST_MAX];
+        progress pr;
+        progress_begin(&pr, 1);
+        ocipush_session_set_progress_callback(s, on_blob_progress, &pr);
         int rc = ocipush_copy(s, out, source, repository, tag,
-                              c->no_referrers ? OCIPUSH_COPY_NO_REFERRERS : 0);
+                              (c->no_referrers ? OCIPUSH_COPY_NO_REFERRERS : 0) |
+                                  (c->all_tags ? OCIPUSH_COPY_ALL_TAGS : 0));
+        progress_end(&pr);
         if (rc) {
             status = failed(s, rc, "copy");
         } else if (json_output) {

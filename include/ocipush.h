@@ -1170,6 +1170,10 @@ OCIPUSH_API int ocipush_push_blob(const ocipush_push *push, const char **out_dig
 
 /** ocipush_copy() flag: leave the referrers of the copied image behind. */
 #define OCIPUSH_COPY_NO_REFERRERS 0x1
+/** ocipush_copy() flag: every image the source tags, each under its own
+ *  tag (the source then names no tag, and `tag` is NULL); what they share
+ *  is copied once. `out_digest` gets the first one's digest. */
+#define OCIPUSH_COPY_ALL_TAGS 0x2
 
 /**
  * Copy an image as users hold it into `repository` on the session's target
@@ -1194,8 +1198,9 @@ OCIPUSH_API int ocipush_push_blob(const ocipush_push *push, const char **out_dig
  * committed) and skipped when the repository has it already (HEAD); then
  * each manifest by digest, children before their index; the top last, under
  * `tag` (NULL: the source's tag; "": by digest only), so a failure leaves no
- * tag on incomplete content. Then, unless `flags` has
- * OCIPUSH_COPY_NO_REFERRERS, every manifest index.json lists whose subject
+ * tag on incomplete content (with OCIPUSH_COPY_ALL_TAGS in `flags`: each
+ * image the source tags, in its order, under its own tag). Then, unless
+ * `flags` has OCIPUSH_COPY_NO_REFERRERS, every manifest index.json lists whose subject
  * was copied, by digest, and on a registry without the referrers API listed
  * in the sha256-<hex> tag index of its subject, as ocipush_push_run() does.
  * Streams, retries and the fallback are those of ocipush_blob_push().

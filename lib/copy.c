@@ -282,23 +282,42 @@ static int copy_referrers(copy_run *r)
     return rc;
 }
 
+/* One image of the source, `top`, under `tag` (NULL: by digest only). */
+static int copy_image(copy_run *r, const op_image_entry *top, const char *tag)
+{
+    if (tag && ocipush_tag_validate(tag))
+        return op_sfail(r->s, OCIPUSH_E_INVALID, "invalid tag '%s' in %s", tag,
+                        r->src->ops->name(r->src));
+    int rc = copy_manifest(r, top->digest, top->size, top->media_type, tag, 0, NULL);
+    if (rc == 0)
+        op_slog(r->s, OCIPUSH_LOG_INFO, "copied %s from %s to %s%s%s", top->digest,
+                r->src->ops->name(r->src), r->repository, tag ? ":" : "", tag ? tag : "");
+    return rc;
+}
+
 static int op_copy_run(ocipush_session *s, op_image_source *src, const char *source_tag,
-                       const char *repository, const char *tag, int with_referrers,
-                       char *out_digest)
+                       const char *repository, const char *tag, int flags, char *out_digest)
 {
     copy_run r = {.s = s, .src = src, .repository = repository};
     const op_image_entry *top = NULL;
-    int rc = pick_entry(&r, source_tag, &top);
-    const char *dest_tag = tag ? (*tag ? tag : NULL) : top ? top->tag : NULL;
-    if (!rc && dest_tag && ocipush_tag_validate(dest_tag))
-        rc = op_sfail(s, OCIPUSH_E_INVALID, "invalid tag '%s'", dest_tag);
-    rc = rc ? rc : copy_manifest(&r, top->digest, top->size, top->media_type, dest_tag, 0, NULL);
-    if (!rc && with_referrers)
+    int rc = 0;
+    if (flags & OCIPUSH_COPY_ALL_TAGS) {
+        /* Every tagged image under its own tag; what they share goes once. */
+        size_t n = 0, copied = 0;
+        const op_image_entry *e = src->ops->entries(src, &n);
+        for (size_t i = 0; !rc && i < n; i++)
+            if (e[i].tag && (rc = copy_image(&r, &e[i], e[i].tag)) == 0 && !copied++)
+                top = &e[i];
+        if (!rc && !copied)
+            rc = op_sfail(s, OCIPUSH_E_INVALID, "%s has no tagged image", src->ops->name(src));
+    } else if ((rc = pick_entry(&r, source_tag, &top)) == 0) {
+        rc = copy_image(&r, top, tag ? (*tag ? tag : NULL) : top->tag);
+    }
+    if (!rc && !(flags & OCIPUSH_COPY_NO_REFERRERS))
         rc = copy_referrers(&r);
     if (!rc) {
-        op_slog(s, OCIPUSH_LOG_INFO, "copied %s from %s to %s%s%s: %zu blobs, %zu manifests",
-                top->digest, src->ops->name(src), repository, dest_tag ? ":" : "",
-                dest_tag ? dest_tag : "", r.blobs, r.manifests);
+        op_slog(s, OCIPUSH_LOG_INFO, "copy from %s: %zu blobs, %zu manifests", src->ops->name(src),
+                r.blobs, r.manifests);
         if (out_digest)
             op_digest_copy(out_digest, top->digest);
     }
@@ -334,7 +353,7 @@ int ocipush_copy(ocipush_session *s, char *out_digest, const char *source, const
     if (!s)
         return OCIPUSH_E_INVALID;
     op_call_scope(s);
-    if (flags & ~OCIPUSH_COPY_NO_REFERRERS)
+    if (flags & ~(OCIPUSH_COPY_NO_REFERRERS | OCIPUSH_COPY_ALL_TAGS))
         return op_sfail(s, OCIPUSH_E_INVALID, "unknown copy flags %#x", (unsigned)flags);
     if (ocipush_repository_validate(repository))
         return op_sfail(s, OCIPUSH_E_INVALID, "invalid repository name '%s'",
@@ -349,9 +368,10 @@ int ocipush_copy(ocipush_session *s, char *out_digest, const char *source, const
     if (rc == 0)
         rc = archive ? op_image_source_open_archive(&src, &s->ctx.diag, dir.data)
                      : op_image_source_open_layout(&src, &s->ctx.diag, dir.data);
-    rc = rc ? rc
-            : op_copy_run(s, src, source_tag, repository, tag, !(flags & OCIPUSH_COPY_NO_REFERRERS),
-                          out_digest);
+    if (rc == 0 && (flags & OCIPUSH_COPY_ALL_TAGS) && (source_tag || (tag && *tag)))
+        rc = op_sfail(s, OCIPUSH_E_INVALID,
+                      "all the tags are copied, each under its own: no tag goes with them");
+    rc = rc ? rc : op_copy_run(s, src, source_tag, repository, tag, flags, out_digest);
     if (src)
         src->ops->free(src);
     op_buf_free(&dir);

@@ -116,6 +116,24 @@ case_into_a_layout() {
     skopeo inspect --raw "oci:$out:w" | sha256sum | grep -q "^${top#sha256:} " || fail "skopeo reads another manifest"
 }
 
+case_all_tags() {
+    # A layout with two tagged images (the two above in one): both copied,
+    # each under its tag; a tag given with --all-tags is refused.
+    local two=$WORK/two rc=0
+    cp -r "$WORK/img" "$two"
+    cp "$WORK/multi"/blobs/sha256/* "$two/blobs/sha256/"
+    jq --slurpfile m "$WORK/multi/index.json" '.manifests += [$m[0].manifests[0]]' \
+        "$WORK/img/index.json" >"$two/index.json"
+    ocipush copy --all-tags "oci:$two" "$REG/copy/all" >/dev/null 2>"$WORK/stderr" ||
+        fail "copy --all-tags: $(cat "$WORK/stderr")"
+    tag_is "$REG" copy/all v1 "$(jq -r '.manifests[0].digest' "$two/index.json")"
+    tag_is "$REG" copy/all multi "$(jq -r '.manifests[1].digest' "$two/index.json")"
+    served_sound "$REG" copy/all "$(jq -r '.manifests[1].digest' "$two/index.json")"
+    ocipush copy --all-tags "oci:$two:v1" "$REG/copy/all2" >/dev/null 2>"$WORK/stderr" || rc=$?
+    check_eq "exit status" 1 "$rc"
+    said "no tag goes with them"
+}
+
 # tar_layout DIR FILE MODE DOT: the layout DIR as a tar (python's tarfile:
 # MODE w, w:gz), member paths with "./" when DOT is 1.
 tar_layout() {
@@ -228,6 +246,7 @@ run_case "an image layout: digests kept, blobs skipped the second time" case_ima
 run_case "a two-platform index with a referrer" case_index_with_referrer
 run_case "a layout skopeo made, through the chunk-rejecting proxy" case_skopeo_layout_through_the_proxy
 run_case "into an OCI layout" case_into_a_layout
+run_case "--all-tags: every tagged image under its tag" case_all_tags
 run_case "bad input: file named, nothing tagged" case_bad_input
 run_case "OCI archives: tar, tar.gz, tar.zst, ./ paths, skopeo's; a tiny TMPDIR" case_archives
 run_case "bad archives: cut short, no layout, absent" case_bad_archives

@@ -1364,19 +1364,22 @@ def _src(source):
 
 
 _COPY_NO_REFERRERS = 0x1  # OCIPUSH_COPY_NO_REFERRERS
+_COPY_ALL_TAGS = 0x2  # OCIPUSH_COPY_ALL_TAGS
 
 
-def copy(session, source, repository, tag=None, referrers=True):
+def copy(session, source, repository, tag=None, referrers=True, all_tags=False):
     """Copy the image `source` names ("oci:DIR[:TAG]": an OCI layout and the
     manifest or index its index.json tags TAG, without TAG the only one; or
     "oci-archive:FILE[:TAG]", the same in a tar, plain, gzip or zstd) into
     `repository`, byte for byte; returns its digest. Blobs first (skipped
     when there, checked against their names), manifests by digest, the top
     last under `tag` (None: the source's tag; "": by digest only); then the
-    referrers the layout lists, unless referrers=False."""
+    referrers the layout lists, unless referrers=False. all_tags=True: every
+    image the source tags, each under its own tag (no tag given then)."""
     digest = ctypes.create_string_buffer(DIGEST_MAX)
+    flags = (0 if referrers else _COPY_NO_REFERRERS) | (_COPY_ALL_TAGS if all_tags else 0)
     _call(session, "ocipush_copy", digest, _text(source, "source"), _text(repository, "repository"),
-          _text(tag, "tag"), 0 if referrers else _COPY_NO_REFERRERS)
+          _text(tag, "tag"), flags)
     return digest.value.decode("ascii")
 
 
