@@ -659,6 +659,41 @@ OCIPUSH_API int ocipush_source_new_callback(ocipush_source **out, ocipush_source
                                             ocipush_source_close_fn close, int64_t size,
                                             void *user_data);
 
+/** ocipush_source_new_compressed() algorithm: gzip (RFC 1952, zlib), the
+ *  compression of application/vnd.oci.image.layer.v1.tar+gzip. */
+#define OCIPUSH_COMPRESS_GZIP 1
+
+/**
+ * A source whose bytes are those of `inner` compressed on the fly with
+ * `algorithm` (OCIPUSH_COMPRESS_GZIP) at `level` (0 to 9, -1 for gzip's
+ * default, 6): a layer made from an uncompressed tar, as `docker save`
+ * holds them. Takes ownership of `inner`: it is freed with the new source,
+ * and also when this call fails. The output is the same for the same input
+ * and level (a gzip header with no name and no time), so the source can
+ * rewind when `inner` can, and a replay sends the same bytes; otherwise it
+ * is a stream, replayed from the session's spool. Its size is not known in
+ * advance (-1), so a push sends it streamed, with the fallback; the digest
+ * a push reports is that of the compressed bytes, and once the source was
+ * read to its end ocipush_source_uncompressed_digest() tells that of the
+ * uncompressed ones. An inner source that gives another length than it
+ * declared fails the read (OCIPUSH_E_SOURCE). Returns OCIPUSH_OK,
+ * OCIPUSH_E_INVALID (NULL `out` or `inner`, an unknown algorithm, a level out
+ * of range), OCIPUSH_E_NOMEM.
+ */
+OCIPUSH_API int ocipush_source_new_compressed(ocipush_source **out, ocipush_source *inner,
+                                              int algorithm, int level);
+
+/**
+ * The digest "sha256:<hex>" of the uncompressed bytes of a source made by
+ * ocipush_source_new_compressed() (an image config's diff_id for the layer),
+ * into `out_digest` (OCIPUSH_DIGEST_MAX bytes), and their count into
+ * *out_size (may be NULL), once the source was read to its end (by a push
+ * that succeeded). Returns OCIPUSH_OK, or OCIPUSH_E_INVALID (NULL, another
+ * kind of source, not read to its end yet), and then writes nothing.
+ */
+OCIPUSH_API int ocipush_source_uncompressed_digest(const ocipush_source *source, char *out_digest,
+                                                   uint64_t *out_size);
+
 /** The source's size in bytes, or -1 if it is not known in advance. */
 OCIPUSH_API int64_t ocipush_source_size(const ocipush_source *source);
 

@@ -257,6 +257,8 @@ _PROTOTYPES = [
     ("ocipush_source_new_callback", c_int,
      [_P(_SOURCE), _READ_FN, _REWIND_FN, _CLOSE_FN, c_int64, c_void_p]),
     ("ocipush_source_size", c_int64, [_SOURCE]),
+    ("ocipush_source_new_compressed", c_int, [_P(_SOURCE), _SOURCE, c_int, c_int]),
+    ("ocipush_source_uncompressed_digest", c_int, [_SOURCE, _CHARS, _P(c_uint64)]),
     ("ocipush_source_free", None, [_SOURCE]),
     # blobs
     ("ocipush_blob_push", c_int, [_SESSION, _CHARS, _P(c_uint64), c_char_p, _SOURCE, c_char_p]),
@@ -872,6 +874,36 @@ class Source(_Handle):
         _check(rc, f"cannot read descriptor {fd}" + _errno_text(rc))
         self._handle = handle
         return self
+
+    @classmethod
+    def compressed(cls, inner, level=-1):
+        """A source whose bytes are `inner`'s gzip'd on the fly (level 0-9,
+        -1: 6), for a layer made from an uncompressed tar. It takes `inner`
+        over: `inner` is closed (C frees it with the new source). Its size is
+        unknown, so it is pushed streamed; uncompressed_digest tells the
+        diff_id once it has been read to its end."""
+        if not isinstance(inner, Source):
+            raise TypeError(f"expected a Source, not {type(inner).__name__}")
+        inner_handle = inner._ptr()
+        self = cls._new(keep=(inner._keep,))
+        self._pending = inner._pending  # inner's callbacks report through it
+        # C owns the inner handle from here on, also when the call fails.
+        inner._handle = None
+        handle = _SOURCE()
+        _check(_lib.ocipush_source_new_compressed(ctypes.byref(handle), inner_handle, 1,
+                                                  int(level)),
+               "cannot make a compressed source (a level is -1 to 9)")
+        self._handle = handle
+        return self
+
+    @property
+    def uncompressed_digest(self):
+        """(digest, size) of the bytes before compression, once a compressed
+        source was read to its end; None before, or for another source."""
+        digest = ctypes.create_string_buffer(DIGEST_MAX)
+        size = c_uint64(0)
+        rc = _lib.ocipush_source_uncompressed_digest(self._ptr(), digest, ctypes.byref(size))
+        return (digest.value.decode("ascii"), size.value) if rc == OK else None
 
     @classmethod
     def from_callback(cls, read, rewind=None, size=None):

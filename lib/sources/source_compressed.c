@@ -1,0 +1,148 @@
+/* A source whose bytes are another source's, compressed on the fly (gzip
+ * with zlib): a layer made from an uncompressed tar. Its length is not known
+ * until the end, so it goes as a stream (the spool keeps what a replay may
+ * need); the push hashes the compressed bytes, this source the uncompressed
+ * ones (the diff_id an image config lists). Built on the public callback
+ * interface, as the other built-in sources are. */
+#include <string.h>
+
+#include <zlib.h>
+
+#include "alloc.h"
+#include "digest.h"
+#include "source.h"
+
+#define PIECE (64 * 1024)
+
+typedef struct compressed {
+    ocipush_source *inner;
+    int level;
+    z_stream z;
+    int z_ready;
+    uint8_t in[PIECE];
+    int inner_eof, finished;
+    op_sha256 *hash;                 /* of the uncompressed bytes */
+    uint64_t size;                   /* of the uncompressed bytes */
+    char digest[OCIPUSH_DIGEST_MAX]; /* "" until the end */
+} compressed;
+
+/* gzip (windowBits 15 + 16), a header with no name and mtime 0: the same
+ * input and level give the same bytes every time, so a rewind replays them. */
+static int start(compressed *c)
+{
+    memset(&c->z, 0, sizeof c->z);
+    c->z_ready = deflateInit2(&c->z, c->level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) == Z_OK;
+    c->inner_eof = c->finished = 0;
+    c->size = 0;
+    c->digest[0] = '\0';
+    op_sha256_free(c->hash);
+    c->hash = NULL;
+    return c->z_ready && op_sha256_new(&c->hash) == 0 ? 0 : -1;
+}
+
+/* Read the inner source on (its bytes hashed as they come). */
+static int refill(compressed *c)
+{
+    size_t n = 0;
+    c->inner->started = 1;
+    int rc = c->inner->read(c->in, sizeof c->in, &n, c->inner->user_data);
+    if (rc != 0 || n > sizeof c->in)
+        return rc ? rc : -1;
+    if (n && op_sha256_update(c->hash, c->in, n))
+        return -1;
+    c->size += n;
+    c->inner_eof = n == 0;
+    c->z.next_in = c->in;
+    c->z.avail_in = (uInt)n;
+    return 0;
+}
+
+/* The inner source ended: its length checked, the diff_id final. */
+static int finish(compressed *c)
+{
+    c->finished = 1;
+    if (c->inner->size >= 0 && (uint64_t)c->inner->size != c->size)
+        return -1; /* it gave another length than it declared */
+    return op_sha256_finish(c->hash, c->digest) ? -1 : 0;
+}
+
+static int compressed_read(uint8_t *buffer, size_t capacity, size_t *out_len, void *user_data)
+{
+    compressed *c = user_data;
+    uInt cap = capacity > UINT32_MAX ? UINT32_MAX : (uInt)capacity;
+    int rc = 0;
+    *out_len = 0;
+    if (!c->z_ready || !c->hash)
+        return -1;
+    c->z.next_out = buffer;
+    c->z.avail_out = cap;
+    /* Until some output is made (deflate may take input and give nothing). */
+    while (rc == 0 && !c->finished && c->z.avail_out == cap) {
+        if (c->z.avail_in == 0 && !c->inner_eof && (rc = refill(c)))
+            break;
+        int z = deflate(&c->z, c->inner_eof ? Z_FINISH : Z_NO_FLUSH);
+        if (z == Z_STREAM_END)
+            rc = finish(c);
+        else if (z == Z_STREAM_ERROR || (z == Z_BUF_ERROR && c->inner_eof))
+            rc = -1; /* with all input given and room to write, no progress is a fault */
+    }
+    *out_len = cap - c->z.avail_out;
+    return rc;
+}
+
+static int compressed_rewind(void *user_data)
+{
+    compressed *c = user_data;
+    if (!c->inner->rewind || c->inner->rewind(c->inner->user_data) != 0)
+        return -1;
+    if (c->z_ready)
+        deflateEnd(&c->z);
+    return start(c);
+}
+
+static void compressed_close(void *user_data)
+{
+    compressed *c = user_data;
+    if (c->z_ready)
+        deflateEnd(&c->z);
+    op_sha256_free(c->hash);
+    ocipush_source_free(c->inner);
+    op_free(c);
+}
+
+int ocipush_source_new_compressed(ocipush_source **out, ocipush_source *inner, int algorithm,
+                                  int level)
+{
+    if (!out || !inner || algorithm != OCIPUSH_COMPRESS_GZIP || level < -1 || level > 9) {
+        ocipush_source_free(inner);
+        return OCIPUSH_E_INVALID;
+    }
+    compressed *c = op_calloc(1, sizeof *c);
+    if (!c) {
+        ocipush_source_free(inner);
+        return OCIPUSH_E_NOMEM;
+    }
+    c->inner = inner;
+    c->level = level < 0 ? 6 : level; /* gzip's own default, and go's */
+    if (start(c)) {
+        compressed_close(c);
+        return OCIPUSH_E_NOMEM;
+    }
+    /* The callback source calls compressed_close on its own failure. */
+    return ocipush_source_new_callback(
+        out, compressed_read, inner->rewind ? compressed_rewind : NULL, compressed_close, -1, c);
+}
+
+int ocipush_source_uncompressed_digest(const ocipush_source *source, char *out_digest,
+                                       uint64_t *out_size)
+{
+    if (!source || !out_digest || source->read != compressed_read)
+        return OCIPUSH_E_INVALID;
+    const compressed *c = source->user_data;
+    if (!c->digest[0])
+        return OCIPUSH_E_INVALID; /* not read to its end yet */
+    op_digest_copy(out_digest, c->digest);
+    if (out_size)
+        *out_size = c->size;
+    return OCIPUSH_OK;
+}
