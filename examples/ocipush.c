@@ -710,6 +710,15 @@ static void default_to_layout(cli *c, const char *text)
 }
 
 /* Splits a reference; prints why on failure. */
+/* What split_reference() made (any may be NULL). */
+static void free_reference(char *registry, char *repository, char *tag, char *digest)
+{
+    ocipush_free(registry);
+    ocipush_free(repository);
+    ocipush_free(tag);
+    ocipush_free(digest);
+}
+
 static int split_reference(const cli *c, const char *text, int tag_allowed, char **registry,
                            char **repository, char **tag, char **digest)
 {
@@ -734,10 +743,7 @@ static int split_reference(const cli *c, const char *text, int tag_allowed, char
     }
     if (!tag_allowed && (*tag || *digest)) {
         fprintf(stderr, "ocipush: '%s' names a repository: it takes no tag or digest\n", text);
-        ocipush_free(*registry);
-        ocipush_free(*repository);
-        ocipush_free(*tag);
-        ocipush_free(*digest);
+        free_reference(*registry, *repository, *tag, *digest);
         return -1;
     }
     return 0;
@@ -868,10 +874,7 @@ static int cmd_manifest_push(const cli *c, const char *ref, const char *path)
     }
     free(data);
     session_done(s);
-    ocipush_free(registry);
-    ocipush_free(repository);
-    ocipush_free(tag);
-    ocipush_free(digest);
+    free_reference(registry, repository, tag, digest);
     return status;
 }
 
@@ -1056,10 +1059,7 @@ static int cmd_push(const cli *c, const char *ref, char **files, int nfiles)
     free(o.paths);
     ocipush_push_free(p);
     session_done(s);
-    ocipush_free(registry);
-    ocipush_free(repository);
-    ocipush_free(tag);
-    ocipush_free(digest);
+    free_reference(registry, repository, tag, digest);
     return status;
 }
 
@@ -1448,10 +1448,7 @@ static int cmd_copy(cli *c, const char *source, const char *dest)
         }
     }
     session_done(s);
-    ocipush_free(registry);
-    ocipush_free(repository);
-    ocipush_free(tag);
-    ocipush_free(digest);
+    free_reference(registry, repository, tag, digest);
     return status;
 }
 
