@@ -292,6 +292,16 @@ case_small_tmp_lost_chunk_answer() {
     disk_peak_bounded
 }
 
+case_memory_only_window() {
+    # --spool-max 512K: a window with no disk. A refused 3 MB stream goes in
+    # chunks of half of it (256 KiB), one after the other: about 12.
+    local repo=faults/nochunked/s8 n
+    PIPE_FROM=$(make_file s8 3000000)
+    push_ok "$repo" - --spool-max 512K
+    n=$(grep -c "^PATCH /v2/$repo/.*content_range=[0-9]" "$LOG")
+    ((n >= 11 && n <= 13)) || fail "want 12 chunks of 256 KiB, the proxy saw $n"
+}
+
 case_reset_past_the_window() {
     # The stream is cut after 10 MB, past a 4 MiB window: the replay cannot
     # be made; the error says why and how to raise it, and nothing is tagged.
@@ -408,6 +418,7 @@ run_case "40 MiB pipe, 16 MiB TMPDIR: straight" case_small_tmp_straight
 run_case "40 MiB pipe, 16 MiB TMPDIR: stream refused (411)" case_small_tmp_rejected_stream
 run_case "40 MiB pipe, 16 MiB TMPDIR: 400 after 8 MiB" case_small_tmp_partway_400
 run_case "40 MiB pipe, 16 MiB TMPDIR: a chunk's answer lost" case_small_tmp_lost_chunk_answer
+run_case "--spool-max 512K: a window in memory only, chunks of half of it" case_memory_only_window
 run_case "a reset past the spool's window: a clear error, no tag" case_reset_past_the_window
 run_case "--spool-max 0 is --no-spool" case_spool_max_0_is_no_spool
 run_case "ECR: PATCH answered 201" case_patch_201

@@ -439,7 +439,9 @@ int op_reader_prefetch(op_reader *r, uint64_t max)
 {
     uint64_t half = r->c->set.spool_disk_cap / 2;
     /* Both spools within the disk cap: the current one must leave room. */
-    if (!r->spool || r->at_eof || op_spool_end(r->spool) != r->high ||
+    /* A window with no disk (memory only) has no second half to read into:
+     * its chunks go one after the other, as they fit. */
+    if (!r->spool || r->at_eof || op_spool_end(r->spool) != r->high || half == 0 ||
         op_spool_disk_used(r->spool) > half || max == 0)
         return 0;
     if (!r->ahead && op_spool_new(&r->ahead, 0, half))
