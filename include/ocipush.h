@@ -157,7 +157,8 @@ OCIPUSH_API unsigned ocipush_version_num(void);
 /**
  * Whether the library was built with `feature`: "helm" (Helm charts,
  * ocipush_chart_push()), "oci-archive" (ocipush_copy() from an OCI archive:
- * libarchive), "mbedtls" or "openssl" (the SHA-256 backend), so a
+ * libarchive), "directory-layers" (ocipush_source_new_tar_dir(): libarchive),
+ * "mbedtls" or "openssl" (the SHA-256 backend), so a
  * caller or a binding need not call a function to find it missing. 1 or 0;
  * 0 for an unknown name or NULL. Static; thread-safe.
  */
@@ -662,6 +663,9 @@ OCIPUSH_API int ocipush_source_new_callback(ocipush_source **out, ocipush_source
 /** ocipush_source_new_compressed() algorithm: gzip (RFC 1952, zlib), the
  *  compression of application/vnd.oci.image.layer.v1.tar+gzip. */
 #define OCIPUSH_COMPRESS_GZIP 1
+/** ocipush_source_new_compressed() algorithm: zstd (libzstd), the
+ *  compression of application/vnd.oci.image.layer.v1.tar+zstd. */
+#define OCIPUSH_COMPRESS_ZSTD 2
 
 /**
  * A source whose bytes are those of `inner` compressed on the fly with
@@ -682,6 +686,48 @@ OCIPUSH_API int ocipush_source_new_callback(ocipush_source **out, ocipush_source
  */
 OCIPUSH_API int ocipush_source_new_compressed(ocipush_source **out, ocipush_source *inner,
                                               int algorithm, int level);
+
+/** ocipush_source_new_tar_dir() flag: keep the files' owner and group (their
+ *  numbers, and their names when the system knows them) instead of 0:0. */
+#define OCIPUSH_TAR_PRESERVE_OWNER 1
+
+/**
+ * A source whose bytes are the directory `dir` packed as an uncompressed tar
+ * (POSIX pax: plain ustar headers, and pax ones for what ustar cannot hold,
+ * such as a path over 100 bytes), made as it is read, without a temporary
+ * tar: memory holds a 64 KiB piece and the names of the directories being
+ * walked, never the tar. Wrap it in ocipush_source_new_compressed() for a
+ * gzip'd layer (application/vnd.oci.image.layer.v1.tar+gzip).
+ *
+ * Every entry below `dir` is in it, directories included, with its path
+ * relative to `dir` (no leading "/" or "./"; `dir` itself is not an entry),
+ * the names of each directory sorted bytewise (strcmp), a directory before
+ * what it holds. The same tree gives the same bytes: owner and group 0:0
+ * without names (unless `flags` has OCIPUSH_TAR_PRESERVE_OWNER), permissions
+ * as they are, mtime `mtime` for every entry when `mtime` >= 0 (seconds
+ * since the epoch; SOURCE_DATE_EPOCH, say) or each file's own (whole
+ * seconds) when it is negative, no atime, ctime or extended attributes,
+ * names as UTF-8 whatever the locale. So the source can rewind (the walk
+ * starts again) and a replay sends the same bytes, as long as the tree does
+ * not change. `dir` may be a symbolic link to a directory; below it,
+ * symbolic links are stored as links (never followed), and files are opened
+ * with O_NOFOLLOW; a file with several hard links is stored whole each time
+ * (as a regular file, not as a tar hard link). Its size is not known in
+ * advance (-1): a push sends it streamed, with the fallback.
+ *
+ * The tree is read when the source is: a socket, FIFO or device in it, an
+ * entry that cannot be read, or a file whose size changes between its
+ * header and its data (the tar would be corrupt) fails the read, so the
+ * push fails with OCIPUSH_E_SOURCE and nothing is committed or tagged; the
+ * session's message (ocipush_session_errmsg()) names the path and what is
+ * wrong ("DIR/sock is a socket: ..."). Returns OCIPUSH_OK,
+ * OCIPUSH_E_INVALID (NULL or empty `dir`, `dir` not a directory, an unknown
+ * flag), OCIPUSH_E_IO (`dir` cannot be found or opened; errno set),
+ * OCIPUSH_E_NOMEM, OCIPUSH_E_UNSUPPORTED (built without libarchive: see
+ * ocipush_feature("directory-layers")).
+ */
+OCIPUSH_API int ocipush_source_new_tar_dir(ocipush_source **out, const char *dir, int flags,
+                                           int64_t mtime);
 
 /**
  * The digest "sha256:<hex>" of the uncompressed bytes of a source made by

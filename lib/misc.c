@@ -67,6 +67,11 @@ int ocipush_feature(const char *feature)
 #else
         {"oci-archive", 0},
 #endif
+#ifdef OCIPUSH_HAVE_ARCHIVE /* the tar writer */
+        {"directory-layers", 1},
+#else
+        {"directory-layers", 0},
+#endif
 #ifdef OCIPUSH_DIGEST_OPENSSL
         {"openssl", 1},
         {"mbedtls", 0},

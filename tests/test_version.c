@@ -30,6 +30,7 @@ int main(void)
     CHECK(ocipush_feature("helm") == OCIPUSH_TEST_HELM);
     CHECK(ocipush_feature("openssl") == OCIPUSH_TEST_OPENSSL);
     CHECK(ocipush_feature("oci-archive") == OCIPUSH_TEST_ARCHIVE);
+    CHECK(ocipush_feature("directory-layers") == OCIPUSH_TEST_ARCHIVE);
     CHECK(ocipush_feature("mbedtls") == !OCIPUSH_TEST_OPENSSL);
     CHECK(ocipush_feature("nonsense") == 0);
     CHECK(ocipush_feature("") == 0);

@@ -198,6 +198,10 @@ static int read_source(op_reader *r, uint8_t *buf, size_t cap, size_t *n)
     ocipush_source *src = r->src;
     src->started = 1;
     int cb = src->read(buf, cap, n, src->user_data);
+    const char *why = cb != 0 ? op_source_why(src) : "";
+    if (*why)
+        return op_fail(&r->c->diag, OCIPUSH_E_SOURCE,
+                       "reading the source failed at byte %" PRIu64 ": %s", r->pos, why);
     if (cb != 0)
         return op_fail(&r->c->diag, OCIPUSH_E_SOURCE,
                        "reading the source failed at byte %" PRIu64 " (read callback returned %d)",

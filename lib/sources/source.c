@@ -35,6 +35,12 @@ int op_source_open(ocipush_source *src, const char **why)
     return src->open ? src->open(src->user_data, why) : 0;
 }
 
+const char *op_source_why(const ocipush_source *src)
+{
+    const char *why = src && src->why ? src->why(src->user_data) : NULL;
+    return why ? why : "";
+}
+
 void op_source_release(ocipush_source *src)
 {
     if (src && src->release)

@@ -24,7 +24,15 @@ struct ocipush_source {
      * its start. NULL for every other source. */
     int (*open)(void *user_data, const char **why);
     void (*release)(void *user_data);
+    /* Why the last read failed, for the message, when a return code cannot
+     * say it (source_tar_dir.c: the path and what is wrong with it; the
+     * compressed source passes its inner source's on). NULL, or a function
+     * that returns NULL or "", when there is nothing to add. */
+    const char *(*why)(void *user_data);
 };
+
+/* What src->why says (never NULL: "" when nothing). */
+const char *op_source_why(const ocipush_source *src);
 
 /* Open a file source now (see `open` above), so that a failure says why
  * and the descriptor is there for a hashing thread; 0 for other sources.

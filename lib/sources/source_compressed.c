@@ -90,6 +90,13 @@ static int compressed_read(uint8_t *buffer, size_t capacity, size_t *out_len, vo
     return rc;
 }
 
+/* A failure of the inner source is what the message should say. */
+static const char *compressed_why(void *user_data)
+{
+    compressed *c = user_data;
+    return op_source_why(c->inner);
+}
+
 static int compressed_rewind(void *user_data)
 {
     compressed *c = user_data;
@@ -129,8 +136,11 @@ int ocipush_source_new_compressed(ocipush_source **out, ocipush_source *inner, i
         return OCIPUSH_E_NOMEM;
     }
     /* The callback source calls compressed_close on its own failure. */
-    return ocipush_source_new_callback(
+    int rc = ocipush_source_new_callback(
         out, compressed_read, inner->rewind ? compressed_rewind : NULL, compressed_close, -1, c);
+    if (rc == OCIPUSH_OK)
+        (*out)->why = compressed_why;
+    return rc;
 }
 
 int ocipush_source_uncompressed_digest(const ocipush_source *source, char *out_digest,
