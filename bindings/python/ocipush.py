@@ -66,7 +66,7 @@ __all__ = [
     "OK", "E_INVALID", "E_NOMEM", "E_IO", "E_NETWORK", "E_HTTP", "E_AUTH",
     "E_DIGEST_MISMATCH", "E_SOURCE", "E_NOT_REPLAYABLE", "E_ABORTED", "E_PROTOCOL",
     "E_UNSUPPORTED", "E_NOT_MOUNTED", "DIGEST_MAX", "MEDIA_TYPE_MANIFEST", "MEDIA_TYPE_INDEX",
-    "MEDIA_TYPE_EMPTY", "MEDIA_TYPE_LAYER",
+    "MEDIA_TYPE_EMPTY", "MEDIA_TYPE_LAYER", "TAR_PRESERVE_OWNER",
 ]
 
 # Status codes (fixed by the C header, never renumbered).
@@ -92,6 +92,9 @@ MEDIA_TYPE_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 MEDIA_TYPE_INDEX = "application/vnd.oci.image.index.v1+json"
 MEDIA_TYPE_EMPTY = "application/vnd.oci.empty.v1+json"
 MEDIA_TYPE_LAYER = "application/vnd.oci.image.layer.v1.tar"
+
+# ocipush_source_new_tar_dir() flag (Source.tar_dir(preserve_owner=True)).
+TAR_PRESERVE_OWNER = 1
 
 
 class BlobStatus(enum.IntEnum):
@@ -259,6 +262,7 @@ _PROTOTYPES = [
     ("ocipush_source_size", c_int64, [_SOURCE]),
     ("ocipush_source_new_compressed", c_int, [_P(_SOURCE), _SOURCE, c_int, c_int]),
     ("ocipush_source_uncompressed_digest", c_int, [_SOURCE, _CHARS, _P(c_uint64)]),
+    ("ocipush_source_new_tar_dir", c_int, [_P(_SOURCE), c_char_p, c_int, c_int64]),
     ("ocipush_source_free", None, [_SOURCE]),
     # blobs
     ("ocipush_blob_push", c_int, [_SESSION, _CHARS, _P(c_uint64), c_char_p, _SOURCE, c_char_p]),
@@ -893,6 +897,28 @@ class Source(_Handle):
         _check(_lib.ocipush_source_new_compressed(ctypes.byref(handle), inner_handle, 1,
                                                   int(level)),
                "cannot make a compressed source (a level is -1 to 9)")
+        self._handle = handle
+        return self
+
+    @classmethod
+    def tar_dir(cls, directory, preserve_owner=False, mtime=None):
+        """A source whose bytes are `directory` packed as an uncompressed tar
+        (pax), made as it is read: entries sorted bytewise at every level,
+        paths relative to `directory`, owner 0:0 unless preserve_owner, every
+        mtime `mtime` (seconds, e.g. SOURCE_DATE_EPOCH) or, when None, the
+        files' own; symbolic links kept, hard links stored whole. The same
+        tree gives the same bytes, so it rewinds. A socket, FIFO or device in
+        the tree, or a file that changes size while it is read, fails the
+        push (E_SOURCE, the message naming the path). Wrap it in
+        Source.compressed() for a tar+gzip layer. E_UNSUPPORTED without
+        libarchive (feature("directory-layers"))."""
+        when = -1 if mtime is None else _count(mtime, "mtime")
+        self = cls._new()
+        handle = _SOURCE()
+        ctypes.set_errno(0)
+        rc = _lib.ocipush_source_new_tar_dir(ctypes.byref(handle), _path(directory, "directory"),
+                                             TAR_PRESERVE_OWNER if preserve_owner else 0, when)
+        _check(rc, f"cannot pack {os.fspath(directory)!r} as a tar" + _errno_text(rc))
         self._handle = handle
         return self
 
