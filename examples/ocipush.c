@@ -33,9 +33,12 @@
 
 typedef struct cli {
     int plain_http, insecure, no_spool, verbose, password_stdin, help, version;
-    int json;         /* --format json */
-    int no_referrers; /* copy --no-referrers */
-    int all_tags;     /* copy --all-tags */
+    int json;            /* --format json */
+    int no_referrers;    /* copy --no-referrers */
+    int all_tags;        /* copy --all-tags */
+    int compress;        /* --compress: 0 none, OCIPUSH_COMPRESS_GZIP (default), _ZSTD */
+    long compress_level; /* --compress-level; -1: the algorithm's default */
+    int preserve_owner;  /* --preserve-owner */
     const char *ca_file, *cert_file, *key_file, *username, *password, *config, *artifact_type;
     const char *subject;
     const char *layout; /* --oci-layout DIR: push there instead of a registry */
@@ -54,7 +57,7 @@ typedef struct cli {
 static const char usage_text[] =
     "usage: ocipush [OPTIONS] blob push REPOSITORY FILE|-\n"
     "       ocipush [OPTIONS] manifest push REFERENCE FILE\n"
-    "       ocipush [OPTIONS] push REFERENCE FILE[:MEDIATYPE]...\n"
+    "       ocipush [OPTIONS] push REFERENCE FILE[:MEDIATYPE]|DIR[:MEDIATYPE]...\n"
     "       ocipush [OPTIONS] chart push CHART.tgz [oci://HOST[:PORT][/PATH]]\n"
     "       ocipush [OPTIONS] copy oci:DIR[:TAG]|oci-archive:FILE[:TAG] DESTINATION\n"
     "       ocipush [OPTIONS] login HOST[:PORT] -u USER (-p PASS | --password-stdin)\n"
@@ -66,6 +69,8 @@ static const char usage_text[] =
     "(or --oci-layout DIR).\n"
     "A copy's DESTINATION is host[:port]/repository[:tag] or oci:DIR[:TAG].\n"
     "- reads standard input as a stream (write -- before a -:MEDIATYPE argument).\n"
+    "A push's DIR is packed as a tar layer (sorted, owner 0:0, mtimes SOURCE_DATE_EPOCH\n"
+    "when set), gzip'd unless --compress says otherwise.\n"
     "\n"
     "options:\n"
     "  --plain-http             use http:// instead of https://\n"
@@ -99,6 +104,10 @@ static const char usage_text[] =
     "  --subject TAG|DIGEST     push: the manifest it refers to, in the same repository\n"
     "  --concurrency N          push: layers uploaded at once (default 4)\n"
     "  --annotation KEY=VALUE   push: a manifest annotation (repeatable)\n"
+    "  --compress ALGORITHM     gzip (the default), zstd or none: how a directory's tar\n"
+    "                           layer is compressed\n"
+    "  --compress-level N       the compression level (gzip: 0 to 9, default 6)\n"
+    "  --preserve-owner         push: a directory's tar keeps its files' owners (not 0:0)\n"
     "  --no-referrers           copy: leave the image's referrers behind\n"
     "  --all-tags               copy: every image the source tags, each under its tag\n"
     "  --format FORMAT          text (the default) or json: push, blob push, manifest\n"
@@ -114,9 +123,11 @@ static const char usage_text[] =
 static void print_version(void)
 {
     int helm = ocipush_feature("helm"), archive = ocipush_feature("oci-archive");
-    printf("ocipush %s\nlibcurl %s\ndigest: %s\nfeatures:%s%s%s\n", ocipush_version(),
+    int dirs = ocipush_feature("directory-layers");
+    printf("ocipush %s\nlibcurl %s\ndigest: %s\nfeatures:%s%s%s%s\n", ocipush_version(),
            ocipush_libcurl_version(), ocipush_feature("openssl") ? "openssl" : "mbedtls",
-           helm ? " helm" : "", archive ? " oci-archive" : "", helm || archive ? "" : " none");
+           helm ? " helm" : "", archive ? " oci-archive" : "", dirs ? " directory-layers" : "",
+           helm || archive || dirs ? "" : " none");
 }
 
 static int usage_error(const char *msg)
@@ -923,14 +934,107 @@ typedef struct opened {
     ocipush_source **sources;
     char **paths;
     size_t count;
+    int64_t mtime; /* of a directory's entries: SOURCE_DATE_EPOCH, or -1 */
 } opened;
 
-static int add_file(opened *o, const char *arg, const char **media_type)
+static int is_directory(const char *path)
+{
+    struct stat st;
+    return strcmp(path, "-") != 0 && stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* SOURCE_DATE_EPOCH (reproducible-builds.org): every mtime of a directory's
+ * tar, when set; -1 when not, and -2 when it is not a decimal count of
+ * seconds (said here). */
+static int64_t source_date_epoch(void)
+{
+    const char *v = getenv("SOURCE_DATE_EPOCH");
+    if (!v || !*v)
+        return -1;
+    char *end = NULL;
+    errno = 0;
+    long long t = strtoll(v, &end, 10);
+    if (errno || *end || t < 0 || v[0] < '0' || v[0] > '9') {
+        fprintf(stderr,
+                "ocipush: SOURCE_DATE_EPOCH must be a decimal number of seconds since the epoch, "
+                "not '%.40s'\n",
+                v);
+        return -2;
+    }
+    return (int64_t)t;
+}
+
+static const char *compress_name(int algorithm)
+{
+    return algorithm == OCIPUSH_COMPRESS_GZIP   ? "gzip"
+           : algorithm == OCIPUSH_COMPRESS_ZSTD ? "zstd"
+                                                : "none";
+}
+
+/* A directory as a layer: its tar, made as the push reads it, compressed
+ * as --compress says. */
+static int open_directory(const cli *c, const opened *o, const char *path, ocipush_source **out)
+{
+    ocipush_source *tar = NULL;
+    char msg[600];
+    errno = 0;
+    int rc = ocipush_source_new_tar_dir(
+        &tar, path, c->preserve_owner ? OCIPUSH_TAR_PRESERVE_OWNER : 0, o->mtime);
+    if (rc)
+        snprintf(msg, sizeof msg, "cannot pack the directory '%.400s': %s", path,
+                 rc == OCIPUSH_E_IO && errno ? strerror(errno) : ocipush_strerror(rc));
+    else if (!c->compress)
+        *out = tar;
+    else if ((rc = ocipush_source_new_compressed(out, tar, c->compress, (int)c->compress_level)))
+        snprintf(msg, sizeof msg, "cannot compress the directory '%.400s' with %s: %s", path,
+                 compress_name(c->compress), ocipush_strerror(rc));
+    if (rc) {
+        fprintf(stderr, "ocipush: %s\n", msg);
+        json_error(NULL, rc, msg);
+        return -1;
+    }
+    return 0;
+}
+
+/* What a directory's layer is, unless FILE:MEDIATYPE said. */
+static const char *directory_media_type(const cli *c)
+{
+    return c->compress == OCIPUSH_COMPRESS_GZIP   ? "application/vnd.oci.image.layer.v1.tar+gzip"
+           : c->compress == OCIPUSH_COMPRESS_ZSTD ? "application/vnd.oci.image.layer.v1.tar+zstd"
+                                                  : "application/vnd.oci.image.layer.v1.tar";
+}
+
+/* A layer's title, as oras gives it: the base name of the path; for a
+ * directory named "." or "..", the name it has. */
+static char *layer_title(const char *path)
+{
+    char *copy = strdup(path), *title = NULL;
+    if (!copy)
+        return NULL;
+    const char *base = basename(copy);
+    if (strcmp(base, ".") == 0 || strcmp(base, "..") == 0) {
+        char *real = realpath(path, NULL);
+        if (real && strcmp(real, "/") != 0)
+            title = strdup(basename(real));
+        free(real);
+    }
+    if (!title)
+        title = strdup(base);
+    free(copy);
+    return title;
+}
+
+/* A layer or the config; a layer may be a directory (`c` NULL: the config,
+ * a file). */
+static int add_file(const cli *c, opened *o, const char *arg, const char **media_type)
 {
     char *path = NULL;
     split_file_arg(arg, &path, media_type);
     ocipush_source *src = NULL;
-    if (!path || open_source(path, &src)) {
+    int dir = c && path && is_directory(path);
+    if (dir && !*media_type)
+        *media_type = directory_media_type(c);
+    if (!path || (dir ? open_directory(c, o, path, &src) : open_source(path, &src))) {
         free(path);
         return -1;
     }
@@ -945,7 +1049,7 @@ static int build_push(const cli *c, char **files, int nfiles, const char *tag, o
     const char *mt = NULL;
     int stdin_used = 0;
     if (c->config) {
-        if (add_file(o, c->config, &mt))
+        if (add_file(NULL, o, c->config, &mt))
             return -1;
         stdin_used |= strcmp(o->paths[o->count - 1], "-") == 0;
         if (ocipush_push_set_config(p, o->sources[o->count - 1],
@@ -953,7 +1057,7 @@ static int build_push(const cli *c, char **files, int nfiles, const char *tag, o
             return -1;
     }
     for (int i = 0; i < nfiles; i++) {
-        if (add_file(o, files[i], &mt))
+        if (add_file(c, o, files[i], &mt))
             return -1;
         const char *path = o->paths[o->count - 1];
         int is_stdin = strcmp(path, "-") == 0;
@@ -963,11 +1067,10 @@ static int build_push(const cli *c, char **files, int nfiles, const char *tag, o
             return -1;
         }
         stdin_used |= is_stdin;
-        char *copy = strdup(path);
-        int rc = copy ? ocipush_push_add_layer(p, o->sources[o->count - 1], mt,
-                                               is_stdin ? NULL : basename(copy))
-                      : OCIPUSH_E_NOMEM;
-        free(copy);
+        char *title = is_stdin ? NULL : layer_title(path);
+        int rc = is_stdin || title ? ocipush_push_add_layer(p, o->sources[o->count - 1], mt, title)
+                                   : OCIPUSH_E_NOMEM;
+        free(title);
         if (rc) {
             char msg[512];
             snprintf(msg, sizeof msg, "cannot add layer '%.400s': %s", files[i],
@@ -1010,11 +1113,21 @@ static int cmd_push(const cli *c, const char *ref, char **files, int nfiles)
     ocipush_push *p = NULL;
     ocipush_session *s = NULL;
     opened o = {calloc((size_t)nfiles + 1, sizeof *o.sources),
-                calloc((size_t)nfiles + 1, sizeof *o.paths), 0};
+                calloc((size_t)nfiles + 1, sizeof *o.paths), 0, -1};
+    int has_directory = 0;
+    for (int i = 0; i < nfiles; i++) {
+        char *path = NULL;
+        const char *mt;
+        split_file_arg(files[i], &path, &mt);
+        has_directory |= path && is_directory(path);
+        free(path);
+    }
+    if (has_directory)
+        o.mtime = source_date_epoch();
     if (digest) {
         fprintf(stderr, "ocipush: push takes a tag, not a digest: the digest is the result\n");
         status = EXIT_USAGE;
-    } else if (check_media_types(c, files, nfiles)) {
+    } else if (check_media_types(c, files, nfiles) || o.mtime == -2) {
         status = EXIT_USAGE;
     } else if (o.sources && o.paths && ocipush_push_new(&p) == 0 &&
                build_push(c, files, nfiles, tag, &o, p) == 0 &&
@@ -1189,7 +1302,10 @@ enum {
     OPT_TIMEOUT,
     OPT_FORMAT,
     OPT_NO_REFERRERS,
-    OPT_ALL_TAGS
+    OPT_ALL_TAGS,
+    OPT_COMPRESS,
+    OPT_COMPRESS_LEVEL,
+    OPT_PRESERVE_OWNER
 };
 
 /* KEY=VALUE whose key the library takes: not empty, no control character.
@@ -1270,6 +1386,9 @@ static int parse_options(cli *c, int argc, char **argv)
         {"timeout", required_argument, NULL, OPT_TIMEOUT},
         {"no-referrers", no_argument, NULL, OPT_NO_REFERRERS},
         {"all-tags", no_argument, NULL, OPT_ALL_TAGS},
+        {"compress", required_argument, NULL, OPT_COMPRESS},
+        {"compress-level", required_argument, NULL, OPT_COMPRESS_LEVEL},
+        {"preserve-owner", no_argument, NULL, OPT_PRESERVE_OWNER},
         {"username", required_argument, NULL, 'u'},
         {"password", required_argument, NULL, 'p'},
         {"password-stdin", no_argument, NULL, OPT_PWSTDIN},
@@ -1337,6 +1456,21 @@ static int parse_options(cli *c, int argc, char **argv)
         case OPT_LAYOUT: c->layout = optarg; break;
         case OPT_NO_REFERRERS: c->no_referrers = 1; break;
         case OPT_ALL_TAGS: c->all_tags = 1; break;
+        case OPT_COMPRESS:
+            if (strcmp(optarg, "gzip") == 0)
+                c->compress = OCIPUSH_COMPRESS_GZIP;
+            else if (strcmp(optarg, "zstd") == 0)
+                c->compress = OCIPUSH_COMPRESS_ZSTD;
+            else if (strcmp(optarg, "none") == 0)
+                c->compress = 0;
+            else
+                return usage_error_about("--compress takes gzip, zstd or none", optarg);
+            break;
+        case OPT_COMPRESS_LEVEL:
+            if (parse_count(optarg, &c->compress_level) || c->compress_level > 22)
+                return usage_error_about("--compress-level takes a level (gzip: 0 to 9)", optarg);
+            break;
+        case OPT_PRESERVE_OWNER: c->preserve_owner = 1; break;
         case OPT_FORMAT:
             if (strcmp(optarg, "json") != 0 && strcmp(optarg, "text") != 0)
                 return usage_error_about("--format takes text or json", optarg);
@@ -1362,6 +1496,10 @@ static int parse_options(cli *c, int argc, char **argv)
         return usage_error("--username needs --password or --password-stdin");
     if (c->key_file && !c->cert_file)
         return usage_error("--key-file needs --cert-file");
+    if (c->compress_level >= 0 && c->compress == 0)
+        return usage_error("--compress-level needs --compress gzip or zstd");
+    if (c->compress_level > 9 && c->compress == OCIPUSH_COMPRESS_GZIP)
+        return usage_error("--compress-level takes 0 to 9 for gzip");
     return 0;
 }
 
@@ -1497,6 +1635,8 @@ int main(int argc, char **argv)
              .retry_delay = 500,
              .retry_max_delay = 10000,
              .concurrency = 4,
+             .compress = OCIPUSH_COMPRESS_GZIP,
+             .compress_level = -1,
              .timeout_ms = -1};
     c.annotations = calloc((size_t)argc, sizeof *c.annotations);
     if (!c.annotations)
