@@ -33,12 +33,9 @@
 
 typedef struct cli {
     int plain_http, insecure, no_spool, verbose, password_stdin, help, version;
-    int json;            /* --format json */
-    int no_referrers;    /* copy --no-referrers */
-    int all_tags;        /* copy --all-tags */
-    int compress;        /* --compress: 0 none, OCIPUSH_COMPRESS_GZIP (default), _ZSTD */
-    long compress_level; /* --compress-level; -1: the algorithm's default */
-    int preserve_owner;  /* --preserve-owner */
+    int json;         /* --format json */
+    int no_referrers; /* copy --no-referrers */
+    int all_tags;     /* copy --all-tags */
     const char *ca_file, *cert_file, *key_file, *username, *password, *config, *artifact_type;
     const char *subject;
     const char *layout; /* --oci-layout DIR: push there instead of a registry */
@@ -52,6 +49,11 @@ typedef struct cli {
     int64_t timeout_ms; /* -1: the library's default */
     const char **annotations;
     size_t annotation_count;
+
+    /* A directory's tar layer. */
+    int compress;        /* --compress: 0 none, OCIPUSH_COMPRESS_GZIP (default), _ZSTD */
+    long compress_level; /* --compress-level; -1: the algorithm's default */
+    int preserve_owner;  /* --preserve-owner */
 } cli;
 
 static const char usage_text[] =
