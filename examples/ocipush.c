@@ -108,7 +108,8 @@ static const char usage_text[] =
     "  --annotation KEY=VALUE   push: a manifest annotation (repeatable)\n"
     "  --compress ALGORITHM     gzip (the default), zstd or none: how a directory's tar\n"
     "                           layer is compressed\n"
-    "  --compress-level N       the compression level (gzip: 0 to 9, default 6)\n"
+    "  --compress-level N       the compression level (gzip: 0 to 9, default 6;\n"
+    "                           zstd: 0 to 19, default 3)\n"
     "  --preserve-owner         push: a directory's tar keeps its files' owners (not 0:0)\n"
     "  --no-referrers           copy: leave the image's referrers behind\n"
     "  --all-tags               copy: every image the source tags, each under its tag\n"
@@ -1469,8 +1470,9 @@ static int parse_options(cli *c, int argc, char **argv)
                 return usage_error_about("--compress takes gzip, zstd or none", optarg);
             break;
         case OPT_COMPRESS_LEVEL:
-            if (parse_count(optarg, &c->compress_level) || c->compress_level > 22)
-                return usage_error_about("--compress-level takes a level (gzip: 0 to 9)", optarg);
+            if (parse_count(optarg, &c->compress_level) || c->compress_level > 19)
+                return usage_error_about(
+                    "--compress-level takes a level (gzip: 0 to 9, zstd: 0 to 19)", optarg);
             break;
         case OPT_PRESERVE_OWNER: c->preserve_owner = 1; break;
         case OPT_FORMAT:

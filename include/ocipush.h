@@ -158,7 +158,8 @@ OCIPUSH_API unsigned ocipush_version_num(void);
  * Whether the library was built with `feature`: "helm" (Helm charts,
  * ocipush_chart_push()), "oci-archive" (ocipush_copy() from an OCI archive:
  * libarchive), "directory-layers" (ocipush_source_new_tar_dir(): libarchive),
- * "mbedtls" or "openssl" (the SHA-256 backend), so a
+ * "zstd" (OCIPUSH_COMPRESS_ZSTD: libzstd), "mbedtls" or "openssl" (the
+ * SHA-256 backend), so a
  * caller or a binding need not call a function to find it missing. 1 or 0;
  * 0 for an unknown name or NULL. Static; thread-safe.
  */
@@ -663,14 +664,17 @@ OCIPUSH_API int ocipush_source_new_callback(ocipush_source **out, ocipush_source
 /** ocipush_source_new_compressed() algorithm: gzip (RFC 1952, zlib), the
  *  compression of application/vnd.oci.image.layer.v1.tar+gzip. */
 #define OCIPUSH_COMPRESS_GZIP 1
-/** ocipush_source_new_compressed() algorithm: zstd (libzstd), the
- *  compression of application/vnd.oci.image.layer.v1.tar+zstd. */
+/** ocipush_source_new_compressed() algorithm: zstd (RFC 8878, libzstd, with
+ *  its checksum), the compression of
+ *  application/vnd.oci.image.layer.v1.tar+zstd; only in a build with libzstd
+ *  (ocipush_feature("zstd")). */
 #define OCIPUSH_COMPRESS_ZSTD 2
 
 /**
  * A source whose bytes are those of `inner` compressed on the fly with
- * `algorithm` (OCIPUSH_COMPRESS_GZIP) at `level` (0 to 9, -1 for gzip's
- * default, 6): a layer made from an uncompressed tar, as `docker save`
+ * `algorithm` at `level`: OCIPUSH_COMPRESS_GZIP at 0 to 9 (-1 for gzip's
+ * default, 6) or OCIPUSH_COMPRESS_ZSTD at 0 to 19 (-1 or 0 for zstd's
+ * default, 3): a layer made from an uncompressed tar, as `docker save`
  * holds them. Takes ownership of `inner`: it is freed with the new source,
  * and also when this call fails. The output is the same for the same input
  * and level (a gzip header with no name and no time), so the source can
@@ -682,7 +686,8 @@ OCIPUSH_API int ocipush_source_new_callback(ocipush_source **out, ocipush_source
  * uncompressed ones. An inner source that gives another length than it
  * declared fails the read (OCIPUSH_E_SOURCE). Returns OCIPUSH_OK,
  * OCIPUSH_E_INVALID (NULL `out` or `inner`, an unknown algorithm, a level out
- * of range), OCIPUSH_E_NOMEM.
+ * of range), OCIPUSH_E_UNSUPPORTED (zstd in a build without libzstd),
+ * OCIPUSH_E_NOMEM. Thread safety: as any source, one thread at a time.
  */
 OCIPUSH_API int ocipush_source_new_compressed(ocipush_source **out, ocipush_source *inner,
                                               int algorithm, int level);

@@ -72,6 +72,11 @@ int ocipush_feature(const char *feature)
 #else
         {"directory-layers", 0},
 #endif
+#ifdef OCIPUSH_HAVE_ZSTD
+        {"zstd", 1},
+#else
+        {"zstd", 0},
+#endif
 #ifdef OCIPUSH_DIGEST_OPENSSL
         {"openssl", 1},
         {"mbedtls", 0},

@@ -6,6 +6,7 @@ set -euo pipefail
 PACKAGES=(
     gcc g++ pkg-config meson ninja-build     # build
     libcurl4-openssl-dev libcjson-dev libmbedtls-dev zlib1g-dev  # the library's dependencies
+    libzstd-dev                                       # zstd layers on the fly (optional)
     libarchive-dev libyaml-dev libssl-dev             # Helm charts; the optional OpenSSL digest
     docker-registry nginx-light curl jq iproute2 bc      # the test registry, proxy and readers
     openssl apache2-utils python3 python3-jwt python3-cryptography  # auth tests: CA, htpasswd, token server

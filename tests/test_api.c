@@ -1244,6 +1244,20 @@ static int test_compressed_source_refusals(void)
     CHECK(strcmp(diff_id, want) == 0 && raw == 3);
     CHECK(strcmp(digest, diff_id) != 0 && size > 3); /* the gzip bytes' digest */
     ocipush_source_free(src);
+    /* zstd: its own level range; refused as unsupported without libzstd. */
+    CHECK_RC(ocipush_source_new_memory(&inner, "abc", 3, 1), OCIPUSH_OK);
+    CHECK_RC(ocipush_source_new_compressed(&src, inner, OCIPUSH_COMPRESS_ZSTD, 20),
+             OCIPUSH_E_INVALID);
+    CHECK_RC(ocipush_source_new_memory(&inner, "abc", 3, 1), OCIPUSH_OK);
+    int zstd_rc = ocipush_source_new_compressed(&src, inner, OCIPUSH_COMPRESS_ZSTD, 19);
+    CHECK_RC(zstd_rc, ocipush_feature("zstd") ? OCIPUSH_OK : OCIPUSH_E_UNSUPPORTED);
+    if (zstd_rc == OCIPUSH_OK) {
+        CHECK_RC(ocipush_blob_push(s, digest, &size, "api/zst", src, NULL), OCIPUSH_OK);
+        CHECK_RC(ocipush_source_uncompressed_digest(src, diff_id, &raw), OCIPUSH_OK);
+        CHECK(strcmp(diff_id, want) == 0 && raw == 3);
+        CHECK(strcmp(digest, diff_id) != 0);
+        ocipush_source_free(src);
+    }
     ocipush_session_free(s);
     return 0;
 }

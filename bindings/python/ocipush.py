@@ -67,6 +67,7 @@ __all__ = [
     "E_DIGEST_MISMATCH", "E_SOURCE", "E_NOT_REPLAYABLE", "E_ABORTED", "E_PROTOCOL",
     "E_UNSUPPORTED", "E_NOT_MOUNTED", "DIGEST_MAX", "MEDIA_TYPE_MANIFEST", "MEDIA_TYPE_INDEX",
     "MEDIA_TYPE_EMPTY", "MEDIA_TYPE_LAYER", "TAR_PRESERVE_OWNER",
+    "COMPRESS_GZIP", "COMPRESS_ZSTD",
 ]
 
 # Status codes (fixed by the C header, never renumbered).
@@ -95,6 +96,8 @@ MEDIA_TYPE_LAYER = "application/vnd.oci.image.layer.v1.tar"
 
 # ocipush_source_new_tar_dir() flag (Source.tar_dir(preserve_owner=True)).
 TAR_PRESERVE_OWNER = 1
+COMPRESS_GZIP = 1  # Source.compressed(): gzip (zlib)
+COMPRESS_ZSTD = 2  # Source.compressed(): zstd, in a build with libzstd (feature("zstd"))
 
 
 class BlobStatus(enum.IntEnum):
@@ -880,12 +883,14 @@ class Source(_Handle):
         return self
 
     @classmethod
-    def compressed(cls, inner, level=-1):
-        """A source whose bytes are `inner`'s gzip'd on the fly (level 0-9,
-        -1: 6), for a layer made from an uncompressed tar. It takes `inner`
-        over: `inner` is closed (C frees it with the new source). Its size is
-        unknown, so it is pushed streamed; uncompressed_digest tells the
-        diff_id once it has been read to its end."""
+    def compressed(cls, inner, level=-1, algorithm=COMPRESS_GZIP):
+        """A source whose bytes are `inner`'s compressed on the fly with
+        `algorithm`: COMPRESS_GZIP (level 0-9, -1: 6) or COMPRESS_ZSTD (level
+        0-19, -1: 3; E_UNSUPPORTED without libzstd), for a layer made from an
+        uncompressed tar. It takes `inner` over: `inner` is closed (C frees
+        it with the new source). Its size is unknown, so it is pushed
+        streamed; uncompressed_digest tells the diff_id once it has been read
+        to its end."""
         if not isinstance(inner, Source):
             raise TypeError(f"expected a Source, not {type(inner).__name__}")
         inner_handle = inner._ptr()
@@ -894,9 +899,9 @@ class Source(_Handle):
         # C owns the inner handle from here on, also when the call fails.
         inner._handle = None
         handle = _SOURCE()
-        _check(_lib.ocipush_source_new_compressed(ctypes.byref(handle), inner_handle, 1,
-                                                  int(level)),
-               "cannot make a compressed source (a level is -1 to 9)")
+        _check(_lib.ocipush_source_new_compressed(ctypes.byref(handle), inner_handle,
+                                                  int(algorithm), int(level)),
+               "cannot make a compressed source (gzip: a level -1 to 9, zstd: -1 to 19)")
         self._handle = handle
         return self
 

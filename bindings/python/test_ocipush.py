@@ -22,6 +22,7 @@ import os
 import random
 import re
 import stat
+import subprocess
 import sys
 import tarfile
 import tempfile
@@ -939,6 +940,27 @@ class CompressedTests(RegistryTest):
         with self.assertRaises(OcipushError):
             ocipush.Source.compressed(ocipush.Source.from_bytes(b"x"), level=10)
 
+    def test_zstd_source(self):
+        # zstd on the fly: the served bytes are a zstd frame (magic) that the
+        # zstd tool turns back into the original; the diff_id is the original's.
+        if not ocipush.feature("zstd"):
+            self.skipTest("built without libzstd")
+        data = random_bytes(1500007, seed=7) + bytes(1000000)
+        src = self.source(ocipush.Source.compressed(ocipush.Source.from_bytes(data),
+                                                    algorithm=ocipush.COMPRESS_ZSTD))
+        digest, size = ocipush.blob_push(self.session(REG), "python/zst", src)
+        served_bytes = served("python/zst", "blobs", digest)
+        self.assertEqual(sha(served_bytes), digest)
+        self.assertEqual(len(served_bytes), size)
+        self.assertEqual(served_bytes[:4], b"\x28\xb5\x2f\xfd")
+        out = subprocess.run(["zstd", "-q", "-d", "-c"], input=served_bytes,
+                             stdout=subprocess.PIPE, check=True).stdout
+        self.assertEqual(out, data)
+        self.assertEqual(src.uncompressed_digest, (sha(data), len(data)))
+        with self.assertRaises(OcipushError):
+            ocipush.Source.compressed(ocipush.Source.from_bytes(b"x"), level=20,
+                                      algorithm=ocipush.COMPRESS_ZSTD)
+
 
 class TarDirTests(RegistryTest):
     def test_directory_as_a_tar(self):
@@ -1276,8 +1298,9 @@ class HandleTests(unittest.TestCase):
         wanted = dict(codes, DIGEST_MAX=int(defines["DIGEST_MAX"]))
         wanted.update({k: json.loads(v) for k, v in defines.items()
                        if k.startswith("MEDIA_TYPE_")})
-        wanted.update({k: int(v) for k, v in defines.items() if k.startswith("TAR_")})
+        wanted.update({k: int(v) for k, v in defines.items() if k.startswith(("TAR_", "COMPRESS_"))})
         self.assertIn("TAR_PRESERVE_OWNER", wanted)
+        self.assertIn("COMPRESS_ZSTD", wanted)
         for name, value in wanted.items():
             self.assertEqual(getattr(ocipush, name, None), value, name)
             self.assertIn(name, ocipush.__all__)

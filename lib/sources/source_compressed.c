@@ -1,5 +1,6 @@
 /* A source whose bytes are another source's, compressed on the fly (gzip
- * with zlib): a layer made from an uncompressed tar. Its length is not known
+ * with zlib, zstd with libzstd when built with it): a layer made from an
+ * uncompressed tar. Its length is not known
  * until the end, so it goes as a stream (the spool keeps what a replay may
  * need); the push hashes the compressed bytes, this source the uncompressed
  * ones (the diff_id an image config lists). Built on the public callback
@@ -7,6 +8,9 @@
 #include <string.h>
 
 #include <zlib.h>
+#ifdef OCIPUSH_HAVE_ZSTD
+#include <zstd.h>
+#endif
 
 #include "alloc.h"
 #include "digest.h"
@@ -16,9 +20,13 @@
 
 typedef struct compressed {
     ocipush_source *inner;
-    int level;
+    int algorithm, level;
     z_stream z;
     int z_ready;
+#ifdef OCIPUSH_HAVE_ZSTD
+    ZSTD_CCtx *zstd;
+    ZSTD_inBuffer zin;
+#endif
     uint8_t in[PIECE];
     int inner_eof, finished;
     op_sha256 *hash;                 /* of the uncompressed bytes */
@@ -26,12 +34,28 @@ typedef struct compressed {
     char digest[OCIPUSH_DIGEST_MAX]; /* "" until the end */
 } compressed;
 
-/* gzip (windowBits 15 + 16), a header with no name and mtime 0: the same
- * input and level give the same bytes every time, so a rewind replays them. */
+/* gzip (windowBits 15 + 16), a header with no name and mtime 0; zstd with
+ * a checksum and no dictionary, one thread: the same input and level give
+ * the same bytes every time, so a rewind replays them. */
 static int start(compressed *c)
 {
-    memset(&c->z, 0, sizeof c->z);
-    c->z_ready = deflateInit2(&c->z, c->level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) == Z_OK;
+    if (c->algorithm == OCIPUSH_COMPRESS_GZIP) {
+        memset(&c->z, 0, sizeof c->z);
+        c->z_ready =
+            deflateInit2(&c->z, c->level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) == Z_OK;
+    }
+#ifdef OCIPUSH_HAVE_ZSTD
+    else {
+        c->z_ready = c->zstd || (c->zstd = ZSTD_createCCtx()) != NULL;
+        c->z_ready =
+            c->z_ready &&
+            !ZSTD_isError(ZSTD_CCtx_reset(c->zstd, ZSTD_reset_session_and_parameters)) &&
+            !ZSTD_isError(ZSTD_CCtx_setParameter(c->zstd, ZSTD_c_compressionLevel, c->level)) &&
+            !ZSTD_isError(ZSTD_CCtx_setParameter(c->zstd, ZSTD_c_checksumFlag, 1));
+        c->zin.src = c->in;
+        c->zin.size = c->zin.pos = 0;
+    }
+#endif
     c->inner_eof = c->finished = 0;
     c->size = 0;
     c->digest[0] = '\0';
@@ -54,6 +78,10 @@ static int refill(compressed *c)
     c->inner_eof = n == 0;
     c->z.next_in = c->in;
     c->z.avail_in = (uInt)n;
+#ifdef OCIPUSH_HAVE_ZSTD
+    c->zin.size = n;
+    c->zin.pos = 0;
+#endif
     return 0;
 }
 
@@ -66,9 +94,35 @@ static int finish(compressed *c)
     return op_sha256_finish(c->hash, c->digest) ? -1 : 0;
 }
 
+#ifdef OCIPUSH_HAVE_ZSTD
+static int zstd_read(compressed *c, uint8_t *buffer, size_t capacity, size_t *out_len)
+{
+    ZSTD_outBuffer out = {buffer, capacity, 0};
+    int rc = 0;
+    while (rc == 0 && !c->finished && out.pos == 0) {
+        if (c->zin.pos == c->zin.size && !c->inner_eof && (rc = refill(c)))
+            break;
+        size_t left = ZSTD_compressStream2(c->zstd, &out, &c->zin,
+                                           c->inner_eof ? ZSTD_e_end : ZSTD_e_continue);
+        if (ZSTD_isError(left))
+            rc = -1;
+        else if (c->inner_eof && left == 0)
+            rc = finish(c);
+    }
+    *out_len = out.pos;
+    return rc;
+}
+#endif
+
 static int compressed_read(uint8_t *buffer, size_t capacity, size_t *out_len, void *user_data)
 {
     compressed *c = user_data;
+#ifdef OCIPUSH_HAVE_ZSTD
+    if (c->algorithm == OCIPUSH_COMPRESS_ZSTD) {
+        *out_len = 0;
+        return c->z_ready && c->hash ? zstd_read(c, buffer, capacity, out_len) : -1;
+    }
+#endif
     uInt cap = capacity > UINT32_MAX ? UINT32_MAX : (uInt)capacity;
     int rc = 0;
     *out_len = 0;
@@ -102,7 +156,7 @@ static int compressed_rewind(void *user_data)
     compressed *c = user_data;
     if (!c->inner->rewind || c->inner->rewind(c->inner->user_data) != 0)
         return -1;
-    if (c->z_ready)
+    if (c->z_ready && c->algorithm == OCIPUSH_COMPRESS_GZIP)
         deflateEnd(&c->z);
     return start(c);
 }
@@ -110,8 +164,11 @@ static int compressed_rewind(void *user_data)
 static void compressed_close(void *user_data)
 {
     compressed *c = user_data;
-    if (c->z_ready)
+    if (c->z_ready && c->algorithm == OCIPUSH_COMPRESS_GZIP)
         deflateEnd(&c->z);
+#ifdef OCIPUSH_HAVE_ZSTD
+    ZSTD_freeCCtx(c->zstd);
+#endif
     op_sha256_free(c->hash);
     ocipush_source_free(c->inner);
     op_free(c);
@@ -120,17 +177,27 @@ static void compressed_close(void *user_data)
 int ocipush_source_new_compressed(ocipush_source **out, ocipush_source *inner, int algorithm,
                                   int level)
 {
-    if (!out || !inner || algorithm != OCIPUSH_COMPRESS_GZIP || level < -1 || level > 9) {
+    int known = algorithm == OCIPUSH_COMPRESS_GZIP || algorithm == OCIPUSH_COMPRESS_ZSTD;
+    int top = algorithm == OCIPUSH_COMPRESS_ZSTD ? 19 : 9;
+    if (!out || !inner || !known || level < -1 || level > top) {
         ocipush_source_free(inner);
         return OCIPUSH_E_INVALID;
     }
+#ifndef OCIPUSH_HAVE_ZSTD
+    if (algorithm == OCIPUSH_COMPRESS_ZSTD) {
+        ocipush_source_free(inner);
+        return OCIPUSH_E_UNSUPPORTED;
+    }
+#endif
     compressed *c = op_calloc(1, sizeof *c);
     if (!c) {
         ocipush_source_free(inner);
         return OCIPUSH_E_NOMEM;
     }
     c->inner = inner;
-    c->level = level < 0 ? 6 : level; /* gzip's own default, and go's */
+    c->algorithm = algorithm;
+    /* gzip's own default (and go's); zstd's own default, 3. */
+    c->level = level >= 0 ? level : algorithm == OCIPUSH_COMPRESS_GZIP ? 6 : 3;
     if (start(c)) {
         compressed_close(c);
         return OCIPUSH_E_NOMEM;
