@@ -61,7 +61,7 @@ static const char usage_text[] =
     "       ocipush [OPTIONS] manifest push REFERENCE FILE\n"
     "       ocipush [OPTIONS] push REFERENCE FILE[:MEDIATYPE]|DIR[:MEDIATYPE]...\n"
     "       ocipush [OPTIONS] chart push CHART.tgz [oci://HOST[:PORT][/PATH]]\n"
-    "       ocipush [OPTIONS] copy oci:DIR[:TAG]|oci-archive:FILE[:TAG] DESTINATION\n"
+    "       ocipush [OPTIONS] copy SOURCE DESTINATION\n"
     "       ocipush [OPTIONS] login HOST[:PORT] -u USER (-p PASS | --password-stdin)\n"
     "       ocipush logout HOST[:PORT]\n"
     "\n"
@@ -69,7 +69,9 @@ static const char usage_text[] =
     "with no host (a first component with a '.' or ':', or localhost), and for a chart\n"
     "with no oci:// destination, the push goes into the OCI layout ./" DEFAULT_LAYOUT "\n"
     "(or --oci-layout DIR).\n"
-    "A copy's DESTINATION is host[:port]/repository[:tag] or oci:DIR[:TAG].\n"
+    "A copy's SOURCE is oci:DIR[:TAG], oci-archive:FILE[:TAG] or\n"
+    "docker-archive:FILE[:REPO:TAG] (a docker save tar, its layers compressed as\n"
+    "--compress says); its DESTINATION is host[:port]/repository[:tag] or oci:DIR[:TAG].\n"
     "- reads standard input as a stream (write -- before a -:MEDIATYPE argument).\n"
     "A push's DIR is packed as a tar layer (sorted, owner 0:0, mtimes SOURCE_DATE_EPOCH\n"
     "when set), gzip'd unless --compress says otherwise.\n"
@@ -107,7 +109,7 @@ static const char usage_text[] =
     "  --concurrency N          push: layers uploaded at once (default 4)\n"
     "  --annotation KEY=VALUE   push: a manifest annotation (repeatable)\n"
     "  --compress ALGORITHM     gzip (the default), zstd or none: how a directory's tar\n"
-    "                           layer is compressed\n"
+    "                           layer, or a docker archive's layers, are compressed\n"
     "  --compress-level N       the compression level (gzip: 0 to 9, default 6;\n"
     "                           zstd: 0 to 19, default 3)\n"
     "  --preserve-owner         push: a directory's tar keeps its files' owners (not 0:0)\n"
@@ -126,11 +128,12 @@ static const char usage_text[] =
 static void print_version(void)
 {
     int helm = ocipush_feature("helm"), archive = ocipush_feature("oci-archive");
-    int dirs = ocipush_feature("directory-layers");
-    printf("ocipush %s\nlibcurl %s\ndigest: %s\nfeatures:%s%s%s%s\n", ocipush_version(),
+    int dirs = ocipush_feature("directory-layers"), zstd = ocipush_feature("zstd");
+    printf("ocipush %s\nlibcurl %s\ndigest: %s\nfeatures:%s%s%s%s%s\n", ocipush_version(),
            ocipush_libcurl_version(), ocipush_feature("openssl") ? "openssl" : "mbedtls",
-           helm ? " helm" : "", archive ? " oci-archive" : "", dirs ? " directory-layers" : "",
-           helm || archive || dirs ? "" : " none");
+           helm ? " helm" : "", archive ? " oci-archive docker-archive" : "",
+           dirs ? " directory-layers" : "", zstd ? " zstd" : "",
+           helm || archive || dirs || zstd ? "" : " none");
 }
 
 static int usage_error(const char *msg)
@@ -1542,8 +1545,11 @@ static int cmd_copy(cli *c, const char *source, const char *dest)
 {
     char *registry = NULL, *repository = NULL, *tag = NULL, *digest = NULL;
     static char layout_dir[4096]; /* c->layout points here */
-    if (strncmp(source, "oci:", 4) != 0 && strncmp(source, "oci-archive:", 12) != 0)
-        return usage_error_about("copy reads oci:DIR[:TAG] and oci-archive:FILE[:TAG]", source);
+    if (strncmp(source, "oci:", 4) != 0 && strncmp(source, "oci-archive:", 12) != 0 &&
+        strncmp(source, "docker-archive:", 15) != 0)
+        return usage_error_about(
+            "copy reads oci:DIR[:TAG], oci-archive:FILE[:TAG] and docker-archive:FILE[:REPO:TAG]",
+            source);
     if (c->layout)
         return usage_error("copy takes its destination as oci:DIR[:TAG], not --oci-layout");
     if (strncmp(dest, "oci:", 4) == 0) {
@@ -1573,11 +1579,20 @@ static int cmd_copy(cli *c, const char *source, const char *dest)
         progress pr;
         progress_begin(&pr, 1);
         ocipush_session_set_progress_callback(s, on_blob_progress, &pr);
-        int rc = ocipush_copy(s, out, source, repository, tag,
+        /* A docker archive's layers: compressed as --compress says. */
+        int set_rc = ocipush_session_set_layer_compression(s, c->compress, (int)c->compress_level);
+        int rc = set_rc;
+        if (rc == 0)
+            rc = ocipush_copy(s, out, source, repository, tag,
                               (c->no_referrers ? OCIPUSH_COPY_NO_REFERRERS : 0) |
                                   (c->all_tags ? OCIPUSH_COPY_ALL_TAGS : 0));
+        else
+            fprintf(stderr, "ocipush: --compress %s: %s\n", compress_name(c->compress),
+                    ocipush_strerror(rc));
         progress_end(&pr);
-        if (rc) {
+        if (set_rc) {
+            status = 1;
+        } else if (rc) {
             status = failed(s, rc, "copy");
         } else if (json_output) {
             fputc('{', stdout);

@@ -1261,6 +1261,26 @@ OCIPUSH_API int ocipush_push_blob(const ocipush_push *push, const char **out_dig
  *  is copied once. `out_digest` gets the first one's digest. */
 #define OCIPUSH_COPY_ALL_TAGS 0x2
 
+/** ocipush_session_set_layer_compression(): the layers go uncompressed. */
+#define OCIPUSH_COMPRESS_NONE 0
+
+/**
+ * How ocipush_copy() compresses the layers of a legacy docker archive, which
+ * holds them as uncompressed tars: `algorithm` OCIPUSH_COMPRESS_GZIP (the
+ * default; media type application/vnd.oci.image.layer.v1.tar+gzip),
+ * OCIPUSH_COMPRESS_ZSTD (...tar+zstd) or OCIPUSH_COMPRESS_NONE (...tar, the
+ * bytes as they are, each checked against its diff_id while it is read and
+ * skipped when the repository has it), at `level` as
+ * ocipush_source_new_compressed() takes it (-1: the algorithm's default;
+ * ignored for none). Layouts and OCI archives are copied byte for byte
+ * whatever this says. Returns OCIPUSH_OK, OCIPUSH_E_INVALID (NULL session,
+ * an unknown algorithm, a level out of range; the setting is unchanged),
+ * OCIPUSH_E_UNSUPPORTED (zstd in a build without libzstd). Not to be called
+ * while another thread uses the session.
+ */
+OCIPUSH_API int ocipush_session_set_layer_compression(ocipush_session *session, int algorithm,
+                                                      int level);
+
 /**
  * Copy an image as users hold it into `repository` on the session's target
  * (a registry, or an OCI layout: ocipush_session_new_layout()), byte for
@@ -1278,6 +1298,24 @@ OCIPUSH_API int ocipush_push_blob(const ocipush_push *push, const char **out_dig
  * temporary disk is used (OCIPUSH_E_UNSUPPORTED in a build without
  * libarchive, see ocipush_feature()). An index is copied whole: each manifest it lists, nested
  * indexes too (8 deep at most), and every blob.
+ *
+ * "docker-archive:FILE[:REPO:TAG]" is `docker save` output (plain or
+ * compressed, read the same way). One with oci-layout and index.json
+ * (Docker 25 and later) is read as the OCI archive it also is, REPO:TAG
+ * matched against each entry's io.containerd.image.name ("busybox:latest"
+ * is "docker.io/library/busybox:latest"). A legacy one (manifest.json with
+ * Config, RepoTags and Layers) becomes an OCI image manifest: its config
+ * pushed byte for byte (application/vnd.oci.image.config.v1+json), each
+ * layer tar compressed on the fly as ocipush_session_set_layer_compression()
+ * says (gzip by default), its compressed digest and size found while it
+ * streams, its uncompressed digest checked against the config's
+ * rootfs.diff_ids (OCIPUSH_E_DIGEST_MISMATCH, nothing tagged). Layers may
+ * be symbolic or hard links to other members. REPO:TAG picks the image
+ * whose RepoTags hold it; without it, the archive's only image. The tag
+ * defaults to the picked RepoTag's tag (its first RepoTag's without one).
+ * OCIPUSH_E_INVALID for an archive with neither form, a config without
+ * rootfs or with another number of diff_ids than layers, a REPO:TAG it
+ * lacks (the message lists its RepoTags).
  *
  * Blobs go first, each checked against its name while it is read (bytes that
  * hash otherwise fail with OCIPUSH_E_DIGEST_MISMATCH before the upload is

@@ -7,6 +7,7 @@
  * for a registry without the referrers API. */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cjson/cJSON.h>
@@ -14,7 +15,9 @@
 #include "alloc.h"
 #include "blob.h"
 #include "buf.h"
+#include "copy_docker.h"
 #include "digest.h"
+#include "docker_manifest.h"
 #include "image_source.h"
 #include "manifest.h"
 #include "manifest_push.h"
@@ -207,6 +210,34 @@ static int pick_entry(copy_run *r, const char *tag, const op_image_entry **out)
     return rc;
 }
 
+/* The entry whose io.containerd.image.name is `name` ("busybox:latest" is
+ * "docker.io/library/busybox:latest"), or "@N", the Nth; else an error that
+ * lists the names. */
+static int pick_named_entry(copy_run *r, const char *name, const op_image_entry **out)
+{
+    size_t n = 0;
+    const op_image_entry *e = r->src->ops->entries(r->src, &n);
+    char *end = NULL;
+    unsigned long at = name[0] == '@' ? strtoul(name + 1, &end, 10) : 0;
+    if (end && end != name + 1 && !*end && at < n) {
+        *out = &e[at];
+        return 0;
+    }
+    for (size_t i = 0; !end && i < n; i++)
+        if (e[i].image_name && op_docker_same_name(e[i].image_name, name)) {
+            *out = &e[i];
+            return 0;
+        }
+    op_buf list = {0};
+    for (size_t i = 0; i < n; i++)
+        if (e[i].image_name)
+            op_buf_printf(&list, "%s%s", list.len ? ", " : "", e[i].image_name);
+    int rc = op_sfail(r->s, OCIPUSH_E_INVALID, "%s has no image %s (its images: %s)",
+                      r->src->ops->name(r->src), name, list.len ? list.data : "none named");
+    op_buf_free(&list);
+    return rc;
+}
+
 /* The referrer's entry in the referrers index: what it is and its notes. */
 static int referrer_entry(const cJSON *doc, const char *digest, size_t size, const char *type,
                           ocipush_descriptor **out)
@@ -295,8 +326,12 @@ static int copy_image(copy_run *r, const op_image_entry *top, const char *tag)
     return rc;
 }
 
+/* `source_tag` picks the image by its tag, or `image_name` by its
+ * io.containerd.image.name (a docker archive's REPO:TAG, or "@N": the Nth
+ * entry from 0); neither: the only one. */
 static int op_copy_run(ocipush_session *s, op_image_source *src, const char *source_tag,
-                       const char *repository, const char *tag, int flags, char *out_digest)
+                       const char *image_name, const char *repository, const char *tag, int flags,
+                       char *out_digest)
 {
     copy_run r = {.s = s, .src = src, .repository = repository};
     const op_image_entry *top = NULL;
@@ -310,7 +345,8 @@ static int op_copy_run(ocipush_session *s, op_image_source *src, const char *sou
                 top = &e[i];
         if (!rc && !copied)
             rc = op_sfail(s, OCIPUSH_E_INVALID, "%s has no tagged image", src->ops->name(src));
-    } else if ((rc = pick_entry(&r, source_tag, &top)) == 0) {
+    } else if ((rc = image_name ? pick_named_entry(&r, image_name, &top)
+                                : pick_entry(&r, source_tag, &top)) == 0) {
         rc = copy_image(&r, top, tag ? (*tag ? tag : NULL) : top->tag);
     }
     if (!rc && !(flags & OCIPUSH_COPY_NO_REFERRERS))
@@ -325,26 +361,75 @@ static int op_copy_run(ocipush_session *s, op_image_source *src, const char *sou
     return rc;
 }
 
-/* "oci:DIR[:TAG]" or "oci-archive:FILE[:TAG]" into the path, the tag (NULL
- * when none) and whether it is an archive, as skopeo splits them: at the
- * first ':' after the transport. */
-static int parse_source(ocipush_session *s, const char *source, op_buf *dir, const char **tag,
-                        int *archive)
+typedef enum source_kind { SOURCE_LAYOUT, SOURCE_OCI_ARCHIVE, SOURCE_DOCKER_ARCHIVE } source_kind;
+
+/* "oci:DIR[:TAG]", "oci-archive:FILE[:TAG]" or
+ * "docker-archive:FILE[:REPO:TAG]" into the path, what follows it (NULL
+ * when nothing) and the kind, as skopeo splits them: at the first ':' after
+ * the transport. A docker archive's "REPO:TAG" (or "@N") is only compared,
+ * never sent, but it goes into messages: no control characters. */
+static int parse_source(ocipush_session *s, const char *source, op_buf *path_out, const char **ref,
+                        source_kind *kind)
 {
-    *archive = source && strncmp(source, "oci-archive:", 12) == 0;
-    if (!source || (!*archive && strncmp(source, "oci:", 4) != 0))
+    static const struct {
+        const char *prefix;
+        source_kind kind;
+    } kinds[] = {{"oci:", SOURCE_LAYOUT},
+                 {"oci-archive:", SOURCE_OCI_ARCHIVE},
+                 {"docker-archive:", SOURCE_DOCKER_ARCHIVE}};
+    size_t k = 0, skip = 0;
+    for (; source && k < sizeof kinds / sizeof kinds[0]; k++)
+        if (strncmp(source, kinds[k].prefix, (skip = strlen(kinds[k].prefix))) == 0)
+            break;
+    if (!source || k == sizeof kinds / sizeof kinds[0])
         return op_sfail(s, OCIPUSH_E_INVALID,
-                        "unknown image source '%s' (oci:DIR[:TAG] and oci-archive:FILE[:TAG] are "
-                        "what this build reads)",
+                        "unknown image source '%.200s' (oci:DIR[:TAG], oci-archive:FILE[:TAG] and "
+                        "docker-archive:FILE[:REPO:TAG] are what this build reads)",
                         source ? source : "(null)");
-    const char *path = source + (*archive ? 12 : 4), *colon = strchr(path, ':');
+    *kind = kinds[k].kind;
+    const char *path = source + skip, *colon = strchr(path, ':');
     size_t n = colon ? (size_t)(colon - path) : strlen(path);
-    *tag = colon && colon[1] ? colon + 1 : NULL;
+    *ref = colon && colon[1] ? colon + 1 : NULL;
     if (n == 0)
-        return op_sfail(s, OCIPUSH_E_INVALID, "no directory in '%s'", source);
-    if (*tag && ocipush_tag_validate(*tag))
+        return op_sfail(s, OCIPUSH_E_INVALID, "no %s in '%s'",
+                        *kind == SOURCE_LAYOUT ? "directory" : "file", source);
+    if (*ref && *kind != SOURCE_DOCKER_ARCHIVE && ocipush_tag_validate(*ref))
         return op_sfail(s, OCIPUSH_E_INVALID, "invalid tag in '%s'", source);
-    return op_buf_append(dir, path, n) ? op_sfail(s, OCIPUSH_E_NOMEM, "out of memory") : 0;
+    for (const char *c = *ref; c && *c; c++)
+        if ((unsigned char)*c <= ' ' || *c == 0x7f || c - *ref > 255)
+            return op_sfail(s, OCIPUSH_E_INVALID,
+                            "invalid image name after the docker archive's path (want REPO:TAG or "
+                            "@N)");
+    return op_buf_append(path_out, path, n) ? op_sfail(s, OCIPUSH_E_NOMEM, "out of memory") : 0;
+}
+
+/* A docker archive: as an OCI archive when it is one too (Docker 25), else
+ * the legacy form (copy_docker.c). */
+static int copy_docker_archive(ocipush_session *s, const char *path, const char *reference,
+                               const char *repository, const char *tag, int flags, char *out_digest)
+{
+    op_tar *tar = NULL;
+    op_image_source *src = NULL;
+    int rc = op_tar_open(&tar, &s->ctx.diag, path);
+    if (rc)
+        return rc;
+    if (op_tar_find(tar, "oci-layout") && op_tar_find(tar, "index.json")) {
+        rc = op_image_source_from_tar(&src, &s->ctx.diag, tar, "docker archive");
+        if (rc == 0 && (flags & OCIPUSH_COPY_ALL_TAGS) && (reference || (tag && *tag)))
+            rc = op_sfail(s, OCIPUSH_E_INVALID,
+                          "all the tags are copied, each under its own: no tag goes with them");
+        rc = rc ? rc : op_copy_run(s, src, NULL, reference, repository, tag, flags, out_digest);
+        if (src)
+            src->ops->free(src);
+        return rc;
+    }
+    if (flags & OCIPUSH_COPY_ALL_TAGS)
+        rc = op_sfail(s, OCIPUSH_E_INVALID,
+                      "copying all the tags is for OCI layouts and archives; name the docker "
+                      "archive's images one at a time (REPO:TAG)");
+    rc = rc ? rc : op_copy_docker(s, tar, reference, repository, tag, out_digest);
+    op_tar_free(tar);
+    return rc;
 }
 
 int ocipush_copy(ocipush_session *s, char *out_digest, const char *source, const char *repository,
@@ -360,20 +445,26 @@ int ocipush_copy(ocipush_session *s, char *out_digest, const char *source, const
                         repository ? repository : "(null)");
     if (tag && *tag && ocipush_tag_validate(tag))
         return op_sfail(s, OCIPUSH_E_INVALID, "invalid tag '%s'", tag);
-    op_buf dir = {0};
-    const char *source_tag = NULL;
+    op_buf path = {0};
+    const char *ref = NULL;
     op_image_source *src = NULL;
-    int archive = 0;
-    int rc = parse_source(s, source, &dir, &source_tag, &archive);
+    source_kind kind = SOURCE_LAYOUT;
+    int rc = parse_source(s, source, &path, &ref, &kind);
+    if (rc == 0 && kind == SOURCE_DOCKER_ARCHIVE) {
+        rc = copy_docker_archive(s, path.data, ref, repository, tag, flags, out_digest);
+        op_buf_free(&path);
+        return rc;
+    }
     if (rc == 0)
-        rc = archive ? op_image_source_open_archive(&src, &s->ctx.diag, dir.data)
-                     : op_image_source_open_layout(&src, &s->ctx.diag, dir.data);
-    if (rc == 0 && (flags & OCIPUSH_COPY_ALL_TAGS) && (source_tag || (tag && *tag)))
+        rc = kind == SOURCE_OCI_ARCHIVE
+                 ? op_image_source_open_archive(&src, &s->ctx.diag, path.data)
+                 : op_image_source_open_layout(&src, &s->ctx.diag, path.data);
+    if (rc == 0 && (flags & OCIPUSH_COPY_ALL_TAGS) && (ref || (tag && *tag)))
         rc = op_sfail(s, OCIPUSH_E_INVALID,
                       "all the tags are copied, each under its own: no tag goes with them");
-    rc = rc ? rc : op_copy_run(s, src, source_tag, repository, tag, flags, out_digest);
+    rc = rc ? rc : op_copy_run(s, src, ref, NULL, repository, tag, flags, out_digest);
     if (src)
         src->ops->free(src);
-    op_buf_free(&dir);
+    op_buf_free(&path);
     return rc;
 }

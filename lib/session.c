@@ -279,6 +279,19 @@ int ocipush_session_set_spool(ocipush_session *s, int enable, uint64_t memory_ca
     return OCIPUSH_OK;
 }
 
+int ocipush_session_set_layer_compression(ocipush_session *s, int algorithm, int level)
+{
+    int top = algorithm == OCIPUSH_COMPRESS_GZIP ? 9 : algorithm == OCIPUSH_COMPRESS_ZSTD ? 19 : 0;
+    int none = algorithm == OCIPUSH_COMPRESS_NONE;
+    if (!s || (!none && (top == 0 || level < -1 || level > top)))
+        return OCIPUSH_E_INVALID;
+    if (algorithm == OCIPUSH_COMPRESS_ZSTD && !ocipush_feature("zstd"))
+        return OCIPUSH_E_UNSUPPORTED;
+    s->ctx.set.layer_compression = algorithm;
+    s->ctx.set.layer_compression_level = level;
+    return OCIPUSH_OK;
+}
+
 int ocipush_session_ping(ocipush_session *s, const char *repository)
 {
     if (!s)

@@ -1274,9 +1274,25 @@ static int test_copy_refusals(void)
     ocipush_session *s = session_for(REG);
     CHECK(s);
     CHECK_RC(ocipush_copy(NULL, digest, source, "api/copy", NULL, 0), OCIPUSH_E_INVALID);
-    CHECK_RC(ocipush_copy(s, digest, "docker-archive:x.tar", "api/copy", NULL, 0),
-             OCIPUSH_E_INVALID);
+    CHECK_RC(ocipush_copy(s, digest, "tarball:x.tar", "api/copy", NULL, 0), OCIPUSH_E_INVALID);
     CHECK(strstr(ocipush_session_errmsg(s), "unknown image source") != NULL);
+    /* A docker archive's image name goes into messages: no control bytes. */
+    CHECK_RC(ocipush_copy(s, digest, "docker-archive:x.tar:a\x1b[2J:v1", "api/copy", NULL, 0),
+             OCIPUSH_E_INVALID);
+    CHECK(strstr(ocipush_session_errmsg(s), "invalid image name") != NULL);
+    CHECK(strchr(ocipush_session_errmsg(s), 0x1b) == NULL);
+    CHECK_RC(ocipush_copy(s, digest, "docker-archive:", "api/copy", NULL, 0), OCIPUSH_E_INVALID);
+    /* The setter for its layers: refusals leave the setting alone. */
+    CHECK_RC(ocipush_session_set_layer_compression(NULL, OCIPUSH_COMPRESS_GZIP, -1),
+             OCIPUSH_E_INVALID);
+    CHECK_RC(ocipush_session_set_layer_compression(s, 7, -1), OCIPUSH_E_INVALID);
+    CHECK_RC(ocipush_session_set_layer_compression(s, OCIPUSH_COMPRESS_GZIP, 10),
+             OCIPUSH_E_INVALID);
+    CHECK_RC(ocipush_session_set_layer_compression(s, OCIPUSH_COMPRESS_ZSTD, 20),
+             OCIPUSH_E_INVALID);
+    CHECK_RC(ocipush_session_set_layer_compression(s, OCIPUSH_COMPRESS_ZSTD, 19),
+             ocipush_feature("zstd") ? OCIPUSH_OK : OCIPUSH_E_UNSUPPORTED);
+    CHECK_RC(ocipush_session_set_layer_compression(s, OCIPUSH_COMPRESS_NONE, 5), OCIPUSH_OK);
     CHECK_RC(ocipush_copy(s, digest, source, "api/copy", NULL, 0x100), OCIPUSH_E_INVALID);
     CHECK(strstr(ocipush_session_errmsg(s), "unknown copy flags") != NULL);
     CHECK_RC(ocipush_copy(s, digest, source, "Bad/Repo", NULL, 0), OCIPUSH_E_INVALID);

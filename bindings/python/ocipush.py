@@ -67,7 +67,7 @@ __all__ = [
     "E_DIGEST_MISMATCH", "E_SOURCE", "E_NOT_REPLAYABLE", "E_ABORTED", "E_PROTOCOL",
     "E_UNSUPPORTED", "E_NOT_MOUNTED", "DIGEST_MAX", "MEDIA_TYPE_MANIFEST", "MEDIA_TYPE_INDEX",
     "MEDIA_TYPE_EMPTY", "MEDIA_TYPE_LAYER", "TAR_PRESERVE_OWNER",
-    "COMPRESS_GZIP", "COMPRESS_ZSTD",
+    "COMPRESS_NONE", "COMPRESS_GZIP", "COMPRESS_ZSTD",
 ]
 
 # Status codes (fixed by the C header, never renumbered).
@@ -96,6 +96,7 @@ MEDIA_TYPE_LAYER = "application/vnd.oci.image.layer.v1.tar"
 
 # ocipush_source_new_tar_dir() flag (Source.tar_dir(preserve_owner=True)).
 TAR_PRESERVE_OWNER = 1
+COMPRESS_NONE = 0  # Session.set_layer_compression(): layers as they are
 COMPRESS_GZIP = 1  # Source.compressed(): gzip (zlib)
 COMPRESS_ZSTD = 2  # Source.compressed(): zstd, in a build with libzstd (feature("zstd"))
 
@@ -256,6 +257,7 @@ _PROTOTYPES = [
     ("ocipush_session_set_chunk_size", c_int, [_SESSION, c_uint64]),
     ("ocipush_session_set_retry", c_int, [_SESSION, c_int, ctypes.c_int64, ctypes.c_int64, c_int]),
     ("ocipush_session_set_spool", c_int, [_SESSION, c_int, c_uint64, c_uint64]),
+    ("ocipush_session_set_layer_compression", c_int, [_SESSION, c_int, c_int]),
     # sources
     ("ocipush_source_new_memory", c_int, [_P(_SOURCE), c_void_p, c_size_t, c_int]),
     ("ocipush_source_new_file", c_int, [_P(_SOURCE), c_char_p]),
@@ -709,6 +711,16 @@ class Session(_Handle):
         running then fails with E_NETWORK, its message saying so."""
         _check(_lib.ocipush_session_set_timeout(self._ptr(), _ms(seconds)),
                "the timeout must not be negative")
+
+    def set_layer_compression(self, algorithm, level=-1):
+        """How copy() compresses the layers of a legacy docker archive (they
+        are uncompressed tars there): COMPRESS_GZIP (the default, level
+        0-9), COMPRESS_ZSTD (level 0-19; E_UNSUPPORTED without libzstd) or
+        COMPRESS_NONE (as they are; level ignored); level -1: the
+        algorithm's default. Layouts and OCI archives are copied byte for
+        byte whatever this says."""
+        _check(_lib.ocipush_session_set_layer_compression(self._ptr(), int(algorithm), int(level)),
+               "invalid layer compression (gzip: a level -1 to 9, zstd: -1 to 19)")
 
     @property
     def errmsg(self):
@@ -1433,8 +1445,11 @@ _COPY_ALL_TAGS = 0x2  # OCIPUSH_COPY_ALL_TAGS
 def copy(session, source, repository, tag=None, referrers=True, all_tags=False):
     """Copy the image `source` names ("oci:DIR[:TAG]": an OCI layout and the
     manifest or index its index.json tags TAG, without TAG the only one; or
-    "oci-archive:FILE[:TAG]", the same in a tar, plain, gzip or zstd) into
-    `repository`, byte for byte; returns its digest. Blobs first (skipped
+    "oci-archive:FILE[:TAG]", the same in a tar, plain, gzip or zstd; or
+    "docker-archive:FILE[:REPO:TAG]", docker save output, whose legacy
+    layers are compressed as Session.set_layer_compression() says and
+    checked against the config's diff_ids) into `repository`, byte for byte
+    (but for those layers); returns its digest. Blobs first (skipped
     when there, checked against their names), manifests by digest, the top
     last under `tag` (None: the source's tag; "": by digest only); then the
     referrers the layout lists, unless referrers=False. all_tags=True: every

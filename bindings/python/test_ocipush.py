@@ -1031,6 +1031,28 @@ class CopyTests(RegistryTest):
         self.assertEqual(err.exception.code, ocipush.E_INVALID)
         self.assertIn("has no tag nope (its tags: v1)", err.exception.message)
 
+    def test_copy_docker_archive(self):
+        # A legacy docker archive (tests/make-docker-archive.py), its layers
+        # as they are: their digests are the config's diff_ids.
+        maker = os.path.join(HERE, "..", "..", "tests", "make-docker-archive.py")
+        if not os.path.exists(maker):
+            self.skipTest("no tests/make-docker-archive.py beside this copy of the binding")
+        path = os.path.join(scratch_dir(), "legacy.tar")
+        info = json.loads(subprocess.run([sys.executable, maker, path, "legacy"], check=True,
+                                         stdout=subprocess.PIPE).stdout)["example/app:v1"]
+        s = self.session(REG)
+        with self.assertRaises(OcipushError):
+            s.set_layer_compression(ocipush.COMPRESS_GZIP, 10)
+        s.set_layer_compression(ocipush.COMPRESS_NONE)
+        digest = ocipush.copy(s, f"docker-archive:{path}:example/app:v1", "python/docker")
+        body = served("python/docker", "manifests", "v1")
+        self.assertEqual(sha(body), digest)
+        manifest = json.loads(body)
+        self.assertEqual(manifest["config"]["digest"], info["config"])
+        self.assertEqual([l["digest"] for l in manifest["layers"]], info["diff_ids"])
+        for layer in manifest["layers"]:
+            self.assertEqual(sha(served("python/docker", "blobs", layer["digest"])), layer["digest"])
+
 
 class ChartTests(RegistryTest):
     def chart_push(self, session, path, prefix):

@@ -48,6 +48,8 @@ typedef struct op_settings {
     int spool_enabled;
     uint64_t spool_memory_cap;
     uint64_t spool_disk_cap; /* the window is memory_cap + disk_cap bytes */
+    int layer_compression;   /* a docker archive's layers: OCIPUSH_COMPRESS_* */
+    int layer_compression_level;
 } op_settings;
 
 /* The defaults, for a registry "host[:port]". 0 or OCIPUSH_E_NOMEM (then

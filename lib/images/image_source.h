@@ -22,6 +22,9 @@ typedef struct op_image_entry {
     const char *media_type; /* "" when the entry says none */
     int64_t size;           /* -1 when the entry says none */
     const char *tag;        /* org.opencontainers.image.ref.name, or NULL */
+    /* io.containerd.image.name ("docker.io/library/busybox:latest", as
+     * Docker 25's docker save writes it), or NULL. */
+    const char *image_name;
 } op_image_entry;
 
 typedef struct op_image_source_ops {
@@ -71,5 +74,12 @@ int op_image_source_open_layout(op_image_source **out, op_diag *d, const char *d
  * OCIPUSH_E_IO (unreadable, truncated), OCIPUSH_E_NOMEM,
  * OCIPUSH_E_UNSUPPORTED (built without libarchive), the message on `d`. */
 int op_image_source_open_archive(op_image_source **out, op_diag *d, const char *path);
+
+/* The same over an archive already read (tar_members.h), which the source
+ * takes over (freed with it, and when this fails); `kind` names it in
+ * messages ("docker archive"). Errors as above. */
+struct op_tar;
+int op_image_source_from_tar(op_image_source **out, op_diag *d, struct op_tar *tar,
+                             const char *kind);
 
 #endif

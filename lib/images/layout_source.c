@@ -192,6 +192,7 @@ int op_layout_entries_parse(cJSON **out_index, op_image_entry **out_entries, siz
         const cJSON *notes = cJSON_GetObjectItemCaseSensitive(m, "annotations");
         const cJSON *tag =
             cJSON_GetObjectItemCaseSensitive(notes, "org.opencontainers.image.ref.name");
+        const cJSON *image = cJSON_GetObjectItemCaseSensitive(notes, "io.containerd.image.name");
         if (!cJSON_IsString(digest) || ocipush_digest_validate(digest->valuestring))
             rc = op_fail(d, OCIPUSH_E_INVALID,
                          "%s: entry %zu of index.json has no valid sha256 digest", name, count);
@@ -205,6 +206,7 @@ int op_layout_entries_parse(cJSON **out_index, op_image_entry **out_entries, siz
                 .media_type = cJSON_IsString(type) ? type->valuestring : "",
                 .size = size ? (int64_t)size->valuedouble : -1,
                 .tag = cJSON_IsString(tag) ? tag->valuestring : NULL,
+                .image_name = cJSON_IsString(image) ? image->valuestring : NULL,
             };
     }
     if (rc) {

@@ -1,0 +1,295 @@
+/* ocipush_copy from a legacy docker archive (`docker save` before Docker
+ * 25, skopeo's docker-archive:): manifest.json names each image's config
+ * and its layers, uncompressed tars. The image becomes an OCI image
+ * manifest: the config byte for byte, each layer compressed on the fly as
+ * the session says (its compressed digest known only once it has streamed),
+ * its uncompressed digest checked against the config's rootfs.diff_ids.
+ * Everything is checked that can be before a byte is sent (the image, its
+ * config, the diff_ids against the layers, every layer member there); the
+ * layers then go, then the config, and the manifest last under its tag, so a
+ * failure leaves no tag. Layers are read from the archive as streams
+ * (tar_members.c): nothing is unpacked to disk. */
+#include "copy_docker.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "alloc.h"
+#include "blob.h"
+#include "buf.h"
+#include "digest.h"
+#include "docker_manifest.h"
+#include "manifest_push.h"
+#include "session.h"
+
+#define CONFIG_TYPE "application/vnd.oci.image.config.v1+json"
+
+typedef struct docker_run {
+    ocipush_session *s;
+    const op_tar *tar;
+    const char *name; /* "the docker archive PATH" */
+    const char *repository;
+    const op_docker_image *image;
+    const op_tar_member *config;
+    char config_digest[OCIPUSH_DIGEST_MAX];
+    const char **diff_ids;
+    /* What each layer became: its digest and size in the registry. */
+    char (*digests)[OCIPUSH_DIGEST_MAX];
+    uint64_t *sizes;
+} docker_run;
+
+/* The tag of "REPO:TAG" (a ':' after the last '/'), or NULL. */
+static const char *tag_of(const char *repo_tag)
+{
+    const char *colon = strrchr(repo_tag, ':'), *slash = strrchr(repo_tag, '/');
+    return colon && (!slash || colon > slash) && colon[1] ? colon + 1 : NULL;
+}
+
+/* Every RepoTag of the archive, for a message. */
+static void list_repo_tags(const op_docker_image *images, size_t n, op_buf *out)
+{
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < images[i].tag_count; j++)
+            op_buf_printf(out, "%s%s", out->len ? ", " : "", images[i].repo_tags[j]);
+}
+
+/* The image `reference` names ("REPO:TAG" among the RepoTags, or "@N", the
+ * Nth image from 0, as skopeo reads it), or without one the only image.
+ * *out_repo_tag: the RepoTag picked, or NULL. */
+static int pick_image(docker_run *r, const op_docker_image *images, size_t n, const char *reference,
+                      const char **out_repo_tag)
+{
+    r->image = NULL;
+    *out_repo_tag = NULL;
+    if (reference && reference[0] == '@') {
+        char *end = NULL;
+        unsigned long i = strtoul(reference + 1, &end, 10);
+        if (end && end != reference + 1 && !*end && i < n)
+            r->image = &images[i];
+        *out_repo_tag = r->image && r->image->tag_count ? r->image->repo_tags[0] : NULL;
+    } else if (reference) {
+        for (size_t i = 0; !r->image && i < n; i++)
+            for (size_t j = 0; !r->image && j < images[i].tag_count; j++)
+                if (op_docker_same_name(images[i].repo_tags[j], reference))
+                    r->image = &images[i], *out_repo_tag = images[i].repo_tags[j];
+    } else if (n == 1) {
+        r->image = &images[0];
+        *out_repo_tag = r->image->tag_count ? r->image->repo_tags[0] : NULL;
+    }
+    if (r->image)
+        return 0;
+    op_buf list = {0};
+    list_repo_tags(images, n, &list);
+    int rc = reference ? op_sfail(r->s, OCIPUSH_E_INVALID, "%s has no image %s (its RepoTags: %s)",
+                                  r->name, reference, list.len ? list.data : "none")
+                       : op_sfail(r->s, OCIPUSH_E_INVALID,
+                                  "%s holds %zu images: name one as docker-archive:FILE:REPO:TAG "
+                                  "or :@N (its RepoTags: %s)",
+                                  r->name, n, list.len ? list.data : "none");
+    op_buf_free(&list);
+    return rc;
+}
+
+/* A config named by its digest ("<hex>.json", "blobs/sha256/<hex>") must
+ * hash to it: the archive says so. */
+static int check_config_name(docker_run *r, const char *path)
+{
+    const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    size_t hex = strspn(base, "0123456789abcdef");
+    int named = hex == 64 && (base[64] == '\0' || strcmp(base + 64, ".json") == 0);
+    if (!named || strncmp(r->config_digest + 7, base, 64) == 0)
+        return 0;
+    return op_sfail(r->s, OCIPUSH_E_DIGEST_MISMATCH, "%s: the config %s hashes to %s, not its name",
+                    r->name, path, r->config_digest);
+}
+
+/* The image's config, read and checked: its digest, its name, its diff_ids
+ * (one per layer), and every layer member there. */
+static int check_image(docker_run *r, cJSON **config_doc)
+{
+    const op_docker_image *img = r->image;
+    size_t n = 0;
+    r->config = op_tar_find(r->tar, img->config);
+    if (!r->config)
+        return op_sfail(r->s, OCIPUSH_E_IO, "%s lacks the config %s that manifest.json names",
+                        r->name, img->config);
+    if (!r->config->data)
+        return op_sfail(r->s, OCIPUSH_E_INVALID,
+                        "%s: the config %s is not a JSON document (or over 4 MiB)", r->name,
+                        img->config);
+    int rc = op_sha256_digest(r->config_digest, r->config->data, (size_t)r->config->size);
+    if (rc)
+        return op_sfail(r->s, rc, "hashing the config %s failed", img->config);
+    if ((rc = check_config_name(r, img->config)))
+        return rc;
+    char what[600];
+    snprintf(what, sizeof what, "%s: the config %s", r->name, img->config);
+    if ((rc = op_docker_diff_ids_parse(config_doc, &r->diff_ids, &n, &r->s->ctx.diag, what,
+                                       r->config->data, (size_t)r->config->size)))
+        return rc;
+    if (n != img->layer_count)
+        return op_sfail(r->s, OCIPUSH_E_INVALID,
+                        "%s lists %zu rootfs.diff_ids, but manifest.json gives the image %zu "
+                        "layers",
+                        what, n, img->layer_count);
+    for (size_t i = 0; i < img->layer_count; i++)
+        if (!op_tar_find(r->tar, img->layers[i]))
+            return op_sfail(r->s, OCIPUSH_E_IO,
+                            "%s lacks the layer %s (Layers[%zu] of manifest.json), or it is a "
+                            "link to nothing in the archive",
+                            r->name, img->layers[i], i);
+    return 0;
+}
+
+/* Layer i, compressed as the session says (or as it is), into the
+ * repository; its uncompressed digest checked against diff_ids[i]. */
+static int push_layer(docker_run *r, size_t i)
+{
+    const op_settings *set = &r->s->ctx.set;
+    const char *path = r->image->layers[i], *diff_id = r->diff_ids[i];
+    const op_tar_member *m = op_tar_find(r->tar, path);
+    /* The same member twice (by name or through a link): pushed once. */
+    for (size_t j = 0; j < i; j++)
+        if (op_tar_find(r->tar, r->image->layers[j]) == m && strcmp(r->diff_ids[j], diff_id) == 0) {
+            memcpy(r->digests[i], r->digests[j], sizeof r->digests[i]);
+            r->sizes[i] = r->sizes[j];
+            return 0;
+        }
+    ocipush_source *raw = NULL, *src = NULL;
+    int rc = op_tar_open_member(r->tar, m, &raw);
+    if (rc)
+        return op_sfail(r->s, rc, "out of memory");
+    if (set->layer_compression == OCIPUSH_COMPRESS_NONE) {
+        /* Its diff_id is its digest: checked as it streams, skipped if there. */
+        rc = op_blob_push(r->s, r->repository, raw, diff_id, r->digests[i], &r->sizes[i], NULL);
+        ocipush_source_free(raw);
+        if (rc == OCIPUSH_E_DIGEST_MISMATCH)
+            rc = op_sfail(r->s, rc, "%s: the layer %s does not hash to rootfs.diff_ids[%zu] %s",
+                          r->name, path, i, diff_id);
+        return rc;
+    }
+    if ((rc = ocipush_source_new_compressed(&src, raw, set->layer_compression,
+                                            set->layer_compression_level)))
+        return op_sfail(r->s, rc, "cannot compress the layer %s: %s", path, ocipush_strerror(rc));
+    op_slog(r->s, OCIPUSH_LOG_INFO, "layer %zu of %zu: %s, compressed as it streams", i + 1,
+            r->image->layer_count, path);
+    rc = op_blob_push(r->s, r->repository, src, NULL, r->digests[i], &r->sizes[i], NULL);
+    char got[OCIPUSH_DIGEST_MAX];
+    if (rc == 0 && ocipush_source_uncompressed_digest(src, got, NULL) != OCIPUSH_OK)
+        rc = op_sfail(r->s, OCIPUSH_E_SOURCE, "%s: the layer %s was not read to its end", r->name,
+                      path);
+    if (rc == 0 && strcmp(got, diff_id) != 0)
+        rc = op_sfail(r->s, OCIPUSH_E_DIGEST_MISMATCH,
+                      "%s: the layer %s hashes to %s uncompressed, but the config's "
+                      "rootfs.diff_ids[%zu] says %s; nothing is tagged",
+                      r->name, path, got, i, diff_id);
+    ocipush_source_free(src);
+    return rc;
+}
+
+static const char *layer_type(int algorithm)
+{
+    return algorithm == OCIPUSH_COMPRESS_GZIP   ? "application/vnd.oci.image.layer.v1.tar+gzip"
+           : algorithm == OCIPUSH_COMPRESS_ZSTD ? "application/vnd.oci.image.layer.v1.tar+zstd"
+                                                : OCIPUSH_MEDIA_TYPE_LAYER;
+}
+
+/* The OCI image manifest of what was pushed, serialized. */
+static int make_manifest(docker_run *r, char **out, size_t *out_len)
+{
+    ocipush_manifest *m = NULL;
+    ocipush_descriptor *desc = NULL;
+    int rc = ocipush_manifest_new(&m, OCIPUSH_MANIFEST_IMAGE);
+    rc = rc ? rc
+            : ocipush_descriptor_new(&desc, CONFIG_TYPE, r->config_digest,
+                                     (uint64_t)r->config->size);
+    rc = rc ? rc : ocipush_manifest_set_config(m, desc);
+    for (size_t i = 0; rc == 0 && i < r->image->layer_count; i++) {
+        ocipush_descriptor_free(desc);
+        desc = NULL;
+        rc = ocipush_descriptor_new(&desc, layer_type(r->s->ctx.set.layer_compression),
+                                    r->digests[i], r->sizes[i]);
+        rc = rc ? rc : ocipush_manifest_add_layer(m, desc);
+    }
+    rc = rc ? rc : ocipush_manifest_serialize(m, out, out_len);
+    ocipush_descriptor_free(desc);
+    ocipush_manifest_free(m);
+    return rc ? op_sfail(r->s, rc, "cannot make the manifest: %s", ocipush_strerror(rc)) : 0;
+}
+
+/* Layers, config, then the manifest under `tag` (NULL: by digest). */
+static int push_image(docker_run *r, const char *tag, char *out_digest)
+{
+    size_t n = r->image->layer_count;
+    ocipush_source *config = NULL;
+    char *text = NULL;
+    size_t len = 0;
+    int rc = 0;
+    r->digests = op_calloc(n, sizeof *r->digests);
+    r->sizes = op_calloc(n, sizeof *r->sizes);
+    if (!r->digests || !r->sizes)
+        rc = op_sfail(r->s, OCIPUSH_E_NOMEM, "out of memory");
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        rc = push_layer(r, i);
+    if (rc == 0 && (rc = op_tar_open_member(r->tar, r->config, &config)))
+        rc = op_sfail(r->s, rc, "out of memory");
+    if (rc == 0)
+        rc = op_blob_push(r->s, r->repository, config, r->config_digest, NULL, NULL, NULL);
+    ocipush_source_free(config);
+    rc = rc ? rc : make_manifest(r, &text, &len);
+    rc = rc ? rc
+            : op_manifest_push_raw(r->s, r->repository, tag, OCIPUSH_MEDIA_TYPE_MANIFEST, text, len,
+                                   out_digest, NULL);
+    if (rc == 0)
+        op_slog(r->s, OCIPUSH_LOG_INFO, "copied %s from %s to %s%s%s: %zu layers", out_digest,
+                r->name, r->repository, tag ? ":" : "", tag ? tag : "", n);
+    ocipush_free(text);
+    op_free(r->digests);
+    op_free(r->sizes);
+    return rc;
+}
+
+int op_copy_docker(ocipush_session *s, const op_tar *tar, const char *reference,
+                   const char *repository, const char *tag, char *out_digest)
+{
+    const op_tar_member *manifest = op_tar_find(tar, "manifest.json");
+    op_buf name = {0};
+    if (op_buf_printf(&name, "the docker archive %s", op_tar_path(tar))) {
+        op_buf_free(&name);
+        return op_sfail(s, OCIPUSH_E_NOMEM, "out of memory");
+    }
+    docker_run r = {.s = s, .tar = tar, .name = name.data, .repository = repository};
+    cJSON *doc = NULL, *config_doc = NULL;
+    op_docker_image *images = NULL;
+    size_t count = 0;
+    const char *repo_tag = NULL;
+    char digest[OCIPUSH_DIGEST_MAX];
+    int rc = 0;
+    if (!manifest)
+        rc = op_sfail(s, OCIPUSH_E_INVALID,
+                      "%s is not a docker archive: it has no manifest.json (nor oci-layout and "
+                      "index.json)",
+                      op_tar_path(tar));
+    else if (!manifest->data)
+        rc = op_sfail(s, OCIPUSH_E_INVALID, "%s: its manifest.json is not JSON", r.name);
+    else
+        rc = op_docker_manifest_parse(&doc, &images, &count, &s->ctx.diag, r.name, manifest->data,
+                                      (size_t)manifest->size);
+    rc = rc ? rc : pick_image(&r, images, count, reference, &repo_tag);
+    rc = rc ? rc : check_image(&r, &config_doc);
+    /* The tag: the caller's ("" none), else the one picked. */
+    const char *to = tag ? (*tag ? tag : NULL) : repo_tag ? tag_of(repo_tag) : NULL;
+    if (rc == 0 && to && ocipush_tag_validate(to))
+        rc =
+            op_sfail(s, OCIPUSH_E_INVALID, "%s: the RepoTag %s has no valid tag", r.name, repo_tag);
+    rc = rc ? rc : push_image(&r, to, out_digest ? out_digest : digest);
+    op_free(r.diff_ids);
+    cJSON_Delete(config_doc);
+    op_docker_images_free(images, count);
+    cJSON_Delete(doc);
+    op_buf_free(&name);
+    return rc;
+}

@@ -1,0 +1,47 @@
+/* The members of a tar archive (plain, gzip, zstd or any filter libarchive
+ * knows, found by its content), for the image sources that live in one: an
+ * OCI archive, a docker archive. The archive is read once through when it is
+ * opened, listing every member by path, keeping the bytes of the small JSON
+ * ones (manifests, configs, index.json, manifest.json) and failing on a
+ * truncated or corrupt archive before anything is pushed. A large member is
+ * read later by a source of its own, which opens the archive again and reads
+ * on to it: nothing is unpacked to disk, and a rewind opens it again. */
+#ifndef OP_TAR_MEMBERS_H
+#define OP_TAR_MEMBERS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "diag.h"
+#include "ocipush.h"
+
+typedef struct op_tar op_tar;
+
+typedef struct op_tar_member {
+    char *path;     /* as listed, without a leading "./" */
+    int64_t size;   /* of its data; that of the member a link points to */
+    char *data;     /* its bytes and a NUL, when kept; else NULL */
+    size_t ordinal; /* its place in the archive, counting every header */
+} op_tar_member;
+
+/* Read the archive at `path` through once. 0, or OCIPUSH_E_IO (unreadable,
+ * truncated, corrupt: the message says which), OCIPUSH_E_NOMEM,
+ * OCIPUSH_E_UNSUPPORTED (built without libarchive), the message on `d`. */
+int op_tar_open(op_tar **out, op_diag *d, const char *path);
+
+/* The regular member at `path` ("./" or not), following symbolic and hard
+ * links inside the archive (8 at most; a link out of it, or to nothing,
+ * finds nothing). The first member of a name counts. NULL if none. */
+const op_tar_member *op_tar_find(const op_tar *t, const char *path);
+
+/* A source over the member's bytes: the kept ones, borrowed (valid while
+ * `t` is), else the archive opened again at the member on the first read.
+ * It rewinds. 0 or OCIPUSH_E_NOMEM. */
+int op_tar_open_member(const op_tar *t, const op_tar_member *m, ocipush_source **out);
+
+/* The archive's path, as given. */
+const char *op_tar_path(const op_tar *t);
+
+void op_tar_free(op_tar *t);
+
+#endif
