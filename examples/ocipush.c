@@ -106,7 +106,7 @@ static const char usage_text[] =
     "  --config FILE[:TYPE]     push: the config blob (default: the empty config {})\n"
     "  --artifact-type TYPE     push: the manifest's artifactType\n"
     "  --subject TAG|DIGEST     push: the manifest it refers to, in the same repository\n"
-    "  --concurrency N          push: layers uploaded at once (default 4)\n"
+    "  --concurrency N          push, copy: blobs uploaded at once (default 4)\n"
     "  --annotation KEY=VALUE   push: a manifest annotation (repeatable)\n"
     "  --compress ALGORITHM     gzip (the default), zstd or none: how a directory's tar\n"
     "                           layer, or a docker archive's layers, are compressed\n"
@@ -1581,14 +1581,15 @@ static int cmd_copy(cli *c, const char *source, const char *dest)
         ocipush_session_set_progress_callback(s, on_blob_progress, &pr);
         /* A docker archive's layers: compressed as --compress says. */
         int set_rc = ocipush_session_set_layer_compression(s, c->compress, (int)c->compress_level);
+        set_rc = set_rc ? set_rc : ocipush_session_set_copy_concurrency(s, (int)c->concurrency);
         int rc = set_rc;
         if (rc == 0)
             rc = ocipush_copy(s, out, source, repository, tag,
                               (c->no_referrers ? OCIPUSH_COPY_NO_REFERRERS : 0) |
                                   (c->all_tags ? OCIPUSH_COPY_ALL_TAGS : 0));
         else
-            fprintf(stderr, "ocipush: --compress %s: %s\n", compress_name(c->compress),
-                    ocipush_strerror(rc));
+            fprintf(stderr, "ocipush: --compress %s or --concurrency %ld: %s\n",
+                    compress_name(c->compress), c->concurrency, ocipush_strerror(rc));
         progress_end(&pr);
         if (set_rc) {
             status = 1;

@@ -19,12 +19,15 @@
  *   which holds the longest digest OCI allows ("sha512:" and 128 hex digits)
  *   and its NUL; ocipush never writes more than that, whatever the algorithm.
  * - Callbacks take a `void *user_data` as their last argument and run inside
- *   the ocipush call that triggered them, on the calling thread, with one
- *   exception: ocipush_push_run() with a concurrency above 1 and more than one
+ *   the ocipush call that triggered them, on the calling thread, with two
+ *   exceptions: ocipush_push_run() with a concurrency above 1 and more than one
  *   distinct layer source uploads the layers on worker threads of its own,
  *   and the layers' source callbacks, the session's log callback and the
  *   push's progress callback then run on those threads (which of them may run
- *   at the same time: see ocipush_push_set_concurrency()).
+ *   at the same time: see ocipush_push_set_concurrency()); ocipush_copy()
+ *   does the same with the blobs of an image, and the session's log and
+ *   progress callbacks then run on its threads, one call at a time (see
+ *   ocipush_session_set_copy_concurrency()).
  * - Threads: a handle may be used by one thread at a time (except for
  *   ocipush_session_cancel(), which any thread or a signal handler may call
  *   on a session another thread is using). Different sessions
@@ -251,9 +254,12 @@ typedef void (*ocipush_log_fn)(int level, const char *message, void *user_data);
  * Progress callback, called as body bytes are read for upload. `done` is the
  * number of bytes of the current blob read so far (it goes back to 0 when an
  * upload is started again), `total` its size or -1 when not known yet. Return 0
- * to go on, nonzero to abort the operation with OCIPUSH_E_ABORTED. Always
- * called on the calling thread: a parallel ocipush_push_run() does not call
- * it for the layers (see ocipush_push_set_concurrency()).
+ * to go on, nonzero to abort the operation with OCIPUSH_E_ABORTED. Called on
+ * the calling thread: a parallel ocipush_push_run() does not call it for the
+ * layers (see ocipush_push_set_concurrency()). During ocipush_copy() it tells
+ * the blobs of the image being copied in all (`done` of them all, `total`
+ * theirs or -1), one call at a time, on the copy's worker threads when it
+ * has several (see ocipush_session_set_copy_concurrency()).
  */
 typedef int (*ocipush_progress_fn)(uint64_t done, int64_t total, void *user_data);
 
@@ -1282,6 +1288,19 @@ OCIPUSH_API int ocipush_session_set_layer_compression(ocipush_session *session, 
                                                       int level);
 
 /**
+ * How many blobs ocipush_copy() uploads at once: 1 to 64 (default 4). Above
+ * 1, an image's blobs go on worker threads, each with its own copy of the
+ * session (its connections, settings and tokens), as ocipush_push_run()'s
+ * layers do (see ocipush_push_set_concurrency()); the session's log and
+ * progress callbacks are then called from those threads, one call at a
+ * time, never two at once. The first failure stops the other uploads.
+ * Returns OCIPUSH_OK or OCIPUSH_E_INVALID (NULL session, out of range; the
+ * setting is unchanged). Not to be called while another thread uses the
+ * session.
+ */
+OCIPUSH_API int ocipush_session_set_copy_concurrency(ocipush_session *session, int concurrency);
+
+/**
  * Copy an image as users hold it into `repository` on the session's target
  * (a registry, or an OCI layout: ocipush_session_new_layout()), byte for
  * byte: every blob and manifest keeps its digest. `source` names it as
@@ -1317,7 +1336,9 @@ OCIPUSH_API int ocipush_session_set_layer_compression(ocipush_session *session, 
  * rootfs or with another number of diff_ids than layers, a REPO:TAG it
  * lacks (the message lists its RepoTags).
  *
- * Blobs go first, each checked against its name while it is read (bytes that
+ * Every manifest and index the copy needs is read and checked first. Blobs go
+ * next, several at once (ocipush_session_set_copy_concurrency()), each
+ * checked against its name while it is read (bytes that
  * hash otherwise fail with OCIPUSH_E_DIGEST_MISMATCH before the upload is
  * committed) and skipped when the repository has it already (HEAD); then
  * each manifest by digest, children before their index; the top last, under

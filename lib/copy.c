@@ -1,7 +1,10 @@
 /* ocipush_copy: an image from an image source (images/) into the session's
- * target, byte for byte. The graph is walked depth first: for a manifest,
- * its blobs, then the manifest by digest; for an index, each child manifest
- * (nested indexes too), then the index; the top last, under its tag, so a
+ * target, byte for byte. The graph is walked first, depth first, reading
+ * every manifest and index and planning what it needs: the blobs not yet
+ * copied, and the manifests in the order they must land (an image's after
+ * its blobs, children before their index, the top last, under its tag). The
+ * blobs then go at once (copy_blobs.c: the session's copy concurrency of
+ * them, the progress told in all), then the manifests in that order, so a
  * failure leaves no tag on incomplete content. Referrers the source lists
  * whose subject was copied follow, each with the referrers tag index kept
  * for a registry without the referrers API. */
@@ -15,6 +18,7 @@
 #include "alloc.h"
 #include "blob.h"
 #include "buf.h"
+#include "copy_blobs.h"
 #include "copy_docker.h"
 #include "digest.h"
 #include "docker_manifest.h"
@@ -27,6 +31,20 @@
 
 #define NESTING_MAX 8 /* indexes within indexes: more is a loop or an attack */
 
+/* A blob the plan needs, and a manifest it pushes. */
+typedef struct planned_blob {
+    char digest[OCIPUSH_DIGEST_MAX];
+    int64_t size;
+} planned_blob;
+
+typedef struct planned_manifest {
+    char digest[OCIPUSH_DIGEST_MAX];
+    char reference[256]; /* "TAG@DIGEST" or "DIGEST" */
+    const char *type;    /* NULL: the document's own mediaType */
+    char *type_copy;
+    op_buf bytes;
+} planned_manifest;
+
 typedef struct copy_run {
     ocipush_session *s;
     op_image_source *src;
@@ -35,28 +53,67 @@ typedef struct copy_run {
     char (*done)[OCIPUSH_DIGEST_MAX];
     size_t done_count, done_alloc;
     size_t blobs, manifests;
+    /* What the walk in hand needs, in order. */
+    planned_blob *plan_blobs;
+    size_t plan_blob_count, plan_blob_alloc;
+    planned_manifest *plan_manifests;
+    size_t plan_manifest_count, plan_manifest_alloc;
 } copy_run;
+
+static int in_list(char (*list)[OCIPUSH_DIGEST_MAX], size_t n, const char *digest)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(list[i], digest) == 0)
+            return 1;
+    return 0;
+}
 
 static int was_copied(const copy_run *r, const char *digest)
 {
-    for (size_t i = 0; i < r->done_count; i++)
-        if (strcmp(r->done[i], digest) == 0)
+    return in_list(r->done, r->done_count, digest);
+}
+
+/* Copied, or in the plan already. */
+static int is_planned(const copy_run *r, const char *digest)
+{
+    for (size_t i = 0; i < r->plan_blob_count; i++)
+        if (strcmp(r->plan_blobs[i].digest, digest) == 0)
             return 1;
+    for (size_t i = 0; i < r->plan_manifest_count; i++)
+        if (strcmp(r->plan_manifests[i].digest, digest) == 0)
+            return 1;
+    return was_copied(r, digest);
+}
+
+/* Room for one more of `size` bytes each in *list (n used of *alloc). */
+static int grow(void **list, size_t n, size_t *alloc, size_t size)
+{
+    if (n < *alloc)
+        return 0;
+    size_t more = *alloc ? *alloc * 2 : 16;
+    void *grown = op_realloc(*list, more * size);
+    if (!grown)
+        return OCIPUSH_E_NOMEM;
+    *list = grown;
+    *alloc = more;
     return 0;
 }
 
 static int mark_copied(copy_run *r, const char *digest)
 {
-    if (r->done_count == r->done_alloc) {
-        size_t n = r->done_alloc ? r->done_alloc * 2 : 32;
-        void *grown = op_realloc(r->done, n * sizeof *r->done);
-        if (!grown)
-            return op_sfail(r->s, OCIPUSH_E_NOMEM, "out of memory");
-        r->done = grown;
-        r->done_alloc = n;
-    }
+    if (grow((void **)&r->done, r->done_count, &r->done_alloc, sizeof *r->done))
+        return op_sfail(r->s, OCIPUSH_E_NOMEM, "out of memory");
     snprintf(r->done[r->done_count++], OCIPUSH_DIGEST_MAX, "%s", digest);
     return 0;
+}
+
+static void plan_clear(copy_run *r)
+{
+    for (size_t i = 0; i < r->plan_manifest_count; i++) {
+        op_buf_free(&r->plan_manifests[i].bytes);
+        op_free(r->plan_manifests[i].type_copy);
+    }
+    r->plan_blob_count = r->plan_manifest_count = 0;
 }
 
 /* A descriptor's digest and size, checked; `what` names it for messages. */
@@ -83,35 +140,27 @@ static int descriptor_of(copy_run *r, const cJSON *desc, const char *what, const
     return 0;
 }
 
-static int copy_blob(copy_run *r, const cJSON *desc, const char *what, const char *in)
+static int plan_blob(copy_run *r, const cJSON *desc, const char *what, const char *in)
 {
     const char *digest;
     int64_t size;
-    ocipush_source *blob = NULL;
     int rc = descriptor_of(r, desc, what, in, &digest, &size, NULL);
-    if (rc || was_copied(r, digest))
+    if (rc || is_planned(r, digest))
         return rc;
-    if ((rc = r->src->ops->open_blob(r->src, &r->s->ctx.diag, digest, size, &blob)))
-        return rc;
-    /* The digest expected: a blob the repository has is skipped (HEAD), and
-     * bytes that do not hash to their name are refused before the commit. */
-    rc = op_blob_push(r->s, r->repository, blob, digest, NULL, NULL, NULL);
-    ocipush_source_free(blob);
-    if (rc == OCIPUSH_E_DIGEST_MISMATCH) {
-        char why[sizeof r->s->ctx.diag.errmsg]; /* not formatted into itself */
-        memcpy(why, r->s->ctx.diag.errmsg, sizeof why);
-        op_sfail(r->s, rc, "%s: the blob %s does not hash to its name (%s)",
-                 r->src->ops->name(r->src), digest, why);
-    }
-    r->blobs += rc == 0;
-    return rc ? rc : mark_copied(r, digest);
+    if (grow((void **)&r->plan_blobs, r->plan_blob_count, &r->plan_blob_alloc,
+             sizeof *r->plan_blobs))
+        return op_sfail(r->s, OCIPUSH_E_NOMEM, "out of memory");
+    planned_blob *b = &r->plan_blobs[r->plan_blob_count++];
+    snprintf(b->digest, sizeof b->digest, "%s", digest);
+    b->size = size;
+    return 0;
 }
 
-static int copy_manifest(copy_run *r, const char *digest, int64_t size, const char *type_hint,
-                         const char *tag, int depth, op_manifest_answer *answer);
+static int plan_manifest(copy_run *r, const char *digest, int64_t size, const char *type_hint,
+                         const char *tag, int depth);
 
 /* An image manifest's config and layers; an index's manifests. */
-static int copy_children(copy_run *r, const cJSON *doc, const char *digest, int depth)
+static int plan_children(copy_run *r, const cJSON *doc, const char *digest, int depth)
 {
     const cJSON *children = cJSON_GetObjectItemCaseSensitive(doc, "manifests");
     const cJSON *item;
@@ -125,7 +174,7 @@ static int copy_children(copy_run *r, const cJSON *doc, const char *digest, int 
             const char *child, *type;
             int64_t child_size;
             rc = descriptor_of(r, item, "manifest entry", digest, &child, &child_size, &type);
-            rc = rc ? rc : copy_manifest(r, child, child_size, type, NULL, depth + 1, NULL);
+            rc = rc ? rc : plan_manifest(r, child, child_size, type, NULL, depth + 1);
             if (rc)
                 return rc;
         }
@@ -138,20 +187,22 @@ static int copy_children(copy_run *r, const cJSON *doc, const char *digest, int 
                         "%s: %s is neither an image manifest (config, layers) nor an index "
                         "(manifests)",
                         r->src->ops->name(r->src), digest);
-    rc = copy_blob(r, config, "config", digest);
+    rc = plan_blob(r, config, "config", digest);
     cJSON_ArrayForEach(item, layers)
     {
         if (rc)
             break;
-        rc = copy_blob(r, item, "layer", digest);
+        rc = plan_blob(r, item, "layer", digest);
     }
     return rc;
 }
 
-static int copy_manifest(copy_run *r, const char *digest, int64_t size, const char *type_hint,
-                         const char *tag, int depth, op_manifest_answer *answer)
+/* The manifest `digest` read and checked, what it needs planned, then it
+ * (under `tag`, NULL: by digest) after them. */
+static int plan_manifest(copy_run *r, const char *digest, int64_t size, const char *type_hint,
+                         const char *tag, int depth)
 {
-    if (!tag && was_copied(r, digest))
+    if (!tag && is_planned(r, digest))
         return 0;
     op_buf bytes = {0};
     int rc = r->src->ops->read_manifest(r->src, &r->s->ctx.diag, digest, size, &bytes);
@@ -159,20 +210,88 @@ static int copy_manifest(copy_run *r, const char *digest, int64_t size, const ch
     if (!rc && !cJSON_IsObject(doc))
         rc = op_sfail(r->s, OCIPUSH_E_INVALID, "%s: the manifest %s is not a JSON object",
                       r->src->ops->name(r->src), digest);
-    rc = rc ? rc : copy_children(r, doc, digest, depth);
+    rc = rc ? rc : plan_children(r, doc, digest, depth);
     /* The document's own mediaType, else its descriptor's, else its shape's. */
     const cJSON *own = cJSON_GetObjectItemCaseSensitive(doc, "mediaType");
-    const char *type = cJSON_IsString(own) ? NULL : (type_hint && *type_hint ? type_hint : NULL);
-    char reference[256];
-    snprintf(reference, sizeof reference, "%s%s%s", tag ? tag : "", tag ? "@" : "", digest);
-    rc = rc ? rc
-            : op_manifest_push_raw(r->s, r->repository, reference, type, bytes.data, bytes.len,
-                                   NULL, answer);
-    r->manifests += rc == 0;
-    rc = rc ? rc : mark_copied(r, digest);
+    const char *hint = cJSON_IsString(own) ? NULL : (type_hint && *type_hint ? type_hint : NULL);
+    if (rc == 0 && grow((void **)&r->plan_manifests, r->plan_manifest_count,
+                        &r->plan_manifest_alloc, sizeof *r->plan_manifests))
+        rc = op_sfail(r->s, OCIPUSH_E_NOMEM, "out of memory");
+    if (rc == 0) {
+        planned_manifest *m = &r->plan_manifests[r->plan_manifest_count];
+        *m = (planned_manifest){.bytes = bytes};
+        snprintf(m->digest, sizeof m->digest, "%s", digest);
+        snprintf(m->reference, sizeof m->reference, "%s%s%s", tag ? tag : "", tag ? "@" : "",
+                 digest);
+        if (hint && !(m->type = m->type_copy = op_strdup(hint)))
+            rc = op_sfail(r->s, OCIPUSH_E_NOMEM, "out of memory");
+        else
+            r->plan_manifest_count++, bytes = (op_buf){0};
+    }
     cJSON_Delete(doc);
     op_buf_free(&bytes);
     return rc;
+}
+
+/* The planned blobs, at once: each opened (a missing one fails here, before
+ * any is sent), then pushed, checked against its name as it is read and
+ * skipped when the repository has it. */
+static int push_planned_blobs(copy_run *r)
+{
+    size_t n = r->plan_blob_count, opened = 0;
+    op_blob_job *jobs = n ? op_calloc(n, sizeof *jobs) : NULL;
+    int rc = n && !jobs ? op_sfail(r->s, OCIPUSH_E_NOMEM, "out of memory") : 0;
+    for (; rc == 0 && opened < n; opened++) {
+        planned_blob *b = &r->plan_blobs[opened];
+        jobs[opened].expected = b->digest;
+        rc = r->src->ops->open_blob(r->src, &r->s->ctx.diag, b->digest, b->size,
+                                    &jobs[opened].source);
+    }
+    rc = rc ? rc : op_copy_blobs(r->s, r->repository, jobs, n);
+    for (size_t i = 0; rc == OCIPUSH_E_DIGEST_MISMATCH && i < n; i++)
+        if (jobs[i].rc == OCIPUSH_E_DIGEST_MISMATCH) {
+            char why[sizeof r->s->ctx.diag.errmsg]; /* not formatted into itself */
+            memcpy(why, r->s->ctx.diag.errmsg, sizeof why);
+            op_sfail(r->s, rc, "%s: the blob %s does not hash to its name (%s)",
+                     r->src->ops->name(r->src), r->plan_blobs[i].digest, why);
+            break;
+        }
+    for (size_t i = 0; i < opened; i++)
+        ocipush_source_free(jobs[i].source);
+    op_free(jobs);
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        rc = mark_copied(r, r->plan_blobs[i].digest);
+    r->blobs += rc == 0 ? n : 0;
+    return rc;
+}
+
+/* The plan carried out: the blobs at once, then the manifests in order;
+ * *answer (may be NULL) says what the registry said to the last one. */
+static int run_plan(copy_run *r, op_manifest_answer *answer)
+{
+    int rc = push_planned_blobs(r);
+    for (size_t i = 0; rc == 0 && i < r->plan_manifest_count; i++) {
+        planned_manifest *m = &r->plan_manifests[i];
+        int last = i + 1 == r->plan_manifest_count;
+        rc = op_manifest_push_raw(r->s, r->repository, m->reference, m->type, m->bytes.data,
+                                  m->bytes.len, NULL, last ? answer : NULL);
+        rc = rc ? rc : mark_copied(r, m->digest);
+        r->manifests += rc == 0;
+    }
+    plan_clear(r);
+    return rc;
+}
+
+/* One manifest or index and all it needs, the top under `tag`. */
+static int copy_manifest(copy_run *r, const char *digest, int64_t size, const char *type_hint,
+                         const char *tag, op_manifest_answer *answer)
+{
+    int rc = plan_manifest(r, digest, size, type_hint, tag, 0);
+    if (rc) {
+        plan_clear(r);
+        return rc;
+    }
+    return run_plan(r, answer);
 }
 
 /* The entry `tag` names, or without a tag the only one; else an error that
@@ -290,7 +409,7 @@ static int copy_referrers(copy_run *r)
             op_slog(r->s, OCIPUSH_LOG_INFO, "copying %s, a referrer of %s", e[i].digest,
                     of->valuestring);
             op_manifest_answer answer = {0};
-            rc = copy_manifest(r, e[i].digest, e[i].size, e[i].media_type, NULL, 0, &answer);
+            rc = copy_manifest(r, e[i].digest, e[i].size, e[i].media_type, NULL, &answer);
             if (!rc && op_json_manifest_media_type(&type, bytes.data, bytes.len))
                 rc = op_sfail(r->s, OCIPUSH_E_INVALID, "%s: the referrer %s has no media type",
                               r->src->ops->name(r->src), e[i].digest);
@@ -319,7 +438,7 @@ static int copy_image(copy_run *r, const op_image_entry *top, const char *tag)
     if (tag && ocipush_tag_validate(tag))
         return op_sfail(r->s, OCIPUSH_E_INVALID, "invalid tag '%s' in %s", tag,
                         r->src->ops->name(r->src));
-    int rc = copy_manifest(r, top->digest, top->size, top->media_type, tag, 0, NULL);
+    int rc = copy_manifest(r, top->digest, top->size, top->media_type, tag, NULL);
     if (rc == 0)
         op_slog(r->s, OCIPUSH_LOG_INFO, "copied %s from %s to %s%s%s", top->digest,
                 r->src->ops->name(r->src), r->repository, tag ? ":" : "", tag ? tag : "");
@@ -358,6 +477,8 @@ static int op_copy_run(ocipush_session *s, op_image_source *src, const char *sou
             op_digest_copy(out_digest, top->digest);
     }
     op_free(r.done);
+    op_free(r.plan_blobs);
+    op_free(r.plan_manifests);
     return rc;
 }
 

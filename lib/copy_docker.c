@@ -11,6 +11,7 @@
  * (tar_members.c): nothing is unpacked to disk. */
 #include "copy_docker.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 
 #include "alloc.h"
 #include "blob.h"
+#include "copy_blobs.h"
 #include "buf.h"
 #include "digest.h"
 #include "docker_manifest.h"
@@ -144,49 +146,108 @@ static int check_image(docker_run *r, cJSON **config_doc)
     return 0;
 }
 
-/* Layer i, compressed as the session says (or as it is), into the
- * repository; its uncompressed digest checked against diff_ids[i]. */
-static int push_layer(docker_run *r, size_t i)
+/* The source of layer i: its member, compressed as the session says (or
+ * as it is: its diff_id is then its digest, checked as it streams). */
+static int open_layer(docker_run *r, size_t i, op_blob_job *job)
 {
     const op_settings *set = &r->s->ctx.set;
-    const char *path = r->image->layers[i], *diff_id = r->diff_ids[i];
-    const op_tar_member *m = op_tar_find(r->tar, path);
-    /* The same member twice (by name or through a link): pushed once. */
-    for (size_t j = 0; j < i; j++)
-        if (op_tar_find(r->tar, r->image->layers[j]) == m && strcmp(r->diff_ids[j], diff_id) == 0) {
-            memcpy(r->digests[i], r->digests[j], sizeof r->digests[i]);
-            r->sizes[i] = r->sizes[j];
-            return 0;
-        }
-    ocipush_source *raw = NULL, *src = NULL;
-    int rc = op_tar_open_member(r->tar, m, &raw);
+    const char *path = r->image->layers[i];
+    ocipush_source *raw = NULL;
+    int rc = op_tar_open_member(r->tar, op_tar_find(r->tar, path), &raw);
     if (rc)
         return op_sfail(r->s, rc, "out of memory");
     if (set->layer_compression == OCIPUSH_COMPRESS_NONE) {
-        /* Its diff_id is its digest: checked as it streams, skipped if there. */
-        rc = op_blob_push(r->s, r->repository, raw, diff_id, r->digests[i], &r->sizes[i], NULL);
-        ocipush_source_free(raw);
-        if (rc == OCIPUSH_E_DIGEST_MISMATCH)
-            rc = op_sfail(r->s, rc, "%s: the layer %s does not hash to rootfs.diff_ids[%zu] %s",
-                          r->name, path, i, diff_id);
-        return rc;
+        job->source = raw;
+        job->expected = r->diff_ids[i];
+        return 0;
     }
-    if ((rc = ocipush_source_new_compressed(&src, raw, set->layer_compression,
+    if ((rc = ocipush_source_new_compressed(&job->source, raw, set->layer_compression,
                                             set->layer_compression_level)))
         return op_sfail(r->s, rc, "cannot compress the layer %s: %s", path, ocipush_strerror(rc));
-    op_slog(r->s, OCIPUSH_LOG_INFO, "layer %zu of %zu: %s, compressed as it streams", i + 1,
-            r->image->layer_count, path);
-    rc = op_blob_push(r->s, r->repository, src, NULL, r->digests[i], &r->sizes[i], NULL);
-    char got[OCIPUSH_DIGEST_MAX];
-    if (rc == 0 && ocipush_source_uncompressed_digest(src, got, NULL) != OCIPUSH_OK)
-        rc = op_sfail(r->s, OCIPUSH_E_SOURCE, "%s: the layer %s was not read to its end", r->name,
-                      path);
-    if (rc == 0 && strcmp(got, diff_id) != 0)
-        rc = op_sfail(r->s, OCIPUSH_E_DIGEST_MISMATCH,
-                      "%s: the layer %s hashes to %s uncompressed, but the config's "
-                      "rootfs.diff_ids[%zu] says %s; nothing is tagged",
-                      r->name, path, got, i, diff_id);
-    ocipush_source_free(src);
+    return 0;
+}
+
+/* After the push: each compressed layer's uncompressed bytes are its
+ * diff_id; a layer as it is was checked as it streamed (the message says
+ * which one failed). */
+static int check_layers(docker_run *r, const op_blob_job *jobs, const size_t *layer_of, size_t n,
+                        int rc)
+{
+    int none = r->s->ctx.set.layer_compression == OCIPUSH_COMPRESS_NONE;
+    for (size_t j = 0; rc == OCIPUSH_E_DIGEST_MISMATCH && j < n; j++)
+        if (jobs[j].rc == OCIPUSH_E_DIGEST_MISMATCH && layer_of[j] < r->image->layer_count)
+            return op_sfail(r->s, rc, "%s: the layer %s does not hash to rootfs.diff_ids[%zu] %s",
+                            r->name, r->image->layers[layer_of[j]], layer_of[j],
+                            r->diff_ids[layer_of[j]]);
+    for (size_t j = 0; rc == 0 && !none && j < n; j++) {
+        size_t i = layer_of[j];
+        char got[OCIPUSH_DIGEST_MAX];
+        if (i >= r->image->layer_count) /* the config */
+            continue;
+        if (ocipush_source_uncompressed_digest(jobs[j].source, got, NULL) != OCIPUSH_OK)
+            rc = op_sfail(r->s, OCIPUSH_E_SOURCE, "%s: the layer %s was not read to its end",
+                          r->name, r->image->layers[i]);
+        else if (strcmp(got, r->diff_ids[i]) != 0)
+            rc = op_sfail(r->s, OCIPUSH_E_DIGEST_MISMATCH,
+                          "%s: the layer %s hashes to %s uncompressed, but the config's "
+                          "rootfs.diff_ids[%zu] says %s; nothing is tagged",
+                          r->name, r->image->layers[i], got, i, r->diff_ids[i]);
+    }
+    return rc;
+}
+
+/* Layer i's job: that of an earlier layer of the same member and diff_id
+ * (by name or through a link: pushed once), or SIZE_MAX for a new one. */
+static size_t earlier_job(const docker_run *r, size_t i, const size_t *layer_of, size_t jobs)
+{
+    const op_tar_member *m = op_tar_find(r->tar, r->image->layers[i]);
+    for (size_t j = 0; j < jobs; j++) {
+        size_t k = layer_of[j];
+        if (op_tar_find(r->tar, r->image->layers[k]) == m &&
+            strcmp(r->diff_ids[k], r->diff_ids[i]) == 0)
+            return j;
+    }
+    return SIZE_MAX;
+}
+
+/* The layers (each distinct member once) and the config, at once
+ * (copy_blobs.c); then what each layer became, in r->digests and r->sizes. */
+static int push_blobs(docker_run *r)
+{
+    size_t n = r->image->layer_count, count = 0;
+    op_blob_job *jobs = op_calloc(n + 1, sizeof *jobs);
+    size_t *layer_of = op_calloc(n + 1, sizeof *layer_of); /* n: the config */
+    size_t *job_of = op_calloc(n, sizeof *job_of);
+    int rc = jobs && layer_of && job_of ? 0 : op_sfail(r->s, OCIPUSH_E_NOMEM, "out of memory");
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        job_of[i] = earlier_job(r, i, layer_of, count);
+        if (job_of[i] != SIZE_MAX)
+            continue;
+        layer_of[count] = i;
+        job_of[i] = count;
+        rc = open_layer(r, i, &jobs[count++]);
+    }
+    if (rc == 0 && (rc = op_tar_open_member(r->tar, r->config, &jobs[count].source)))
+        rc = op_sfail(r->s, rc, "out of memory");
+    if (rc == 0) {
+        jobs[count].expected = r->config_digest;
+        layer_of[count++] = n;
+        op_slog(r->s, OCIPUSH_LOG_INFO, "%s: %zu layers and the config, %s", r->name, count - 1,
+                r->s->ctx.set.layer_compression == OCIPUSH_COMPRESS_NONE
+                    ? "as they are"
+                    : "compressed as they stream");
+        rc = op_copy_blobs(r->s, r->repository, jobs, count);
+        rc = check_layers(r, jobs, layer_of, count, rc);
+    }
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        memcpy(r->digests[i], jobs[job_of[i]].digest, sizeof r->digests[i]);
+        r->sizes[i] = jobs[job_of[i]].size;
+    }
+    for (size_t j = 0; jobs && j <= n; j++)
+        ocipush_source_free(jobs[j].source);
+    op_free(jobs);
+    op_free(layer_of);
+    op_free(job_of);
     return rc;
 }
 
@@ -220,11 +281,10 @@ static int make_manifest(docker_run *r, char **out, size_t *out_len)
     return rc ? op_sfail(r->s, rc, "cannot make the manifest: %s", ocipush_strerror(rc)) : 0;
 }
 
-/* Layers, config, then the manifest under `tag` (NULL: by digest). */
+/* Layers and config, then the manifest under `tag` (NULL: by digest). */
 static int push_image(docker_run *r, const char *tag, char *out_digest)
 {
     size_t n = r->image->layer_count;
-    ocipush_source *config = NULL;
     char *text = NULL;
     size_t len = 0;
     int rc = 0;
@@ -232,13 +292,7 @@ static int push_image(docker_run *r, const char *tag, char *out_digest)
     r->sizes = op_calloc(n, sizeof *r->sizes);
     if (!r->digests || !r->sizes)
         rc = op_sfail(r->s, OCIPUSH_E_NOMEM, "out of memory");
-    for (size_t i = 0; rc == 0 && i < n; i++)
-        rc = push_layer(r, i);
-    if (rc == 0 && (rc = op_tar_open_member(r->tar, r->config, &config)))
-        rc = op_sfail(r->s, rc, "out of memory");
-    if (rc == 0)
-        rc = op_blob_push(r->s, r->repository, config, r->config_digest, NULL, NULL, NULL);
-    ocipush_source_free(config);
+    rc = rc ? rc : push_blobs(r);
     rc = rc ? rc : make_manifest(r, &text, &len);
     rc = rc ? rc
             : op_manifest_push_raw(r->s, r->repository, tag, OCIPUSH_MEDIA_TYPE_MANIFEST, text, len,

@@ -128,7 +128,8 @@ static int worker_progress(uint64_t done, int64_t total, void *user_data)
  * the first (the cause, not the aborts it set off in the others). */
 static void job_ended(shared *sh, worker *w, int rc)
 {
-    const op_blob_job *job = &sh->plan->jobs[w->job];
+    op_blob_job *job = &sh->plan->jobs[w->job];
+    job->rc = rc;
     if (rc && (!sh->first_rc || sh->first_rc == OCIPUSH_E_ABORTED)) {
         sh->first_rc = rc;
         memcpy(sh->first_msg, w->session->ctx.diag.errmsg, sizeof sh->first_msg);
@@ -198,7 +199,7 @@ static int push_in_order(ocipush_session *s, const char *repository, op_blob_pla
     int rc = 0;
     for (o.job = 0; !rc && o.job < plan->count; o.job++) {
         op_blob_job *j = &plan->jobs[o.job];
-        rc = op_push_job(s, repository, j);
+        rc = j->rc = op_push_job(s, repository, j);
         if (!rc && tally_landed(t, o.job, j->size))
             rc = op_sfail(s, OCIPUSH_E_ABORTED, "the progress callback stopped the push");
     }

@@ -16,6 +16,7 @@ typedef struct op_blob_job {
     char digest[OCIPUSH_DIGEST_MAX]; /* out */
     uint64_t size;                   /* out */
     int status;                      /* out: an ocipush_blob_status */
+    int rc;                          /* out: how it ended (0 until it failed) */
 } op_blob_job;
 
 /* The blobs of a push's layers: one job per distinct source (a source given

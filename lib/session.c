@@ -279,6 +279,14 @@ int ocipush_session_set_spool(ocipush_session *s, int enable, uint64_t memory_ca
     return OCIPUSH_OK;
 }
 
+int ocipush_session_set_copy_concurrency(ocipush_session *s, int concurrency)
+{
+    if (!s || concurrency < 1 || concurrency > 64)
+        return OCIPUSH_E_INVALID;
+    s->ctx.set.copy_concurrency = concurrency;
+    return OCIPUSH_OK;
+}
+
 int ocipush_session_set_layer_compression(ocipush_session *s, int algorithm, int level)
 {
     int top = algorithm == OCIPUSH_COMPRESS_GZIP ? 9 : algorithm == OCIPUSH_COMPRESS_ZSTD ? 19 : 0;

@@ -258,6 +258,7 @@ _PROTOTYPES = [
     ("ocipush_session_set_retry", c_int, [_SESSION, c_int, ctypes.c_int64, ctypes.c_int64, c_int]),
     ("ocipush_session_set_spool", c_int, [_SESSION, c_int, c_uint64, c_uint64]),
     ("ocipush_session_set_layer_compression", c_int, [_SESSION, c_int, c_int]),
+    ("ocipush_session_set_copy_concurrency", c_int, [_SESSION, c_int]),
     # sources
     ("ocipush_source_new_memory", c_int, [_P(_SOURCE), c_void_p, c_size_t, c_int]),
     ("ocipush_source_new_file", c_int, [_P(_SOURCE), c_char_p]),
@@ -721,6 +722,13 @@ class Session(_Handle):
         byte whatever this says."""
         _check(_lib.ocipush_session_set_layer_compression(self._ptr(), int(algorithm), int(level)),
                "invalid layer compression (gzip: a level -1 to 9, zstd: -1 to 19)")
+
+    def set_copy_concurrency(self, concurrency):
+        """How many blobs copy() uploads at once, 1 to 64 (default 4). Above
+        1 the session's log and progress callbacks are called from the
+        copy's worker threads, one call at a time."""
+        _check(_lib.ocipush_session_set_copy_concurrency(self._ptr(), int(concurrency)),
+               "the copy concurrency is 1 to 64")
 
     @property
     def errmsg(self):

@@ -1043,6 +1043,9 @@ class CopyTests(RegistryTest):
         s = self.session(REG)
         with self.assertRaises(OcipushError):
             s.set_layer_compression(ocipush.COMPRESS_GZIP, 10)
+        with self.assertRaises(OcipushError):
+            s.set_copy_concurrency(65)
+        s.set_copy_concurrency(2)
         s.set_layer_compression(ocipush.COMPRESS_NONE)
         digest = ocipush.copy(s, f"docker-archive:{path}:example/app:v1", "python/docker")
         body = served("python/docker", "manifests", "v1")

@@ -39,6 +39,7 @@ int op_settings_init(op_settings *set, const char *registry)
         .spool_disk_cap = DEFAULT_SPOOL_DISK_CAP,
         .layer_compression = OCIPUSH_COMPRESS_GZIP,
         .layer_compression_level = -1,
+        .copy_concurrency = 4,
     };
     if (!(set->registry = op_strdup(registry)) ||
         make_base_url(&set->base_url, registry, set->plain_http))

@@ -50,6 +50,7 @@ typedef struct op_settings {
     uint64_t spool_disk_cap; /* the window is memory_cap + disk_cap bytes */
     int layer_compression;   /* a docker archive's layers: OCIPUSH_COMPRESS_* */
     int layer_compression_level;
+    int copy_concurrency; /* ocipush_copy's blobs at once */
 } op_settings;
 
 /* The defaults, for a registry "host[:port]". 0 or OCIPUSH_E_NOMEM (then
