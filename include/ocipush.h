@@ -671,9 +671,10 @@ OCIPUSH_API int ocipush_source_new_callback(ocipush_source **out, ocipush_source
  *  compression of application/vnd.oci.image.layer.v1.tar+gzip. */
 #define OCIPUSH_COMPRESS_GZIP 1
 /** ocipush_source_new_compressed() algorithm: zstd (RFC 8878, libzstd, with
- *  its checksum), the compression of
- *  application/vnd.oci.image.layer.v1.tar+zstd; only in a build with libzstd
- *  (ocipush_feature("zstd")). */
+ *  its checksum and a window of 512 KiB, so that the default level
+ *  compresses in about 2 MiB of memory; level 19 needs about 86 MB), the
+ *  compression of application/vnd.oci.image.layer.v1.tar+zstd; only in a
+ *  build with libzstd (ocipush_feature("zstd")). */
 #define OCIPUSH_COMPRESS_ZSTD 2
 
 /**
@@ -683,13 +684,18 @@ OCIPUSH_API int ocipush_source_new_callback(ocipush_source **out, ocipush_source
  * default, 3): a layer made from an uncompressed tar, as `docker save`
  * holds them. Takes ownership of `inner`: it is freed with the new source,
  * and also when this call fails. The output is the same for the same input
- * and level (a gzip header with no name and no time), so the source can
+ * and level (a gzip header with no name and no time), whatever the sizes of
+ * the reads, so the source can
  * rewind when `inner` can, and a replay sends the same bytes; otherwise it
  * is a stream, replayed from the session's spool. Its size is not known in
  * advance (-1), so a push sends it streamed, with the fallback; the digest
  * a push reports is that of the compressed bytes, and once the source was
  * read to its end ocipush_source_uncompressed_digest() tells that of the
- * uncompressed ones. An inner source that gives another length than it
+ * uncompressed ones. gzip stores a 64 KiB block that does not compress
+ * (two 4 KiB samples of it that deflate at level 1 cannot shrink by 3%:
+ * random bytes, media, a file compressed already) instead of searching it
+ * for matches that are not there, which is where zlib spends its time on
+ * such data. An inner source that gives another length than it
  * declared fails the read (OCIPUSH_E_SOURCE). Returns OCIPUSH_OK,
  * OCIPUSH_E_INVALID (NULL `out` or `inner`, an unknown algorithm, a level out
  * of range), OCIPUSH_E_UNSUPPORTED (zstd in a build without libzstd),
