@@ -33,9 +33,10 @@
 
 typedef struct cli {
     int plain_http, insecure, no_spool, verbose, password_stdin, help, version;
-    int json;         /* --format json */
-    int no_referrers; /* copy --no-referrers */
-    int all_tags;     /* copy --all-tags */
+    int json;               /* --format json */
+    int no_referrers;       /* copy --no-referrers */
+    const char *mount_from; /* copy --mount-from */
+    int all_tags;           /* copy --all-tags */
     const char *ca_file, *cert_file, *key_file, *username, *password, *config, *artifact_type;
     const char *subject;
     const char *layout; /* --oci-layout DIR: push there instead of a registry */
@@ -115,6 +116,8 @@ static const char usage_text[] =
     "  --preserve-owner         push: a directory's tar keeps its files' owners (not 0:0)\n"
     "  --no-referrers           copy: leave the image's referrers behind\n"
     "  --all-tags               copy: every image the source tags, each under its tag\n"
+    "  --mount-from REPO        copy: mount blobs from REPO of the same registry when\n"
+    "                           it has them, instead of uploading them\n"
     "  --format FORMAT          text (the default) or json: push, blob push, manifest\n"
     "                           push and chart push print one JSON object, the result\n"
     "                           or {\"error\": ...}\n"
@@ -1311,7 +1314,8 @@ enum {
     OPT_ALL_TAGS,
     OPT_COMPRESS,
     OPT_COMPRESS_LEVEL,
-    OPT_PRESERVE_OWNER
+    OPT_PRESERVE_OWNER,
+    OPT_MOUNT_FROM
 };
 
 /* KEY=VALUE whose key the library takes: not empty, no control character.
@@ -1353,6 +1357,11 @@ static int check_option_value(cli *c, int opt, const char *arg)
         if (parse_count(arg, &c->concurrency) || c->concurrency < 1 || c->concurrency > 64)
             return usage_error_about("--concurrency takes 1 to 64", arg);
         return 0;
+    case OPT_MOUNT_FROM:
+        if (ocipush_repository_validate(arg))
+            return usage_error_about("invalid --mount-from (a repository name)", arg);
+        c->mount_from = arg;
+        return 0;
     case OPT_SUBJECT:
         if (ocipush_tag_validate(arg) && ocipush_digest_validate(arg))
             return usage_error_about("invalid --subject (a tag or sha256:<hex>)", arg);
@@ -1391,6 +1400,7 @@ static int parse_options(cli *c, int argc, char **argv)
         {"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
         {"timeout", required_argument, NULL, OPT_TIMEOUT},
         {"no-referrers", no_argument, NULL, OPT_NO_REFERRERS},
+        {"mount-from", required_argument, NULL, OPT_MOUNT_FROM},
         {"all-tags", no_argument, NULL, OPT_ALL_TAGS},
         {"compress", required_argument, NULL, OPT_COMPRESS},
         {"compress-level", required_argument, NULL, OPT_COMPRESS_LEVEL},
@@ -1432,6 +1442,7 @@ static int parse_options(cli *c, int argc, char **argv)
         case OPT_STRATEGY:
         case OPT_CHUNK:
         case OPT_SUBJECT:
+        case OPT_MOUNT_FROM:
         case OPT_ANNOT:
             if (check_option_value(c, opt, optarg))
                 return EXIT_USAGE;
@@ -1582,13 +1593,14 @@ static int cmd_copy(cli *c, const char *source, const char *dest)
         /* A docker archive's layers: compressed as --compress says. */
         int set_rc = ocipush_session_set_layer_compression(s, c->compress, (int)c->compress_level);
         set_rc = set_rc ? set_rc : ocipush_session_set_copy_concurrency(s, (int)c->concurrency);
+        set_rc = set_rc ? set_rc : ocipush_session_set_copy_mount_from(s, c->mount_from);
         int rc = set_rc;
         if (rc == 0)
             rc = ocipush_copy(s, out, source, repository, tag,
                               (c->no_referrers ? OCIPUSH_COPY_NO_REFERRERS : 0) |
                                   (c->all_tags ? OCIPUSH_COPY_ALL_TAGS : 0));
         else
-            fprintf(stderr, "ocipush: --compress %s or --concurrency %ld: %s\n",
+            fprintf(stderr, "ocipush: --compress %s, --concurrency %ld or --mount-from: %s\n",
                     compress_name(c->compress), c->concurrency, ocipush_strerror(rc));
         progress_end(&pr);
         if (set_rc) {

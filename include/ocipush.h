@@ -1307,6 +1307,20 @@ OCIPUSH_API int ocipush_session_set_layer_compression(ocipush_session *session, 
 OCIPUSH_API int ocipush_session_set_copy_concurrency(ocipush_session *session, int concurrency);
 
 /**
+ * The repository of the same registry ocipush_copy() mounts blobs from
+ * (copied; NULL: none, the default): a blob the destination lacks is first
+ * asked for as a cross-repository mount from `repository` (POST
+ * ?mount=DIGEST&from=REPOSITORY, as ocipush_blob_push_mount() does), and
+ * uploaded only when the registry does not mount it. A blob whose digest is
+ * known only once it is made (a docker archive's layer compressed on the way)
+ * is uploaded. Returns OCIPUSH_OK, OCIPUSH_E_INVALID (NULL session, an
+ * invalid repository name; the setting is unchanged), OCIPUSH_E_NOMEM. Not
+ * to be called while another thread uses the session.
+ */
+OCIPUSH_API int ocipush_session_set_copy_mount_from(ocipush_session *session,
+                                                    const char *repository);
+
+/**
  * Copy an image as users hold it into `repository` on the session's target
  * (a registry, or an OCI layout: ocipush_session_new_layout()), byte for
  * byte: every blob and manifest keeps its digest. `source` names it as

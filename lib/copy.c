@@ -244,6 +244,7 @@ static int push_planned_blobs(copy_run *r)
     for (; rc == 0 && opened < n; opened++) {
         planned_blob *b = &r->plan_blobs[opened];
         jobs[opened].expected = b->digest;
+        jobs[opened].mount_from = r->s->ctx.set.copy_mount_from;
         rc = r->src->ops->open_blob(r->src, &r->s->ctx.diag, b->digest, b->size,
                                     &jobs[opened].source);
     }

@@ -159,6 +159,7 @@ static int open_layer(docker_run *r, size_t i, op_blob_job *job)
     if (set->layer_compression == OCIPUSH_COMPRESS_NONE) {
         job->source = raw;
         job->expected = r->diff_ids[i];
+        job->mount_from = r->s->ctx.set.copy_mount_from;
         return 0;
     }
     if ((rc = ocipush_source_new_compressed(&job->source, raw, set->layer_compression,
@@ -231,6 +232,7 @@ static int push_blobs(docker_run *r)
         rc = op_sfail(r->s, rc, "out of memory");
     if (rc == 0) {
         jobs[count].expected = r->config_digest;
+        jobs[count].mount_from = r->s->ctx.set.copy_mount_from;
         layer_of[count++] = n;
         op_slog(r->s, OCIPUSH_LOG_INFO, "%s: %zu layers and the config, %s", r->name, count - 1,
                 r->s->ctx.set.layer_compression == OCIPUSH_COMPRESS_NONE

@@ -279,6 +279,16 @@ int ocipush_session_set_spool(ocipush_session *s, int enable, uint64_t memory_ca
     return OCIPUSH_OK;
 }
 
+int ocipush_session_set_copy_mount_from(ocipush_session *s, const char *repository)
+{
+    if (!s)
+        return OCIPUSH_E_INVALID;
+    op_call_scope(s);
+    if (repository && ocipush_repository_validate(repository))
+        return op_sfail(s, OCIPUSH_E_INVALID, "invalid repository name to mount from");
+    return op_replace_string(&s->ctx.set.copy_mount_from, repository, 0);
+}
+
 int ocipush_session_set_copy_concurrency(ocipush_session *s, int concurrency)
 {
     if (!s || concurrency < 1 || concurrency > 64)

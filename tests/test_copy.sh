@@ -134,6 +134,25 @@ case_all_tags() {
     said "no tag goes with them"
 }
 
+case_mount_from() {
+    # The image copied before is in copy/img: copied into another repository
+    # with --mount-from, every blob is mounted, none uploaded.
+    local lay=$WORK/img top rc=0
+    top=$(jq -r '.manifests[0].digest' "$lay/index.json")
+    ocipush -v --mount-from copy/img copy "oci:$lay:v1" "$REG/copy/mounted:v1" >/dev/null 2>"$WORK/stderr" ||
+        fail "copy --mount-from: $(cat "$WORK/stderr")"
+    said "mounted sha256:.* into copy/mounted from copy/img"
+    grep -q "> PATCH" "$WORK/stderr" && fail "a blob was uploaded: $(grep '> PATCH' "$WORK/stderr")"
+    served_sound "$REG" copy/mounted "$top"
+    tag_is "$REG" copy/mounted v1 "$top"
+    # From a repository that lacks them: uploaded all the same.
+    ocipush -v --mount-from copy/nothing-here copy "oci:$lay:v1" "$REG/copy/mounted2:v1" >/dev/null 2>"$WORK/stderr" ||
+        fail "copy --mount-from an empty repository: $(cat "$WORK/stderr")"
+    served_sound "$REG" copy/mounted2 "$top"
+    ocipush --mount-from Bad/Repo copy "oci:$lay:v1" "$REG/copy/mounted3:v1" >/dev/null 2>"$WORK/stderr" || rc=$?
+    check_eq "an invalid --mount-from" 2 "$rc"
+}
+
 # tar_layout DIR FILE MODE DOT: the layout DIR as a tar (python's tarfile:
 # MODE w, w:gz), member paths with "./" when DOT is 1.
 tar_layout() {
@@ -246,6 +265,7 @@ run_case "an image layout: digests kept, blobs skipped the second time" case_ima
 run_case "a two-platform index with a referrer" case_index_with_referrer
 run_case "a layout skopeo made, through the chunk-rejecting proxy" case_skopeo_layout_through_the_proxy
 run_case "into an OCI layout" case_into_a_layout
+run_case "--mount-from: blobs mounted from another repository, not uploaded" case_mount_from
 run_case "--all-tags: every tagged image under its tag" case_all_tags
 run_case "bad input: file named, nothing tagged" case_bad_input
 run_case "OCI archives: tar, tar.gz, tar.zst, ./ paths, skopeo's; a tiny TMPDIR" case_archives

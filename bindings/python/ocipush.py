@@ -259,6 +259,7 @@ _PROTOTYPES = [
     ("ocipush_session_set_spool", c_int, [_SESSION, c_int, c_uint64, c_uint64]),
     ("ocipush_session_set_layer_compression", c_int, [_SESSION, c_int, c_int]),
     ("ocipush_session_set_copy_concurrency", c_int, [_SESSION, c_int]),
+    ("ocipush_session_set_copy_mount_from", c_int, [_SESSION, c_char_p]),
     # sources
     ("ocipush_source_new_memory", c_int, [_P(_SOURCE), c_void_p, c_size_t, c_int]),
     ("ocipush_source_new_file", c_int, [_P(_SOURCE), c_char_p]),
@@ -729,6 +730,12 @@ class Session(_Handle):
         copy's worker threads, one call at a time."""
         _check(_lib.ocipush_session_set_copy_concurrency(self._ptr(), int(concurrency)),
                "the copy concurrency is 1 to 64")
+
+    def set_copy_mount_from(self, repository):
+        """The repository of the same registry copy() mounts blobs from
+        before it uploads them (None: none)."""
+        _call(self, "ocipush_session_set_copy_mount_from",
+              None if repository is None else _text(repository, "repository"))
 
     @property
     def errmsg(self):

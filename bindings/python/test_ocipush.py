@@ -1055,6 +1055,14 @@ class CopyTests(RegistryTest):
         self.assertEqual([l["digest"] for l in manifest["layers"]], info["diff_ids"])
         for layer in manifest["layers"]:
             self.assertEqual(sha(served("python/docker", "blobs", layer["digest"])), layer["digest"])
+        # Again into another repository, its blobs mounted from the first.
+        s.set_copy_mount_from("python/docker")
+        self.assertEqual(ocipush.copy(s, f"docker-archive:{path}:example/app:v1", "python/docker2"),
+                         digest)
+        self.assertEqual(served("python/docker2", "manifests", "v1"), body)
+        with self.assertRaises(OcipushError):
+            s.set_copy_mount_from("Bad/Repo")
+        s.set_copy_mount_from(None)
 
 
 class ChartTests(RegistryTest):

@@ -23,9 +23,10 @@
     X(user_agent, 0) /* NULL: "ocipush/VERSION" */                                                 \
     X(client_cert, 0)                                                                              \
     X(client_key, 0)                                                                               \
-    X(username, 0)       /* kept for messages and the token realm */                               \
-    X(basic_auth, 1)     /* "Basic <base64>" or NULL; never logged */                              \
-    X(identity_token, 1) /* an OAuth2 refresh token, used instead of a password */
+    X(username, 0)        /* kept for messages and the token realm */                              \
+    X(basic_auth, 1)      /* "Basic <base64>" or NULL; never logged */                             \
+    X(identity_token, 1)  /* an OAuth2 refresh token, used instead of a password */                \
+    X(copy_mount_from, 0) /* ocipush_copy: the repository blobs are mounted from, or NULL */
 
 typedef struct op_settings {
 #define OP_SETTINGS_DECLARE_(name, secret) char *name;
