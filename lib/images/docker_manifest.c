@@ -73,8 +73,8 @@ static int image_of(const cJSON *item, op_docker_image *out, op_diag *d, const c
     if (rc)
         return op_fail(d, rc,
                        "%s: image %zu of manifest.json has RepoTags or Layers that are not a list "
-                       "of names (at most %u)",
-                       name, i, LAYERS_MAX);
+                       "of names (at most %u tags, %u layers)",
+                       name, i, IMAGES_MAX, LAYERS_MAX);
     if (out->layer_count == 0)
         return op_fail(d, OCIPUSH_E_INVALID, "%s: image %zu of manifest.json has no Layers", name,
                        i);

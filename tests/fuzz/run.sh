@@ -18,7 +18,8 @@ src=$(cd "$here/../.." && pwd)
 build=${FUZZ_BUILD:-$src/build-fuzz}
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] ||
-    targets=(reference url challenge registry_errors token manifest docker_config retry_after sanitize validate chart index)
+    targets=(reference url challenge registry_errors token manifest docker_config retry_after sanitize validate chart index
+        layout_entries docker_manifest)
 
 [ -d "$build" ] || (cd "$src" && CC=clang meson setup "$build" -Dfuzzing=true -Dtests=true)
 ninja -C "$build" "${targets[@]/#/tests/fuzz/fuzz_}"
@@ -35,7 +36,7 @@ for t in "${targets[@]}"; do
     # Known crashes stay out of the run: libFuzzer would stop on them at start.
     find "$corpus" -maxdepth 1 -type f ! -name 'crash-*' -exec cp -t "$work/$t/seed" {} +
     opts=(-max_total_time="$seconds" -timeout=25 -print_final_stats=1 -artifact_prefix="$found/")
-    case $t in registry_errors | token | manifest | docker_config) opts+=(-dict="$here/json.dict") ;; esac
+    case $t in registry_errors | token | manifest | docker_config | layout_entries | docker_manifest) opts+=(-dict="$here/json.dict") ;; esac
     [ "${FUZZ_KEEP_GOING:-0}" = 0 ] ||
         opts+=(-fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1)
     rc=0
