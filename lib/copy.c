@@ -85,23 +85,9 @@ static int is_planned(const copy_run *r, const char *digest)
     return was_copied(r, digest);
 }
 
-/* Room for one more of `size` bytes each in *list (n used of *alloc). */
-static int grow(void **list, size_t n, size_t *alloc, size_t size)
-{
-    if (n < *alloc)
-        return 0;
-    size_t more = *alloc ? *alloc * 2 : 16;
-    void *grown = op_realloc(*list, more * size);
-    if (!grown)
-        return OCIPUSH_E_NOMEM;
-    *list = grown;
-    *alloc = more;
-    return 0;
-}
-
 static int mark_copied(copy_run *r, const char *digest)
 {
-    if (grow((void **)&r->done, r->done_count, &r->done_alloc, sizeof *r->done))
+    if (op_grow((void **)&r->done, r->done_count, &r->done_alloc, sizeof *r->done, 32))
         return op_sfail(r->s, OCIPUSH_E_NOMEM, "out of memory");
     snprintf(r->done[r->done_count++], OCIPUSH_DIGEST_MAX, "%s", digest);
     return 0;
@@ -147,8 +133,8 @@ static int plan_blob(copy_run *r, const cJSON *desc, const char *what, const cha
     int rc = descriptor_of(r, desc, what, in, &digest, &size, NULL);
     if (rc || is_planned(r, digest))
         return rc;
-    if (grow((void **)&r->plan_blobs, r->plan_blob_count, &r->plan_blob_alloc,
-             sizeof *r->plan_blobs))
+    if (op_grow((void **)&r->plan_blobs, r->plan_blob_count, &r->plan_blob_alloc,
+                sizeof *r->plan_blobs, 16))
         return op_sfail(r->s, OCIPUSH_E_NOMEM, "out of memory");
     planned_blob *b = &r->plan_blobs[r->plan_blob_count++];
     snprintf(b->digest, sizeof b->digest, "%s", digest);
@@ -214,8 +200,8 @@ static int plan_manifest(copy_run *r, const char *digest, int64_t size, const ch
     /* The document's own mediaType, else its descriptor's, else its shape's. */
     const cJSON *own = cJSON_GetObjectItemCaseSensitive(doc, "mediaType");
     const char *hint = cJSON_IsString(own) ? NULL : (type_hint && *type_hint ? type_hint : NULL);
-    if (rc == 0 && grow((void **)&r->plan_manifests, r->plan_manifest_count,
-                        &r->plan_manifest_alloc, sizeof *r->plan_manifests))
+    if (rc == 0 && op_grow((void **)&r->plan_manifests, r->plan_manifest_count,
+                           &r->plan_manifest_alloc, sizeof *r->plan_manifests, 8))
         rc = op_sfail(r->s, OCIPUSH_E_NOMEM, "out of memory");
     if (rc == 0) {
         planned_manifest *m = &r->plan_manifests[r->plan_manifest_count];

@@ -1,5 +1,6 @@
 #include "alloc.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,6 +43,21 @@ void *op_realloc(void *ptr, size_t size)
     if (!size)
         size = 1;
     return realloc_fn ? realloc_fn(ptr, size, alloc_user_data) : realloc(ptr, size);
+}
+
+int op_grow(void **list, size_t used, size_t *alloc, size_t size, size_t first)
+{
+    if (used < *alloc)
+        return 0;
+    size_t more = *alloc ? *alloc * 2 : first;
+    if (more < *alloc || more > SIZE_MAX / size)
+        return OCIPUSH_E_NOMEM;
+    void *grown = op_realloc(*list, more * size);
+    if (!grown)
+        return OCIPUSH_E_NOMEM;
+    *list = grown;
+    *alloc = more;
+    return 0;
 }
 
 void op_free(void *ptr)

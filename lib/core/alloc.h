@@ -11,6 +11,10 @@ void *op_malloc(size_t size);
 void *op_calloc(size_t count, size_t size);
 void *op_realloc(void *ptr, size_t size);
 void op_free(void *ptr);
+/* Room in the array *list (of `used` of *alloc items of `size` bytes) for
+ * one more: doubled when full, from `first` items. 0, or OCIPUSH_E_NOMEM
+ * (the array as it was). */
+int op_grow(void **list, size_t used, size_t *alloc, size_t size, size_t first);
 /* op_free of what held a secret, its `len` bytes wiped first (explicit_bzero:
  * a store the compiler may not drop as dead). */
 void op_free_secret(void *ptr, size_t len);

@@ -110,28 +110,16 @@ static int read_data(struct archive *a, int64_t size, size_t cap, char **out)
 
 static int add_member(op_tar *t, char *path, int64_t size, char *data, size_t ordinal)
 {
-    if (t->member_count == t->member_alloc) {
-        size_t n = t->member_alloc ? t->member_alloc * 2 : 16;
-        op_tar_member *grown = op_realloc(t->members, n * sizeof *grown);
-        if (!grown)
-            return OCIPUSH_E_NOMEM;
-        t->members = grown;
-        t->member_alloc = n;
-    }
+    if (op_grow((void **)&t->members, t->member_count, &t->member_alloc, sizeof *t->members, 16))
+        return OCIPUSH_E_NOMEM;
     t->members[t->member_count++] = (op_tar_member){path, size, data, ordinal};
     return 0;
 }
 
 static int add_link(op_tar *t, char *path, char *target)
 {
-    if (t->link_count == t->link_alloc) {
-        size_t n = t->link_alloc ? t->link_alloc * 2 : 8;
-        tar_link *grown = op_realloc(t->links, n * sizeof *grown);
-        if (!grown)
-            return OCIPUSH_E_NOMEM;
-        t->links = grown;
-        t->link_alloc = n;
-    }
+    if (op_grow((void **)&t->links, t->link_count, &t->link_alloc, sizeof *t->links, 8))
+        return OCIPUSH_E_NOMEM;
     t->links[t->link_count++] = (tar_link){path, target};
     return 0;
 }
