@@ -36,6 +36,7 @@ typedef struct docker_run {
     const char *repository;
     const op_docker_image *image;
     const op_tar_member *config;
+    op_buf config_text; /* its bytes */
     char config_digest[OCIPUSH_DIGEST_MAX];
     const char **diff_ids;
     /* What each layer became: its digest and size in the registry. */
@@ -118,11 +119,11 @@ static int check_image(docker_run *r, cJSON **config_doc)
     if (!r->config)
         return op_sfail(r->s, OCIPUSH_E_IO, "%s lacks the config %s that manifest.json names",
                         r->name, img->config);
-    if (!r->config->data)
-        return op_sfail(r->s, OCIPUSH_E_INVALID,
-                        "%s: the config %s is not a JSON document (or over 4 MiB)", r->name,
-                        img->config);
-    int rc = op_sha256_digest(r->config_digest, r->config->data, (size_t)r->config->size);
+    int rc =
+        op_tar_read_small(r->tar, r->config, OP_TAR_SMALL_MAX, &r->config_text, &r->s->ctx.diag);
+    if (rc)
+        return rc;
+    rc = op_sha256_digest(r->config_digest, r->config_text.data, r->config_text.len);
     if (rc)
         return op_sfail(r->s, rc, "hashing the config %s failed", img->config);
     if ((rc = check_config_name(r, img->config)))
@@ -130,7 +131,7 @@ static int check_image(docker_run *r, cJSON **config_doc)
     char what[600];
     snprintf(what, sizeof what, "%s: the config %s", r->name, img->config);
     if ((rc = op_docker_diff_ids_parse(config_doc, &r->diff_ids, &n, &r->s->ctx.diag, what,
-                                       r->config->data, (size_t)r->config->size)))
+                                       r->config_text.data, r->config_text.len)))
         return rc;
     if (n != img->layer_count)
         return op_sfail(r->s, OCIPUSH_E_INVALID,
@@ -198,14 +199,14 @@ static int check_layers(docker_run *r, const op_blob_job *jobs, const size_t *la
 }
 
 /* Layer i's job: that of an earlier layer of the same member and diff_id
- * (by name or through a link: pushed once), or SIZE_MAX for a new one. */
-static size_t earlier_job(const docker_run *r, size_t i, const size_t *layer_of, size_t jobs)
+ * (by name or through a link: pushed once), or SIZE_MAX for a new one.
+ * member_of: each layer's member, found once. */
+static size_t earlier_job(const docker_run *r, size_t i, const size_t *layer_of, size_t jobs,
+                          const op_tar_member *const *member_of)
 {
-    const op_tar_member *m = op_tar_find(r->tar, r->image->layers[i]);
     for (size_t j = 0; j < jobs; j++) {
         size_t k = layer_of[j];
-        if (op_tar_find(r->tar, r->image->layers[k]) == m &&
-            strcmp(r->diff_ids[k], r->diff_ids[i]) == 0)
+        if (member_of[k] == member_of[i] && strcmp(r->diff_ids[k], r->diff_ids[i]) == 0)
             return j;
     }
     return SIZE_MAX;
@@ -219,16 +220,23 @@ static int push_blobs(docker_run *r)
     op_blob_job *jobs = op_calloc(n + 1, sizeof *jobs);
     size_t *layer_of = op_calloc(n + 1, sizeof *layer_of); /* n: the config */
     size_t *job_of = op_calloc(n, sizeof *job_of);
-    int rc = jobs && layer_of && job_of ? 0 : op_sfail(r->s, OCIPUSH_E_NOMEM, "out of memory");
+    const op_tar_member **member_of = op_calloc(n + 1, sizeof *member_of);
+    int rc = jobs && layer_of && job_of && member_of
+                 ? 0
+                 : op_sfail(r->s, OCIPUSH_E_NOMEM, "out of memory");
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        member_of[i] = op_tar_find(r->tar, r->image->layers[i]);
     for (size_t i = 0; rc == 0 && i < n; i++) {
-        job_of[i] = earlier_job(r, i, layer_of, count);
+        job_of[i] = earlier_job(r, i, layer_of, count, member_of);
         if (job_of[i] != SIZE_MAX)
             continue;
         layer_of[count] = i;
         job_of[i] = count;
         rc = open_layer(r, i, &jobs[count++]);
     }
-    if (rc == 0 && (rc = op_tar_open_member(r->tar, r->config, &jobs[count].source)))
+    /* The config's bytes as hashed and parsed, borrowed from r. */
+    if (rc == 0 && (rc = ocipush_source_new_memory(&jobs[count].source, r->config_text.data,
+                                                   r->config_text.len, 0)))
         rc = op_sfail(r->s, rc, "out of memory");
     if (rc == 0) {
         jobs[count].expected = r->config_digest;
@@ -250,6 +258,7 @@ static int push_blobs(docker_run *r)
     op_free(jobs);
     op_free(layer_of);
     op_free(job_of);
+    op_free(member_of);
     return rc;
 }
 
@@ -318,6 +327,7 @@ int op_copy_docker(ocipush_session *s, const op_tar *tar, const char *reference,
         return op_sfail(s, OCIPUSH_E_NOMEM, "out of memory");
     }
     docker_run r = {.s = s, .tar = tar, .name = name.data, .repository = repository};
+    op_buf text = {0};
     cJSON *doc = NULL, *config_doc = NULL;
     op_docker_image *images = NULL;
     size_t count = 0;
@@ -329,11 +339,9 @@ int op_copy_docker(ocipush_session *s, const op_tar *tar, const char *reference,
                       "%s is not a docker archive: it has no manifest.json (nor oci-layout and "
                       "index.json)",
                       op_tar_path(tar));
-    else if (!manifest->data)
-        rc = op_sfail(s, OCIPUSH_E_INVALID, "%s: its manifest.json is not JSON", r.name);
-    else
-        rc = op_docker_manifest_parse(&doc, &images, &count, &s->ctx.diag, r.name, manifest->data,
-                                      (size_t)manifest->size);
+    else if ((rc = op_tar_read_small(tar, manifest, OP_TAR_TOP_MAX, &text, &s->ctx.diag)) == 0)
+        rc = op_docker_manifest_parse(&doc, &images, &count, &s->ctx.diag, r.name, text.data,
+                                      text.len);
     rc = rc ? rc : pick_image(&r, images, count, reference, &repo_tag);
     rc = rc ? rc : check_image(&r, &config_doc);
     /* The tag: the caller's ("" none), else the one picked. */
@@ -343,6 +351,8 @@ int op_copy_docker(ocipush_session *s, const op_tar *tar, const char *reference,
             op_sfail(s, OCIPUSH_E_INVALID, "%s: the RepoTag %s has no valid tag", r.name, repo_tag);
     rc = rc ? rc : push_image(&r, to, out_digest ? out_digest : digest);
     op_free(r.diff_ids);
+    op_buf_free(&r.config_text);
+    op_buf_free(&text);
     cJSON_Delete(config_doc);
     op_docker_images_free(images, count);
     cJSON_Delete(doc);

@@ -22,6 +22,12 @@ int op_tar_open_member(const op_tar *t, const op_tar_member *m, ocipush_source *
     return OCIPUSH_E_UNSUPPORTED;
 }
 
+int op_tar_read_small(const op_tar *t, const op_tar_member *m, size_t cap, op_buf *out, op_diag *d)
+{
+    (void)t, (void)m, (void)cap, (void)out, (void)d;
+    return OCIPUSH_E_UNSUPPORTED;
+}
+
 const char *op_tar_path(const op_tar *t)
 {
     (void)t;

@@ -89,21 +89,15 @@ static int archive_source_read_manifest(op_image_source *src, op_diag *d, const 
     const op_tar_member *m = NULL;
     char got[OCIPUSH_DIGEST_MAX];
     int rc = sized_member(s, d, "manifest", digest, size, &m);
-    if (rc)
+    if (rc || (rc = op_tar_read_small(s->tar, m, OP_TAR_SMALL_MAX, out, d)))
         return rc;
-    if (!m->data)
-        return op_fail(d, OCIPUSH_E_INVALID, "%s: the manifest %s is not a JSON document", s->name,
-                       digest);
-    if ((rc = op_sha256_digest(got, m->data, (size_t)m->size)))
+    if ((rc = op_sha256_digest(got, out->data, out->len)))
         return op_fail(d, rc, "hashing the manifest %s failed", digest);
     if (strcmp(got, digest) != 0)
         return op_fail(d, OCIPUSH_E_DIGEST_MISMATCH,
                        "%s: the bytes of blobs/sha256/%s hash to %s, not its name", s->name,
                        digest + 7, got);
-    op_buf_reset(out);
-    return op_buf_append(out, m->data, (size_t)m->size)
-               ? op_fail(d, OCIPUSH_E_NOMEM, "out of memory")
-               : 0;
+    return 0;
 }
 
 static int archive_source_open_blob(op_image_source *src, op_diag *d, const char *digest,
@@ -143,16 +137,16 @@ int op_image_source_from_tar(op_image_source **out, op_diag *d, op_tar *tar, con
     }
     const op_tar_member *layout = op_tar_find(tar, "oci-layout");
     const op_tar_member *index = op_tar_find(tar, "index.json");
+    op_buf text = {0};
     int rc = 0;
     if (!layout)
         rc = op_fail(d, OCIPUSH_E_INVALID, "%s is not an OCI archive: it has no oci-layout", path);
     else if (!index)
         rc = op_fail(d, OCIPUSH_E_INVALID, "%s is not an OCI archive: it has no index.json", path);
-    else if (!index->data)
-        rc = op_fail(d, OCIPUSH_E_INVALID, "%s: its index.json is not JSON", path);
-    else
-        rc = op_layout_entries_parse(&s->index, &s->entries, &s->entry_count, d, s->name,
-                                     index->data, (size_t)index->size);
+    else if ((rc = op_tar_read_small(tar, index, OP_TAR_TOP_MAX, &text, d)) == 0)
+        rc = op_layout_entries_parse(&s->index, &s->entries, &s->entry_count, d, s->name, text.data,
+                                     text.len);
+    op_buf_free(&text);
     if (rc) {
         archive_source_free(&s->base);
         return rc;

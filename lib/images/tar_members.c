@@ -1,10 +1,12 @@
 /* The members of a tar archive, read with libarchive as a stream (see
  * tar_members.h). Kept in memory: the JSON-looking members of at most 4 MiB
  * (64 MiB of them in all), and index.json and manifest.json at the top, up
- * to 16 MiB each: what an image source parses. Every other member is only
- * listed, and read again from the archive when it is wanted; in a plain tar
- * libarchive seeks past the members before it, in a compressed one it
- * decompresses them. */
+ * to 16 MiB each (the first of each name): what an image source parses.
+ * Every other member is only listed, and read again from the archive when it
+ * is wanted; in a plain tar libarchive seeks past the members before it, in
+ * a compressed one it decompresses them. Names are found through a hash
+ * table, so a hostile archive of many members costs linear time, and at
+ * most MEMBERS_MAX of them are listed. */
 #include "tar_members.h"
 
 #include <errno.h>
@@ -16,11 +18,15 @@
 
 #include "alloc.h"
 #include "buf.h"
+#include "source.h"
 
-#define SMALL_MAX (4u << 20) /* a manifest's or a config's cap */
+#define SMALL_MAX OP_TAR_SMALL_MAX
 #define KEPT_MAX (64u << 20) /* all the small members kept */
-#define TOP_MAX (16u << 20)  /* index.json, manifest.json */
+#define TOP_MAX OP_TAR_TOP_MAX
 #define LINKS_MAX 8
+/* Far more than any image has (a blob, a manifest, a config per member),
+ * few enough that the list stays in tens of MiB. */
+#define MEMBERS_MAX (256u * 1024)
 
 typedef struct tar_link {
     char *path;   /* the link's own name */
@@ -34,6 +40,11 @@ struct op_tar {
     tar_link *links;
     size_t link_count, link_alloc;
     uint64_t kept;
+    int top_kept[2]; /* index.json, manifest.json: the first one was kept */
+    /* Open addressing over the names: index + 1 into members or links, 0
+     * for a free slot; slot_count a power of two, at least twice the count. */
+    size_t *member_slots, *link_slots;
+    size_t member_slot_count, link_slot_count;
 };
 
 static struct archive *open_archive(const char *path)
@@ -41,7 +52,13 @@ static struct archive *open_archive(const char *path)
     struct archive *a = archive_read_new();
     if (!a)
         return NULL;
-    archive_read_support_filter_all(a);
+    /* The compressions images come in, each built into libarchive (Debian's
+     * links zlib, libzstd, liblzma and libbz2): not _all, which would run an
+     * external program (lrzip, lzop, grzip) on a hostile archive. */
+    archive_read_support_filter_gzip(a);
+    archive_read_support_filter_zstd(a);
+    archive_read_support_filter_xz(a);
+    archive_read_support_filter_bzip2(a);
     archive_read_support_format_tar(a);
     if (archive_read_open_filename(a, path, 64 * 1024) != ARCHIVE_OK) {
         errno = archive_errno(a) > 0 ? archive_errno(a) : EINVAL;
@@ -110,6 +127,8 @@ static int read_data(struct archive *a, int64_t size, size_t cap, char **out)
 
 static int add_member(op_tar *t, char *path, int64_t size, char *data, size_t ordinal)
 {
+    if (t->member_count + t->link_count >= MEMBERS_MAX)
+        return OCIPUSH_E_UNSUPPORTED;
     if (op_grow((void **)&t->members, t->member_count, &t->member_alloc, sizeof *t->members, 16))
         return OCIPUSH_E_NOMEM;
     t->members[t->member_count++] = (op_tar_member){path, size, data, ordinal};
@@ -118,6 +137,8 @@ static int add_member(op_tar *t, char *path, int64_t size, char *data, size_t or
 
 static int add_link(op_tar *t, char *path, char *target)
 {
+    if (t->member_count + t->link_count >= MEMBERS_MAX)
+        return OCIPUSH_E_UNSUPPORTED;
     if (op_grow((void **)&t->links, t->link_count, &t->link_alloc, sizeof *t->links, 8))
         return OCIPUSH_E_NOMEM;
     t->links[t->link_count++] = (tar_link){path, target};
@@ -140,20 +161,31 @@ static int take_link(op_tar *t, char *path, struct archive_entry *e)
     if ((hard || soft) && *(hard ? hard : soft) != '/')
         target = plain_path(dir, hard ? hard : soft);
     op_free(dir);
-    if (!target || add_link(t, path, target)) {
+    int rc = target ? add_link(t, path, target) : 0;
+    if (!target || rc) {
         op_free(path);
         op_free(target);
-        return target ? OCIPUSH_E_NOMEM : 0;
     }
-    return 0;
+    return rc;
+}
+
+/* Which of index.json and manifest.json at the top `path` is, or -1. */
+static int top_name(const char *path)
+{
+    return strcmp(path, "index.json") == 0 ? 0 : strcmp(path, "manifest.json") == 0 ? 1 : -1;
 }
 
 /* Whether a member's bytes are kept: a small JSON-looking one within the
- * budget, or index.json or manifest.json at the top. Its cap, or 0. */
+ * budget, or the first index.json or manifest.json at the top. Its cap, or
+ * 0. One not kept is read from the archive when it is wanted
+ * (op_tar_read_small). */
 static size_t keep_cap(const op_tar *t, const char *path, int64_t size)
 {
-    if (strcmp(path, "index.json") == 0 || strcmp(path, "manifest.json") == 0)
-        return TOP_MAX;
+    int top = top_name(path);
+    if (size <= 0)
+        return 0;
+    if (top >= 0)
+        return t->top_kept[top] ? 0 : TOP_MAX;
     if (size <= (int64_t)SMALL_MAX && t->kept + (uint64_t)size <= KEPT_MAX)
         return SMALL_MAX;
     return 0;
@@ -165,12 +197,14 @@ static int take_member(op_tar *t, struct archive *a, char *path, int64_t size, s
     size_t cap = keep_cap(t, path, size);
     char *data = NULL;
     int rc = cap ? read_data(a, size, cap, &data) : 0;
-    if (rc == 0 && data && size > 0 && data[0] != '{' && data[0] != '[') {
+    if (rc == 0 && data && data[0] != '{' && data[0] != '[') {
         op_free(data);
         data = NULL;
     }
     if (data && cap == SMALL_MAX)
         t->kept += (uint64_t)size;
+    if (data && cap == TOP_MAX)
+        t->top_kept[top_name(path)] = 1;
     if (rc == 0 && (rc = add_member(t, path, size, data, ordinal)) == 0)
         return 0;
     op_free(data);
@@ -200,6 +234,10 @@ static int scan(op_tar *t, op_diag *d)
             op_free(path);
         if (rc == OCIPUSH_E_INVALID)
             rc = op_fail(d, rc, "%s: the member %s is too large for what it is", t->path, name);
+        else if (rc == OCIPUSH_E_UNSUPPORTED)
+            rc = op_fail(d, OCIPUSH_E_INVALID,
+                         "%s has more than %u members and links: too many for an image archive",
+                         t->path, MEMBERS_MAX);
         else if (rc == OCIPUSH_E_IO)
             rc = op_fail(d, rc, "%s: reading the member %s failed: %s", t->path, name,
                          archive_error_string(a) ? archive_error_string(a) : "truncated");
@@ -213,20 +251,67 @@ static int scan(op_tar *t, op_diag *d)
     return rc;
 }
 
+/* FNV-1a: the names are the archive's, so the table may be crowded by a
+ * hostile one, but never beyond its count. */
+static size_t name_hash(const char *path)
+{
+    uint64_t h = 1469598103934665603u;
+    for (const unsigned char *p = (const unsigned char *)path; *p; p++)
+        h = (h ^ *p) * 1099511628211u;
+    return (size_t)h;
+}
+
+/* The slot of `path` in a table whose entries name[i] gives: the one that
+ * holds it, or the free one where it goes. */
+static size_t *slot_of(size_t *slots, size_t slot_count, const char *path,
+                       const char *(*name)(const op_tar *, size_t), const op_tar *t)
+{
+    size_t mask = slot_count - 1;
+    for (size_t i = name_hash(path) & mask;; i = (i + 1) & mask)
+        if (slots[i] == 0 || strcmp(name(t, slots[i] - 1), path) == 0)
+            return &slots[i];
+}
+
+static const char *member_name(const op_tar *t, size_t i)
+{
+    return t->members[i].path;
+}
+
+static const char *link_name(const op_tar *t, size_t i)
+{
+    return t->links[i].path;
+}
+
+/* A table over `count` names; the first entry of a name is the one found. */
+static int build_table(op_tar *t, size_t count, const char *(*name)(const op_tar *, size_t),
+                       size_t **out, size_t *out_count)
+{
+    size_t n = 16;
+    while (n < 2 * count)
+        n *= 2;
+    size_t *slots = op_calloc(n, sizeof *slots);
+    if (!slots)
+        return OCIPUSH_E_NOMEM;
+    for (size_t i = 0; i < count; i++) {
+        size_t *slot = slot_of(slots, n, name(t, i), name, t);
+        if (*slot == 0)
+            *slot = i + 1;
+    }
+    *out = slots;
+    *out_count = n;
+    return 0;
+}
+
 static const op_tar_member *find_regular(const op_tar *t, const char *path)
 {
-    for (size_t i = 0; i < t->member_count; i++)
-        if (strcmp(t->members[i].path, path) == 0)
-            return &t->members[i];
-    return NULL;
+    size_t i = *slot_of(t->member_slots, t->member_slot_count, path, member_name, t);
+    return i ? &t->members[i - 1] : NULL;
 }
 
 static const char *find_link(const op_tar *t, const char *path)
 {
-    for (size_t i = 0; i < t->link_count; i++)
-        if (strcmp(t->links[i].path, path) == 0)
-            return t->links[i].target;
-    return NULL;
+    size_t i = *slot_of(t->link_slots, t->link_slot_count, path, link_name, t);
+    return i ? t->links[i - 1].target : NULL;
 }
 
 const op_tar_member *op_tar_find(const op_tar *t, const char *path)
@@ -242,10 +327,18 @@ const op_tar_member *op_tar_find(const op_tar *t, const char *path)
 
 /* A large member's source: the archive opened at it on the first read. */
 typedef struct member_reader {
-    char *path;
+    char *path;   /* the archive's */
+    char *member; /* the member's, for messages */
     size_t ordinal;
     struct archive *a;
+    char why[512];
 } member_reader;
+
+static int member_failed(member_reader *r, int rc, const char *what, const char *detail)
+{
+    snprintf(r->why, sizeof r->why, "%s: %s %s: %s", r->path, what, r->member, detail);
+    return rc;
+}
 
 static int member_read(uint8_t *buffer, size_t capacity, size_t *out_len, void *user_data)
 {
@@ -254,18 +347,26 @@ static int member_read(uint8_t *buffer, size_t capacity, size_t *out_len, void *
         struct archive_entry *e;
         int found = 0;
         if (!(r->a = open_archive(r->path)))
-            return 1;
+            return member_failed(r, 1, "cannot open it again to read", strerror(errno));
         for (size_t ordinal = 0; !found && archive_read_next_header(r->a, &e) == ARCHIVE_OK;
              ordinal++)
             found = ordinal == r->ordinal;
         if (!found)
-            return 1; /* the archive changed under us */
+            return member_failed(r, 1, "it changed since it was listed: it no longer holds",
+                                 archive_error_string(r->a) ? archive_error_string(r->a)
+                                                            : "too few members");
     }
     la_ssize_t n = archive_read_data(r->a, buffer, capacity);
     if (n < 0)
-        return 2;
+        return member_failed(r, 2, "reading the member",
+                             archive_error_string(r->a) ? archive_error_string(r->a) : "failed");
     *out_len = (size_t)n;
     return 0;
+}
+
+static const char *member_why(void *user_data)
+{
+    return ((member_reader *)user_data)->why;
 }
 
 static int member_rewind(void *user_data)
@@ -282,6 +383,7 @@ static void member_close(void *user_data)
     member_reader *r = user_data;
     member_rewind(r);
     op_free(r->path);
+    op_free(r->member);
     op_free(r);
 }
 
@@ -290,12 +392,55 @@ int op_tar_open_member(const op_tar *t, const op_tar_member *m, ocipush_source *
     if (m->data) /* borrowed: the archive outlives the pushes */
         return ocipush_source_new_memory(out, m->data, (size_t)m->size, 0);
     member_reader *r = op_calloc(1, sizeof *r);
-    if (!r || !(r->path = op_strdup(t->path))) {
+    if (!r || !(r->path = op_strdup(t->path)) || !(r->member = op_strdup(m->path))) {
+        if (r)
+            op_free(r->path);
         op_free(r);
         return OCIPUSH_E_NOMEM;
     }
     r->ordinal = m->ordinal;
-    return ocipush_source_new_callback(out, member_read, member_rewind, member_close, m->size, r);
+    int rc = ocipush_source_new_callback(out, member_read, member_rewind, member_close, m->size, r);
+    if (rc == 0)
+        (*out)->why = member_why;
+    return rc;
+}
+
+int op_tar_read_small(const op_tar *t, const op_tar_member *m, size_t cap, op_buf *out, op_diag *d)
+{
+    op_buf_reset(out);
+    if (m->size < 0 || (uint64_t)m->size > cap)
+        return op_fail(d, OCIPUSH_E_INVALID,
+                       "%s: the member %s is %lld bytes, over the %zu of a %s", t->path, m->path,
+                       (long long)m->size, cap,
+                       cap == TOP_MAX ? "top-level JSON file" : "manifest or config");
+    if (m->data)
+        return op_buf_append(out, m->data, (size_t)m->size)
+                   ? op_fail(d, OCIPUSH_E_NOMEM, "out of memory")
+                   : 0;
+    ocipush_source *src = NULL;
+    if (op_tar_open_member(t, m, &src) || op_buf_append(out, "", 0))
+        return op_fail(d, OCIPUSH_E_NOMEM, "out of memory");
+    uint8_t piece[64 * 1024];
+    int rc = 0;
+    while (rc == 0 && out->len <= (size_t)m->size) {
+        size_t n = 0;
+        if (member_read(piece, sizeof piece, &n, src->user_data)) {
+            rc = op_fail(d, OCIPUSH_E_IO, "%s", member_why(src->user_data));
+            break;
+        }
+        if (n == 0)
+            break;
+        if (out->len + n > (size_t)m->size)
+            rc = op_fail(d, OCIPUSH_E_IO, "%s: the member %s is longer than its header says",
+                         t->path, m->path);
+        else if (op_buf_append(out, piece, n))
+            rc = op_fail(d, OCIPUSH_E_NOMEM, "out of memory");
+    }
+    if (rc == 0 && out->len != (size_t)m->size)
+        rc = op_fail(d, OCIPUSH_E_IO, "%s: the member %s ended after %zu of its %lld bytes",
+                     t->path, m->path, out->len, (long long)m->size);
+    ocipush_source_free(src);
+    return rc;
 }
 
 const char *op_tar_path(const op_tar *t)
@@ -317,6 +462,8 @@ void op_tar_free(op_tar *t)
     }
     op_free(t->members);
     op_free(t->links);
+    op_free(t->member_slots);
+    op_free(t->link_slots);
     op_free(t->path);
     op_free(t);
 }
@@ -329,6 +476,10 @@ int op_tar_open(op_tar **out, op_diag *d, const char *path)
         return op_fail(d, OCIPUSH_E_NOMEM, "out of memory");
     }
     int rc = scan(t, d);
+    if (rc == 0 &&
+        (build_table(t, t->member_count, member_name, &t->member_slots, &t->member_slot_count) ||
+         build_table(t, t->link_count, link_name, &t->link_slots, &t->link_slot_count)))
+        rc = op_fail(d, OCIPUSH_E_NOMEM, "out of memory");
     if (rc) {
         op_tar_free(t);
         return rc;

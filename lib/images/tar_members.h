@@ -12,10 +12,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "buf.h"
 #include "diag.h"
 #include "ocipush.h"
 
 typedef struct op_tar op_tar;
+
+/* The most bytes a manifest or a config may have (op_tar_read_small), and
+ * index.json or manifest.json at the top. */
+#define OP_TAR_SMALL_MAX (4u << 20)
+#define OP_TAR_TOP_MAX (16u << 20)
 
 typedef struct op_tar_member {
     char *path;     /* as listed, without a leading "./" */
@@ -31,13 +37,22 @@ int op_tar_open(op_tar **out, op_diag *d, const char *path);
 
 /* The regular member at `path` ("./" or not), following symbolic and hard
  * links inside the archive (8 at most; a link out of it, or to nothing,
- * finds nothing). The first member of a name counts. NULL if none. */
+ * finds nothing). The first member of a name counts. NULL if none. Constant
+ * time on average (a hash table). */
 const op_tar_member *op_tar_find(const op_tar *t, const char *path);
 
 /* A source over the member's bytes: the kept ones, borrowed (valid while
  * `t` is), else the archive opened again at the member on the first read.
  * It rewinds. 0 or OCIPUSH_E_NOMEM. */
 int op_tar_open_member(const op_tar *t, const op_tar_member *m, ocipush_source **out);
+
+/* The member's bytes, at most `cap` of them, copied into `out` (reset
+ * first): the kept ones, or read from the archive for one that was not kept
+ * (the budget for kept members was spent, or it does not start as JSON
+ * does). 0, or OCIPUSH_E_INVALID (over the cap), OCIPUSH_E_IO (the archive
+ * changed or cannot be read), OCIPUSH_E_NOMEM, the message on `d` naming
+ * the archive and the member. */
+int op_tar_read_small(const op_tar *t, const op_tar_member *m, size_t cap, op_buf *out, op_diag *d);
 
 /* The archive's path, as given. */
 const char *op_tar_path(const op_tar *t);
