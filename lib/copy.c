@@ -28,6 +28,7 @@
 #include "manifest_type.h"
 #include "referrers.h"
 #include "session.h"
+#include "validate.h"
 
 #define NESTING_MAX 8 /* indexes within indexes: more is a loop or an attack */
 
@@ -45,12 +46,21 @@ typedef struct planned_manifest {
     op_buf bytes;
 } planned_manifest;
 
+/* What a digest names: a registry keeps blobs and manifests apart, so the
+ * same digest may have to go to both. */
+enum { KIND_BLOB, KIND_MANIFEST };
+
+typedef struct copied {
+    char digest[OCIPUSH_DIGEST_MAX];
+    int kind;
+} copied;
+
 typedef struct copy_run {
     ocipush_session *s;
     op_image_source *src;
     const char *repository;
-    /* Digests copied so far (blobs and manifests), so none goes twice. */
-    char (*done)[OCIPUSH_DIGEST_MAX];
+    /* Blobs and manifests copied so far, so none goes twice. */
+    copied *done;
     size_t done_count, done_alloc;
     size_t blobs, manifests;
     /* What the walk in hand needs, in order. */
@@ -60,36 +70,33 @@ typedef struct copy_run {
     size_t plan_manifest_count, plan_manifest_alloc;
 } copy_run;
 
-static int in_list(char (*list)[OCIPUSH_DIGEST_MAX], size_t n, const char *digest)
+static int was_copied(const copy_run *r, const char *digest, int kind)
 {
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(list[i], digest) == 0)
+    for (size_t i = 0; i < r->done_count; i++)
+        if (r->done[i].kind == kind && strcmp(r->done[i].digest, digest) == 0)
             return 1;
     return 0;
 }
 
-static int was_copied(const copy_run *r, const char *digest)
+/* A blob, or a manifest, copied or in the plan already. */
+static int is_planned(const copy_run *r, const char *digest, int kind)
 {
-    return in_list(r->done, r->done_count, digest);
-}
-
-/* Copied, or in the plan already. */
-static int is_planned(const copy_run *r, const char *digest)
-{
-    for (size_t i = 0; i < r->plan_blob_count; i++)
+    for (size_t i = 0; kind == KIND_BLOB && i < r->plan_blob_count; i++)
         if (strcmp(r->plan_blobs[i].digest, digest) == 0)
             return 1;
-    for (size_t i = 0; i < r->plan_manifest_count; i++)
+    for (size_t i = 0; kind == KIND_MANIFEST && i < r->plan_manifest_count; i++)
         if (strcmp(r->plan_manifests[i].digest, digest) == 0)
             return 1;
-    return was_copied(r, digest);
+    return was_copied(r, digest, kind);
 }
 
-static int mark_copied(copy_run *r, const char *digest)
+static int mark_copied(copy_run *r, const char *digest, int kind)
 {
     if (op_grow((void **)&r->done, r->done_count, &r->done_alloc, sizeof *r->done, 32))
         return op_sfail(r->s, OCIPUSH_E_NOMEM, "out of memory");
-    snprintf(r->done[r->done_count++], OCIPUSH_DIGEST_MAX, "%s", digest);
+    copied *c = &r->done[r->done_count++];
+    snprintf(c->digest, sizeof c->digest, "%s", digest);
+    c->kind = kind;
     return 0;
 }
 
@@ -131,7 +138,7 @@ static int plan_blob(copy_run *r, const cJSON *desc, const char *what, const cha
     const char *digest;
     int64_t size;
     int rc = descriptor_of(r, desc, what, in, &digest, &size, NULL);
-    if (rc || is_planned(r, digest))
+    if (rc || is_planned(r, digest, KIND_BLOB))
         return rc;
     if (op_grow((void **)&r->plan_blobs, r->plan_blob_count, &r->plan_blob_alloc,
                 sizeof *r->plan_blobs, 16))
@@ -188,7 +195,7 @@ static int plan_children(copy_run *r, const cJSON *doc, const char *digest, int 
 static int plan_manifest(copy_run *r, const char *digest, int64_t size, const char *type_hint,
                          const char *tag, int depth)
 {
-    if (!tag && is_planned(r, digest))
+    if (!tag && is_planned(r, digest, KIND_MANIFEST))
         return 0;
     op_buf bytes = {0};
     int rc = r->src->ops->read_manifest(r->src, &r->s->ctx.diag, digest, size, &bytes);
@@ -200,6 +207,11 @@ static int plan_manifest(copy_run *r, const char *digest, int64_t size, const ch
     /* The document's own mediaType, else its descriptor's, else its shape's. */
     const cJSON *own = cJSON_GetObjectItemCaseSensitive(doc, "mediaType");
     const char *hint = cJSON_IsString(own) ? NULL : (type_hint && *type_hint ? type_hint : NULL);
+    if (rc == 0 && hint && op_media_type_check(hint))
+        rc = op_sfail(r->s, OCIPUSH_E_INVALID,
+                      "%s: the descriptor of the manifest %s gives a mediaType that is not a "
+                      "media type (type/subtype)",
+                      r->src->ops->name(r->src), digest);
     if (rc == 0 && op_grow((void **)&r->plan_manifests, r->plan_manifest_count,
                            &r->plan_manifest_alloc, sizeof *r->plan_manifests, 8))
         rc = op_sfail(r->s, OCIPUSH_E_NOMEM, "out of memory");
@@ -247,7 +259,7 @@ static int push_planned_blobs(copy_run *r)
         ocipush_source_free(jobs[i].source);
     op_free(jobs);
     for (size_t i = 0; rc == 0 && i < n; i++)
-        rc = mark_copied(r, r->plan_blobs[i].digest);
+        rc = mark_copied(r, r->plan_blobs[i].digest, KIND_BLOB);
     r->blobs += rc == 0 ? n : 0;
     return rc;
 }
@@ -262,7 +274,7 @@ static int run_plan(copy_run *r, op_manifest_answer *answer)
         int last = i + 1 == r->plan_manifest_count;
         rc = op_manifest_push_raw(r->s, r->repository, m->reference, m->type, m->bytes.data,
                                   m->bytes.len, NULL, last ? answer : NULL);
-        rc = rc ? rc : mark_copied(r, m->digest);
+        rc = rc ? rc : mark_copied(r, m->digest, KIND_MANIFEST);
         r->manifests += rc == 0;
     }
     plan_clear(r);
@@ -367,15 +379,49 @@ static int referrer_entry(const cJSON *doc, const char *digest, size_t size, con
     return rc;
 }
 
+typedef struct entry_order {
+    const char *digest;
+    size_t at;
+} entry_order;
+
+static int by_digest_then_place(const void *a, const void *b)
+{
+    const entry_order *x = a, *y = b;
+    int c = strcmp(x->digest, y->digest);
+    return c ? c : x->at < y->at ? -1 : x->at > y->at;
+}
+
+/* first[i]: entry i is the first of its digest. An index.json may list one
+ * manifest many times (one per tag, or a hostile number of them): each is
+ * read once, in n log n, not n times. NULL when memory runs out. */
+static unsigned char *first_of_each(const op_image_entry *e, size_t n)
+{
+    entry_order *order = op_calloc(n + 1, sizeof *order);
+    unsigned char *first = op_calloc(n + 1, 1);
+    if (!order || !first) {
+        op_free(order);
+        op_free(first);
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++)
+        order[i] = (entry_order){e[i].digest, i};
+    qsort(order, n, sizeof *order, by_digest_then_place);
+    for (size_t i = 0; i < n; i++)
+        first[order[i].at] = i == 0 || strcmp(order[i - 1].digest, order[i].digest) != 0;
+    op_free(order);
+    return first;
+}
+
 /* Each manifest the source lists whose subject was copied: by digest, and
  * listed in its subject's referrers index unless the registry keeps it. */
 static int copy_referrers(copy_run *r)
 {
     size_t n = 0;
     const op_image_entry *e = r->src->ops->entries(r->src, &n);
-    int rc = 0;
+    unsigned char *first = first_of_each(e, n);
+    int rc = first ? 0 : op_sfail(r->s, OCIPUSH_E_NOMEM, "out of memory");
     for (size_t i = 0; !rc && i < n; i++) {
-        if (was_copied(r, e[i].digest))
+        if (!first[i] || was_copied(r, e[i].digest, KIND_MANIFEST))
             continue;
         op_buf bytes = {0};
         /* Another image of the source that cannot be read is not this
@@ -390,7 +436,7 @@ static int copy_referrers(copy_run *r)
         cJSON *doc = cJSON_ParseWithLength(bytes.data, bytes.len);
         const cJSON *subject = cJSON_GetObjectItemCaseSensitive(doc, "subject");
         const cJSON *of = cJSON_GetObjectItemCaseSensitive(subject, "digest");
-        if (!rc && cJSON_IsString(of) && was_copied(r, of->valuestring)) {
+        if (!rc && cJSON_IsString(of) && was_copied(r, of->valuestring, KIND_MANIFEST)) {
             char *type = NULL;
             ocipush_descriptor *entry = NULL;
             op_slog(r->s, OCIPUSH_LOG_INFO, "copying %s, a referrer of %s", e[i].digest,
@@ -416,6 +462,7 @@ static int copy_referrers(copy_run *r)
         cJSON_Delete(doc);
         op_buf_free(&bytes);
     }
+    op_free(first);
     return rc;
 }
 

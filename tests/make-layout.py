@@ -7,6 +7,9 @@ KIND image:  one image manifest (config + 2 layers, one of them 700 KiB),
 KIND multi:  an index of two platform manifests (amd64, arm64; a layer they
              share), tagged multi, and a referrer (an artifact manifest whose
              subject is the index), listed in index.json untagged.
+KIND twin:   an index of two manifests, tagged twin, where a layer of the
+             first is the second manifest's bytes: one digest that must go
+             to the registry both as a blob and as a manifest.
 Prints the digest of the tagged manifest or index."""
 import hashlib
 import json
@@ -50,6 +53,17 @@ entries = []
 if KIND == "image":
     top = desc(MANIFEST, image("amd64", shared),
                annotations={"org.opencontainers.image.ref.name": "v1"})
+    entries.append(top)
+elif KIND == "twin":
+    second = image("arm64", shared)
+    first = doc({
+        "schemaVersion": 2, "mediaType": MANIFEST,
+        "config": desc("application/vnd.oci.image.config.v1+json", b'{"os":"linux"}'),
+        "layers": [desc("application/vnd.oci.image.layer.v1.tar", second)],
+    })
+    index = doc({"schemaVersion": 2, "mediaType": INDEX,
+                 "manifests": [desc(MANIFEST, first), desc(MANIFEST, second)]})
+    top = desc(INDEX, index, annotations={"org.opencontainers.image.ref.name": "twin"})
     entries.append(top)
 else:
     children = [desc(MANIFEST, image(a, shared), platform={"architecture": a, "os": "linux"})

@@ -103,6 +103,18 @@ case_skopeo_layout_through_the_proxy() {
     tag_is "$REG" copy/sk one "$top"
 }
 
+# A layer whose bytes are another manifest of the index: the registry keeps
+# blobs and manifests apart, so that digest goes as both (once it went as
+# the blob only, and the index was pushed naming a manifest the registry
+# lacked).
+case_blob_and_manifest_twins() {
+    local lay=$WORK/twin top
+    top=$(python3 "$HERE/make-layout.py" "$lay" twin)
+    ocipush copy "oci:$lay:twin" "$REG/copy/twin" >/dev/null 2>"$WORK/stderr" || fail "copy: $(cat "$WORK/stderr")"
+    served_sound "$REG" copy/twin "$top"
+    tag_is "$REG" copy/twin twin "$top"
+}
+
 case_into_a_layout() {
     local lay=$WORK/img out=$WORK/out-layout top got
     top=$(jq -r '.manifests[0].digest' "$lay/index.json")
@@ -243,15 +255,15 @@ case_bad_input() {
     blob_absent "$REG" copy/bad3 "$layer"
     # Missing.
     rm "$lay/blobs/sha256/${layer#sha256:}"
-    copy_refused copy/bad4 "lacks the blob $layer: cannot open $lay/blobs/sha256/${layer#sha256:}" "oci:$lay:v1"
+    copy_refused copy/bad4 "lacks the blob $layer: there is no $lay/blobs/sha256/${layer#sha256:}" "oci:$lay:v1"
     # A FIFO, or a link to a file of the host's, where a blob should be:
     # refused, without waiting on the FIFO.
     mkfifo "$lay/blobs/sha256/${layer#sha256:}"
-    copy_refused copy/bad7 "cannot open $lay/blobs/sha256/${layer#sha256:}: not a regular file" "oci:$lay:v1"
+    copy_refused copy/bad7 "cannot open the blob $layer at $lay/blobs/sha256/${layer#sha256:}: not a regular file" "oci:$lay:v1"
     rm "$lay/blobs/sha256/${layer#sha256:}"
     cp "$WORK/other" "$WORK/host-file"
     ln -s "$WORK/host-file" "$lay/blobs/sha256/${layer#sha256:}"
-    copy_refused copy/bad8 "cannot open $lay/blobs/sha256/${layer#sha256:}: a symbolic link" "oci:$lay:v1"
+    copy_refused copy/bad8 "cannot open the blob $layer at $lay/blobs/sha256/${layer#sha256:}: a symbolic link" "oci:$lay:v1"
     rm "$lay/blobs/sha256/${layer#sha256:}"
     # A manifest whose bytes are not its name (its size unchanged).
     sed -i 's/layer.v1.tar"/layer.v1.taR"/' "$lay/blobs/sha256/${top#sha256:}"
@@ -264,6 +276,7 @@ case_bad_input() {
 run_case "an image layout: digests kept, blobs skipped the second time" case_image_layout
 run_case "a two-platform index with a referrer" case_index_with_referrer
 run_case "a layout skopeo made, through the chunk-rejecting proxy" case_skopeo_layout_through_the_proxy
+run_case "a digest that is a blob and a manifest both" case_blob_and_manifest_twins
 run_case "into an OCI layout" case_into_a_layout
 run_case "--mount-from: blobs mounted from another repository, not uploaded" case_mount_from
 run_case "--all-tags: every tagged image under its tag" case_all_tags

@@ -16,6 +16,7 @@
 #include "alloc.h"
 #include "digest.h"
 #include "file.h"
+#include "source.h"
 
 #define MANIFEST_MAX (4u << 20) /* as a registry's manifest cap */
 #define INDEX_MAX (16u << 20)
@@ -123,14 +124,21 @@ static int layout_open_blob(op_image_source *src, op_diag *d, const char *digest
     struct stat st = {0};
     int rc = blob_path(l, d, digest, &path);
     int fd = rc ? -1 : open_blob_file(path.data, &st);
-    if (rc == 0 && fd < 0)
-        rc = op_fail(d, OCIPUSH_E_IO, "%s lacks the blob %s: cannot open %s: %s", l->name, digest,
+    if (rc == 0 && fd < 0 && errno == ENOENT)
+        rc = op_fail(d, OCIPUSH_E_IO, "%s lacks the blob %s: there is no %s", l->name, digest,
+                     path.data);
+    else if (rc == 0 && fd < 0)
+        rc = op_fail(d, OCIPUSH_E_IO, "%s: cannot open the blob %s at %s: %s", l->name, digest,
                      path.data,
                      errno == ELOOP    ? "a symbolic link"
                      : errno == EINVAL ? "not a regular file"
                                        : strerror(errno));
-    if (rc == 0 && (rc = ocipush_source_new_fd(out, fd, 1)))
-        rc = op_fail(d, rc, "cannot read %s", path.data);
+    /* Checked now, read later: a copy of a large index would otherwise hold
+     * a descriptor per blob until its last blob is sent. */
+    if (fd >= 0)
+        close(fd);
+    if (rc == 0 && (rc = op_source_new_examined_file(out, path.data, &st)))
+        rc = op_fail(d, rc, "out of memory");
     if (rc == 0 && size >= 0 && ocipush_source_size(*out) != size) {
         rc = op_fail(d, OCIPUSH_E_INVALID,
                      "%s: the blob %s is %" PRId64 " bytes, but its descriptor says %" PRId64,

@@ -4,6 +4,8 @@
 #ifndef OP_SOURCE_H
 #define OP_SOURCE_H
 
+#include <sys/stat.h>
+
 #include "ocipush.h"
 
 struct ocipush_source {
@@ -30,6 +32,13 @@ struct ocipush_source {
      * that returns NULL or "", when there is nothing to add. */
     const char *(*why)(void *user_data);
 };
+
+/* A source over the regular file at `path` that the caller has examined
+ * (`st`, from an fstat of it opened as the caller sees fit, O_NOFOLLOW for
+ * an OCI layout's blob): held open only while it is read, as
+ * ocipush_source_new_file's, and refusing to read unless the path then
+ * names that same file (device, inode) of that size. 0, OCIPUSH_E_NOMEM. */
+int op_source_new_examined_file(ocipush_source **out, const char *path, const struct stat *st);
 
 /* What src->why says (never NULL: "" when nothing). */
 const char *op_source_why(const ocipush_source *src);

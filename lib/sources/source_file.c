@@ -137,17 +137,22 @@ int ocipush_source_new_file(ocipush_source **out, const char *path)
         return OCIPUSH_E_IO;
     if (!S_ISREG(st.st_mode))
         return new_stream(out, path);
+    return op_source_new_examined_file(out, path, &st);
+}
+
+int op_source_new_examined_file(ocipush_source **out, const char *path, const struct stat *st)
+{
     file_source *f = op_calloc(1, sizeof *f);
     if (!f || !(f->path = op_strdup(path))) {
         op_free(f);
         return OCIPUSH_E_NOMEM;
     }
     f->fd = -1;
-    f->dev = st.st_dev;
-    f->ino = st.st_ino;
-    f->size = st.st_size;
+    f->dev = st->st_dev;
+    f->ino = st->st_ino;
+    f->size = st->st_size;
     int rc = ocipush_source_new_callback(out, file_read, file_rewind, file_close,
-                                         (int64_t)st.st_size, f);
+                                         (int64_t)st->st_size, f);
     if (rc)
         return rc;
     f->src = *out;
