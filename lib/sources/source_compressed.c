@@ -20,6 +20,9 @@
 #include <zstd.h>
 #endif
 
+#include <inttypes.h>
+#include <stdio.h>
+
 #include "alloc.h"
 #include "digest.h"
 #include "source.h"
@@ -48,6 +51,7 @@ typedef struct compressed {
     op_sha256 *hash;                 /* of the uncompressed bytes */
     uint64_t size;                   /* of the uncompressed bytes */
     char digest[OCIPUSH_DIGEST_MAX]; /* "" until the end */
+    char why[160];                   /* its own failure, for the message; "" for none */
 } compressed;
 
 /* gzip (windowBits 15 + 16), a header with no name and mtime 0; zstd with
@@ -55,6 +59,7 @@ typedef struct compressed {
  * the same bytes every time, so a rewind replays them. */
 static int start(compressed *c)
 {
+    c->why[0] = '\0';
     if (c->algorithm == OCIPUSH_COMPRESS_GZIP) {
         memset(&c->z, 0, sizeof c->z);
         int z_ok =
@@ -178,8 +183,12 @@ static int feed_gzip(compressed *c)
 static int finish(compressed *c)
 {
     c->finished = 1;
-    if (c->inner->size >= 0 && (uint64_t)c->inner->size != c->size)
-        return -1; /* it gave another length than it declared */
+    if (c->inner->size >= 0 && (uint64_t)c->inner->size != c->size) {
+        snprintf(c->why, sizeof c->why,
+                 "the uncompressed source gave %" PRIu64 " bytes but declared %" PRId64, c->size,
+                 c->inner->size);
+        return -1;
+    }
     return op_sha256_finish(c->hash, c->digest) ? -1 : 0;
 }
 
@@ -259,11 +268,11 @@ static int compressed_read(uint8_t *buffer, size_t capacity, size_t *out_len, vo
     return rc;
 }
 
-/* A failure of the inner source is what the message should say. */
+/* Its own failure, else the inner source's, is what the message should say. */
 static const char *compressed_why(void *user_data)
 {
     compressed *c = user_data;
-    return op_source_why(c->inner);
+    return *c->why ? c->why : op_source_why(c->inner);
 }
 
 static int compressed_rewind(void *user_data)
