@@ -37,12 +37,16 @@
 
 enum { WALK_NEW, WALK_ENTRIES, WALK_DATA, WALK_DONE, WALK_FAILED };
 
-/* A directory being walked: its sorted names, and where its entries' names
- * start in the path. */
+/* A directory being walked: its sorted names, where its entries' names
+ * start in the path, and the directory itself, open: its entries are
+ * examined and opened relative to it (fstatat, openat), never through the
+ * path, so a directory above swapped for a symbolic link while the tree is
+ * read cannot lead the walk out of it. */
 typedef struct level {
     char **names;
     size_t count, next;
     size_t prefix; /* length of the path up to and with the '/' after this directory */
+    int dfd;       /* -1 once freed */
 } level;
 
 typedef struct tar_dir {
@@ -116,7 +120,10 @@ static void free_level(level *l)
     for (size_t i = 0; i < l->count; i++)
         op_free(l->names[i]);
     op_free(l->names);
+    if (l->dfd >= 0)
+        close(l->dfd);
     memset(l, 0, sizeof *l);
+    l->dfd = -1;
 }
 
 /* Back to before the first read: nothing open, nothing held but buffers. */
@@ -143,8 +150,9 @@ static int by_bytes(const void *a, const void *b)
 
 /* The path is a directory's (t->path): list it, sorted, as a new level.
  * The root may be a symbolic link to a directory (it was given as one);
- * below it, a directory that became a link since its lstat is refused. */
-static int push_level(tar_dir *t, int is_root)
+ * below it, the directory `name` of the open directory `parent`, and one
+ * that became a link since its fstatat is refused. */
+static int push_level(tar_dir *t, int parent, const char *name)
 {
     if (t->depth == t->levels_cap) {
         size_t cap = t->levels_cap ? t->levels_cap * 2 : 16;
@@ -154,15 +162,19 @@ static int push_level(tar_dir *t, int is_root)
         t->levels = grown;
         t->levels_cap = cap;
     }
-    int fd = open(t->path.data, O_RDONLY | O_DIRECTORY | O_CLOEXEC | (is_root ? 0 : O_NOFOLLOW));
+    int dfd = name ? openat(parent, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW)
+                   : open(t->path.data, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int fd = dfd >= 0 ? fcntl(dfd, F_DUPFD_CLOEXEC, 0) : -1; /* closedir closes it */
     DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
     if (!d) {
         int err = errno;
         if (fd >= 0)
             close(fd);
+        if (dfd >= 0)
+            close(dfd);
         return walk_failed(t, strerror(err));
     }
-    level l = {0};
+    level l = {.dfd = dfd};
     size_t cap = 0;
     struct dirent *de;
     int rc = 0;
@@ -223,7 +235,7 @@ static int walk_start(tar_dir *t)
         archive_write_open(t->a, t, NULL, on_write, NULL) != ARCHIVE_OK)
         return archive_failed(t, "starting the tar");
     t->state = WALK_ENTRIES;
-    return push_level(t, 1);
+    return push_level(t, -1, NULL);
 }
 
 static const char *special_kind(mode_t mode)
@@ -269,9 +281,9 @@ static void set_owner_names(tar_dir *t, const struct stat *st)
 }
 
 /* The symbolic link's target, into t->piece (NUL-terminated). */
-static int read_link(tar_dir *t)
+static int read_link(tar_dir *t, int dfd, const char *name)
 {
-    ssize_t n = readlink(t->path.data, (char *)t->piece, sizeof t->piece);
+    ssize_t n = readlinkat(dfd, name, (char *)t->piece, sizeof t->piece);
     if (n < 0)
         return walk_failed(t, strerror(errno));
     if ((size_t)n >= sizeof t->piece)
@@ -282,10 +294,10 @@ static int read_link(tar_dir *t)
 
 /* A regular file: opened without following a link (what was a file at the
  * lstat may be a link or a FIFO by now), its size taken from the open file. */
-static int open_file(tar_dir *t, struct stat *st)
+static int open_file(tar_dir *t, int dfd, const char *name, struct stat *st)
 {
     struct stat was = *st;
-    int fd = open(t->path.data, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+    int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
         return walk_failed(t, strerror(errno));
     if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode) || st->st_dev != was.st_dev ||
@@ -308,7 +320,7 @@ static int next_entry(tar_dir *t, level *l)
     t->path.data[t->path.len] = '\0';
     if (op_buf_puts(&t->path, name))
         return walk_failed(t, "out of memory");
-    if (lstat(t->path.data, &st) != 0)
+    if (fstatat(l->dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
         return walk_failed(t, strerror(errno));
     if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode) && !S_ISLNK(st.st_mode)) {
         snprintf(t->why, sizeof t->why,
@@ -318,9 +330,9 @@ static int next_entry(tar_dir *t, level *l)
         t->state = WALK_FAILED;
         return -1;
     }
-    if (S_ISREG(st.st_mode) && open_file(t, &st))
+    if (S_ISREG(st.st_mode) && open_file(t, l->dfd, name, &st))
         return -1;
-    if (S_ISLNK(st.st_mode) && read_link(t))
+    if (S_ISLNK(st.st_mode) && read_link(t, l->dfd, name))
         return -1;
     struct archive_entry *e = t->entry;
     archive_entry_clear(e);
@@ -341,7 +353,7 @@ static int next_entry(tar_dir *t, level *l)
     if (S_ISREG(st.st_mode))
         t->state = WALK_DATA;
     else if (S_ISDIR(st.st_mode))
-        return push_level(t, 0);
+        return push_level(t, l->dfd, name); /* may move t->levels: l is not used after */
     return 0;
 }
 
