@@ -18,7 +18,12 @@ struct op_spool {
     uint8_t *mem;  /* the window's first bytes */
     size_t mem_len, mem_alloc;
     int fd; /* -1 until the memory cap is passed */
-    uint64_t file_len, disk_peak;
+    /* file_len: the window's bytes in the file; file_held: what the file
+     * occupies (the furthest byte written since it was last truncated).
+     * An emptied window keeps the file's pages and writes over them: on
+     * tmpfs, allocating and freeing a page per 4 KiB of every chunk of a
+     * stream cost more CPU than sending it. */
+    uint64_t file_len, file_held, disk_peak;
     int used_disk;
     /* The bytes of the one append that did not fit, kept in memory so that
      * nothing read from the stream is lost; the window's last bytes. */
@@ -71,15 +76,35 @@ int op_spool_on_disk(const op_spool *sp)
     return sp->used_disk;
 }
 
+/* The file down to `len` bytes (what the window keeps there). */
+static void shrink_file(op_spool *sp, uint64_t len)
+{
+    if (sp->fd < 0 || sp->file_held <= len)
+        return;
+    if (ftruncate(sp->fd, (off_t)len) == 0) {
+        sp->file_held = len;
+        return;
+    }
+    if (len == 0) {
+        /* The blocks stay allocated: a new file next time instead. */
+        close(sp->fd);
+        sp->fd = -1;
+        sp->file_held = 0;
+    }
+}
+
 void op_spool_set_caps(op_spool *sp, uint64_t memory_cap, uint64_t disk_cap)
 {
     sp->mem_cap = memory_cap > sp->mem_len ? memory_cap : sp->mem_len;
     sp->disk_cap = disk_cap;
+    /* What it holds beyond a lower cap is given back. */
+    if (sp->file_held > disk_cap)
+        shrink_file(sp, sp->file_len > disk_cap ? sp->file_len : disk_cap);
 }
 
 uint64_t op_spool_disk_used(const op_spool *sp)
 {
-    return sp->file_len;
+    return sp->file_held;
 }
 
 uint64_t op_spool_disk_peak(const op_spool *sp)
@@ -149,8 +174,10 @@ static size_t write_file(op_spool *sp, const uint8_t *p, size_t len)
         done += (size_t)n;
     }
     sp->file_len += done;
-    if (sp->file_len > sp->disk_peak)
-        sp->disk_peak = sp->file_len;
+    if (sp->file_len > sp->file_held)
+        sp->file_held = sp->file_len;
+    if (sp->file_held > sp->disk_peak)
+        sp->disk_peak = sp->file_held;
     return done;
 }
 
@@ -258,11 +285,8 @@ void op_spool_drop(op_spool *sp, uint64_t upto)
     sp->base = upto;
     sp->mem_len = 0;
     sp->file_len = 0;
-    if (sp->fd >= 0 && ftruncate(sp->fd, 0) != 0) {
-        /* The blocks stay allocated: a new file next time instead. */
-        close(sp->fd);
-        sp->fd = -1;
-    }
+    if (sp->file_held > sp->disk_cap)
+        shrink_file(sp, 0); /* else written over: within its cap, it keeps its pages */
     op_free(sp->over);
     sp->over = NULL;
     sp->over_len = 0;

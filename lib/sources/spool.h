@@ -37,13 +37,15 @@ uint64_t op_spool_base(const op_spool *sp);
 uint64_t op_spool_end(const op_spool *sp);
 
 /* The bytes before `upto` are not needed any more (the registry has them).
- * When that is the whole window, it is emptied (the file truncated) and the
- * next byte appended is stream offset `upto`; the spool is no longer full. */
+ * When that is the whole window, it is emptied and the next byte appended
+ * is stream offset `upto`; the spool is no longer full. The file keeps its
+ * size, within the disk cap, and the next bytes are written over it. */
 void op_spool_drop(op_spool *sp, uint64_t upto);
 
-/* New caps, for what is appended from now on. */
+/* New caps, for what is appended from now on; a file larger than the new
+ * disk cap is cut down to it (or to the window's bytes in it). */
 void op_spool_set_caps(op_spool *sp, uint64_t memory_cap, uint64_t disk_cap);
-/* Bytes the file holds now. */
+/* Bytes the file occupies now (at least the window's bytes in it). */
 uint64_t op_spool_disk_used(const op_spool *sp);
 
 /* Bytes in the window (end - base). */

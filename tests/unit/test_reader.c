@@ -1001,6 +1001,33 @@ static void test_spool_window(const uint8_t *data)
     /* Before the window: refused. */
     CHECK_EQ_INT(op_spool_read_at(sp, 359, b, sizeof b, &n), OCIPUSH_E_INVALID);
     op_spool_free(sp);
+
+    /* An emptied window keeps its file and writes over it (a chunk of a
+     * stream at a time: no pages freed and taken again per chunk); what
+     * was there before is never read back. */
+    if (!CHECK_EQ_INT(op_spool_new(&sp, 0, 1000), OCIPUSH_OK))
+        return;
+    CHECK_EQ_INT(op_spool_append(sp, data, 800), 0);
+    CHECK_EQ_U64(op_spool_disk_used(sp), 800);
+    op_spool_drop(sp, 800);
+    CHECK_EQ_U64(op_spool_size(sp), 0);
+    CHECK_EQ_U64(op_spool_disk_used(sp), 800); /* the file kept its size */
+    CHECK_EQ_INT(op_spool_append(sp, data + 1000, 500), 0);
+    CHECK_EQ_U64(op_spool_end(sp), 1300);
+    CHECK_EQ_U64(op_spool_disk_used(sp), 800);
+    expect_spool_bytes(sp, 800, 500, data + 1000);
+    CHECK_EQ_INT(op_spool_read_at(sp, 1300, b, sizeof b, &n), OCIPUSH_OK);
+    CHECK_EQ_INT(n, 0); /* the old bytes past the window's end stay unread */
+    /* A lower cap gives back what the file holds past it, not the window. */
+    op_spool_set_caps(sp, 0, 600);
+    CHECK_EQ_U64(op_spool_disk_used(sp), 600);
+    expect_spool_bytes(sp, 800, 500, data + 1000);
+    op_spool_set_caps(sp, 0, 100);
+    CHECK_EQ_U64(op_spool_disk_used(sp), 500);
+    op_spool_drop(sp, 1300);
+    CHECK_EQ_U64(op_spool_disk_used(sp), 0); /* over the cap: cut when emptied */
+    CHECK_EQ_U64(op_spool_disk_peak(sp), 800);
+    op_spool_free(sp);
 }
 
 int main(void)
