@@ -27,6 +27,9 @@
 /* Far more than any image has (a blob, a manifest, a config per member),
  * few enough that the list stays in tens of MiB. */
 #define MEMBERS_MAX (256u * 1024)
+/* What op_tar_read_small may read again in all: the archive 4 times over,
+ * and 256 MiB more for a small one. */
+#define REREAD_MAX(t) (4 * (t)->listed + (256u << 20))
 
 typedef struct tar_link {
     char *path;   /* the link's own name */
@@ -40,7 +43,10 @@ struct op_tar {
     tar_link *links;
     size_t link_count, link_alloc;
     uint64_t kept;
-    int top_kept[2]; /* index.json, manifest.json: the first one was kept */
+    uint64_t listed;  /* the archive's bytes as listed: headers and data */
+    uint64_t *reread; /* bytes read again by op_tar_read_small, through a pointer: it counts on a
+                         const op_tar */
+    int top_kept[2];  /* index.json, manifest.json: the first one was kept */
     /* Open addressing over the names: index + 1 into members or links, 0
      * for a free slot; slot_count a power of two, at least twice the count. */
     size_t *member_slots, *link_slots;
@@ -55,10 +61,16 @@ static struct archive *open_archive(const char *path)
     /* The compressions images come in, each built into libarchive (Debian's
      * links zlib, libzstd, liblzma and libbz2): not _all, which would run an
      * external program (lrzip, lzop, grzip) on a hostile archive. */
-    archive_read_support_filter_gzip(a);
-    archive_read_support_filter_zstd(a);
-    archive_read_support_filter_xz(a);
-    archive_read_support_filter_bzip2(a);
+    /* Each only when libarchive has the library: without it, the call
+     * would register the external program instead (ARCHIVE_WARN). */
+    if (archive_zlib_version())
+        archive_read_support_filter_gzip(a);
+    if (archive_libzstd_version())
+        archive_read_support_filter_zstd(a);
+    if (archive_liblzma_version())
+        archive_read_support_filter_xz(a);
+    if (archive_bzlib_version())
+        archive_read_support_filter_bzip2(a);
     archive_read_support_format_tar(a);
     if (archive_read_open_filename(a, path, 64 * 1024) != ARCHIVE_OK) {
         errno = archive_errno(a) > 0 ? archive_errno(a) : EINVAL;
@@ -125,13 +137,14 @@ static int read_data(struct archive *a, int64_t size, size_t cap, char **out)
     return 0;
 }
 
-static int add_member(op_tar *t, char *path, int64_t size, char *data, size_t ordinal)
+static int add_member(op_tar *t, char *path, int64_t size, char *data, size_t ordinal,
+                      uint64_t offset)
 {
     if (t->member_count + t->link_count >= MEMBERS_MAX)
         return OCIPUSH_E_UNSUPPORTED;
     if (op_grow((void **)&t->members, t->member_count, &t->member_alloc, sizeof *t->members, 16))
         return OCIPUSH_E_NOMEM;
-    t->members[t->member_count++] = (op_tar_member){path, size, data, ordinal};
+    t->members[t->member_count++] = (op_tar_member){path, size, data, ordinal, offset};
     return 0;
 }
 
@@ -192,7 +205,8 @@ static size_t keep_cap(const op_tar *t, const char *path, int64_t size)
 }
 
 /* One regular member: listed, and its bytes kept when they are JSON. */
-static int take_member(op_tar *t, struct archive *a, char *path, int64_t size, size_t ordinal)
+static int take_member(op_tar *t, struct archive *a, char *path, int64_t size, size_t ordinal,
+                       uint64_t offset)
 {
     size_t cap = keep_cap(t, path, size);
     char *data = NULL;
@@ -205,7 +219,7 @@ static int take_member(op_tar *t, struct archive *a, char *path, int64_t size, s
         t->kept += (uint64_t)size;
     if (data && cap == TOP_MAX)
         t->top_kept[top_name(path)] = 1;
-    if (rc == 0 && (rc = add_member(t, path, size, data, ordinal)) == 0)
+    if (rc == 0 && (rc = add_member(t, path, size, data, ordinal, offset)) == 0)
         return 0;
     op_free(data);
     op_free(path);
@@ -224,12 +238,15 @@ static int scan(op_tar *t, op_diag *d)
         const char *name = archive_entry_pathname(e);
         char *path = name ? plain_path(NULL, name) : NULL;
         size_t here = ordinal++;
+        int64_t size = archive_entry_size(e);
+        uint64_t at = t->listed + 512; /* where its data starts, headers counted as one block */
+        t->listed = at + (size > 0 ? (uint64_t)size : 0);
         if (!path)
             continue; /* "./" itself, or a name out of the archive */
         if (archive_entry_hardlink(e) || archive_entry_filetype(e) == AE_IFLNK)
             rc = take_link(t, path, e);
         else if (archive_entry_filetype(e) == AE_IFREG)
-            rc = take_member(t, a, path, archive_entry_size(e), here);
+            rc = take_member(t, a, path, size, here, at);
         else
             op_free(path);
         if (rc == OCIPUSH_E_INVALID)
@@ -417,8 +434,19 @@ int op_tar_read_small(const op_tar *t, const op_tar_member *m, size_t cap, op_bu
         return op_buf_append(out, m->data, (size_t)m->size)
                    ? op_fail(d, OCIPUSH_E_NOMEM, "out of memory")
                    : 0;
+    /* Each such read decompresses the archive up to the member again: a
+     * hostile archive of many small members behind a large one would make
+     * that hours of work, so all of them together may read the archive
+     * again only a few times over. */
+    uint64_t cost = m->offset + (uint64_t)m->size;
+    if (*t->reread > REREAD_MAX(t) - (cost < REREAD_MAX(t) ? cost : REREAD_MAX(t)))
+        return op_fail(d, OCIPUSH_E_INVALID,
+                       "%s: too many manifests or configs must be read again from the archive "
+                       "(past %llu bytes of it read again, for %s): not an image archive",
+                       t->path, (unsigned long long)REREAD_MAX(t), m->path);
+    *t->reread += cost;
     ocipush_source *src = NULL;
-    if (op_tar_open_member(t, m, &src) || op_buf_append(out, "", 0))
+    if (op_buf_append(out, "", 0) || op_tar_open_member(t, m, &src))
         return op_fail(d, OCIPUSH_E_NOMEM, "out of memory");
     uint8_t piece[64 * 1024];
     int rc = 0;
@@ -464,6 +492,7 @@ void op_tar_free(op_tar *t)
     op_free(t->links);
     op_free(t->member_slots);
     op_free(t->link_slots);
+    op_free(t->reread);
     op_free(t->path);
     op_free(t);
 }
@@ -471,7 +500,9 @@ void op_tar_free(op_tar *t)
 int op_tar_open(op_tar **out, op_diag *d, const char *path)
 {
     op_tar *t = op_calloc(1, sizeof *t);
-    if (!t || !(t->path = op_strdup(path))) {
+    if (!t || !(t->path = op_strdup(path)) || !(t->reread = op_calloc(1, sizeof *t->reread))) {
+        if (t)
+            op_free(t->path);
         op_free(t);
         return op_fail(d, OCIPUSH_E_NOMEM, "out of memory");
     }

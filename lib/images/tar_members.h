@@ -24,10 +24,11 @@ typedef struct op_tar op_tar;
 #define OP_TAR_TOP_MAX (16u << 20)
 
 typedef struct op_tar_member {
-    char *path;     /* as listed, without a leading "./" */
-    int64_t size;   /* of its data; that of the member a link points to */
-    char *data;     /* its bytes and a NUL, when kept; else NULL */
-    size_t ordinal; /* its place in the archive, counting every header */
+    char *path;      /* as listed, without a leading "./" */
+    int64_t size;    /* of its data; that of the member a link points to */
+    char *data;      /* its bytes and a NUL, when kept; else NULL */
+    size_t ordinal;  /* its place in the archive, counting every header */
+    uint64_t offset; /* where its data starts in the (uncompressed) archive, about */
 } op_tar_member;
 
 /* Read the archive at `path` through once. 0, or OCIPUSH_E_IO (unreadable,
@@ -49,9 +50,11 @@ int op_tar_open_member(const op_tar *t, const op_tar_member *m, ocipush_source *
 /* The member's bytes, at most `cap` of them, copied into `out` (reset
  * first): the kept ones, or read from the archive for one that was not kept
  * (the budget for kept members was spent, or it does not start as JSON
- * does). 0, or OCIPUSH_E_INVALID (over the cap), OCIPUSH_E_IO (the archive
- * changed or cannot be read), OCIPUSH_E_NOMEM, the message on `d` naming
- * the archive and the member. */
+ * does). Such reads together may read the archive again about four times
+ * over, no more. 0, or OCIPUSH_E_INVALID (over the cap, or over that
+ * budget), OCIPUSH_E_IO (the archive changed or cannot be read),
+ * OCIPUSH_E_NOMEM, the message on `d` naming the archive and the member.
+ * Not thread-safe with itself on one `t` (it counts what it reads). */
 int op_tar_read_small(const op_tar *t, const op_tar_member *m, size_t cap, op_buf *out, op_diag *d);
 
 /* The archive's path, as given. */

@@ -446,8 +446,11 @@ int op_reader_prefetch(op_reader *r, uint64_t max)
     /* A window with no disk (memory only) has no second half to read into:
      * its chunks go one after the other, as they fit. */
     if (!r->spool || r->at_eof || op_spool_end(r->spool) != r->high || half == 0 ||
-        op_spool_disk_used(r->spool) > half || max == 0)
+        op_spool_size(r->spool) > half || max == 0)
         return 0;
+    /* It takes nothing more while the other fills: its file (which may
+     * still hold pages of a larger window before) is cut to its half. */
+    op_spool_set_caps(r->spool, 0, half);
     if (!r->ahead && op_spool_new(&r->ahead, 0, half))
         return op_fail(&r->c->diag, OCIPUSH_E_NOMEM, "out of memory making the spool");
     op_spool_drop(r->ahead, r->high); /* empty, starting at the next byte */

@@ -37,7 +37,9 @@ struct ocipush_source {
  * (`st`, from an fstat of it opened as the caller sees fit, O_NOFOLLOW for
  * an OCI layout's blob): held open only while it is read, as
  * ocipush_source_new_file's, and refusing to read unless the path then
- * names that same file (device, inode) of that size. 0, OCIPUSH_E_NOMEM. */
+ * names that same file (device, inode) of that size. The open at read time
+ * follows a symbolic link: the device and inode are what hold it to the
+ * file examined. 0, OCIPUSH_E_NOMEM. */
 int op_source_new_examined_file(ocipush_source **out, const char *path, const struct stat *st);
 
 /* What src->why says (never NULL: "" when nothing). */
