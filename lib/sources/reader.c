@@ -446,7 +446,7 @@ int op_reader_prefetch(op_reader *r, uint64_t max)
     /* A window with no disk (memory only) has no second half to read into:
      * its chunks go one after the other, as they fit. */
     if (!r->spool || r->at_eof || op_spool_end(r->spool) != r->high || half == 0 ||
-        op_spool_size(r->spool) > half || max == 0)
+        op_spool_file_bytes(r->spool) > half || max == 0)
         return 0;
     /* It takes nothing more while the other fills: its file (which may
      * still hold pages of a larger window before) is cut to its half. */

@@ -102,6 +102,11 @@ void op_spool_set_caps(op_spool *sp, uint64_t memory_cap, uint64_t disk_cap)
         shrink_file(sp, sp->file_len > disk_cap ? sp->file_len : disk_cap);
 }
 
+uint64_t op_spool_file_bytes(const op_spool *sp)
+{
+    return sp->file_len;
+}
+
 uint64_t op_spool_disk_used(const op_spool *sp)
 {
     return sp->file_held;

@@ -45,6 +45,8 @@ void op_spool_drop(op_spool *sp, uint64_t upto);
 /* New caps, for what is appended from now on; a file larger than the new
  * disk cap is cut down to it (or to the window's bytes in it). */
 void op_spool_set_caps(op_spool *sp, uint64_t memory_cap, uint64_t disk_cap);
+/* The window's bytes in the file (the rest are in memory). */
+uint64_t op_spool_file_bytes(const op_spool *sp);
 /* Bytes the file occupies now (at least the window's bytes in it). */
 uint64_t op_spool_disk_used(const op_spool *sp);
 

@@ -1030,6 +1030,53 @@ static void test_spool_window(const uint8_t *data)
     op_spool_free(sp);
 }
 
+/* ---- a refused stream in chunks: the next read ahead into a second spool ---- */
+
+/* As op_upload_chunks goes, with a window of 1000 bytes in memory and 2000
+ * on disk: chunks of half the window, the next one read ahead into the
+ * second spool while one is read out (each spool's file then within half
+ * the disk cap), the two swapped at each ack and their files written over.
+ * Every byte once from the source, every chunk as the stream, the disk
+ * within its cap. */
+static void test_chunks_read_ahead(const uint8_t *data)
+{
+    enum { LEN = 20000, CHUNK = 1500 };
+    static uint8_t out[CHUNK];
+    op_reader r = {0};
+    cb_src c;
+    op_call_scope(S);
+    ocipush_session_set_spool(S, 1, 1000, 2000);
+    cb_init(&c, data, LEN);
+    c.max_read = 700;
+    ocipush_source *src = cb_source(&c, 0, -1);
+    if (!src || !CHECK_EQ_INT(op_reader_init(&r, &S->ctx, src, 1), OCIPUSH_OK)) {
+        ocipush_source_free(src);
+        return;
+    }
+    uint64_t off = 0, len = 0;
+    int ahead = 0, bad = 0;
+    for (int landed = 0; op_reader_fill(&r, CHUNK, &len) == OCIPUSH_OK && len; landed = 1) {
+        if (landed && CHECK_EQ_INT(op_reader_prefetch(&r, CHUNK), OCIPUSH_OK))
+            ahead += r.prefetch == CHUNK || r.at_eof;
+        r.limit = off + len;
+        size_t got = 0;
+        if (!CHECK_EQ_INT(read_some(&r, out, sizeof out, 512, (size_t)len, &got), OCIPUSH_OK))
+            break;
+        r.limit = UINT64_MAX;
+        bad += got != len || memcmp(out, data + off, got) != 0;
+        off += len;
+        op_reader_ack(&r, off);
+    }
+    CHECK_EQ_U64(off, LEN);
+    CHECK_EQ_INT(bad, 0);
+    CHECK_EQ_INT(ahead, LEN / CHUNK); /* each chunk after the first was read ahead */
+    CHECK_EQ_INT(c.produced, LEN);
+    CHECK(r.disk_peak <= 2000);
+    expect_digest_of(&r, data, LEN);
+    op_reader_clear(&r);
+    ocipush_source_free(src);
+}
+
 int main(void)
 {
     enum { DATA_LEN = 200000 };
@@ -1053,6 +1100,7 @@ int main(void)
     test_file_sources(data);
     test_spool(data);
     test_spool_window(data);
+    test_chunks_read_ahead(data);
 
     ocipush_session_free(S);
     free(data);
