@@ -43,10 +43,11 @@ struct op_tar {
     tar_link *links;
     size_t link_count, link_alloc;
     uint64_t kept;
-    uint64_t listed;  /* the archive's bytes as listed: headers and data */
-    uint64_t *reread; /* bytes read again by op_tar_read_small, through a pointer: it counts on a
-                         const op_tar */
-    int top_kept[2];  /* index.json, manifest.json: the first one was kept */
+    uint64_t listed; /* the archive's bytes as listed: headers and data */
+    /* Bytes op_tar_read_small read again, at most REREAD_MAX; a counter
+     * apart, as it counts on a const op_tar. */
+    uint64_t *reread;
+    int top_kept[2]; /* index.json, manifest.json: the first one was kept */
     /* Open addressing over the names: index + 1 into members or links, 0
      * for a free slot; slot_count a power of two, at least twice the count. */
     size_t *member_slots, *link_slots;
@@ -58,11 +59,11 @@ static struct archive *open_archive(const char *path)
     struct archive *a = archive_read_new();
     if (!a)
         return NULL;
-    /* The compressions images come in, each built into libarchive (Debian's
-     * links zlib, libzstd, liblzma and libbz2): not _all, which would run an
-     * external program (lrzip, lzop, grzip) on a hostile archive. */
-    /* Each only when libarchive has the library: without it, the call
-     * would register the external program instead (ARCHIVE_WARN). */
+    /* The compressions images come in, each only when libarchive has its
+     * library (Debian's links zlib, libzstd, liblzma and libbz2): without
+     * it the call registers the external program instead (ARCHIVE_WARN),
+     * and _all would add lrzip, lzop, grzip: no program of the host's runs
+     * on a hostile archive. */
     if (archive_zlib_version())
         archive_read_support_filter_gzip(a);
     if (archive_libzstd_version())
@@ -438,8 +439,8 @@ int op_tar_read_small(const op_tar *t, const op_tar_member *m, size_t cap, op_bu
      * hostile archive of many small members behind a large one would make
      * that hours of work, so all of them together may read the archive
      * again only a few times over. */
-    uint64_t cost = m->offset + (uint64_t)m->size;
-    if (*t->reread > REREAD_MAX(t) - (cost < REREAD_MAX(t) ? cost : REREAD_MAX(t)))
+    uint64_t cost = m->offset + (uint64_t)m->size; /* at most t->listed */
+    if (cost > REREAD_MAX(t) - *t->reread)
         return op_fail(d, OCIPUSH_E_INVALID,
                        "%s: too many manifests or configs must be read again from the archive "
                        "(past %llu bytes of it read again, for %s): not an image archive",
